@@ -1,0 +1,102 @@
+/**
+ * Leader election properties. Safety speaks of the ghost history (every vote, election and term
+ * a node ever noted), as TLA+ history variables do, not only of the current states.
+ */
+import type { GhostNote, Property, WorldView } from '../src/protocol.js';
+import type { ElectionNote } from '../machines/election/messages.js';
+import type { ElectionContext } from '../machines/election/machine.js';
+
+type View = WorldView<ElectionContext, ElectionNote>;
+const notes = <T extends ElectionNote['type']>(w: View, type: T) =>
+  w.history.filter((h): h is GhostNote<Extract<ElectionNote, { type: T }>> => h.note.type === type);
+const majority = (n: number) => Math.floor(n / 2) + 1;
+
+/** Raft's Election Safety (Figure 3): at most one leader is ever elected in a term. */
+export const oneLeaderPerTerm: Property<View> = {
+  name: 'one leader per term',
+  kind: 'always',
+  holds: (w) => {
+    const leaders = new Map<number, number>();
+    for (const { node, note } of notes(w, 'elected')) {
+      if ((leaders.get(note.term) ?? node) !== node) return false;
+      leaders.set(note.term, node);
+    }
+    return true;
+  },
+};
+
+export const oneVotePerNodePerTerm: Property<View> = {
+  name: 'one vote per node per term',
+  kind: 'always',
+  holds: (w) => {
+    const seen = new Set<string>();
+    for (const { node, note } of notes(w, 'voted')) {
+      const key = `${node}/${note.term}`;
+      if (seen.has(key)) return false; // the history is a set: a second entry is a different vote
+      seen.add(key);
+    }
+    return true;
+  },
+};
+
+/** A node's term, including one restored after a crash, is never below a term it held before. */
+export const termNeverDecreases: Property<View> = {
+  name: 'term never decreases',
+  kind: 'always',
+  holds: (w) => {
+    const highest = new Map<number, number>();
+    for (const { node, note } of notes(w, 'term')) highest.set(node, Math.max(highest.get(node) ?? 0, note.term));
+    return w.nodes.every((v) => v.context.currentTerm >= (highest.get(v.id) ?? 0));
+  },
+};
+
+/** Every election was won with votes from a majority of distinct nodes, each of which really voted for the winner. */
+export const leaderHadMajority: Property<View> = {
+  name: 'leader had a majority',
+  kind: 'always',
+  holds: (w) => {
+    const voted = new Set(notes(w, 'voted').map(({ node, note }) => `${node}/${note.term}/${note.for}`));
+    return notes(w, 'elected').every(({ node, note }) => {
+      const voters = new Set(note.votes.filter((v) => voted.has(`${v}/${note.term}/${node}`)));
+      return voters.size >= majority(w.n);
+    });
+  },
+};
+
+export const aLeaderIsElected: Property<View> = {
+  name: 'a leader is elected',
+  kind: 'sometimes',
+  holds: (w) => w.nodes.some((v) => v.state === 'leader'),
+};
+
+/** Every up node follows the same leader in the same term, and that leader is up and leading. */
+export const allAgreeOnLeader: Property<View> = {
+  name: 'all nodes agree on leader and term',
+  kind: 'eventually',
+  holds: (w) => {
+    const up = w.nodes.filter((v) => v.up);
+    const leader = up.find((v) => v.state === 'leader');
+    if (!leader) return false;
+    return up.every((v) => v.context.leader === leader.id && v.context.currentTerm === leader.context.currentTerm);
+  },
+};
+
+export const allNodesSynced: Property<View> = {
+  name: 'all nodes synced',
+  kind: 'eventually',
+  holds: (w) => {
+    const up = w.nodes.filter((v) => v.up);
+    const leader = up.find((v) => v.state === 'leader');
+    return !!leader && up.every((v) => v.context.data.version === leader.context.data.version);
+  },
+};
+
+export const electionProperties = [
+  oneLeaderPerTerm,
+  oneVotePerNodePerTerm,
+  termNeverDecreases,
+  leaderHadMajority,
+  aLeaderIsElected,
+  allAgreeOnLeader,
+  allNodesSynced,
+] as Property[];

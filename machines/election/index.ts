@@ -1,0 +1,71 @@
+/** The leader election primitive: machine, variants, properties and model defaults. */
+import type { Protocol, Variant } from '../../src/protocol.js';
+import { electionProperties } from '../../invariants/election.js';
+import { electionDurable, electionMachine, type ElectionContext } from './machine.js';
+
+const correct = { preVote: true, checkVotedFor: true, dedupeVotes: true };
+
+export const electionVariants: Variant[] = [
+  {
+    name: 'prevote',
+    description: 'Raft election with PreVote: the verified default.',
+    machine: electionMachine(correct),
+    durable: electionDurable,
+  },
+  {
+    name: 'no-prevote',
+    description: 'Plain Raft election: safe, but a healed minority with an inflated term disrupts the leader.',
+    machine: electionMachine({ ...correct, preVote: false }),
+    durable: electionDurable,
+  },
+  {
+    name: 'vote-twice',
+    description: 'Grants a vote without checking votedFor.',
+    breaks: 'one vote per node per term',
+    machine: electionMachine({ ...correct, checkVotedFor: false }),
+    durable: electionDurable,
+  },
+  {
+    name: 'volatile-vote',
+    description: 'votedFor is not durable: after a restart the node votes again in the same term.',
+    breaks: 'one vote per node per term',
+    reveal: { faults: ['crash'] },
+    machine: electionMachine(correct),
+    durable: (c: ElectionContext) => ({ currentTerm: c.currentTerm, data: c.data }),
+  },
+  {
+    name: 'count-duplicates',
+    description: 'Counts a duplicated vote message twice.',
+    breaks: 'leader had a majority',
+    reveal: { faults: ['dup'] },
+    machine: electionMachine({ ...correct, dedupeVotes: false }),
+    durable: electionDurable,
+  },
+];
+
+export const election: Protocol = {
+  name: 'election',
+  description: 'Leader election with terms and PreVote under partitions (Raft §5.2, §9.6).',
+  variants: electionVariants,
+  defaultVariant: 'prevote',
+  properties: electionProperties,
+  defaults: { nodes: 3, maxRound: 2, maxInFlight: 6, network: 'unordered', faults: [] },
+  ghost: ['term', 'voted', 'elected'],
+  round: (c: ElectionContext) => c.currentTerm,
+  timerJitter: { election: 2 },
+  clients: (node, used, config) =>
+    node.state === 'leader' && used < Number(config.params.writes ?? 0) ? [{ type: 'client.set', value: `v${used + 1}` }] : [],
+  sampleEvents: (config) => {
+    const events = [{ type: 'election_timeout' }, { type: 'heartbeat' }, { type: 'client.set', value: 'v1' }] as { type: string }[];
+    for (let from = 2; from <= config.nodes; from++) {
+      for (let term = 0; term <= 2; term++) {
+        events.push({ type: 'pre_vote_request', term, version: 0, from } as never, { type: 'vote_request', term, version: 0, from } as never);
+        events.push({ type: 'leader_announce', term, version: 0, from } as never, { type: 'leader_ack', term, version: 0, from } as never);
+        events.push({ type: 'state_sync', term, data: { version: 1, value: 'v1' }, from } as never);
+        for (const granted of [true, false]) events.push({ type: 'pre_vote', term, granted, from } as never, { type: 'vote', term, granted, from } as never);
+      }
+    }
+    return events;
+  },
+  types: { file: 'machines/election/messages.ts', message: 'ElectionMessage', client: 'ElectionClient', note: 'ElectionNote' },
+};

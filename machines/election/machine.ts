@@ -1,0 +1,227 @@
+/**
+ * Leader election, one machine per node: Raft's election (Ongaro & Ousterhout 2014, §5.2) with
+ * PreVote (Ongaro's thesis §9.6) and a small replicated value.
+ *
+ * - follower → (election timeout) → precandidate: asks for pre-votes for term+1 without changing
+ *   its term. Only with a majority of pre-votes does it become a candidate, bump its term and ask
+ *   for real votes. So a node cut off in a minority keeps its term, and when the partition heals
+ *   it accepts the existing leader (`accept_leader`, the seed's step_down) instead of forcing a
+ *   new election.
+ * - A node grants at most one vote per term (`votedFor`, durable), only to a candidate whose
+ *   value is at least as new as its own, and grants pre-votes only while it follows no leader.
+ * - Any vote or heartbeat message with a higher term makes a node adopt it and follow (§5.1).
+ * - The leader heartbeats (`leader_announce`); followers answer `leader_ack` with their version,
+ *   and the leader sends `state_sync` to a follower behind it (the seed's `sync_recovery`).
+ *
+ * `currentTerm`, `votedFor` and the replicated value are durable; the rest is volatile.
+ * Options build the named variants, correct and buggy (see variants.ts).
+ */
+import { assign, cancel, emit, enqueueActions, raise, setup } from 'xstate';
+import type { NodeId, NodeInput } from '../../src/protocol.js';
+import type { ElectionData, ElectionEvent, ElectionMessage, ElectionNote } from './messages.js';
+
+export const ELECTION_TIMEOUT_MS = 150;
+export const HEARTBEAT_MS = 50;
+
+export interface ElectionContext {
+  id: NodeId;
+  n: number;
+  currentTerm: number;
+  votedFor: NodeId | null;
+  data: ElectionData;
+  /** The leader this node follows in currentTerm, if any. */
+  leader: NodeId | null;
+  /** Pre-votes or votes received in the current campaign, sorted. */
+  votes: NodeId[];
+}
+
+export interface ElectionDurable {
+  currentTerm: number;
+  votedFor?: NodeId | null;
+  data: ElectionData;
+}
+
+export interface ElectionOptions {
+  /** Campaign with PreVote first (§9.6). */
+  preVote: boolean;
+  /** Refuse a second vote in the same term. Off: the `vote-twice` bug. */
+  checkVotedFor: boolean;
+  /** Count each voter once. Off: the `count-duplicates` bug. */
+  dedupeVotes: boolean;
+}
+
+export type ElectionEmitted = { type: 'send'; to: NodeId | 'others'; msg: ElectionMessage } | { type: 'note'; note: ElectionNote };
+
+export const majority = (n: number) => Math.floor(n / 2) + 1;
+const send = (to: NodeId | 'others', msg: ElectionMessage): ElectionEmitted => ({ type: 'send', to, msg });
+const note = (fact: ElectionNote): ElectionEmitted => ({ type: 'note', note: fact });
+
+/** A message's term, or -1 for events without one. */
+const termOf = (event: ElectionEvent) => ('term' in event ? event.term : -1);
+const fromOf = (event: ElectionEvent) => ('from' in event ? event.from : 0);
+
+export function electionMachine(options: ElectionOptions, machineId = 'election') {
+  const addVote = (votes: NodeId[], from: NodeId) =>
+    options.dedupeVotes && votes.includes(from) ? votes : [...votes, from].sort((a, b) => a - b);
+
+  return setup({
+    types: {
+      context: {} as ElectionContext,
+      events: {} as ElectionEvent,
+      input: {} as NodeInput<ElectionDurable>,
+      emitted: {} as ElectionEmitted,
+    },
+    guards: {
+      /** §5.1: a higher term in a vote or heartbeat message (pre-vote terms are prospective). */
+      higherTerm: ({ context, event }) => termOf(event) > context.currentTerm,
+      fromCurrentLeaderTerm: ({ context, event }) => termOf(event) === context.currentTerm,
+      preVoteMajority: ({ context, event }) =>
+        event.type === 'pre_vote' && event.granted && event.term === context.currentTerm + 1 &&
+        addVote(context.votes, event.from).length >= majority(context.n),
+      preVoteCounts: ({ context, event }) => event.type === 'pre_vote' && event.granted && event.term === context.currentTerm + 1,
+      voteMajority: ({ context, event }) =>
+        event.type === 'vote' && event.granted && event.term === context.currentTerm &&
+        addVote(context.votes, event.from).length >= majority(context.n),
+      voteCounts: ({ context, event }) => event.type === 'vote' && event.granted && event.term === context.currentTerm,
+      followerBehind: ({ context, event }) =>
+        event.type === 'leader_ack' && event.term === context.currentTerm && event.version < context.data.version,
+      syncNotStale: ({ context, event }) => event.type === 'state_sync' && event.term >= context.currentTerm,
+    },
+    actions: {
+      armElectionTimer: raise({ type: 'election_timeout' }, { delay: ELECTION_TIMEOUT_MS, id: 'election' }),
+      cancelElectionTimer: cancel('election'),
+      armHeartbeat: raise({ type: 'heartbeat' }, { delay: HEARTBEAT_MS, id: 'heartbeat' }),
+      cancelHeartbeat: cancel('heartbeat'),
+      adoptTerm: enqueueActions(({ event, enqueue }) => {
+        enqueue.assign({ currentTerm: termOf(event), votedFor: null, leader: null, votes: [] });
+        enqueue.emit(note({ type: 'term', term: termOf(event) }));
+      }),
+      /** RequestVote handler (§5.2, §5.4.1): one vote per term, to an up-to-date candidate. */
+      answerVote: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'vote_request') return;
+        const free = !options.checkVotedFor || context.votedFor === null || context.votedFor === event.from;
+        const granted = event.term === context.currentTerm && free && event.version >= context.data.version;
+        if (granted) {
+          enqueue.assign({ votedFor: event.from });
+          enqueue.emit(note({ type: 'voted', term: context.currentTerm, for: event.from }));
+          enqueue.raise({ type: 'election_timeout' }, { delay: ELECTION_TIMEOUT_MS, id: 'election' });
+        }
+        enqueue.emit(send(event.from, { type: 'vote', term: context.currentTerm, granted }));
+      }),
+      /** PreVote handler (§9.6): no state changes; refuse while following a live leader. */
+      answerPreVote: emit(({ context, event }) => {
+        const e = event as Extract<ElectionEvent, { type: 'pre_vote_request' }>;
+        const granted = e.term > context.currentTerm && e.version >= context.data.version && context.leader === null;
+        return send(e.from, { type: 'pre_vote', term: e.term, granted });
+      }),
+      follow: enqueueActions(({ context, event, enqueue }) => {
+        if (context.leader === fromOf(event)) return;
+        enqueue.assign({ leader: fromOf(event) });
+        enqueue.emit(note({ type: 'accept_leader', term: context.currentTerm, leader: fromOf(event) }));
+      }),
+      ack: emit(({ context, event }) => send(fromOf(event), { type: 'leader_ack', term: context.currentTerm, version: context.data.version })),
+      applySync: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'state_sync' || event.data.version <= context.data.version) return;
+        enqueue.assign({ data: event.data });
+        enqueue.emit(note({ type: 'synced', term: context.currentTerm, version: event.data.version }));
+      }),
+      startPreVote: enqueueActions(({ context, enqueue }) => {
+        enqueue.assign({ votes: [context.id], leader: null });
+        enqueue.emit(send('others', { type: 'pre_vote_request', term: context.currentTerm + 1, version: context.data.version }));
+      }),
+      startElection: enqueueActions(({ context, enqueue }) => {
+        const term = context.currentTerm + 1;
+        enqueue.assign({ currentTerm: term, votedFor: context.id, votes: [context.id], leader: null });
+        enqueue.emit(note({ type: 'term', term }));
+        enqueue.emit(note({ type: 'voted', term, for: context.id }));
+        enqueue.emit(send('others', { type: 'vote_request', term, version: context.data.version }));
+      }),
+      forgetVotes: assign({ votes: [] }),
+      countVote: assign({ votes: ({ context, event }) => addVote(context.votes, fromOf(event)) }),
+      becomeLeader: enqueueActions(({ context, enqueue }) => {
+        enqueue.assign({ leader: context.id });
+        enqueue.emit(note({ type: 'elected', term: context.currentTerm, votes: context.votes }));
+      }),
+      announce: emit(({ context }) => send('others', { type: 'leader_announce', term: context.currentTerm, version: context.data.version })),
+      sync: emit(({ context, event }) => send(fromOf(event), { type: 'state_sync', term: context.currentTerm, data: context.data })),
+      write: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'client.set') return;
+        const data = { version: context.data.version + 1, value: event.value };
+        enqueue.assign({ data });
+        enqueue.emit(note({ type: 'written', term: context.currentTerm, version: data.version }));
+      }),
+    },
+  }).createMachine({
+    id: machineId,
+    context: ({ input }) => ({
+      id: input.id,
+      n: input.n,
+      currentTerm: input.restored?.currentTerm ?? 0,
+      votedFor: input.restored?.votedFor ?? null,
+      data: input.restored?.data ?? { version: 0, value: null },
+      leader: null,
+      votes: [],
+    }),
+    initial: 'follower',
+    on: {
+      vote_request: [
+        { guard: 'higherTerm', target: '.follower', reenter: true, actions: ['adoptTerm', 'answerVote'] },
+        { actions: 'answerVote' },
+      ],
+      pre_vote_request: { actions: 'answerPreVote' },
+      vote: { guard: 'higherTerm', target: '.follower', reenter: true, actions: 'adoptTerm' },
+      leader_ack: { guard: 'higherTerm', target: '.follower', reenter: true, actions: 'adoptTerm' },
+      leader_announce: [
+        { guard: 'higherTerm', target: '.follower', reenter: true, actions: ['adoptTerm', 'follow', 'ack'] },
+        { guard: 'fromCurrentLeaderTerm', target: '.follower', reenter: true, actions: ['follow', 'ack'] },
+        // A stale leader learns our higher term from the ack and steps down.
+        { actions: 'ack' },
+      ],
+      state_sync: { guard: 'syncNotStale', actions: 'applySync' },
+    },
+    states: {
+      follower: {
+        entry: ['armElectionTimer', 'forgetVotes'],
+        on: { election_timeout: options.preVote ? 'precandidate' : 'candidate' },
+      },
+      precandidate: {
+        entry: ['armElectionTimer', 'startPreVote'],
+        on: {
+          pre_vote: [
+            { guard: 'preVoteMajority', target: 'candidate' },
+            { guard: 'preVoteCounts', actions: 'countVote' },
+          ],
+          election_timeout: { target: 'precandidate', reenter: true },
+        },
+      },
+      candidate: {
+        entry: ['armElectionTimer', 'startElection'],
+        on: {
+          vote: [
+            { guard: 'higherTerm', target: 'follower', actions: 'adoptTerm' },
+            { guard: 'voteMajority', target: 'leader', actions: 'countVote' },
+            { guard: 'voteCounts', actions: 'countVote' },
+          ],
+          election_timeout: options.preVote ? 'precandidate' : { target: 'candidate', reenter: true },
+        },
+      },
+      leader: {
+        entry: ['cancelElectionTimer', 'becomeLeader', 'announce', 'armHeartbeat'],
+        exit: 'cancelHeartbeat',
+        on: {
+          heartbeat: { actions: ['announce', 'armHeartbeat'] },
+          leader_ack: [
+            { guard: 'higherTerm', target: 'follower', actions: 'adoptTerm' },
+            { guard: 'followerBehind', actions: 'sync' },
+          ],
+          'client.set': { actions: ['write', 'announce'] },
+        },
+      },
+    },
+  });
+}
+
+/** The durable part of a context: what a restarted node resumes from. */
+export function electionDurable(context: ElectionContext): ElectionDurable {
+  return { currentTerm: context.currentTerm, votedFor: context.votedFor, data: context.data };
+}

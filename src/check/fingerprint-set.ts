@@ -1,0 +1,50 @@
+/**
+ * A set of 64-bit fingerprints: open addressing over one Uint32Array of (hi, lo) pairs, linear
+ * probing, grown at 50% load. About 16-32 bytes per state, and no per-entry objects.
+ */
+import type { Hash64 } from '../sim/hash64.js';
+
+export class FingerprintSet {
+  private slots: Uint32Array;
+  private mask: number;
+  size = 0;
+
+  constructor(capacityPow2 = 1 << 16) {
+    this.slots = new Uint32Array(capacityPow2 * 2);
+    this.mask = capacityPow2 - 1;
+  }
+
+  /** Adds `h`; returns false when it was already there. */
+  add(h: Hash64): boolean {
+    const hi = h.hi;
+    const lo = h.lo === 0 && hi === 0 ? 1 : h.lo; // (0, 0) marks an empty slot
+    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+    const s = this.slots;
+    for (;;) {
+      const a = s[2 * i];
+      const b = s[2 * i + 1];
+      if (a === 0 && b === 0) break;
+      if (a === hi && b === lo) return false;
+      i = (i + 1) & this.mask;
+    }
+    s[2 * i] = hi;
+    s[2 * i + 1] = lo;
+    if (++this.size * 2 > this.mask + 1) this.grow();
+    return true;
+  }
+
+  /** Bytes held by the table. */
+  get bytes(): number {
+    return this.slots.byteLength;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Uint32Array(old.length * 2);
+    this.mask = this.slots.length / 2 - 1;
+    this.size = 0;
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i] !== 0 || old[i + 1] !== 0) this.add({ hi: old[i], lo: old[i + 1] });
+    }
+  }
+}

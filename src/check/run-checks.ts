@@ -1,0 +1,47 @@
+/** Runs the chosen checks on one model and gathers what they found, with coverage. */
+import { coverage, machineGraph, type Coverage } from './coverage.js';
+import { explore, type ExploreResult } from './explore.js';
+import type { Model } from './model.js';
+import { progressPrinter } from './progress.js';
+import type { Violation } from './violation.js';
+import { walk, type WalkResult } from './walk.js';
+
+export interface CheckReport {
+  model: Model;
+  mode: 'explore' | 'walk' | 'both';
+  explore?: ExploreResult;
+  walk?: WalkResult;
+  coverage: Coverage;
+  violations: Violation[];
+  elapsedMs: number;
+}
+
+export interface RunOptions {
+  mode: 'explore' | 'walk' | 'both';
+  runs?: number;
+  maxStates?: number;
+  seed?: number;
+  path?: string;
+  progress?: boolean;
+}
+
+export function runChecks(model: Model, options: RunOptions): CheckReport {
+  const started = performance.now();
+  const report: CheckReport = { model, mode: options.mode, coverage: { states: 0, transitions: 0, unreachedStates: [], unreachedTransitions: [] }, violations: [], elapsedMs: 0 };
+  const reached = new Set<string>();
+  if (options.mode !== 'walk') {
+    const printer = options.progress ? progressPrinter(`explore ${model.protocol.name}`) : undefined;
+    report.explore = explore(model, { maxStates: options.maxStates, onProgress: printer?.update });
+    printer?.done();
+    report.violations.push(...report.explore.violations);
+    report.explore.reached.forEach((t) => reached.add(t));
+  }
+  if (options.mode !== 'explore') {
+    report.walk = walk(model, { runs: options.runs, seed: options.seed, path: options.path });
+    report.violations.push(...report.walk.violations);
+    report.walk.reached.forEach((t) => reached.add(t));
+  }
+  if (model.protocol.sampleEvents) report.coverage = coverage(machineGraph(model.protocol, model.variant.machine, model.config), reached);
+  report.elapsedMs = performance.now() - started;
+  return report;
+}

@@ -1,0 +1,36 @@
+/** The `coordkit` command: one subcommand per file under cli/. */
+import { checkCommand } from './cli/check.js';
+import { listCommand } from './cli/list.js';
+import { UsageError } from './cli/usage-error.js';
+
+type Command = (args: string[]) => Promise<number>;
+
+const commands: Record<string, Command> = {
+  list: listCommand,
+  check: checkCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const names = Object.keys(commands).join(', ');
+  try {
+    if (!name || name === '--help' || name === 'help') {
+      process.stdout.write(`usage: coordkit <command> [options]\ncommands: ${names}\n`);
+      return name ? 0 : 2;
+    }
+    const command = commands[name];
+    if (!command) throw new UsageError(`unknown command '${name}' (choose from: ${names})`);
+    return await command(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`coordkit: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`coordkit: ${(err as Error).message}\n`);
+    return 3;
+  }
+}
+
+export function registerCommand(name: string, command: Command): void {
+  commands[name] = command;
+}

@@ -1,0 +1,107 @@
+/** `coordkit check <primitive>`: explore and/or walk one model; exit 0 when every property holds, 1 on a violation. */
+import { FAULTS, NETWORKS, type CheckConfig, type FaultName, type NetworkName, type Protocol } from '../protocol.js';
+import { runChecks, type CheckReport } from '../check/run-checks.js';
+import { createModel } from '../check/model.js';
+import { describeRun } from '../check/describe-run.js';
+import { sequenceDiagram } from '../trace/sequence-diagram.js';
+import { parse } from './parse.js';
+import { findProtocol, loadProtocol } from './registry.js';
+import { choiceArg, intArg, listArg, UsageError } from './usage-error.js';
+
+const USAGE =
+  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--runs R] [--seed S] [--path P] [--json] [--protocol FILE]';
+const MODES = ['explore', 'walk', 'both'] as const;
+
+export async function checkCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      variant: { type: 'string' },
+      nodes: { type: 'string' },
+      mode: { type: 'string' },
+      network: { type: 'string' },
+      faults: { type: 'string' },
+      'max-depth': { type: 'string' },
+      'max-states': { type: 'string' },
+      runs: { type: 'string' },
+      seed: { type: 'string' },
+      path: { type: 'string' },
+      json: { type: 'boolean' },
+      protocol: { type: 'string' },
+    },
+    USAGE,
+  );
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (usage: ${USAGE})`);
+  const protocol: Protocol = values.protocol ? await loadProtocol(values.protocol) : findProtocol(positionals[0]);
+  if (values.variant !== undefined) choiceArg('variant', values.variant, protocol.variants.map((v) => v.name));
+  const seed = values.seed === undefined ? undefined : Number(values.seed);
+  if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
+  if (values.path !== undefined && !/^\d+(:\d+)*$/.test(values.path)) throw new UsageError(`--path must be fast-check's path, numbers joined by ':', got '${values.path}'`);
+  const overrides: Partial<CheckConfig> = {
+    variant: values.variant,
+    nodes: intArg('nodes', values.nodes, 2, 7),
+    network: choiceArg<NetworkName>('network', values.network, NETWORKS),
+    faults: listArg<FaultName>('fault', values.faults, FAULTS),
+    maxDepth: intArg('max-depth', values['max-depth'], 0, 10_000),
+  };
+  const mode = choiceArg('mode', values.mode, MODES) ?? (values.path !== undefined ? 'walk' : 'both');
+  const model = createModel(protocol, overrides);
+  const report = runChecks(model, {
+    mode,
+    runs: intArg('runs', values.runs, 1, 1_000_000),
+    maxStates: intArg('max-states', values['max-states'], 1, 100_000_000),
+    seed,
+    path: values.path,
+    progress: !values.json,
+  });
+  if (values.json) process.stdout.write(JSON.stringify(toJson(report)) + '\n');
+  else printReport(report);
+  return report.violations.length ? 1 : 0;
+}
+
+export function toJson(r: CheckReport) {
+  return {
+    primitive: r.model.protocol.name,
+    variant: r.model.config.variant,
+    nodes: r.model.config.nodes,
+    mode: r.mode,
+    network: r.model.config.network,
+    faults: r.model.config.faults,
+    states: r.explore?.states ?? 0,
+    transitions: r.explore?.transitions ?? 0,
+    depth: r.explore?.depth ?? 0,
+    complete: r.explore?.complete ?? false,
+    elapsedMs: Math.round(r.elapsedMs),
+    statesPerSecond: r.explore?.statesPerSecond ?? 0,
+    walk: r.walk ? { runs: r.walk.runs, steps: r.walk.steps, seed: r.walk.seed } : undefined,
+    coverage: { states: r.coverage.states, transitions: r.coverage.transitions },
+    violations: r.violations.map((v) => ({ invariant: v.invariant, kind: v.kind, mode: v.mode, steps: v.steps.length, replay: v.replay })),
+  };
+}
+
+function printReport(r: CheckReport): void {
+  const { protocol, config } = r.model;
+  const out: string[] = [];
+  out.push(`${protocol.name} · variant ${config.variant} · ${config.nodes} nodes · ${config.network} network · faults ${config.faults.join(',') || 'none'}`);
+  if (r.explore) {
+    const e = r.explore;
+    const bound = config.maxDepth ? `, depth bound ${config.maxDepth}` : '';
+    out.push(`explore: ${e.states.toLocaleString('en-US')} distinct states, ${e.transitions.toLocaleString('en-US')} transitions, depth ${e.depth}${bound}, ${Math.round(e.elapsedMs)} ms (${e.statesPerSecond.toLocaleString('en-US')} states/s)${e.complete ? '' : ', cut short by --max-states'}`);
+  }
+  if (r.walk) out.push(`walk: ${r.walk.runs} runs, ${r.walk.steps.toLocaleString('en-US')} steps, seed ${r.walk.seed}, ${Math.round(r.walk.elapsedMs)} ms`);
+  out.push(`coverage of the node machine: ${(r.coverage.states * 100).toFixed(0)}% of states, ${(r.coverage.transitions * 100).toFixed(0)}% of transitions`);
+  for (const p of protocol.properties) {
+    const bad = r.violations.filter((v) => v.invariant === p.name);
+    out.push(`  ${bad.length ? 'VIOLATED' : 'ok      '} ${p.kind.padEnd(10)} ${p.name}${bad.length ? ` (${bad.map((v) => v.mode).join(', ')})` : ''}`);
+  }
+  for (const v of r.violations) {
+    out.push('', `violation of '${v.invariant}' (${v.kind}) found by ${v.mode}${v.steps.length ? ` in ${v.steps.length} steps` : ''}:`);
+    if (!v.steps.length) out.push(v.kind === 'sometimes' ? '  no reachable world satisfies it' : '  it fails in the initial world');
+    out.push(...describeRun(v.steps, config.nodes));
+    if (v.steps.length) out.push('', '```mermaid', sequenceDiagram(v.steps, config.nodes, `${protocol.name} ${config.variant}: ${v.invariant}`), '```');
+    out.push(`replay: ${v.replay}`);
+  }
+  out.push('', r.violations.length ? `FAIL: ${[...new Set(r.violations.map((v) => v.invariant))].join(', ')}` : 'PASS: every property holds');
+  process.stdout.write(out.join('\n') + '\n');
+}
+export { createModel };

@@ -1,0 +1,27 @@
+/** `coordkit list [--json]`: primitives, variants (buggy ones with the invariant they break), properties. */
+import { parse } from './parse.js';
+import { registered } from './registry.js';
+
+export async function listCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, { json: { type: 'boolean' } }, 'coordkit list [--json]');
+  const data = registered().map((p) => ({
+    name: p.name,
+    description: p.description,
+    defaultVariant: p.defaultVariant,
+    variants: p.variants.map((v) => ({ name: v.name, description: v.description, breaks: v.breaks ?? null })),
+    properties: p.properties.map((x) => ({ name: x.name, kind: x.kind })),
+  }));
+  if (values.json) {
+    process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+    return 0;
+  }
+  const out: string[] = [];
+  for (const p of data) {
+    out.push(`${p.name}: ${p.description}`, '  variants:');
+    for (const v of p.variants) out.push(`    ${v.name}${v.name === p.defaultVariant ? ' (default)' : ''}${v.breaks ? ` [buggy: breaks '${v.breaks}']` : ''}: ${v.description}`);
+    out.push('  properties:');
+    for (const x of p.properties) out.push(`    ${x.kind.padEnd(10)} ${x.name}`);
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  return 0;
+}

@@ -1,0 +1,158 @@
+/**
+ * The contract between a primitive and the kit. A primitive is one XState v5 machine per node
+ * plus named invariants; hosts (the simulator, the timed simulator, the TCP runtime) feed it
+ * events and interpret the actions it returns. Nothing in src/ names a primitive.
+ */
+import type { AnyStateMachine } from 'xstate';
+
+/** Nodes are numbered 1..n, as in the seed's Node1..Node5. */
+export type NodeId = number;
+
+/** What a machine emits with `emit({ type: 'send', to, msg })`: `to` is a node or every other node. */
+export interface SendEmit<M = unknown> {
+  type: 'send';
+  to: NodeId | 'others';
+  msg: M;
+}
+
+/**
+ * What a machine emits with `emit({ type: 'note', note })`: an observable fact (elected, decided,
+ * entered critical section, ...). Notes form the ghost history invariants speak of, appear in
+ * traces, and are what the runtime reports back to clients.
+ */
+export interface NoteEmit<N = unknown> {
+  type: 'note';
+  note: N;
+}
+
+/** Input every node machine receives: its own id, the cluster size, what survived a crash. */
+export interface NodeInput<D = object> {
+  id: NodeId;
+  n: number;
+  /** The durable part of the context, present after a restart. */
+  restored?: D;
+}
+
+/** A node as invariants and client generators see it. */
+export interface NodeView<C = any> {
+  id: NodeId;
+  /** The machine's state value, flattened to a dotted string (`leader`, `candidate.pre`). */
+  state: string;
+  context: C;
+  up: boolean;
+}
+
+/** A note together with the node that emitted it. */
+export interface GhostNote<N = any> {
+  node: NodeId;
+  note: N;
+}
+
+/** An in-flight message. */
+export interface InFlight<M = any> {
+  from: NodeId;
+  to: NodeId;
+  msg: M;
+}
+
+/** What an invariant reads: every node, the ghost history, the network. */
+export interface WorldView<C = any, N = any, M = any> {
+  n: number;
+  nodes: NodeView<C>[];
+  /** Every note ever emitted, in emission order (duplicates of the same fact kept once). */
+  history: GhostNote<N>[];
+  inFlight: InFlight<M>[];
+  /** No message in flight and no timer pending: nothing can happen without a client. */
+  quiescent: boolean;
+}
+
+/**
+ * A named property. `always`: holds in every reachable world. `sometimes`: holds in at least
+ * one (catches a vacuous model). `eventually`: holds in every quiescent world and at the end of
+ * every fair, fault-free liveness phase.
+ */
+export interface Property<V extends WorldView = WorldView> {
+  name: string;
+  kind: 'always' | 'sometimes' | 'eventually';
+  /** True when the property holds in this world. */
+  holds(world: V): boolean;
+}
+
+/** Client requests a node may receive in a world, given how many it has already received. */
+export type ClientGenerator<C = any> = (node: NodeView<C>, used: number, config: ProtocolConfig) => { type: string }[];
+
+/** A named variant of a primitive's machine. Buggy ones name the invariant they break. */
+export interface Variant {
+  name: string;
+  description: string;
+  /** The invariant a checker must find violated; absent for correct variants. */
+  breaks?: string;
+  /** The smallest configuration that reveals the bug (merged over the defaults). */
+  reveal?: Partial<CheckConfig>;
+  machine: AnyStateMachine;
+  /** Picks the durable part of a context: what survives a crash. */
+  durable(context: any): object;
+}
+
+export type NetworkName = 'fifo' | 'unordered' | 'unordered-duplicating';
+export const NETWORKS: readonly NetworkName[] = ['fifo', 'unordered', 'unordered-duplicating'];
+export type FaultName = 'loss' | 'dup' | 'crash' | 'partition';
+export const FAULTS: readonly FaultName[] = ['loss', 'dup', 'crash', 'partition'];
+
+/** Everything that fixes one finite model of a primitive. */
+export interface CheckConfig {
+  nodes: number;
+  variant: string;
+  network: NetworkName;
+  faults: FaultName[];
+  /** Worlds where some node's round (term, generation, ...) exceeds this are not expanded. */
+  maxRound: number;
+  /** Worlds with more messages in flight than this are not expanded. */
+  maxInFlight: number;
+  maxCrashes: number;
+  maxDrops: number;
+  maxDuplicates: number;
+  maxPartitions: number;
+  /** Exploration depth bound (0: none). */
+  maxDepth: number;
+  /** Steps of the fair, fault-free liveness phase after a walk. */
+  livenessSteps: number;
+  /** Primitive-specific knobs (e.g. which nodes propose, requests per node). */
+  params: Record<string, unknown>;
+}
+
+/** The part of a CheckConfig that a primitive's own hooks read. */
+export type ProtocolConfig = Pick<CheckConfig, 'nodes' | 'params'>;
+
+/** Named scenario for timed simulation and the runtime (see src/sim/timed.ts). */
+export interface ScenarioRef {
+  name: string;
+  description: string;
+  file: string;
+}
+
+/** A primitive: its machine and variants, messages, properties, and defaults. */
+export interface Protocol {
+  name: string;
+  description: string;
+  /** Variants by name; `defaultVariant` is the verified one. */
+  variants: Variant[];
+  defaultVariant: string;
+  properties: Property[];
+  defaults: Partial<CheckConfig>;
+  /**
+   * Note types kept in the ghost history the properties read (default: all). Other notes still
+   * reach traces and clients but do not make worlds distinct.
+   */
+  ghost?: string[];
+  /** Client requests enabled at a node. */
+  clients?: ClientGenerator;
+  /** The node's round for the maxRound bound (term, ballot, generation). */
+  round?(context: any): number;
+  /** Host-side jitter for named timers: the delay is drawn in [delay, delay * factor]. */
+  timerJitter?: Record<string, number>;
+  /** Message, note and client types for schema generation: the file and type names. */
+  types?: { file: string; message: string; client: string; note: string };
+  /** Sample messages for @xstate/graph coverage of one node's machine. */
+  sampleEvents?(config: ProtocolConfig): { type: string }[];
+}

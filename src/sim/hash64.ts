@@ -1,0 +1,39 @@
+/**
+ * 64-bit fingerprint of an integer sequence as two independent 32-bit lanes (murmur3-style
+ * mixing). Collisions are possible in principle, as in TLC and Stateright; at 64 bits the
+ * chance over 10^7 states is about 3e-6.
+ */
+export interface Hash64 {
+  hi: number;
+  lo: number;
+}
+
+function mix(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function finish(h: number, len: number): number {
+  h ^= len;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export function hashInts(values: ArrayLike<number>, length = values.length): Hash64 {
+  let a = 0x9747b28c;
+  let b = 0x5bd1e995;
+  for (let i = 0; i < length; i++) {
+    const v = values[i] | 0;
+    a = mix(a, v);
+    b = mix(b, v ^ 0x27d4eb2f);
+  }
+  return { hi: finish(a, length), lo: finish(b ^ 0x165667b1, length) };
+}

@@ -1,0 +1,348 @@
+/**
+ * The pure cluster step. `step(world, choice)` feeds one event to one node through xstate's
+ * `transition()` (memoized in NodeStepper) and applies the returned effects to a copy of the
+ * world: sends go to the network model, delayed raises become pending timers, cancels remove
+ * them, notes enter the ghost history.
+ */
+import type { CheckConfig, GhostNote, InFlight, NodeId, NodeView, Protocol, Variant, WorldView } from '../protocol.js';
+import { canonical } from './canonical.js';
+import type { Choice } from './choice.js';
+import { hashInts, type Hash64 } from './hash64.js';
+import { Interner } from './interner.js';
+import { NodeStepper, type Effect, type LocalState } from './node-step.js';
+import { channelIndex, connected, inFlightCount, type DurableRef, type MsgRef, type NodeSlot, type TimerRef, type World } from './world.js';
+
+/** What one step did, for traces and counterexamples. */
+export interface StepRecord {
+  choice: Choice;
+  node?: NodeId;
+  event?: { type: string; from?: NodeId };
+  before?: string;
+  after?: string;
+  sends: InFlight[];
+  notes: unknown[];
+}
+
+export class Simulator {
+  readonly n: number;
+  readonly stepper: NodeStepper;
+  readonly messages = new Interner<MsgRef>();
+  readonly timers = new Interner<TimerRef>();
+  readonly durables = new Interner<DurableRef>();
+  readonly notes = new Interner<GhostNote>();
+  private readonly faults: Set<string>;
+  private readonly allMask: number;
+  private readonly ghost: Set<string> | null;
+
+  constructor(readonly protocol: Protocol, readonly variant: Variant, readonly config: CheckConfig) {
+    this.n = config.nodes;
+    this.stepper = new NodeStepper(variant.machine);
+    this.faults = new Set(config.faults);
+    this.allMask = (1 << this.n) - 1;
+    this.ghost = protocol.ghost ? new Set(protocol.ghost) : null;
+  }
+
+  msg(msg: any): MsgRef {
+    const key = canonical(msg);
+    return this.messages.values[this.messages.id(key, { id: this.messages.size, msg })];
+  }
+
+  private timer(name: string, event: { type: string }, delayMs: number): TimerRef {
+    const key = name + '\u0001' + canonical(event) + '\u0001' + delayMs;
+    return this.timers.values[this.timers.id(key, { id: this.timers.size, name, event, delayMs })];
+  }
+
+  private durable(value: object): DurableRef {
+    return this.durables.values[this.durables.id(canonical(value), { id: this.durables.size, value })];
+  }
+
+  initial(): { world: World; records: StepRecord[] } {
+    const world: World = {
+      nodes: [],
+      channels: Array.from({ length: this.n * this.n }, () => []),
+      history: [],
+      partition: 0,
+      used: { crashes: 0, drops: 0, duplicates: 0, partitions: 0 },
+    };
+    for (let id = 1; id <= this.n; id++) {
+      world.nodes.push({ local: null, durable: null, timers: [], clientUsed: 0 });
+    }
+    const records: StepRecord[] = [];
+    for (let id = 1; id <= this.n; id++) {
+      const { next, effects } = this.stepper.init({ id, n: this.n });
+      records.push(this.apply(world, id, next, effects, { kind: 'restart', node: id }, undefined, undefined));
+    }
+    return { world, records };
+  }
+
+  /** Every choice enabled in `world`, in a fixed order (replays depend on it). */
+  enabled(world: World): Choice[] {
+    const out: Choice[] = [];
+    const { n } = this;
+    const net = this.config.network;
+    for (let from = 1; from <= n; from++) {
+      for (let to = 1; to <= n; to++) {
+        const ch = world.channels[channelIndex(n, from, to)];
+        if (ch.length === 0 || world.nodes[to - 1].local === null) continue;
+        const last = net === 'fifo' ? 1 : ch.length;
+        for (let i = 0; i < last; i++) if (i === 0 || ch[i].id !== ch[i - 1].id) out.push({ kind: 'deliver', from, to, msg: ch[i] });
+      }
+    }
+    for (let id = 1; id <= n; id++) {
+      const slot = world.nodes[id - 1];
+      if (slot.local === null) continue;
+      for (const timer of slot.timers) out.push({ kind: 'timer', node: id, timer });
+      if (this.protocol.clients) {
+        const view = this.nodeView(world, id);
+        for (const event of this.protocol.clients(view, slot.clientUsed, this.config)) out.push({ kind: 'client', node: id, event });
+      }
+    }
+    this.faultChoices(world, out);
+    return out;
+  }
+
+  private faultChoices(world: World, out: Choice[]): void {
+    const { n, config } = this;
+    const { used } = world;
+    const lossy = this.faults.has('loss') && used.drops < config.maxDrops;
+    const dup = this.faults.has('dup') && used.duplicates < config.maxDuplicates && config.network !== 'unordered-duplicating';
+    if (lossy || dup) {
+      for (let c = 0; c < world.channels.length; c++) {
+        const ch = world.channels[c];
+        const from = Math.floor(c / n) + 1;
+        const to = (c % n) + 1;
+        const last = config.network === 'fifo' ? Math.min(1, ch.length) : ch.length;
+        for (let i = 0; i < last; i++) {
+          if (i > 0 && ch[i].id === ch[i - 1].id) continue;
+          if (lossy) out.push({ kind: 'drop', from, to, msg: ch[i] });
+          if (dup) out.push({ kind: 'duplicate', from, to, msg: ch[i] });
+        }
+      }
+    }
+    if (this.faults.has('crash')) {
+      for (let id = 1; id <= n; id++) {
+        const up = world.nodes[id - 1].local !== null;
+        if (up && used.crashes < config.maxCrashes) out.push({ kind: 'crash', node: id });
+        if (!up) out.push({ kind: 'restart', node: id });
+      }
+    }
+    if (this.faults.has('partition')) {
+      if (world.partition === 0 && used.partitions < config.maxPartitions) {
+        // Side A always holds node 1, so each split is listed once.
+        for (let mask = 1; mask < this.allMask; mask += 2) out.push({ kind: 'partition', sideA: mask });
+      }
+      if (world.partition !== 0) out.push({ kind: 'heal' });
+    }
+  }
+
+  /** The world after `choice`; `world` is not modified. */
+  step(world: World, choice: Choice): { world: World; record: StepRecord } {
+    const next: World = {
+      nodes: world.nodes.slice(),
+      channels: world.channels.slice(),
+      history: world.history,
+      partition: world.partition,
+      used: world.used,
+    };
+    const { n } = this;
+    switch (choice.kind) {
+      case 'deliver': {
+        if (this.config.network !== 'unordered-duplicating') this.removeMessage(next, choice.from, choice.to, choice.msg);
+        const event = { ...choice.msg.msg, from: choice.from };
+        return { world: next, record: this.feed(next, choice.to, event, 'm' + choice.msg.id + 'f' + choice.from, choice) };
+      }
+      case 'timer': {
+        const slot = next.nodes[choice.node - 1];
+        next.nodes[choice.node - 1] = { ...slot, timers: slot.timers.filter((t) => t !== choice.timer) };
+        return { world: next, record: this.feed(next, choice.node, choice.timer.event, 't' + choice.timer.id, choice) };
+      }
+      case 'client': {
+        const slot = next.nodes[choice.node - 1];
+        next.nodes[choice.node - 1] = { ...slot, clientUsed: slot.clientUsed + 1 };
+        return { world: next, record: this.feed(next, choice.node, choice.event, 'c' + canonical(choice.event), choice) };
+      }
+      case 'drop':
+        this.removeMessage(next, choice.from, choice.to, choice.msg);
+        next.used = { ...world.used, drops: world.used.drops + 1 };
+        break;
+      case 'duplicate':
+        this.addMessage(next, choice.from, choice.to, choice.msg);
+        next.used = { ...world.used, duplicates: world.used.duplicates + 1 };
+        break;
+      case 'crash': {
+        const slot = next.nodes[choice.node - 1];
+        const durable = this.durable(this.variant.durable(slot.local!.context));
+        next.nodes[choice.node - 1] = { local: null, durable, timers: [], clientUsed: slot.clientUsed };
+        for (let from = 1; from <= n; from++) next.channels[channelIndex(n, from, choice.node)] = [];
+        next.used = { ...world.used, crashes: world.used.crashes + 1 };
+        break;
+      }
+      case 'restart': {
+        const slot = next.nodes[choice.node - 1];
+        const { next: local, effects } = this.stepper.init({ id: choice.node, n, restored: slot.durable?.value });
+        next.nodes[choice.node - 1] = { local: null, durable: null, timers: [], clientUsed: slot.clientUsed };
+        return { world: next, record: this.apply(next, choice.node, local, effects, choice, undefined, undefined) };
+      }
+      case 'partition':
+        next.partition = choice.sideA;
+        next.used = { ...world.used, partitions: world.used.partitions + 1 };
+        for (let from = 1; from <= n; from++) {
+          for (let to = 1; to <= n; to++) if (!connected(next, from, to)) next.channels[channelIndex(n, from, to)] = [];
+        }
+        break;
+      case 'heal':
+        next.partition = 0;
+        break;
+    }
+    return { world: next, record: { choice, sends: [], notes: [] } };
+  }
+
+  private feed(world: World, id: NodeId, event: any, eventKey: string, choice: Choice): StepRecord {
+    const local = world.nodes[id - 1].local!;
+    const { next, effects } = this.stepper.step(local, event, eventKey);
+    return this.apply(world, id, next, effects, choice, event, local.state);
+  }
+
+  /** Applies a node's new state and effects to `world` (already a private copy). */
+  private apply(world: World, id: NodeId, local: LocalState, effects: Effect[], choice: Choice, event: any, before: string | undefined): StepRecord {
+    const slot = world.nodes[id - 1];
+    let timers = slot.timers;
+    const record: StepRecord = { choice, node: id, event, before, after: local.state, sends: [], notes: [] };
+    for (const e of effects) {
+      switch (e.kind) {
+        case 'send':
+          if (e.to === 'others') {
+            for (let to = 1; to <= this.n; to++) if (to !== id) this.send(world, id, to, e.msg, record);
+          } else this.send(world, id, e.to, e.msg, record);
+          break;
+        case 'note':
+          this.note(world, id, e.note, record);
+          break;
+        case 'timer': {
+          const t = this.timer(e.id, e.event, e.delayMs);
+          timers = timers.filter((x) => x.name !== e.id);
+          timers.push(t);
+          timers.sort((a, b) => a.id - b.id);
+          break;
+        }
+        case 'cancel':
+          timers = timers.filter((x) => x.name !== e.id);
+          break;
+      }
+    }
+    world.nodes[id - 1] = { local, durable: null, timers, clientUsed: slot.clientUsed };
+    return record;
+  }
+
+  private send(world: World, from: NodeId, to: NodeId, msg: any, record: StepRecord): void {
+    record.sends.push({ from, to, msg });
+    // A message to a crashed node or across the partition is lost, as on a real link.
+    if (world.nodes[to - 1].local === null && to !== from) return;
+    if (!connected(world, from, to)) return;
+    this.addMessage(world, from, to, this.msg(msg));
+  }
+
+  private note(world: World, node: NodeId, note: any, record: StepRecord): void {
+    record.notes.push(note);
+    if (this.ghost && !this.ghost.has(note?.type)) return;
+    const key = node + '\u0001' + canonical(note);
+    const id = this.notes.id(key, { node, note });
+    const h = world.history;
+    let lo = 0;
+    let hi = h.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (h[mid] < id) lo = mid + 1;
+      else hi = mid;
+    }
+    if (h[lo] === id) return;
+    world.history = h.slice(0, lo).concat(id, h.slice(lo));
+  }
+
+  private addMessage(world: World, from: NodeId, to: NodeId, ref: MsgRef): void {
+    const c = channelIndex(this.n, from, to);
+    const ch = world.channels[c];
+    if (this.config.network === 'fifo') {
+      world.channels[c] = ch.concat(ref);
+      return;
+    }
+    let i = 0;
+    while (i < ch.length && ch[i].id < ref.id) i++;
+    if (this.config.network === 'unordered-duplicating' && ch[i] === ref) return;
+    world.channels[c] = ch.slice(0, i).concat(ref, ch.slice(i));
+  }
+
+  private removeMessage(world: World, from: NodeId, to: NodeId, ref: MsgRef): void {
+    const c = channelIndex(this.n, from, to);
+    const ch = world.channels[c];
+    const i = ch.indexOf(ref);
+    world.channels[c] = ch.slice(0, i).concat(ch.slice(i + 1));
+  }
+
+  /** False when the world is past a bound and must not be expanded. */
+  withinBounds(world: World): boolean {
+    if (inFlightCount(world) > this.config.maxInFlight) return false;
+    const round = this.protocol.round;
+    if (round) {
+      for (const slot of world.nodes) {
+        if (slot.local && round(slot.local.context) > this.config.maxRound) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Canonical 64-bit fingerprint: every node, timer, message, budget and note as interned ints. */
+  fingerprint(world: World): Hash64 {
+    const buf = this.buf;
+    let k = 0;
+    const push = (v: number) => {
+      if (k >= buf.length) this.buf = growInto(this.buf, k);
+      this.buf[k++] = v;
+    };
+    for (const slot of world.nodes) {
+      push(slot.local ? slot.local.id : -1 - slot.durable!.id);
+      push(slot.clientUsed);
+      push(slot.timers.length);
+      for (const t of slot.timers) push(t.id);
+    }
+    for (const ch of world.channels) {
+      push(ch.length);
+      for (const m of ch) push(m.id);
+    }
+    push(world.partition);
+    const u = world.used;
+    push(u.crashes);
+    push(u.drops);
+    push(u.duplicates);
+    push(u.partitions);
+    for (const h of world.history) push(h);
+    return hashInts(this.buf, k);
+  }
+
+  private buf: Int32Array<ArrayBufferLike> = new Int32Array(256);
+
+  nodeView(world: World, id: NodeId): NodeView {
+    const slot = world.nodes[id - 1];
+    if (slot.local) return { id, state: slot.local.state, context: slot.local.context, up: true };
+    return { id, state: 'down', context: slot.durable!.value, up: false };
+  }
+
+  view(world: World): WorldView {
+    const nodes: NodeView[] = [];
+    for (let id = 1; id <= this.n; id++) nodes.push(this.nodeView(world, id));
+    const inFlight: InFlight[] = [];
+    for (let c = 0; c < world.channels.length; c++) {
+      for (const m of world.channels[c]) inFlight.push({ from: Math.floor(c / this.n) + 1, to: (c % this.n) + 1, msg: m.msg });
+    }
+    const quiescent = inFlight.length === 0 && world.nodes.every((s) => s.timers.length === 0);
+    return { n: this.n, nodes, history: world.history.map((h) => this.notes.values[h]), inFlight, quiescent };
+  }
+}
+
+function growInto(buf: Int32Array<ArrayBufferLike>, used: number): Int32Array<ArrayBufferLike> {
+  const bigger = new Int32Array(buf.length * 2);
+  bigger.set(buf.subarray(0, used));
+  return bigger;
+}
+
+export type { NodeSlot };

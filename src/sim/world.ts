@@ -1,0 +1,75 @@
+/**
+ * The world the checker explores: every node's interned machine state and pending timers,
+ * the network (in-flight messages per directed channel), fault budgets and ghost history.
+ * Worlds are immutable; a step copies only what it changes.
+ */
+import type { CheckConfig, NodeId, Protocol, Variant } from '../protocol.js';
+import type { LocalState } from './node-step.js';
+
+/** A message, interned: equal messages share one object and one id. */
+export interface MsgRef {
+  id: number;
+  msg: any;
+}
+
+/** A pending timer, interned by (timer id, event). */
+export interface TimerRef {
+  id: number;
+  name: string;
+  event: { type: string };
+  delayMs: number;
+}
+
+/** A durable context kept while a node is down, interned. */
+export interface DurableRef {
+  id: number;
+  value: object;
+}
+
+export interface NodeSlot {
+  /** The machine state while up; null while crashed. */
+  local: LocalState | null;
+  /** What survives a crash (set while down). */
+  durable: DurableRef | null;
+  /** Pending timers, sorted by interned id. */
+  timers: TimerRef[];
+  /** Client requests this node has received so far. */
+  clientUsed: number;
+}
+
+export interface World {
+  nodes: NodeSlot[];
+  /** channels[(from - 1) * n + (to - 1)]: messages from → to in flight, oldest first (fifo) or sorted by id. */
+  channels: MsgRef[][];
+  /** Ghost history: interned note ids, sorted (a set). */
+  history: number[];
+  /** Bitmask of the nodes on side A of the current partition (bit i-1 for node i); 0 when healed. */
+  partition: number;
+  used: { crashes: number; drops: number; duplicates: number; partitions: number };
+}
+
+export function channelIndex(n: number, from: NodeId, to: NodeId): number {
+  return (from - 1) * n + (to - 1);
+}
+
+export function isUp(world: World, id: NodeId): boolean {
+  return world.nodes[id - 1].local !== null;
+}
+
+/** True when a message from → to can cross the current partition. */
+export function connected(world: World, from: NodeId, to: NodeId): boolean {
+  if (world.partition === 0) return true;
+  return ((world.partition >> (from - 1)) & 1) === ((world.partition >> (to - 1)) & 1);
+}
+
+export function inFlightCount(world: World): number {
+  let total = 0;
+  for (const c of world.channels) total += c.length;
+  return total;
+}
+
+export interface Model {
+  protocol: Protocol;
+  variant: Variant;
+  config: CheckConfig;
+}
