@@ -1,5 +1,7 @@
 /** Every registered primitive. Add one line to register a new one. */
 import type { Protocol } from '../src/protocol.js';
+import { consensus } from './consensus/index.js';
 import { election } from './election/index.js';
+import { mutex } from './mutex/index.js';
 
-export const protocols: Protocol[] = [election];
+export const protocols: Protocol[] = [election, consensus, mutex];

@@ -1,0 +1,74 @@
+/**
+ * Consensus properties (Lamport, "Paxos Made Simple", §2.1 safety requirements), read from the
+ * ghost history: every value a client proposed, every promise raise, every value a node applied
+ * and every decision a proposer reached, as TLA+ history variables record them.
+ */
+import type { GhostNote, Property, WorldView } from '../src/protocol.js';
+import type { ConsensusContext } from '../machines/consensus/machine.js';
+import type { ConsensusNote } from '../machines/consensus/messages.js';
+
+type View = WorldView<ConsensusContext, ConsensusNote>;
+
+/** The note types these properties read: the primitive's ghost history keeps only these. */
+export const consensusGhost: ConsensusNote['type'][] = ['proposed', 'promised', 'applied', 'decided'];
+
+const notes = <T extends ConsensusNote['type']>(w: View, type: T) =>
+  w.history.filter((h): h is GhostNote<Extract<ConsensusNote, { type: T }>> => h.note.type === type);
+
+/** Every value some node applied or some proposer decided. */
+const outcomes = (w: View) => [...notes(w, 'applied'), ...notes(w, 'decided')];
+
+/** No two nodes ever apply or decide different values (only a single value is chosen). */
+export const agreement: Property<View> = {
+  name: 'agreement',
+  kind: 'always',
+  holds: (w) => new Set(outcomes(w).map((h) => h.note.value)).size <= 1,
+};
+
+/** A value applied or decided was proposed by some client (only a proposed value may be chosen). */
+export const validity: Property<View> = {
+  name: 'validity',
+  kind: 'always',
+  holds: (w) => {
+    const proposed = new Set(notes(w, 'proposed').map((h) => h.note.value));
+    return outcomes(w).every((h) => proposed.has(h.note.value));
+  },
+};
+
+/** A node applies a value at most once and decides at most once. */
+export const integrity: Property<View> = {
+  name: 'integrity',
+  kind: 'always',
+  holds: (w) => {
+    // The history is a set: a second entry of one kind at one node is a second decision.
+    const kinds = outcomes(w).map(({ node, note }) => `${node}/${note.type}`);
+    return new Set(kinds).size === kinds.length;
+  },
+};
+
+/** A node's promised term, including the one it restarts with after a crash, never falls below one it promised before. */
+export const termNeverDecreases: Property<View> = {
+  name: 'term never decreases',
+  kind: 'always',
+  holds: (w) => notes(w, 'promised').every(({ node, note }) => (w.nodes[node - 1].context.promised ?? 0) >= note.term),
+};
+
+/** Some run decides (catches a model in which nothing can ever be chosen). */
+export const aValueIsDecided: Property<View> = {
+  name: 'a value is decided',
+  kind: 'sometimes',
+  holds: (w) => notes(w, 'decided').length > 0,
+};
+
+/**
+ * Every up node a client asked to propose ends up holding a decided value. Checked in quiescent
+ * worlds (an undecided proposer always has its retry timer pending, so it must never go quiet)
+ * and after a fair, fault-free phase with every node restarted.
+ */
+export const everyProposerDecides: Property<View> = {
+  name: 'every proposer decides',
+  kind: 'eventually',
+  holds: (w) => w.nodes.every((v) => !v.up || v.context.proposal === null || v.context.learned !== null),
+};
+
+export const consensusProperties = [agreement, validity, integrity, termNeverDecreases, aValueIsDecided, everyProposerDecides] as Property[];

@@ -1,0 +1,111 @@
+/** The consensus primitive: machine, variants, properties and model defaults. */
+import type { Protocol, ProtocolConfig, Variant } from '../../src/protocol.js';
+import { consensusGhost, consensusProperties } from '../../invariants/consensus.js';
+import { consensusDurable, consensusMachine, roundOfTerm, type ConsensusContext, type ConsensusOptions } from './machine.js';
+import type { ConsensusEvent } from './messages.js';
+
+const verified: ConsensusOptions = { flow: 'paxos', carryAccepted: true, commitQuorum: 'majority' };
+
+/**
+ * Two competing proposers on a reordering network, no faults: concurrency alone breaks these.
+ * `maxInFlight` is raised where the shortest counterexample has more messages outstanding.
+ */
+const competing = { params: { proposers: [1, 2] }, network: 'unordered' as const, faults: [] };
+
+export const consensusVariants: Variant[] = [
+  {
+    name: 'paxos',
+    description: 'The seed\'s propose/promise/commit/ack made safe as Paxos: promises report accepted values, decided on a majority of acks.',
+    machine: consensusMachine(verified),
+    durable: consensusDurable,
+  },
+  {
+    name: 'as-drawn',
+    description: 'The seed\'s flow as drawn: nodes apply on commit, a promise carries nothing.',
+    breaks: 'agreement',
+    reveal: { ...competing, maxInFlight: 5 },
+    machine: consensusMachine({ flow: 'as-drawn', carryAccepted: false, commitQuorum: 'majority' }),
+    durable: consensusDurable,
+  },
+  {
+    name: 'forget-accepted',
+    description: 'A promise omits the value the node accepted: a new proposer overrides a chosen value.',
+    breaks: 'agreement',
+    reveal: competing,
+    machine: consensusMachine({ ...verified, carryAccepted: false }),
+    durable: consensusDurable,
+  },
+  {
+    name: 'volatile-acceptor',
+    description: 'The promised term is not durable: after a restart a node accepts terms it promised to refuse.',
+    breaks: 'term never decreases',
+    reveal: { ...competing, faults: ['crash'] },
+    machine: consensusMachine(verified),
+    durable: (c: ConsensusContext) => {
+      const { promised: _forgotten, ...rest } = consensusDurable(c);
+      return rest;
+    },
+  },
+  {
+    name: 'minority-commit',
+    description: 'The proposer commits on half the nodes\' promises (its own alone with 3 nodes), short of a majority.',
+    breaks: 'agreement',
+    reveal: { ...competing, maxInFlight: 6 },
+    machine: consensusMachine({ ...verified, commitQuorum: 'half' }),
+    durable: consensusDurable,
+  },
+];
+
+/** The values clients propose, by node: the seed's `scale_up` first. */
+export const PROPOSAL_VALUES = ['scale_up', 'scale_down', 'scale_out', 'scale_in', 'hold', 'drain', 'restart'];
+export const proposalOf = (id: number) => PROPOSAL_VALUES[(id - 1) % PROPOSAL_VALUES.length];
+
+/** The nodes clients ask to propose (`params.proposers`, default node 1 only). */
+export function proposers(config: ProtocolConfig): number[] {
+  const raw = config.params.proposers ?? [1];
+  if (!Array.isArray(raw) || !raw.every((id) => Number.isInteger(id) && id >= 1 && id <= config.nodes)) {
+    throw new Error(`consensus params.proposers must list node ids from 1 to ${config.nodes}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as number[];
+}
+
+function sampleEvents(config: ProtocolConfig): { type: string }[] {
+  const events: ConsensusEvent[] = [{ type: 'client.propose', value: proposalOf(1) }, { type: 'consensus_timeout' }];
+  const values = [proposalOf(1), proposalOf(2)];
+  for (let from = 2; from <= Math.min(config.nodes, 3); from++) {
+    for (let term = 1; term <= 2 * config.nodes; term++) {
+      events.push({ type: 'propose', term, value: values[1], from }, { type: 'ack', term, from });
+      events.push({ type: 'promise', term, accepted: null, from });
+      for (const value of values) {
+        events.push({ type: 'commit', term, value, from }, { type: 'decided', term, value, from });
+        if (term > 1) events.push({ type: 'promise', term, accepted: { term: term - 1, value }, from });
+      }
+    }
+  }
+  return events;
+}
+
+export const consensus: Protocol = {
+  name: 'consensus',
+  description: 'Single-value consensus: the seed\'s propose, promise, commit, ack, verified as Paxos (Paxos Made Simple).',
+  variants: consensusVariants,
+  defaultVariant: 'paxos',
+  properties: consensusProperties,
+  defaults: {
+    nodes: 3,
+    network: 'unordered',
+    faults: ['loss', 'dup'],
+    maxRound: 0,
+    maxInFlight: 4,
+    maxDrops: 1,
+    maxDuplicates: 1,
+    maxCrashes: 1,
+    params: { proposers: [1, 2] },
+  },
+  ghost: consensusGhost,
+  round: (c: ConsensusContext) => roundOfTerm(c.promised ?? 0, c.n),
+  timerJitter: { consensus: 2 },
+  clients: (node, used, config) => (used < 1 && proposers(config).includes(node.id) ? [{ type: 'client.propose', value: proposalOf(node.id) }] : []),
+  sampleEvents,
+  types: { file: 'machines/consensus/messages.ts', message: 'ConsensusMessage', client: 'ConsensusClient', note: 'ConsensusNote' },
+};
