@@ -36,7 +36,8 @@ export function flattenValue(value: StateValue): string {
     .join(',');
 }
 
-function effectsOf(actions: readonly any[]): Effect[] {
+/** Turns the actions xstate returns into effects a host executes (sends, notes, timers, cancels). */
+export function effectsOf(actions: readonly any[]): Effect[] {
   const out: Effect[] = [];
   for (const a of actions) {
     if (a.type === 'xstate.emit') {

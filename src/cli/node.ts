@@ -1,0 +1,87 @@
+/**
+ * `coordkit node`: runs one node of a primitive over TCP until SIGTERM or SIGINT.
+ * Exit 2 on bad arguments or a corrupt state file (one line, never a stack trace).
+ */
+import type { Protocol } from '../protocol.js';
+import { CorruptStateError } from '../runtime/durable-store.js';
+import { NodeHost } from '../runtime/node-host.js';
+import { schemasDir } from '../runtime/package-root.js';
+import type { Address } from '../runtime/peer-link.js';
+import { parse } from './parse.js';
+import { findProtocol, loadProtocol } from './registry.js';
+import { choiceArg, intArg, UsageError } from './usage-error.js';
+
+const USAGE =
+  'coordkit node --primitive P --id ID --listen HOST:PORT --peers ID=HOST:PORT,... --data DIR [--cluster C] [--variant V] [--protocol FILE]';
+
+export function parseAddress(what: string, raw: string): Address {
+  const m = /^(.+):(\d{1,5})$/.exec(raw);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new UsageError(`${what} must be HOST:PORT, got '${raw}'`);
+  return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+export function parsePeers(raw: string): Map<number, Address> {
+  const peers = new Map<number, Address>();
+  for (const item of raw.split(',').filter((s) => s.trim() !== '')) {
+    const m = /^(\d+)=(.+)$/.exec(item.trim());
+    if (!m) throw new UsageError(`--peers entries must be ID=HOST:PORT, got '${item}'`);
+    const id = Number(m[1]);
+    if (peers.has(id)) throw new UsageError(`--peers names node ${id} twice`);
+    peers.set(id, parseAddress(`--peers entry for node ${id}`, m[2]));
+  }
+  return peers;
+}
+
+export async function nodeCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      primitive: { type: 'string' },
+      protocol: { type: 'string' },
+      variant: { type: 'string' },
+      id: { type: 'string' },
+      listen: { type: 'string' },
+      peers: { type: 'string' },
+      data: { type: 'string' },
+      cluster: { type: 'string' },
+    },
+    USAGE,
+  );
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${USAGE})`);
+  for (const required of ['id', 'listen', 'peers', 'data'] as const) {
+    if (values[required] === undefined) throw new UsageError(`--${required} is required (usage: ${USAGE})`);
+  }
+  const protocol: Protocol = values.protocol ? await loadProtocol(values.protocol) : findProtocol(values.primitive);
+  const variantName = choiceArg('variant', values.variant, protocol.variants.map((v) => v.name)) ?? protocol.defaultVariant;
+  const variant = protocol.variants.find((v) => v.name === variantName)!;
+  const id = intArg('id', values.id, 1, 64)!;
+  const peers = parsePeers(values.peers!);
+  if (peers.has(id)) throw new UsageError(`--peers must not name this node (${id})`);
+  let host: NodeHost;
+  try {
+    host = new NodeHost({
+      protocol,
+      variant,
+      id,
+      cluster: values.cluster ?? 'coordkit',
+      listen: parseAddress('--listen', values.listen!),
+      peers,
+      dataDir: values.data!,
+      schemaDir: schemasDir(),
+    });
+    await host.start();
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const message = (err as Error).message.split('\n')[0];
+    throw new UsageError(err instanceof CorruptStateError ? message : `cannot start node ${id}: ${message}`);
+  }
+  process.stderr.write(`node ${id}: ${protocol.name} (${variant.name}) listening on ${values.listen} (port ${host.port})\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await host.stop();
+  return 0;
+}

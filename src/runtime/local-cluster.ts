@@ -1,0 +1,219 @@
+/**
+ * N `coordkit node` processes on loopback: free ports, one data folder per node, kill -9,
+ * restart, partition and heal (over admin frames), and a stop that leaves nothing running. Each
+ * node runs in its own process group; every live group is also killed from an exit handler, so
+ * a failing test or an interrupted command does not leave nodes behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { NodeClient } from './node-client.js';
+import { packageRoot } from './package-root.js';
+import type { Address } from './peer-link.js';
+import { TraceWriter, type ClusterRecord } from './trace-log.js';
+
+export interface LocalClusterOptions {
+  primitive: string;
+  nodes: number;
+  /** Holds `node-<id>/` (state, trace, log) and `cluster.ndjson` (what the launcher did). */
+  dir: string;
+  variant?: string;
+  cluster?: string;
+  /** A user's protocol module instead of a registered primitive. */
+  protocolFile?: string;
+  /** How long a starting node may take to answer, in ms. */
+  startTimeoutMs?: number;
+}
+
+const live = new Set<number>();
+let exitHookInstalled = false;
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const pid of live) killGroup(pid);
+  });
+}
+
+/** Ports free on 127.0.0.1 right now. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<import('node:net').Server>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => resolve(s));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class LocalCluster {
+  readonly addresses = new Map<number, Address>();
+  private readonly procs = new Map<number, ChildProcess>();
+  private readonly clients = new Map<number, NodeClient>();
+  private readonly log: TraceWriter;
+  readonly cluster: string;
+
+  private constructor(readonly options: LocalClusterOptions, ports: number[]) {
+    ports.forEach((port, i) => this.addresses.set(i + 1, { host: '127.0.0.1', port }));
+    this.cluster = options.cluster ?? `local-${process.pid}`;
+    mkdirSync(options.dir, { recursive: true });
+    this.log = new TraceWriter(join(options.dir, 'cluster.ndjson'));
+  }
+
+  static async start(options: LocalClusterOptions): Promise<LocalCluster> {
+    installExitHook();
+    const c = new LocalCluster(options, await freePorts(options.nodes));
+    try {
+      c.record({ op: 'start' });
+      for (let id = 1; id <= options.nodes; id++) c.spawnNode(id);
+      await Promise.all([...c.addresses.keys()].map((id) => c.waitReady(id)));
+    } catch (err) {
+      await c.stop();
+      throw err;
+    }
+    return c;
+  }
+
+  get ids(): number[] {
+    return [...this.addresses.keys()];
+  }
+
+  nodeDir(id: number): string {
+    return join(this.options.dir, `node-${id}`);
+  }
+
+  private record(r: Omit<ClusterRecord, 'node' | 'time' | 'kind'>): void {
+    this.log.append({ node: 0, time: performance.timeOrigin + performance.now(), kind: 'fault', ...r });
+  }
+
+  private spawnNode(id: number): void {
+    const dir = this.nodeDir(id);
+    mkdirSync(dir, { recursive: true });
+    const addr = this.addresses.get(id)!;
+    const peers = this.ids.filter((p) => p !== id).map((p) => `${p}=${this.addresses.get(p)!.host}:${this.addresses.get(p)!.port}`);
+    const args = [join(packageRoot(), 'bin', 'coordkit.js'), 'node', '--id', String(id), '--listen', `${addr.host}:${addr.port}`, '--peers', peers.join(','), '--data', dir, '--cluster', this.cluster];
+    if (this.options.protocolFile) args.push('--protocol', this.options.protocolFile);
+    else args.push('--primitive', this.options.primitive);
+    if (this.options.variant) args.push('--variant', this.options.variant);
+    const logFd = openSync(join(dir, 'node.log'), 'a');
+    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd] });
+    closeSync(logFd);
+    live.add(child.pid!);
+    child.on('exit', () => live.delete(child.pid!));
+    this.procs.set(id, child);
+  }
+
+  private async waitReady(id: number): Promise<void> {
+    const deadline = Date.now() + (this.options.startTimeoutMs ?? 15_000);
+    const child = this.procs.get(id)!;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        const lines = readFileSync(join(this.nodeDir(id), 'node.log'), 'utf8').trim().split('\n');
+        throw new Error(`node ${id} exited at start: ${lines[lines.length - 1]}`);
+      }
+      try {
+        this.clients.set(id, await NodeClient.open(this.addresses.get(id)!, this.cluster, 'launcher', 1000));
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`node ${id} did not answer within ${this.options.startTimeoutMs ?? 15_000} ms: ${(err as Error).message}`);
+        await sleep(50);
+      }
+    }
+  }
+
+  /** The launcher's connection to a node (up nodes only). */
+  client(id: number): NodeClient {
+    const c = this.clients.get(id);
+    if (!c) throw new Error(`node ${id} is down`);
+    return c;
+  }
+
+  isUp(id: number): boolean {
+    return this.clients.has(id);
+  }
+
+  /** kill -9 of one node's process group. */
+  async kill(id: number): Promise<void> {
+    const child = this.procs.get(id);
+    if (!child || child.exitCode !== null || child.signalCode !== null) throw new Error(`node ${id} is not running`);
+    this.clients.get(id)?.close();
+    this.clients.delete(id);
+    const exited = new Promise((r) => child.once('exit', r));
+    killGroup(child.pid!);
+    await exited;
+    this.record({ op: 'kill', target: id });
+  }
+
+  async restart(id: number): Promise<void> {
+    const child = this.procs.get(id);
+    if (child && child.exitCode === null && child.signalCode === null) throw new Error(`node ${id} is still running`);
+    this.spawnNode(id);
+    await this.waitReady(id);
+    this.record({ op: 'restart', target: id });
+  }
+
+  /** Splits the cluster: each node refuses frames from, and sends nothing to, the nodes of the other sides. */
+  async partition(sides: number[][]): Promise<void> {
+    const sideOf = new Map<number, number>();
+    sides.forEach((side, i) => side.forEach((id) => sideOf.set(id, i)));
+    for (const id of this.ids) if (!sideOf.has(id)) throw new Error(`partition does not place node ${id}`);
+    this.record({ op: 'partition', sides });
+    await Promise.all(this.ids.filter((id) => this.isUp(id)).map((id) => this.client(id).admin('partition', this.ids.filter((o) => sideOf.get(o) !== sideOf.get(id)))));
+  }
+
+  async heal(): Promise<void> {
+    this.record({ op: 'heal' });
+    await Promise.all(this.ids.filter((id) => this.isUp(id)).map((id) => this.client(id).admin('heal')));
+  }
+
+  /** A client request at one node, recorded in the launcher's trace. */
+  async request(id: number, request: { type: string }) {
+    this.record({ op: 'client', target: id, request });
+    return this.client(id).request(request);
+  }
+
+  /** Stops every node (SIGTERM, then SIGKILL after `graceMs`) and waits until all have exited. */
+  async stop(graceMs = 1500): Promise<void> {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+    const running = [...this.procs.values()].filter((c) => c.exitCode === null && c.signalCode === null);
+    await Promise.all(
+      running.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => killGroup(child.pid!), graceMs);
+            child.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            try {
+              process.kill(-child.pid!, 'SIGTERM');
+            } catch {
+              resolve();
+            }
+          }),
+      ),
+    );
+    try {
+      this.record({ op: 'stop' });
+      this.log.close();
+    } catch {
+      // already closed by an earlier stop
+    }
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The NDJSON trace of a real run. Each node appends one record per processed event (its start,
+ * a peer message, a timer, a client request) with the state before and after, the context after,
+ * and every effect the host executed; `coordkit cluster` appends the faults it injected. Records
+ * are written with a synchronous write so a kill -9 loses none that a peer may have seen the
+ * effects of.
+ */
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+
+/** A message as the host handled it: `lost` says why it never reached the socket. */
+export interface TracedSend {
+  to: number;
+  msg: { type: string; [field: string]: unknown };
+  lost?: 'partition' | 'unconnected' | 'overflow';
+}
+
+/** One event a node processed. */
+export interface NodeRecord {
+  node: number;
+  /** Per node, from 0, across restarts. */
+  seq: number;
+  /** Wall clock, ms since the epoch (fractional). */
+  time: number;
+  kind: 'init' | 'peer' | 'timer' | 'client';
+  /** The event fed to the machine (absent for init); a peer event carries `from`. */
+  event?: { type: string; [field: string]: unknown };
+  /** The timer's id, for timer events. */
+  timer?: string;
+  /** For init: the durable context the node restarted from (null on a first start). */
+  restored?: object | null;
+  before?: string;
+  after: string;
+  context: unknown;
+  sends: TracedSend[];
+  notes: { type: string; [field: string]: unknown }[];
+  timers: { id: string; event: { type: string }; delayMs: number; firesInMs: number }[];
+  cancels: string[];
+}
+
+/** A fault or client operation the cluster launcher performed. */
+export interface ClusterRecord {
+  node: 0;
+  time: number;
+  kind: 'fault';
+  op: 'start' | 'kill' | 'restart' | 'partition' | 'heal' | 'client' | 'stop';
+  target?: number;
+  sides?: number[][];
+  request?: unknown;
+}
+
+export type TraceRecord = NodeRecord | ClusterRecord;
+
+export class TraceWriter {
+  private readonly fd: number;
+
+  constructor(readonly file: string) {
+    this.fd = openSync(file, 'a');
+  }
+
+  append(record: TraceRecord): void {
+    writeSync(this.fd, JSON.stringify(record) + '\n');
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** Reads a trace; a torn last line (the writer was killed mid-write) is ignored, any other bad line is an error. */
+export function readTrace(file: string): TraceRecord[] {
+  if (!existsSync(file)) return [];
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const out: TraceRecord[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      if (i !== lines.length - 1) throw new Error(`${file}:${i + 1}: not a trace record`);
+    }
+  });
+  return out;
+}
+
+/** Records of many files in time order (ties: launcher first, then node id, then per-node sequence). */
+export function mergeTraces(traces: TraceRecord[][]): TraceRecord[] {
+  const all = traces.flat();
+  return all.sort((a, b) => a.time - b.time || a.node - b.node || ('seq' in a && 'seq' in b ? a.seq - b.seq : 0));
+}
