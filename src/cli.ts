@@ -1,13 +1,21 @@
 /** The `coordkit` command: one subcommand per file under cli/. */
+import { allCommand } from './cli/all.js';
 import { checkCommand } from './cli/check.js';
 import { listCommand } from './cli/list.js';
+import { nodeCommand } from './cli/node.js';
+import { reportCommand } from './cli/report.js';
+import { simulateCommand } from './cli/simulate.js';
 import { UsageError } from './cli/usage-error.js';
 
 type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, Command> = {
+  simulate: simulateCommand,
+  report: reportCommand,
   list: listCommand,
   check: checkCommand,
+  all: allCommand,
+  node: nodeCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -29,8 +37,4 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`coordkit: ${(err as Error).message}\n`);
     return 3;
   }
-}
-
-export function registerCommand(name: string, command: Command): void {
-  commands[name] = command;
 }

@@ -141,6 +141,11 @@ export interface Protocol {
   properties: Property[];
   defaults: Partial<CheckConfig>;
   /**
+   * Bounds that replace the defaults when fault injection is on: every fault kind multiplies
+   * the space, so a depth bound usually joins the round and in-flight bounds.
+   */
+  faultBounds?: Partial<CheckConfig>;
+  /**
    * Note types kept in the ghost history the properties read (default: all). Other notes still
    * reach traces and clients but do not make worlds distinct.
    */

@@ -52,7 +52,8 @@ export function fairChoice(sim: Simulator, choices: Choice[], due: Map<string, n
   return { choice: best, now: bestAt };
 }
 
-export function livenessPhase(sim: Simulator, start: World, steps: number): LivenessResult {
+/** `sometimes` properties met along the way are removed from `sometimes`. */
+export function livenessPhase(sim: Simulator, start: World, steps: number, sometimes?: Set<Property>): LivenessResult {
   const goals = sim.protocol.properties.filter((p) => p.kind === 'eventually');
   const unmet = new Set(goals);
   const records: StepRecord[] = [];
@@ -69,6 +70,7 @@ export function livenessPhase(sim: Simulator, start: World, steps: number): Live
   const judge = () => {
     const view = sim.view(world);
     for (const p of unmet) if (p.holds(view)) unmet.delete(p);
+    if (sometimes) for (const p of sometimes) if (p.holds(view)) sometimes.delete(p);
   };
   judge();
   for (let i = 0; i < steps && unmet.size; i++) {

@@ -27,7 +27,7 @@ export function findVariant(protocol: Protocol, name: string): Variant | undefin
   return protocol.variants.find((v) => v.name === name);
 }
 
-/** Kit defaults, then the primitive's, then what reveals the variant's bug, then the user's. */
+/** Kit defaults, then the primitive's (with faults: its fault bounds), then what reveals the variant's bug, then the user's. */
 export function createModel(protocol: Protocol, overrides: Partial<CheckConfig> = {}): Model {
   const variantName = overrides.variant || protocol.defaultVariant;
   const variant = findVariant(protocol, variantName);
@@ -35,9 +35,11 @@ export function createModel(protocol: Protocol, overrides: Partial<CheckConfig> 
     throw new Error(`unknown variant '${variantName}' of ${protocol.name} (choose from: ${protocol.variants.map((v) => v.name).join(', ')})`);
   }
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const faults = overrides.faults ?? variant.reveal?.faults ?? protocol.defaults.faults ?? KIT_DEFAULTS.faults;
   const config: CheckConfig = {
     ...KIT_DEFAULTS,
     ...protocol.defaults,
+    ...(faults.length ? protocol.faultBounds : undefined),
     ...variant.reveal,
     ...defined,
     variant: variant.name,

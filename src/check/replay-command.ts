@@ -8,7 +8,7 @@ export function replayCommand(model: Model, mode: 'explore' | 'walk', path?: rea
   parts.push(`--faults ${config.faults.length ? config.faults.join(',') : 'none'}`);
   if (config.maxDepth !== KIT_DEFAULTS.maxDepth) parts.push(`--max-depth ${config.maxDepth}`);
   parts.push(`--mode ${mode}`);
-  if (seed !== undefined) parts.push(`--seed ${seed}`);
+  if (seed !== undefined) parts.push(`--seed=${seed}`);
   if (path !== undefined && (typeof path === 'string' ? path : path.length)) {
     parts.push(`--path ${typeof path === 'string' ? path : path.join(':')}`);
   }

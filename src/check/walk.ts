@@ -1,7 +1,8 @@
 /**
  * Random exploration with fast-check: a run is an array of integers, each picking one of the
  * enabled choices (index modulo count). `always` properties are checked after every step; then a
- * fair, fault-free liveness phase must meet every `eventually` property. fast-check shrinks a
+ * fair, fault-free liveness phase must meet every `eventually` property. Walks are bounded by
+ * their length only, not by the explorer's round and in-flight bounds. fast-check shrinks a
  * failing run to a minimal one; its seed and path replay it exactly.
  */
 import fc from 'fast-check';
@@ -9,7 +10,9 @@ import type { Property } from '../protocol.js';
 import { Simulator } from '../sim/simulator.js';
 import { livenessPhase } from './liveness.js';
 import type { Model } from './model.js';
-import { replay } from './replay.js';
+import type { Choice, ChoiceKind } from '../sim/choice.js';
+import type { StepRecord } from '../sim/simulator.js';
+import type { World } from '../sim/world.js';
 import { replayCommand } from './replay-command.js';
 import type { Violation } from './violation.js';
 
@@ -41,7 +44,40 @@ interface RunOutcome {
   liveness: boolean;
 }
 
-function runOnce(sim: Simulator, choices: readonly number[], safetyOnly: boolean, sometimes: Set<Property>, counter: { steps: number }): RunOutcome | null {
+/** Choice kinds a swarm profile can mute (deliveries never are). */
+const MUTABLE: readonly ChoiceKind[] = ['timer', 'client', 'drop', 'duplicate', 'crash', 'restart', 'partition', 'heal'];
+/** Profile bit: prefer deliveries on three steps out of four, as a fair network would. */
+const DELIVERY_BIAS = 1 << MUTABLE.length;
+const PROFILES = DELIVERY_BIAS << 1;
+
+/**
+ * Swarm testing (Groce et al. 2012): each run mutes a random subset of choice kinds, so that
+ * some runs are all deliveries and duplications, others all crashes and timeouts; some runs
+ * also favour deliveries. A muted kind is still taken when nothing else is enabled.
+ */
+function swarm(enabled: Choice[], profile: number, index: number): Choice[] {
+  if (profile === 0) return enabled;
+  let kept = enabled.filter((c) => {
+    const bit = MUTABLE.indexOf(c.kind);
+    return bit < 0 || ((profile >> bit) & 1) === 0;
+  });
+  if (profile & DELIVERY_BIAS && index % 4 !== 0) {
+    const deliveries = kept.filter((c) => c.kind === 'deliver');
+    if (deliveries.length) kept = deliveries;
+  }
+  return kept.length ? kept : enabled;
+}
+
+/** The step a run's integer picks. */
+function pick(sim: Simulator, world: World, profile: number, index: number): { choice: Choice; next: World; record: StepRecord } | undefined {
+  const pool = swarm(sim.enabled(world), profile, index);
+  if (!pool.length) return undefined;
+  const choice = pool[(index >>> 2) % pool.length];
+  const { world: next, record } = sim.step(world, choice);
+  return { choice, next, record };
+}
+
+function runOnce(sim: Simulator, profile: number, choices: readonly number[], safetyOnly: boolean, sometimes: Set<Property>, counter: { steps: number }): RunOutcome | null {
   const always = sim.protocol.properties.filter((p) => p.kind === 'always');
   let world = sim.initial().world;
   const judge = (): Property | undefined => {
@@ -53,19 +89,33 @@ function runOnce(sim: Simulator, choices: readonly number[], safetyOnly: boolean
   if (bad) return { property: bad, prefix: 0, liveness: false };
   let taken = 0;
   for (const index of choices) {
-    if (!sim.withinBounds(world)) break;
-    const enabled = sim.enabled(world);
-    if (!enabled.length) break;
-    world = sim.step(world, enabled[index % enabled.length]).world;
+    const picked = pick(sim, world, profile, index);
+    if (!picked) break;
+    world = picked.next;
     taken++;
     counter.steps++;
     bad = judge();
     if (bad) return { property: bad, prefix: taken, liveness: false };
   }
   if (safetyOnly) return null;
-  const live = livenessPhase(sim, world, sim.config.livenessSteps);
+  const live = livenessPhase(sim, world, sim.config.livenessSteps, sometimes);
   counter.steps += live.steps.length;
   return live.unmet.length ? { property: live.unmet[0], prefix: taken, liveness: true } : null;
+}
+
+/** The run's steps, and the same run as plain indices into the full enabled lists. */
+function replaySwarm(sim: Simulator, profile: number, choices: readonly number[]): { steps: StepRecord[]; path: number[] } {
+  let world = sim.initial().world;
+  const steps: StepRecord[] = [];
+  const path: number[] = [];
+  for (const index of choices) {
+    const picked = pick(sim, world, profile, index);
+    if (!picked) break;
+    path.push(sim.enabled(world).indexOf(picked.choice));
+    world = picked.next;
+    steps.push(picked.record);
+  }
+  return { steps, path };
 }
 
 export function walk(model: Model, options: WalkOptions = {}): WalkResult {
@@ -73,17 +123,17 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
   const sim = new Simulator(model.protocol, model.variant, model.config);
   const sometimes = new Set(model.protocol.properties.filter((p) => p.kind === 'sometimes'));
   const counter = { steps: 0 };
-  const maxSteps = options.maxSteps ?? (model.config.maxDepth || 60);
+  const maxSteps = options.maxSteps ?? Math.max(model.config.maxDepth, 60);
   const safetyOnly = !!options.safetyOnly;
-  const runs = options.runs ?? 300;
-  const property = fc.property(fc.array(fc.nat({ max: 0xffff }), { maxLength: maxSteps }), (choices) => runOnce(sim, choices, safetyOnly, sometimes, counter) === null);
+  const runs = options.runs ?? 1000;
+  const run = fc.tuple(fc.nat({ max: PROFILES - 1 }), fc.array(fc.nat({ max: 0xffff }), { minLength: Math.min(maxSteps, 8), maxLength: maxSteps, size: 'max' }));
+  const property = fc.property(run, ([profile, choices]) => runOnce(sim, profile, choices, safetyOnly, sometimes, counter) === null);
   const details = fc.check(property, { numRuns: runs, seed: options.seed, path: options.path });
   const violations: Violation[] = [];
   if (details.failed && details.counterexample) {
-    const [choices] = details.counterexample;
-    const outcome = runOnce(sim, choices, safetyOnly, new Set(), { steps: 0 })!;
-    const path = choices.slice(0, outcome.prefix);
-    const { steps } = replay(model, path, sim);
+    const [[profile, choices]] = details.counterexample;
+    const outcome = runOnce(sim, profile, choices, safetyOnly, new Set(), { steps: 0 })!;
+    const { steps, path } = replaySwarm(sim, profile, choices.slice(0, outcome.prefix));
     const p = outcome.property;
     violations.push({
       invariant: p.name,
