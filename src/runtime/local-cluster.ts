@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { NodeClient } from './node-client.js';
 import { packageRoot } from './package-root.js';
 import type { Address } from './peer-link.js';
+import type { NoteFrame } from './wire.js';
 import { TraceWriter, type ClusterRecord } from './trace-log.js';
 
 export interface LocalClusterOptions {
@@ -65,6 +66,8 @@ export class LocalCluster {
   readonly addresses = new Map<number, Address>();
   private readonly procs = new Map<number, ChildProcess>();
   private readonly clients = new Map<number, NodeClient>();
+  /** Every launcher connection ever opened, so notes pushed before a kill are kept. */
+  private readonly opened: NodeClient[] = [];
   private readonly log: TraceWriter;
   readonly cluster: string;
 
@@ -127,7 +130,9 @@ export class LocalCluster {
         throw new Error(`node ${id} exited at start: ${lines[lines.length - 1]}`);
       }
       try {
-        this.clients.set(id, await NodeClient.open(this.addresses.get(id)!, this.cluster, 'launcher', 1000));
+        const client = await NodeClient.open(this.addresses.get(id)!, this.cluster, 'launcher', 1000);
+        this.clients.set(id, client);
+        this.opened.push(client);
         return;
       } catch (err) {
         if (Date.now() > deadline) throw new Error(`node ${id} did not answer within ${this.options.startTimeoutMs ?? 15_000} ms: ${(err as Error).message}`);
@@ -141,6 +146,11 @@ export class LocalCluster {
     const c = this.clients.get(id);
     if (!c) throw new Error(`node ${id} is down`);
     return c;
+  }
+
+  /** Every note the nodes pushed to the launcher, in arrival order per connection. */
+  get notes(): NoteFrame[] {
+    return this.opened.flatMap((c) => c.notes);
   }
 
   isUp(id: number): boolean {

@@ -1,0 +1,167 @@
+/**
+ * Fault scripts for `coordkit cluster`: a JSON file `{ "description": "...", "steps": [...] }`,
+ * each step one of
+ *
+ * - `{"sleep": 100}`: wait 100 ms;
+ * - `{"await": {"match": {"state": "leader"}, "count": 1, "agree": "leader", "timeoutMs": 5000}}`:
+ *   poll every up node's `client.status` until `count` of them (a number or `"all"`, default
+ *   `"all"`) have the fields in `match`, and (with `agree`) all up nodes report the same non-null
+ *   value of that field;
+ * - `{"awaitNotes": {"type": "released", "count": 3, "timeoutMs": 5000}}`: until that many notes
+ *   of that type were pushed by the nodes;
+ * - `{"kill": 2}` or `{"kill": "leader"}` (kill -9; `leader` is the node the up nodes follow);
+ * - `{"restart": 2}` or `{"restart": "killed"}` (the node killed last);
+ * - `{"partition": [[1,2,3],[4,5]]}` or `{"partition": "majority|minority"}`;
+ * - `{"heal": true}`;
+ * - `{"client": 1, "request": {"type": "client.acquire"}}`: a client request at node 1.
+ */
+import type { LocalCluster } from './local-cluster.js';
+
+export type Step =
+  | { sleep: number }
+  | { await: { match?: Record<string, unknown>; count?: number | 'all'; agree?: string; timeoutMs?: number } }
+  | { awaitNotes: { type: string; count: number; timeoutMs?: number } }
+  | { kill: number | 'leader' }
+  | { restart: number | 'killed' }
+  | { partition: number[][] | 'majority|minority' }
+  | { heal: true }
+  | { client: number; request: { type: string; [field: string]: unknown } };
+
+export interface ClusterScript {
+  description?: string;
+  steps: Step[];
+}
+
+/** A script that cannot be run as written. */
+export class ScriptError extends Error {}
+
+const KEYS = ['sleep', 'await', 'awaitNotes', 'kill', 'restart', 'partition', 'heal', 'client'];
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isNodeRef = (v: unknown, n: number, word: string) => v === word || (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= n);
+
+/** Checks a parsed script against a cluster of `n` nodes; throws ScriptError naming the bad step. */
+export function validateScript(raw: unknown, n: number): ClusterScript {
+  if (!isObject(raw) || !Array.isArray(raw.steps)) throw new ScriptError('a script is an object with a "steps" array');
+  raw.steps.forEach((step: unknown, i: number) => {
+    const at = `step ${i + 1}`;
+    if (!isObject(step)) throw new ScriptError(`${at} is not an object`);
+    const keys = Object.keys(step).filter((k) => KEYS.includes(k));
+    if (keys.length !== 1) throw new ScriptError(`${at} must have exactly one of ${KEYS.join(', ')}, has ${Object.keys(step).join(', ') || 'none'}`);
+    const key = keys[0];
+    const extra = Object.keys(step).filter((k) => k !== key && !(key === 'client' && k === 'request'));
+    if (extra.length) throw new ScriptError(`${at}: unexpected field(s) ${extra.join(', ')}`);
+    const v = step[key];
+    const bad = (what: string) => new ScriptError(`${at} (${key}): ${what}`);
+    switch (key) {
+      case 'sleep':
+        if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 600_000) throw bad('milliseconds from 0 to 600000');
+        break;
+      case 'await': {
+        if (!isObject(v)) throw bad('an object with match, count, agree, timeoutMs');
+        if (v.match !== undefined && !isObject(v.match)) throw bad('match must be an object of status fields');
+        if (v.count !== undefined && v.count !== 'all' && !(Number.isInteger(v.count) && (v.count as number) >= 1 && (v.count as number) <= n)) throw bad(`count must be 1..${n} or "all"`);
+        if (v.agree !== undefined && typeof v.agree !== 'string') throw bad('agree must name a status field');
+        if (v.timeoutMs !== undefined && !(Number.isInteger(v.timeoutMs) && (v.timeoutMs as number) > 0)) throw bad('timeoutMs must be a positive integer');
+        break;
+      }
+      case 'awaitNotes':
+        if (!isObject(v) || typeof v.type !== 'string' || !Number.isInteger(v.count) || (v.count as number) < 1) throw bad('an object with a note type and a positive count');
+        break;
+      case 'kill':
+        if (!isNodeRef(v, n, 'leader')) throw bad(`a node 1..${n} or "leader"`);
+        break;
+      case 'restart':
+        if (!isNodeRef(v, n, 'killed')) throw bad(`a node 1..${n} or "killed"`);
+        break;
+      case 'partition': {
+        if (v === 'majority|minority') break;
+        if (!Array.isArray(v) || v.length < 2 || !v.every((s) => Array.isArray(s) && s.every((x) => isNodeRef(x, n, '')))) throw bad(`a list of at least two sides of nodes 1..${n}, or "majority|minority"`);
+        const all = (v as number[][]).flat();
+        if (new Set(all).size !== all.length || all.length !== n) throw bad(`every node 1..${n} must be on exactly one side`);
+        break;
+      }
+      case 'heal':
+        if (v !== true) throw bad('must be true');
+        break;
+      case 'client':
+        if (!isNodeRef(v, n, '')) throw bad(`a node 1..${n}`);
+        if (!isObject(step.request) || typeof step.request.type !== 'string') throw bad('needs a request object with a type');
+        break;
+    }
+  });
+  return raw as unknown as ClusterScript;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The node the up nodes follow, if they agree on one. */
+async function leaderOf(cluster: LocalCluster): Promise<number | null> {
+  const statuses = await Promise.all(cluster.ids.filter((id) => cluster.isUp(id)).map((id) => cluster.client(id).status()));
+  const leaders = new Set(statuses.map((s) => s.leader));
+  const [only] = [...leaders];
+  return leaders.size === 1 && typeof only === 'number' && cluster.isUp(only) ? only : null;
+}
+
+/** What happened, one line per step, for the report. */
+export type StepLog = string[];
+
+/** Runs the steps against a started cluster; throws ScriptError when an await times out. */
+export async function runScript(cluster: LocalCluster, script: ClusterScript, log: StepLog = []): Promise<StepLog> {
+  const t0 = performance.now();
+  const stamp = (line: string) => log.push(`${Math.round(performance.now() - t0).toString().padStart(6)} ms  ${line}`);
+  let lastKilled: number | null = null;
+  const n = cluster.ids.length;
+  for (const [i, step] of script.steps.entries()) {
+    const at = `step ${i + 1}`;
+    if ('sleep' in step) await sleep(step.sleep);
+    else if ('await' in step) {
+      const { match = {}, count = 'all', agree, timeoutMs = 5000 } = step.await;
+      const deadline = performance.now() + timeoutMs;
+      for (;;) {
+        const up = cluster.ids.filter((id) => cluster.isUp(id));
+        const statuses = await Promise.all(up.map((id) => cluster.client(id).status()));
+        const matching = statuses.filter((s) => Object.entries(match).every(([k, v]) => (s as unknown as Record<string, unknown>)[k] === v));
+        const enough = matching.length >= (count === 'all' ? up.length : count);
+        const values = [...new Set(statuses.map((s) => (s as unknown as Record<string, unknown>)[agree ?? '']))];
+        const agreed = !agree || (values.length === 1 && values[0] !== null && values[0] !== undefined);
+        if (enough && agreed) {
+          stamp(`await ${JSON.stringify(step.await)}: ${statuses.map((s) => `${s.node}:${s.state}`).join(' ')}`);
+          break;
+        }
+        if (performance.now() > deadline) throw new ScriptError(`${at} (await ${JSON.stringify(step.await)}) timed out after ${timeoutMs} ms; statuses: ${statuses.map((s) => `${s.node}:${s.state} round ${s.round} leader ${s.leader}`).join(', ')}`);
+        await sleep(25);
+      }
+    } else if ('awaitNotes' in step) {
+      const { type, count, timeoutMs = 5000 } = step.awaitNotes;
+      const deadline = performance.now() + timeoutMs;
+      while (cluster.notes.filter((f) => f.note.type === type).length < count) {
+        if (performance.now() > deadline) throw new ScriptError(`${at} (awaitNotes ${type} x${count}) timed out after ${timeoutMs} ms with ${cluster.notes.filter((f) => f.note.type === type).length}`);
+        await sleep(25);
+      }
+      stamp(`${count} ${type} note(s)`);
+    } else if ('kill' in step) {
+      const target = step.kill === 'leader' ? await leaderOf(cluster) : step.kill;
+      if (target === null) throw new ScriptError(`${at} (kill leader): the up nodes do not agree on a leader`);
+      await cluster.kill(target);
+      lastKilled = target;
+      stamp(`kill -9 node ${target}`);
+    } else if ('restart' in step) {
+      const target = step.restart === 'killed' ? lastKilled : step.restart;
+      if (target === null) throw new ScriptError(`${at} (restart killed): no node was killed before`);
+      await cluster.restart(target);
+      stamp(`restart node ${target}`);
+    } else if ('partition' in step) {
+      const all = cluster.ids;
+      const sides = step.partition === 'majority|minority' ? [all.slice(0, Math.floor(n / 2) + 1), all.slice(Math.floor(n / 2) + 1)] : step.partition;
+      await cluster.partition(sides);
+      stamp(`partition ${sides.map((s) => `{${s.join(',')}}`).join('|')}`);
+    } else if ('heal' in step) {
+      await cluster.heal();
+      stamp('heal');
+    } else if ('client' in step) {
+      const reply = await cluster.request(step.client, step.request);
+      stamp(`client ${JSON.stringify(step.request)} at node ${step.client}: ${reply.state}${reply.notes.length ? ' ' + JSON.stringify(reply.notes) : ''}`);
+    }
+  }
+  return log;
+}
