@@ -1,0 +1,73 @@
+/**
+ * A report document as one self-contained HTML page that works offline: Mermaid is loaded from
+ * a copy of node_modules' bundle beside the page, never from a CDN. After rendering, the page
+ * records on <body> how many diagrams produced an SVG and which failed (`data-mermaid-*`), so a
+ * headless browser can check it.
+ */
+import type { ReportDocument } from './document.js';
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Inline Markdown the report's text uses: `code` and **bold**. */
+const inline = (s: string) => esc(s).replace(/`([^`]+)`/g, '<code>$1</code>').replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');
+
+const STYLE = `body{font:15px/1.5 system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}th{background:#f4f4f4}
+pre.code{background:#f7f7f7;padding:.6em;overflow:auto;font-size:12px}figure{margin:1em 0;overflow:auto}figcaption{font-style:italic;color:#555}
+.mermaid-error{color:#b00020;white-space:pre-wrap}`;
+
+/** Runs in the page: parse, then render every diagram, one at a time; record the outcome on <body>. */
+const SCRIPT = `
+mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', maxTextSize: 500000, maxEdges: 5000 });
+(async () => {
+  const blocks = [...document.querySelectorAll('pre.mermaid')];
+  const errors = [];
+  let svgs = 0;
+  for (const [i, el] of blocks.entries()) {
+    const text = el.textContent;
+    try {
+      await mermaid.parse(text);
+      const { svg } = await mermaid.render('diagram-' + i, text);
+      el.innerHTML = svg;
+      if (el.querySelector('svg') && !/Syntax error in text/.test(svg)) svgs++;
+      else errors.push(i + ': no svg');
+    } catch (err) {
+      errors.push(i + ': ' + String(err && err.message || err).split('\\n').slice(0, 3).join(' '));
+      el.classList.add('mermaid-error');
+    }
+  }
+  document.body.dataset.mermaidTotal = String(blocks.length);
+  document.body.dataset.mermaidSvgs = String(svgs);
+  document.body.dataset.mermaidErrors = JSON.stringify(errors);
+  document.body.dataset.mermaidDone = 'yes';
+})();`;
+
+export function toHtml(doc: ReportDocument, title: string, mermaidSrc = 'mermaid.min.js'): string {
+  const out: string[] = ['<!doctype html>', '<html lang="en"><head><meta charset="utf-8">', `<title>${esc(title)}</title>`, `<style>${STYLE}</style>`, '</head><body>'];
+  for (const b of doc) {
+    switch (b.kind) {
+      case 'heading':
+        out.push(`<h${b.level}>${inline(b.text)}</h${b.level}>`);
+        break;
+      case 'text':
+        out.push(`<p>${inline(b.text)}</p>`);
+        break;
+      case 'table': {
+        const t = b.table;
+        out.push(`<p><strong>${inline(t.title)}</strong></p><table><thead><tr>${t.headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>`);
+        for (const r of t.rows) out.push(`<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`);
+        out.push('</tbody></table>');
+        if (t.summary) out.push(`<p>${inline(t.summary)}</p>`);
+        break;
+      }
+      case 'code':
+        out.push(`<pre class="code">${esc(b.text)}</pre>`);
+        break;
+      case 'mermaid':
+        out.push(`<figure><figcaption>${esc(b.title)}</figcaption><pre class="mermaid">${esc(b.text)}</pre></figure>`);
+        break;
+    }
+  }
+  out.push(`<script src="${esc(mermaidSrc)}"></script>`, `<script>${SCRIPT}</script>`, '</body></html>');
+  return out.join('\n');
+}

@@ -1,0 +1,146 @@
+/**
+ * The report: check results of every primitive, the seed scenarios run on the virtual clock
+ * with their diagrams and metrics, the counterexamples the checkers found in the buggy
+ * variants, and each node machine's state diagram. Written as `index.md` (renders on GitHub)
+ * and `index.html` (offline, with Mermaid copied from node_modules).
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { Protocol } from '../protocol.js';
+import type { CheckReport } from '../check/run-checks.js';
+import { describeRun } from '../check/describe-run.js';
+import { summaryRow } from '../cli/all.js';
+import { toJson } from '../cli/check.js';
+import { simulateTimed } from '../sim/timed.js';
+import { loadScenario, scenariosDir } from '../sim/timed-scenario.js';
+import { metricsTables } from '../trace/metrics-tables.js';
+import { renderRun, type RenderedRun } from '../trace/render-run.js';
+import { sequenceDiagram } from '../trace/sequence-diagram.js';
+import { stateDiagram } from '../trace/state-diagram.js';
+import { mermaidBlocks, type Block, type ReportDocument } from './document.js';
+import { toHtml } from './html.js';
+import { toMarkdown } from './markdown.js';
+
+/** Scenario names shipped for a primitive, `seed` first. */
+export function shippedScenarios(primitive: string): string[] {
+  const dir = join(scenariosDir(), primitive);
+  if (!existsSync(dir)) return [];
+  const names = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+  return names.sort((a, b) => (a === 'seed' ? -1 : b === 'seed' ? 1 : a.localeCompare(b)));
+}
+
+/** Runs every shipped scenario of every primitive with `seed`. */
+export function runShippedScenarios(protocols: readonly Protocol[], seed = 1): RenderedRun[] {
+  const runs: RenderedRun[] = [];
+  for (const p of protocols) {
+    for (const name of shippedScenarios(p.name)) {
+      const scenario = loadScenario(name, protocols, p.name);
+      runs.push(renderRun(scenario, simulateTimed(p, scenario, seed)));
+    }
+  }
+  return runs;
+}
+
+function checkSection(reports: readonly CheckReport[]): Block[] {
+  const blocks: Block[] = [{ kind: 'heading', level: 2, text: 'Check results' }];
+  if (!reports.length) return [...blocks, { kind: 'text', text: 'No checks were run.' }];
+  blocks.push({
+    kind: 'table',
+    table: {
+      title: 'Every primitive and variant (buggy variants must be caught violating the invariant they name)',
+      headers: ['primitive', 'variant', 'mode', 'states', 'transitions', 'complete', 'coverage (states / transitions)', 'time', 'result', 'verdict'],
+      rows: reports.map((r) => {
+        const row = summaryRow(r);
+        const j = toJson(r);
+        const cov = `${Math.round(j.coverage.states * 100)}% / ${Math.round(j.coverage.transitions * 100)}%`;
+        return [row.primitive, row.variant, row.mode, String(j.states), String(j.transitions), j.complete ? 'yes' : 'no', cov, `${row.timeMs} ms`, row.found, row.verdict];
+      }),
+    },
+  });
+  for (const r of reports) {
+    blocks.push({
+      kind: 'table',
+      table: {
+        title: `${r.model.protocol.name} · ${r.model.config.variant}: properties`,
+        headers: ['property', 'kind', 'result'],
+        rows: r.model.protocol.properties.map((p) => [p.name, p.kind, r.violations.some((v) => v.invariant === p.name) ? 'VIOLATED' : 'holds']),
+      },
+    });
+  }
+  return blocks;
+}
+
+function scenarioSection(runs: readonly RenderedRun[], protocols: readonly Protocol[]): Block[] {
+  const blocks: Block[] = [{ kind: 'heading', level: 2, text: 'Seed scenarios on the virtual clock' }];
+  for (const p of protocols) if (!runs.some((r) => r.scenario.primitive === p.name)) blocks.push({ kind: 'text', text: `${p.name}: no scenario shipped.` });
+  for (const r of runs) {
+    const { trace } = r.run;
+    blocks.push({ kind: 'heading', level: 3, text: `${r.scenario.primitive}: ${r.scenario.name}` });
+    blocks.push({ kind: 'text', text: `${r.scenario.description} Variant \`${trace.variant}\`, ${trace.n} nodes, seed ${trace.seed}; replay: \`coordkit simulate ${r.scenario.primitive} --scenario ${r.scenario.name} --seed ${trace.seed}\`.` });
+    const broken = r.run.violations;
+    blocks.push({ kind: 'text', text: broken.length ? `**Violated during the run:** ${broken.map((v) => `${v.property} at t=${v.atMs} ms`).join(', ')}.` : 'Every `always` property held at every step of the run.' });
+    for (const t of metricsTables(r.metrics)) blocks.push({ kind: 'table', table: t });
+    for (const d of r.diagrams) blocks.push({ kind: 'mermaid', title: d.title, text: d.mermaid });
+  }
+  return blocks;
+}
+
+function counterexampleSection(reports: readonly CheckReport[]): Block[] {
+  const blocks: Block[] = [{ kind: 'heading', level: 2, text: 'Counterexamples found in the buggy variants' }];
+  let found = 0;
+  for (const r of reports) {
+    const { protocol, config, variant } = r.model;
+    for (const v of r.violations) {
+      if (!v.steps.length) continue;
+      found++;
+      blocks.push({ kind: 'heading', level: 3, text: `${protocol.name} · ${config.variant}: ${v.invariant}` });
+      blocks.push({ kind: 'text', text: `${variant.description} Found by ${v.mode} in ${v.steps.length} steps; replay: \`${v.replay}\`.` });
+      blocks.push({ kind: 'code', text: describeRun(v.steps, config.nodes).join('\n') });
+      blocks.push({ kind: 'mermaid', title: `${protocol.name} ${config.variant}: ${v.invariant}`, text: sequenceDiagram(v.steps, config.nodes, `${protocol.name} ${config.variant} breaks ${v.invariant}`) });
+    }
+  }
+  if (!found) blocks.push({ kind: 'text', text: 'No counterexample in these check results.' });
+  return blocks;
+}
+
+function machineSection(protocols: readonly Protocol[]): Block[] {
+  const blocks: Block[] = [{ kind: 'heading', level: 2, text: 'Node machines' }];
+  for (const p of protocols) {
+    const v = p.variants.find((x) => x.name === p.defaultVariant) ?? p.variants[0];
+    blocks.push({ kind: 'heading', level: 3, text: `${p.name} (${v.name})` }, { kind: 'text', text: p.description });
+    blocks.push({ kind: 'mermaid', title: `${p.name}: one node's machine`, text: stateDiagram(v.machine) });
+  }
+  return blocks;
+}
+
+export function buildReport(checkReports: readonly CheckReport[], protocols: readonly Protocol[], runs: readonly RenderedRun[]): ReportDocument {
+  return [
+    { kind: 'heading', level: 1, text: 'coordkit report' },
+    { kind: 'text', text: `Primitives: ${protocols.map((p) => p.name).join(', ')}. Every diagram below is drawn from an executed run, a timed simulation or a checker's counterexample.` },
+    ...checkSection(checkReports),
+    ...scenarioSection(runs, protocols),
+    ...counterexampleSection(checkReports),
+    ...machineSection(protocols),
+  ];
+}
+
+/** The Mermaid bundle in node_modules. */
+export function mermaidBundle(): string {
+  return createRequire(import.meta.url).resolve('mermaid/dist/mermaid.min.js');
+}
+
+/**
+ * Writes `outDir/index.md`, `outDir/index.html` and `outDir/mermaid.min.js`, running the shipped
+ * scenarios itself; `checkReports` are the check results to show (the caller ran them).
+ */
+export function writeReport(outDir: string, checkReports: readonly CheckReport[], protocols: readonly Protocol[], seed = 1): { files: string[]; diagrams: number } {
+  const runs = runShippedScenarios(protocols, seed);
+  const doc = buildReport(checkReports, protocols, runs);
+  mkdirSync(outDir, { recursive: true });
+  const files = [join(outDir, 'index.md'), join(outDir, 'index.html'), join(outDir, 'mermaid.min.js')];
+  writeFileSync(files[0], toMarkdown(doc));
+  writeFileSync(files[1], toHtml(doc, 'coordkit report'));
+  copyFileSync(mermaidBundle(), files[2]);
+  return { files, diagrams: mermaidBlocks(doc).length };
+}
