@@ -1,7 +1,8 @@
 /**
  * Mermaid `gantt` timeline of a timed trace, the seed's diagram 3 and the barrier timeline: one
  * section per node with its work spans, its waits (request to entry, arrival to release), and
- * milestones for client requests and for the fact that ends a wait. Stragglers' work is `crit`.
+ * milestones for client requests, for the fact that ends a wait and for each change of the
+ * node's queue length. Stragglers' work is `crit`.
  */
 import type { Metrics } from './metrics.js';
 import type { Trace } from './trace.js';
@@ -11,7 +12,7 @@ export function ganttChart(trace: Trace, metrics: Metrics, title: string): strin
   const end = Math.max(metrics.endMs, ...trace.work.map((w) => w.endMs ?? 0));
   const lines = ['gantt', `    title ${mermaidText(title)}`, '    dateFormat x', `    axisFormat ${end < 1000 ? '%L ms' : '%S.%L s'}`, '    todayMarker off'];
   const stragglers = new Set(metrics.stragglers?.stragglers ?? []);
-  const waitTo = metrics.waits ? metrics.waits.label.split(' → ')[1] : undefined;
+  const waitTo = metrics.waits?.to;
   for (let node = 1; node <= trace.n; node++) {
     const tasks: { atMs: number; line: string }[] = [];
     let k = 0;
@@ -27,6 +28,9 @@ export function ganttChart(trace: Trace, metrics: Metrics, title: string): strin
     }
     for (const s of trace.steps) {
       if (s.kind === 'client' && s.node === node && s.atMs !== undefined) tasks.push({ atMs: s.atMs, line: `${mermaidText(String(s.event!.type))} :milestone, ${id()}, ${s.atMs}, ${s.atMs}` });
+    }
+    for (const q of metrics.queues?.perNode[node] ?? []) {
+      if (q.atMs > 0 || q.length > 0) tasks.push({ atMs: q.atMs, line: `queue ${q.length} :milestone, ${id()}, ${q.atMs}, ${q.atMs}` });
     }
     if (!tasks.length) continue;
     lines.push(`    section N${node}${stragglers.has(node) ? ' straggler' : ''}`);

@@ -47,7 +47,7 @@ export interface Metrics {
   messages: { total: MessageCount; byKind: Record<string, MessageCount>; byPhase: Record<string, PhaseCount> };
   latency: { perLink: Record<string, LinkLatency> };
   completion?: { note: string; atMs: number; perNode: Record<string, number> };
-  waits?: { label: string; perNode: NodeWait[]; totalMs: number; releaseMs: number };
+  waits?: { label: string; from: string; to: string; perNode: NodeWait[]; totalMs: number; releaseMs: number };
   utilization?: { windowMs: [number, number]; busyMs: number; ratio: number; waitMs: number; workDuringWaitMs: number; ratioDuringWait: number };
   queues?: { perNode: Record<string, { atMs: number; length: number }[]>; maxPerNode: Record<string, number> };
   unavailability?: { fromMs: number; toMs: number | null; windowMs: number | null; perNode: Record<string, [number, number | null][]> };
@@ -115,6 +115,8 @@ function waits(trace: Trace, spec: NonNullable<MetricsSpec['wait']>): NonNullabl
   perNode.sort((a, b) => a.node - b.node || a.fromMs - b.fromMs);
   return {
     label: spec.label ?? `${spec.from} → ${spec.to}`,
+    from: spec.from,
+    to: spec.to,
     perNode,
     totalMs: perNode.reduce((sum, w) => sum + w.waitMs, 0),
     releaseMs: perNode.reduce((m, w) => Math.max(m, w.toMs), 0),
