@@ -23,8 +23,9 @@
  *   then applies it and broadcasts a `decided` notification, and each other node applies the
  *   value when that notification arrives. We chose a notification over "the next round teaches
  *   it" because it costs one broadcast (n - 1 frames), adds no round trip, and keeps `decided`
- *   meaning what the seed's `consensus_complete` means. A node that misses it (lost, crashed) is
- *   still safe: it holds no value, and a later proposer's phase 1 makes it re-commit the value.
+ *   meaning what the seed's `consensus_complete` means. A node that misses it (lost, crashed)
+ *   applies nothing, which is safe; it learns the value when some proposer runs again, whose
+ *   phase 1 finds the chosen value, commits it again and announces it again.
  *
  * Terms are unique per proposer: term = round · n + id (round = 0, 1, 2, ...), so node 2 of 3
  * proposes in terms 2, 5, 8, ... and two proposers never share a term. A proposer starts in
