@@ -13,7 +13,9 @@
  * - `{"restart": 2}` or `{"restart": "killed"}` (the node killed last);
  * - `{"partition": [[1,2,3],[4,5]]}` or `{"partition": "majority|minority"}`;
  * - `{"heal": true}`;
- * - `{"client": 1, "request": {"type": "client.acquire"}}`: a client request at node 1.
+ * - `{"client": 1, "request": {"type": "client.acquire"}}`: a client request at node 1; the node
+ *   may also be chosen by status, `{"client": {"state": "critical"}, ...}` (the first up node
+ *   whose status has those fields).
  */
 import type { LocalCluster } from './local-cluster.js';
 
@@ -25,7 +27,7 @@ export type Step =
   | { restart: number | 'killed' }
   | { partition: number[][] | 'majority|minority' }
   | { heal: true }
-  | { client: number; request: { type: string; [field: string]: unknown } };
+  | { client: number | Record<string, unknown>; request: { type: string; [field: string]: unknown } };
 
 export interface ClusterScript {
   description?: string;
@@ -84,7 +86,7 @@ export function validateScript(raw: unknown, n: number): ClusterScript {
         if (v !== true) throw bad('must be true');
         break;
       case 'client':
-        if (!isNodeRef(v, n, '')) throw bad(`a node 1..${n}`);
+        if (!isNodeRef(v, n, '') && !isObject(v)) throw bad(`a node 1..${n} or an object of status fields`);
         if (!isObject(step.request) || typeof step.request.type !== 'string') throw bad('needs a request object with a type');
         break;
     }
@@ -100,6 +102,13 @@ async function leaderOf(cluster: LocalCluster): Promise<number | null> {
   const leaders = new Set(statuses.map((s) => s.leader));
   const [only] = [...leaders];
   return leaders.size === 1 && typeof only === 'number' && cluster.isUp(only) ? only : null;
+}
+
+const fieldsMatch = (status: object, match: Record<string, unknown>) => Object.entries(match).every(([k, v]) => (status as Record<string, unknown>)[k] === v);
+
+async function firstMatching(cluster: LocalCluster, match: Record<string, unknown>): Promise<number | null> {
+  for (const id of cluster.ids.filter((i) => cluster.isUp(i))) if (fieldsMatch(await cluster.client(id).status(), match)) return id;
+  return null;
 }
 
 /** What happened, one line per step, for the report. */
@@ -120,7 +129,7 @@ export async function runScript(cluster: LocalCluster, script: ClusterScript, lo
       for (;;) {
         const up = cluster.ids.filter((id) => cluster.isUp(id));
         const statuses = await Promise.all(up.map((id) => cluster.client(id).status()));
-        const matching = statuses.filter((s) => Object.entries(match).every(([k, v]) => (s as unknown as Record<string, unknown>)[k] === v));
+        const matching = statuses.filter((s) => fieldsMatch(s, match));
         const enough = matching.length >= (count === 'all' ? up.length : count);
         const values = [...new Set(statuses.map((s) => (s as unknown as Record<string, unknown>)[agree ?? '']))];
         const agreed = !agree || (values.length === 1 && values[0] !== null && values[0] !== undefined);
@@ -159,8 +168,10 @@ export async function runScript(cluster: LocalCluster, script: ClusterScript, lo
       await cluster.heal();
       stamp('heal');
     } else if ('client' in step) {
-      const reply = await cluster.request(step.client, step.request);
-      stamp(`client ${JSON.stringify(step.request)} at node ${step.client}: ${reply.state}${reply.notes.length ? ' ' + JSON.stringify(reply.notes) : ''}`);
+      const target = typeof step.client === 'number' ? step.client : await firstMatching(cluster, step.client);
+      if (target === null) throw new ScriptError(`${at} (client): no up node has status ${JSON.stringify(step.client)}`);
+      const reply = await cluster.request(target, step.request);
+      stamp(`client ${JSON.stringify(step.request)} at node ${target}: ${reply.state}${reply.notes.length ? ' ' + JSON.stringify(reply.notes) : ''}`);
     }
   }
   return log;

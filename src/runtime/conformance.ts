@@ -7,6 +7,12 @@
  * and every message a node received must have been sent to it, once, by the node it names
  * (TCP neither invents nor duplicates). A host that sends, changes, persists or times anything
  * on its own is caught here.
+ *
+ * The host traces a step, then persists it, then sends. A kill between the first two leaves the
+ * last traced step of that incarnation unpersisted: the node restarts from the state before it.
+ * That is legal only if none of the step's messages left, so such a step is reported as
+ * `unpersisted`, its sends count as never sent (a receipt of one is a divergence: the host sent
+ * before persisting), and the property check ignores it.
  */
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { Protocol, Variant } from '../protocol.js';
@@ -25,39 +31,57 @@ const stripFrom = (event: Record<string, unknown>) => {
   return msg;
 };
 
+/** A traced step whose durable state was never written (the process was killed in between). */
+export interface Unpersisted {
+  node: number;
+  seq: number;
+}
+
+export interface NodeReplay {
+  divergence: Divergence | null;
+  unpersisted: Unpersisted[];
+}
+
 /** Replays one node's records (in `seq` order); returns its first divergence, if any. */
-export function replayNode(protocol: Protocol, variant: Variant, n: number, records: readonly NodeRecord[]): Divergence | null {
+export function replayNode(protocol: Protocol, variant: Variant, n: number, records: readonly NodeRecord[]): NodeReplay {
   let snapshot: AnyMachineSnapshot | null = null;
   let lastContext: unknown = undefined;
+  let contextBeforeLast: unknown = undefined;
+  let lastRecord: NodeRecord | null = null;
   let pending = new Map<string, string>();
+  const unpersisted: Unpersisted[] = [];
   const others = (self: number) => Array.from({ length: n }, (_, i) => i + 1).filter((v) => v !== self);
+  const durableOf = (context: unknown) => canonical(context === undefined ? null : variant.durable(context));
+  const fail = (r: NodeRecord, what: string): NodeReplay => ({ divergence: { node: r.node, seq: r.seq, what }, unpersisted });
   for (const r of records) {
-    const fail = (what: string): Divergence => ({ node: r.node, seq: r.seq, what });
     let result: [AnyMachineSnapshot, readonly unknown[]];
     if (r.kind === 'init') {
-      const expected = lastContext === undefined ? null : variant.durable(lastContext);
-      if (canonical(r.restored ?? null) !== canonical(expected)) {
-        return fail(`restarted from ${canonical(r.restored ?? null)}, but its last traced durable state was ${canonical(expected)}`);
+      const restored = canonical(r.restored ?? null);
+      if (restored !== durableOf(lastContext)) {
+        if (lastRecord === null || restored !== durableOf(contextBeforeLast)) {
+          return fail(r, `restarted from ${restored}, but its last traced durable state was ${durableOf(lastContext)}`);
+        }
+        unpersisted.push({ node: lastRecord.node, seq: lastRecord.seq });
       }
       result = initialTransition(variant.machine, { id: r.node, n, restored: r.restored ?? undefined }) as never;
       pending = new Map();
     } else {
-      if (!snapshot) return fail(`${r.kind} event before the node started`);
-      if (!r.event) return fail(`${r.kind} record without an event`);
-      if (r.before !== flattenValue(snapshot.value)) return fail(`record says the state before was ${r.before}, the model is in ${flattenValue(snapshot.value)}`);
+      if (!snapshot) return fail(r, `${r.kind} event before the node started`);
+      if (!r.event) return fail(r, `${r.kind} record without an event`);
+      if (r.before !== flattenValue(snapshot.value)) return fail(r, `record says the state before was ${r.before}, the model is in ${flattenValue(snapshot.value)}`);
       if (r.kind === 'timer') {
         const armed = pending.get(r.timer ?? '');
-        if (armed === undefined) return fail(`timer ${r.timer} fired but the model has no such timer pending`);
-        if (armed !== canonical(r.event)) return fail(`timer ${r.timer} fired ${canonical(r.event)}, the model armed ${armed}`);
+        if (armed === undefined) return fail(r, `timer ${r.timer} fired but the model has no such timer pending`);
+        if (armed !== canonical(r.event)) return fail(r, `timer ${r.timer} fired ${canonical(r.event)}, the model armed ${armed}`);
         pending.delete(r.timer!);
       }
       result = transition(variant.machine, snapshot, r.event as never) as never;
     }
     const [next, actions] = result;
-    if (next.status === 'error') return fail(`the machine fails on this event: ${String(next.error)}`);
+    if (next.status === 'error') return fail(r, `the machine fails on this event: ${String(next.error)}`);
     const after = flattenValue(next.value);
-    if (after !== r.after) return fail(`host went to ${r.after}, the model to ${after}`);
-    if (canonical(next.context) !== canonical(r.context)) return fail(`host context ${canonical(r.context)} differs from the model's ${canonical(next.context)}`);
+    if (after !== r.after) return fail(r, `host went to ${r.after}, the model to ${after}`);
+    if (canonical(next.context) !== canonical(r.context)) return fail(r, `host context ${canonical(r.context)} differs from the model's ${canonical(next.context)}`);
     const effects: Effect[] = effectsOf(actions);
     const sends: string[] = [];
     const notes: string[] = [];
@@ -70,29 +94,34 @@ export function replayNode(protocol: Protocol, variant: Variant, n: number, reco
       else cancels.push(e.id);
     }
     const hostSends = r.sends.map((s) => canonical({ to: s.to, msg: s.msg }));
-    if (canonical(hostSends.slice().sort()) !== canonical(sends.slice().sort())) return fail(`host sent ${hostSends.join(' ') || 'nothing'}, the model sends ${sends.join(' ') || 'nothing'}`);
+    if (canonical(hostSends.slice().sort()) !== canonical(sends.slice().sort())) return fail(r, `host sent ${hostSends.join(' ') || 'nothing'}, the model sends ${sends.join(' ') || 'nothing'}`);
     const hostNotes = r.notes.map((x) => canonical(x));
-    if (canonical(hostNotes) !== canonical(notes)) return fail(`host noted ${hostNotes.join(' ') || 'nothing'}, the model notes ${notes.join(' ') || 'nothing'}`);
+    if (canonical(hostNotes) !== canonical(notes)) return fail(r, `host noted ${hostNotes.join(' ') || 'nothing'}, the model notes ${notes.join(' ') || 'nothing'}`);
     const hostTimers = r.timers.map((t) => canonical({ id: t.id, event: t.event, delayMs: t.delayMs }));
-    if (canonical(hostTimers) !== canonical(timers)) return fail(`host armed ${hostTimers.join(' ') || 'nothing'}, the model arms ${timers.join(' ') || 'nothing'}`);
-    if (canonical(r.cancels) !== canonical(cancels)) return fail(`host cancelled ${r.cancels.join(',') || 'nothing'}, the model cancels ${cancels.join(',') || 'nothing'}`);
+    if (canonical(hostTimers) !== canonical(timers)) return fail(r, `host armed ${hostTimers.join(' ') || 'nothing'}, the model arms ${timers.join(' ') || 'nothing'}`);
+    if (canonical(r.cancels) !== canonical(cancels)) return fail(r, `host cancelled ${r.cancels.join(',') || 'nothing'}, the model cancels ${cancels.join(',') || 'nothing'}`);
     for (const t of r.timers) {
       const factor = protocol.timerJitter?.[t.id] ?? 1;
-      if (t.firesInMs < t.delayMs - 1 || t.firesInMs > t.delayMs * factor + 1) return fail(`timer ${t.id} set to fire in ${t.firesInMs} ms, outside [${t.delayMs}, ${t.delayMs * factor}]`);
+      if (t.firesInMs < t.delayMs - 1 || t.firesInMs > t.delayMs * factor + 1) return fail(r, `timer ${t.id} set to fire in ${t.firesInMs} ms, outside [${t.delayMs}, ${t.delayMs * factor}]`);
     }
     for (const e of effects) {
       if (e.kind === 'timer') pending.set(e.id, canonical(e.event));
       else if (e.kind === 'cancel') pending.delete(e.id);
     }
     snapshot = next;
+    contextBeforeLast = lastContext;
     lastContext = next.context;
+    lastRecord = r;
   }
-  return null;
+  return { divergence: null, unpersisted };
 }
 
+const recordKey = (u: Unpersisted) => `${u.node}/${u.seq}`;
+
 /** Every received message was sent by the node it names to this node, and received at most once per send. */
-export function checkChannels(merged: readonly TraceRecord[]): Divergence | null {
+export function checkChannels(merged: readonly TraceRecord[], unpersisted: readonly Unpersisted[] = []): Divergence | null {
   const inFlight = new Map<string, number>();
+  const neverLeft = new Set(unpersisted.map(recordKey));
   for (const r of merged) {
     if (r.kind === 'fault') continue;
     if (r.kind === 'peer' && r.event) {
@@ -102,6 +131,7 @@ export function checkChannels(merged: readonly TraceRecord[]): Divergence | null
       if (count === 0) return { node: r.node, seq: r.seq, what: `received ${canonical(stripFrom(r.event))} from node ${from}, which never sent it (or it was received twice)` };
       inFlight.set(key, count - 1);
     }
+    if (neverLeft.has(recordKey(r))) continue;
     for (const s of r.sends) {
       if (s.lost) continue;
       const key = `${r.node}>${s.to}:${canonical(s.msg)}`;
@@ -111,15 +141,29 @@ export function checkChannels(merged: readonly TraceRecord[]): Divergence | null
   return null;
 }
 
-/** Replays every node and checks the channels; returns every divergence found (at most one per node, plus channels). */
-export function checkConformance(protocol: Protocol, variant: Variant, n: number, merged: readonly TraceRecord[]): Divergence[] {
-  const out: Divergence[] = [];
+export interface Conformance {
+  /** At most one per node (its first), plus the first channel divergence. */
+  divergences: Divergence[];
+  unpersisted: Unpersisted[];
+}
+
+/** Replays every node and checks the channels. */
+export function checkConformance(protocol: Protocol, variant: Variant, n: number, merged: readonly TraceRecord[]): Conformance {
+  const divergences: Divergence[] = [];
+  const unpersisted: Unpersisted[] = [];
   for (let id = 1; id <= n; id++) {
     const own = merged.filter((r): r is NodeRecord => r.kind !== 'fault' && r.node === id).sort((a, b) => a.seq - b.seq);
-    const d = replayNode(protocol, variant, n, own);
-    if (d) out.push(d);
+    const replay = replayNode(protocol, variant, n, own);
+    if (replay.divergence) divergences.push(replay.divergence);
+    unpersisted.push(...replay.unpersisted);
   }
-  const c = checkChannels(merged);
-  if (c) out.push(c);
-  return out;
+  const c = checkChannels(merged, unpersisted);
+  if (c) divergences.push(c);
+  return { divergences, unpersisted };
+}
+
+/** The merged trace without the steps that were never persisted (they did not happen). */
+export function withoutUnpersisted(merged: readonly TraceRecord[], unpersisted: readonly Unpersisted[]): TraceRecord[] {
+  const drop = new Set(unpersisted.map(recordKey));
+  return merged.filter((r) => r.kind === 'fault' || !drop.has(recordKey(r)));
 }

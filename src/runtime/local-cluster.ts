@@ -85,6 +85,7 @@ export class LocalCluster {
       c.record({ op: 'start' });
       for (let id = 1; id <= options.nodes; id++) c.spawnNode(id);
       await Promise.all([...c.addresses.keys()].map((id) => c.waitReady(id)));
+      await c.waitLinked();
     } catch (err) {
       await c.stop();
       throw err;
@@ -141,6 +142,18 @@ export class LocalCluster {
     }
   }
 
+  /** Waits until every up node's links to every other up node are connected. */
+  async waitLinked(timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const up = this.ids.filter((id) => this.isUp(id));
+      const statuses = await Promise.all(up.map((id) => this.client(id).status()));
+      if (statuses.every((s) => up.every((o) => o === s.node || s.connected.includes(o)))) return;
+      if (Date.now() > deadline) throw new Error(`peer links not connected within ${timeoutMs} ms: ${statuses.map((s) => `${s.node}->${s.connected.join(',')}`).join(' ')}`);
+      await sleep(20);
+    }
+  }
+
   /** The launcher's connection to a node (up nodes only). */
   client(id: number): NodeClient {
     const c = this.clients.get(id);
@@ -174,6 +187,7 @@ export class LocalCluster {
     if (child && child.exitCode === null && child.signalCode === null) throw new Error(`node ${id} is still running`);
     this.spawnNode(id);
     await this.waitReady(id);
+    await this.waitLinked();
     this.record({ op: 'restart', target: id });
   }
 

@@ -1,8 +1,8 @@
 /**
  * The TCP host of one node. It holds one xstate snapshot and feeds every inbound peer message,
  * timer and client request through the pure `transition()`; it then persists the durable part of
- * the new context (before anything that depends on it leaves), appends a trace record, and
- * executes the effects the machine returned: socket sends, timers with real `setTimeout` (with
+ * appends a trace record, persists the durable part of the new context (before anything that
+ * depends on it leaves), and executes the effects the machine returned: socket sends, timers with real `setTimeout` (with
  * the protocol's jitter for named timers), cancels. No protocol decision is made here (the
  * etcd-io/raft `Ready` discipline: persist, then send).
  *
@@ -151,10 +151,9 @@ export class NodeHost {
     return this.apply(kind, event, timer, actions, { before });
   }
 
-  /** Persists, traces, then executes the effects of the step that led to the current snapshot. */
+  /** Traces, persists, then executes the effects of the step that led to the current snapshot. */
   private apply(kind: NodeRecord['kind'], event: { type: string } | undefined, timer: string | undefined, actions: readonly unknown[], extra: { restored?: object | null; before?: string }): NodeRecord {
     const context = this.snapshot.context;
-    this.store.save(this.options.variant.durable(context));
     const record: NodeRecord = {
       node: this.id,
       seq: this.seq++,
@@ -195,7 +194,10 @@ export class NodeHost {
           break;
       }
     }
+    // Trace, persist, then act: a kill between the first two leaves a traced step whose effects
+    // never left the process, which the conformance replay recognizes (see conformance.ts).
     this.trace.append(record);
+    this.store.save(this.options.variant.durable(context));
     this.counts.events++;
     for (const run of outgoing) run();
     for (const note of record.notes) this.toClients({ type: 'note', node: this.id, note });
@@ -332,6 +334,7 @@ export class NodeHost {
         state: flattenValue(this.snapshot.value),
         round: typeof round === 'number' ? round : null,
         leader: typeof context.leader === 'number' ? context.leader : null,
+        connected: [...this.links.values()].filter((l) => l.connected).map((l) => l.peer),
       });
       return;
     }

@@ -70,6 +70,10 @@ export class PeerLink {
     });
   }
 
+  get connected(): boolean {
+    return this.ready;
+  }
+
   /** Decides what will happen to a frame without sending it (traces are written before sends). */
   outcome(): SendOutcome {
     if (!this.ready || !this.socket) return 'unconnected';

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Protocol, Variant } from '../protocol.js';
 import { validateScript, runScript, ScriptError, type ClusterScript } from './cluster-script.js';
-import { checkConformance, type Divergence } from './conformance.js';
+import { checkConformance, withoutUnpersisted, type Divergence, type Unpersisted } from './conformance.js';
 import { LocalCluster } from './local-cluster.js';
 import { packageRoot } from './package-root.js';
 import { traceDiagram } from './trace-diagram.js';
@@ -19,16 +19,20 @@ export interface TraceAnalysis {
   merged: TraceRecord[];
   properties: TracePropertyReport;
   divergences: Divergence[];
+  /** Steps traced but cut off by a kill before they were persisted (legal; see conformance.ts). */
+  unpersisted: Unpersisted[];
   diagram: string;
 }
 
 /** Judges a run from trace files (nodes' and the launcher's). */
 export function analyzeTraces(protocol: Protocol, variant: Variant, n: number, files: string[], title?: string): TraceAnalysis {
   const merged = mergeTraces(files.map(readTrace));
+  const conformance = checkConformance(protocol, variant, n, merged);
   return {
     merged,
-    properties: checkTraceProperties(protocol, variant, n, merged),
-    divergences: checkConformance(protocol, variant, n, merged),
+    properties: checkTraceProperties(protocol, variant, n, withoutUnpersisted(merged, conformance.unpersisted)),
+    divergences: conformance.divergences,
+    unpersisted: conformance.unpersisted,
     diagram: traceDiagram(merged, n, title).text,
   };
 }
@@ -63,6 +67,7 @@ export interface ClusterReport {
   records: number;
   properties: TracePropertyReport;
   divergences: Divergence[];
+  unpersisted: Unpersisted[];
   diagramFile: string;
   traceFile: string;
   elapsedMs: number;
@@ -105,6 +110,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<ClusterReport> {
     records: a.merged.length,
     properties: a.properties,
     divergences: a.divergences,
+    unpersisted: a.unpersisted,
     diagramFile,
     traceFile,
     elapsedMs: Math.round(performance.now() - t0),

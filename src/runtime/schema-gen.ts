@@ -3,11 +3,13 @@
  * `envelope.schema.json` from src/runtime/wire.ts, and one `<primitive>.schema.json` per
  * registered primitive from the file and type names its Protocol declares in `types`. Each
  * primitive schema has the primitive's own type names as definitions plus three stable aliases,
- * `Message`, `Client` and `Note`, which validators and other implementations refer to.
+ * `Message`, `Client` and `Note`, which validators and other implementations refer to. Also
+ * `messages.md`, the catalogue of every message with an example.
  */
 import { resolve } from 'node:path';
 import * as TJS from 'typescript-json-schema';
 import type { Protocol } from '../protocol.js';
+import { messageCatalog } from './message-catalog.js';
 
 export const ENVELOPE_FILE = 'src/runtime/wire.ts';
 export const ENVELOPE_SYMBOLS = [
@@ -23,6 +25,9 @@ export const ENVELOPE_SYMBOLS = [
   'NoteFrame',
   'ErrorFrame',
 ];
+
+/** The generated message catalogue, written beside the schemas. */
+export const CATALOG_FILE = 'messages.md';
 
 export const schemaId = (name: string) => `urn:coordkit:schema:${name}`;
 
@@ -65,5 +70,7 @@ export function generateSchemas(protocols: readonly Protocol[], root: string): M
     const { file, message, client, note } = p.types;
     build(file, [message, client, note], p.name, { Message: message, Client: client, Note: note });
   }
+  const parsed = new Map(typed.map((p) => [p.name, JSON.parse(out.get(`${p.name}.schema.json`)!)]));
+  out.set(CATALOG_FILE, messageCatalog(typed, parsed));
   return out;
 }

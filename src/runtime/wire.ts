@@ -98,6 +98,8 @@ export interface StatusFrame {
   round: number | null;
   /** The leader this node follows, or null when it follows none or the primitive has no leader. */
   leader: number | null;
+  /** Peers this node's outbound links are connected to right now. */
+  connected: NodeIdList;
 }
 
 /** Every note a node emits is pushed to each client connected to it, as it happens. */
