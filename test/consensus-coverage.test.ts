@@ -1,0 +1,51 @@
+/**
+ * Consensus node machine under @xstate/graph: shortest event paths to every state (path-based
+ * unit tests), and the share of the machine's transitions the default check reaches.
+ */
+import { describe, expect, it } from 'vitest';
+import { consensus } from '../machines/consensus/index.js';
+import { shortestPathsToStates } from '../src/check/coverage.js';
+import { createModel } from '../src/check/model.js';
+import { runChecks } from '../src/check/run-checks.js';
+
+const model = createModel(consensus);
+
+describe('consensus: node machine paths', () => {
+  const paths = Object.fromEntries(shortestPathsToStates(consensus, model.variant.machine, model.config).map((p) => [p.state, p.events]));
+
+  it('reaches every state of one node by its shortest event sequence', () => {
+    expect(Object.keys(paths).sort()).toEqual(['committing', 'decided', 'idle', 'learned', 'proposing']);
+  });
+
+  it('decides after a client request, one promise and one ack (3 nodes: a majority with itself)', () => {
+    expect(paths.decided).toEqual([
+      { type: 'client.propose', value: 'scale_up' },
+      { type: 'promise', term: 1, accepted: null, from: 2 },
+      { type: 'ack', term: 1, from: 2 },
+    ]);
+  });
+
+  it('learns from a decided notification without proposing', () => {
+    expect(paths.learned).toEqual([{ type: 'decided', term: 1, value: 'scale_up', from: 2 }]);
+  });
+});
+
+describe('consensus: coverage of the default check (exhaustive, then walks that may retry)', () => {
+  const report = runChecks(model, { mode: 'both', seed: 1 });
+
+  it('reaches every state, and misses only events a state can never receive', () => {
+    expect(report.violations).toEqual([]);
+    expect(report.coverage.states).toBe(1);
+    // Timers are cancelled on deciding; a client asks once; promises and acks only reach a node that proposed.
+    expect(report.coverage.unreachedTransitions).toEqual([
+      'committing|client.propose|committing',
+      'decided|client.propose|decided',
+      'decided|consensus_timeout|decided',
+      'idle|ack|idle',
+      'idle|consensus_timeout|idle',
+      'idle|promise|idle',
+      'learned|consensus_timeout|learned',
+      'proposing|client.propose|proposing',
+    ]);
+  });
+});
