@@ -1,6 +1,7 @@
 /** The `coordkit` command: one subcommand per file under cli/. */
 import { allCommand } from './cli/all.js';
 import { checkCommand } from './cli/check.js';
+import { clusterCommand } from './cli/cluster.js';
 import { listCommand } from './cli/list.js';
 import { nodeCommand } from './cli/node.js';
 import { reportCommand } from './cli/report.js';
@@ -16,6 +17,7 @@ const commands: Record<string, Command> = {
   check: checkCommand,
   all: allCommand,
   node: nodeCommand,
+  cluster: clusterCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
