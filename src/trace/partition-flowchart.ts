@@ -69,7 +69,7 @@ export function partitionFlowchart(trace: Trace, title?: string): string {
       const label = [...kinds].map(([k, c]) => (c > 1 ? `${k} ×${c}` : k)).join(', ');
       lines.push(`        ${id(from)} -.->|${q(label)}| ${id(to)}`);
     }
-    if (p.sides.length > 1) for (const a of p.sides[0]) for (const b of p.sides[1]) lines.push(`        ${id(a)} x--x ${id(b)}`);
+    if (p.sides.length > 1) lines.push(`        P${i}S0 x--x|${q('link cut')}| P${i}S1`);
     lines.push('    end');
     if (i > 0) lines.push(`    P${i - 1} ==> P${i}`);
   });
