@@ -1,0 +1,63 @@
+/**
+ * Consensus properties on hand-built worlds: each holds on a good history and fails on the
+ * history it exists to reject (validity and integrity have no buggy variant of their own).
+ */
+import { describe, expect, it } from 'vitest';
+import { agreement, aValueIsDecided, everyProposerDecides, integrity, termNeverDecreases, validity } from '../invariants/consensus.js';
+import type { ConsensusContext } from '../machines/consensus/machine.js';
+import type { ConsensusNote } from '../machines/consensus/messages.js';
+import type { GhostNote, NodeView, WorldView } from '../src/protocol.js';
+
+type View = WorldView<ConsensusContext, ConsensusNote>;
+
+const node = (id: number, context: Partial<ConsensusContext> = {}, up = true): NodeView<ConsensusContext> => ({
+  id,
+  state: 'idle',
+  up,
+  context: { id, n: 3, promised: 0, accepted: null, learned: null, proposal: null, term: 0, value: null, promises: [], highest: null, acks: [], ...context },
+});
+
+const world = (history: GhostNote<ConsensusNote>[], nodes = [node(1), node(2), node(3)]): View => ({ n: 3, nodes, history, inFlight: [], quiescent: true });
+
+const proposed = (node: number, value: string): GhostNote<ConsensusNote> => ({ node, note: { type: 'proposed', value } });
+const applied = (node: number, term: number, value: string): GhostNote<ConsensusNote> => ({ node, note: { type: 'applied', term, value } });
+const decided = (node: number, term: number, value: string): GhostNote<ConsensusNote> => ({ node, note: { type: 'decided', term, value } });
+
+describe('consensus properties', () => {
+  const good = [proposed(1, 'a'), proposed(2, 'b'), decided(1, 1, 'a'), applied(1, 1, 'a'), applied(3, 1, 'a')];
+
+  it('hold on a history in which one proposed value is decided and applied once per node', () => {
+    for (const p of [agreement, validity, integrity, aValueIsDecided]) expect(p.holds(world(good)), p.name).toBe(true);
+  });
+
+  it('agreement fails when two nodes apply different values', () => {
+    expect(agreement.holds(world([...good, applied(2, 2, 'b')]))).toBe(false);
+  });
+
+  it('validity fails when a value nobody proposed is applied', () => {
+    expect(validity.holds(world([...good, applied(2, 1, 'c')]))).toBe(false);
+  });
+
+  it('integrity fails when a node applies twice, even the same value in another term', () => {
+    expect(integrity.holds(world([...good, applied(3, 4, 'a')]))).toBe(false);
+    expect(integrity.holds(world([...good, decided(1, 4, 'a')]))).toBe(false);
+  });
+
+  it('term never decreases fails when a node, up or restarted, holds a lower promise than it noted', () => {
+    const promised = [{ node: 2, note: { type: 'promised', term: 2 } } as GhostNote<ConsensusNote>];
+    expect(termNeverDecreases.holds(world(promised, [node(1), node(2, { promised: 2 }), node(3)]))).toBe(true);
+    expect(termNeverDecreases.holds(world(promised, [node(1), node(2, { promised: 1 }), node(3)]))).toBe(false);
+    // A down node is seen through its durable context: a promise missing from it counts as 0.
+    expect(termNeverDecreases.holds(world(promised, [node(1), { ...node(2), up: false, context: { accepted: null } as never }, node(3)]))).toBe(false);
+  });
+
+  it('every proposer decides fails while an up proposer holds no value, and ignores down nodes', () => {
+    expect(everyProposerDecides.holds(world([], [node(1, { proposal: 'a' }), node(2), node(3)]))).toBe(false);
+    expect(everyProposerDecides.holds(world([], [node(1, { proposal: 'a', learned: 'a' }), node(2), node(3)]))).toBe(true);
+    expect(everyProposerDecides.holds(world([], [node(1, { proposal: 'a' }, false), node(2), node(3)]))).toBe(true);
+  });
+
+  it('a value is decided fails on a history without a decision', () => {
+    expect(aValueIsDecided.holds(world([proposed(1, 'a'), applied(2, 1, 'a')]))).toBe(false);
+  });
+});
