@@ -128,7 +128,8 @@ export class LocalCluster {
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
         const lines = readFileSync(join(this.nodeDir(id), 'node.log'), 'utf8').trim().split('\n');
-        throw new Error(`node ${id} exited at start: ${lines[lines.length - 1]}`);
+        const why = [...lines].reverse().find((l) => /^coordkit:|Error/.test(l)) ?? lines[lines.length - 1];
+        throw new Error(`node ${id} exited at start: ${why}`);
       }
       try {
         const client = await NodeClient.open(this.addresses.get(id)!, this.cluster, 'launcher', 1000);
