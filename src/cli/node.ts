@@ -12,7 +12,7 @@ import { findProtocol, loadProtocol } from './registry.js';
 import { choiceArg, intArg, UsageError } from './usage-error.js';
 
 const USAGE =
-  'coordkit node --primitive P --id ID --listen HOST:PORT --peers ID=HOST:PORT,... --data DIR [--cluster C] [--variant V] [--protocol FILE]';
+  'coordkit node --primitive P --id ID --listen HOST:PORT --peers ID=HOST:PORT,... --data DIR [--cluster C] [--variant V] [--protocol FILE] [--stop-on-stdin-close]';
 
 export function parseAddress(what: string, raw: string): Address {
   const m = /^(.+):(\d{1,5})$/.exec(raw);
@@ -45,6 +45,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
       peers: { type: 'string' },
       data: { type: 'string' },
       cluster: { type: 'string' },
+      'stop-on-stdin-close': { type: 'boolean' },
     },
     USAGE,
   );
@@ -81,6 +82,12 @@ export async function nodeCommand(args: string[]): Promise<number> {
     const stop = () => resolve();
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    if (values['stop-on-stdin-close']) {
+      // Started by a launcher: stop when it goes away, even if it was killed with -9.
+      process.stdin.on('end', stop);
+      process.stdin.on('close', stop);
+      process.stdin.resume();
+    }
   });
   await host.stop();
   return 0;

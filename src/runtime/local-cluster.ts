@@ -38,12 +38,24 @@ function killGroup(pid: number): void {
   }
 }
 
+/**
+ * Kills every live node when this process exits or is told to stop. A launcher killed with -9
+ * runs no handler: its nodes then see their stdin close (`--stop-on-stdin-close`) and stop.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
+  const killAll = () => {
     for (const pid of live) killGroup(pid);
-  });
+  };
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAll();
+      // Default behaviour again, unless someone else handles the signal too.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
 }
 
 /** Ports free on 127.0.0.1 right now. */
@@ -110,12 +122,13 @@ export class LocalCluster {
     mkdirSync(dir, { recursive: true });
     const addr = this.addresses.get(id)!;
     const peers = this.ids.filter((p) => p !== id).map((p) => `${p}=${this.addresses.get(p)!.host}:${this.addresses.get(p)!.port}`);
-    const args = [join(packageRoot(), 'bin', 'coordkit.js'), 'node', '--id', String(id), '--listen', `${addr.host}:${addr.port}`, '--peers', peers.join(','), '--data', dir, '--cluster', this.cluster];
+    const args = [join(packageRoot(), 'bin', 'coordkit.js'), 'node', '--stop-on-stdin-close', '--id', String(id), '--listen', `${addr.host}:${addr.port}`, '--peers', peers.join(','), '--data', dir, '--cluster', this.cluster];
     if (this.options.protocolFile) args.push('--protocol', this.options.protocolFile);
     else args.push('--primitive', this.options.primitive);
     if (this.options.variant) args.push('--variant', this.options.variant);
     const logFd = openSync(join(dir, 'node.log'), 'a');
-    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd] });
+    const child = spawn(process.execPath, args, { detached: true, stdio: ['pipe', logFd, logFd] });
+    child.stdin!.on('error', () => {});
     closeSync(logFd);
     live.add(child.pid!);
     child.on('exit', () => live.delete(child.pid!));
