@@ -1,7 +1,7 @@
 /**
- * Consensus, verified variant beyond the default bounds: retries in a second round, explored
- * exhaustively, and random walks with 5 nodes and 3 proposers under every fault, each followed
- * by a fair phase in which every proposer must decide.
+ * Consensus, verified variant beyond the default bounds: retries in a second round and
+ * crash/restart with 4 messages in flight, explored exhaustively; random walks with 5 nodes and
+ * 3 proposers under every fault, each followed by a fair phase in which every proposer decides.
  */
 import { describe, expect, it } from 'vitest';
 import { consensus } from '../machines/consensus/index.js';
@@ -16,6 +16,13 @@ describe('consensus: verified variant beyond the default bounds', () => {
     expect(r.violations).toEqual([]);
     // Retries must really happen: some world holds a round-1 term (4 or 5 with 3 nodes).
     expect(r.sim.stepper.states.values.some((s) => s.context.promised >= 4)).toBe(true);
+  });
+
+  it('holds under loss and crash/restart with 4 in flight', () => {
+    const r = explore(createModel(consensus, { faults: ['loss', 'crash'] }));
+    expect(r.complete).toBe(true);
+    expect(r.violations).toEqual([]);
+    expect(r.states).toBe(231_446);
   });
 
   it('holds under random walks with 5 nodes, 3 proposers, loss, duplication and crash/restart, and every proposer decides', () => {

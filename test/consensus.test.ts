@@ -93,11 +93,4 @@ describe('consensus: verified variant, 3 nodes, 2 competing proposers', () => {
     expect(r.violations).toEqual([]);
     expect(r.states).toBe(201_320);
   });
-
-  it('holds under loss and crash/restart with 4 in flight', () => {
-    const r = explore(model({ faults: ['loss', 'crash'] }));
-    expect(r.complete).toBe(true);
-    expect(r.violations).toEqual([]);
-    expect(r.states).toBe(231_446);
-  });
 });
