@@ -23,7 +23,7 @@ beforeAll(() => {
     runChecks(createModel(consensus, { variant: 'as-drawn' }), { mode: 'explore', maxStates: 200_000 }),
     runChecks(createModel(consensus), { mode: 'walk', runs: 20, seed: 1 }),
   ];
-  written = writeReport(dir, reports, protocols);
+  written = writeReport(dir, reports, { protocols, notRun: ['election prevote: example failure line'] });
 });
 
 describe('coordkit report', () => {
@@ -39,6 +39,7 @@ describe('coordkit report', () => {
       expect(md).toContain(`### ${p.name} (${p.defaultVariant})`);
     }
     expect(md.match(/^stateDiagram-v2$/gm)?.length).toBe(protocols.length);
+    expect(md).toContain('**Check could not run:** election prevote: example failure line');
   });
 
   it('writes an index.html that loads nothing from the network', () => {

@@ -32,7 +32,7 @@ export async function reportCommand(args: string[]): Promise<number> {
       }
     }
   }
-  const { files, diagrams } = writeReport(values.out ?? 'report', reports, registered(), seed);
+  const { files, diagrams } = writeReport(values.out ?? 'report', reports, { seed, notRun: failures });
   for (const f of failures) process.stderr.write(`coordkit: check could not run: ${f}\n`);
   process.stdout.write(`wrote ${files.join(', ')} (${diagrams} diagrams)\n`);
   return failures.length ? 1 : 0;

@@ -12,6 +12,7 @@ import type { CheckReport } from '../check/run-checks.js';
 import { describeRun } from '../check/describe-run.js';
 import { summaryRow } from '../cli/all.js';
 import { toJson } from '../cli/check.js';
+import { registered } from '../cli/registry.js';
 import { simulateTimed } from '../sim/timed.js';
 import { loadScenario, scenariosDir } from '../sim/timed-scenario.js';
 import { metricsTables } from '../trace/metrics-tables.js';
@@ -114,11 +115,12 @@ function machineSection(protocols: readonly Protocol[]): Block[] {
   return blocks;
 }
 
-export function buildReport(checkReports: readonly CheckReport[], protocols: readonly Protocol[], runs: readonly RenderedRun[]): ReportDocument {
+export function buildReport(checkReports: readonly CheckReport[], protocols: readonly Protocol[], runs: readonly RenderedRun[], notRun: readonly string[] = []): ReportDocument {
   return [
     { kind: 'heading', level: 1, text: 'coordkit report' },
     { kind: 'text', text: `Primitives: ${protocols.map((p) => p.name).join(', ')}. Every diagram below is drawn from an executed run, a timed simulation or a checker's counterexample.` },
     ...checkSection(checkReports),
+    ...notRun.map((line): Block => ({ kind: 'text', text: `**Check could not run:** ${line}` })),
     ...scenarioSection(runs, protocols),
     ...counterexampleSection(checkReports),
     ...machineSection(protocols),
@@ -130,13 +132,23 @@ export function mermaidBundle(): string {
   return createRequire(import.meta.url).resolve('mermaid/dist/mermaid.min.js');
 }
 
+export interface ReportOptions {
+  /** The primitives to show (default: every registered one). */
+  protocols?: readonly Protocol[];
+  /** Seed of the timed scenario runs (default 1). */
+  seed?: number;
+  /** Checks that could not run, one line each, shown in the report. */
+  notRun?: readonly string[];
+}
+
 /**
  * Writes `outDir/index.md`, `outDir/index.html` and `outDir/mermaid.min.js`, running the shipped
  * scenarios itself; `checkReports` are the check results to show (the caller ran them).
  */
-export function writeReport(outDir: string, checkReports: readonly CheckReport[], protocols: readonly Protocol[], seed = 1): { files: string[]; diagrams: number } {
-  const runs = runShippedScenarios(protocols, seed);
-  const doc = buildReport(checkReports, protocols, runs);
+export function writeReport(outDir: string, checkReports: readonly CheckReport[], options: ReportOptions = {}): { files: string[]; diagrams: number } {
+  const protocols = options.protocols ?? registered();
+  const runs = runShippedScenarios(protocols, options.seed ?? 1);
+  const doc = buildReport(checkReports, protocols, runs, options.notRun ?? []);
   mkdirSync(outDir, { recursive: true });
   const files = [join(outDir, 'index.md'), join(outDir, 'index.html'), join(outDir, 'mermaid.min.js')];
   writeFileSync(files[0], toMarkdown(doc));
