@@ -1,0 +1,65 @@
+/**
+ * Lamport mutex properties. Mutual exclusion and grant order speak of the nodes' current states;
+ * fencing tokens speak of every grant ever made (the ghost history of `enter` notes).
+ */
+import type { GhostNote, NodeView, Property, WorldView } from '../src/protocol.js';
+import type { MutexContext } from '../machines/mutex/machine.js';
+import type { MutexNote } from '../machines/mutex/messages.js';
+
+type View = WorldView<MutexContext, MutexNote>;
+
+const holders = (w: View) => w.nodes.filter((v) => v.up && v.state === 'critical');
+const waiters = (w: View) => w.nodes.filter((v) => v.up && v.state === 'waiting');
+const grants = (w: View) => w.history.filter((h): h is GhostNote<Extract<MutexNote, { type: 'enter' }>> => h.note.type === 'enter');
+/** The holder's own grant, as opposed to every other grant in the history. */
+const isOwn = (h: NodeView<MutexContext>, g: GhostNote<{ ts: number }>) => g.node === h.id && g.note.ts === h.context.myTs;
+
+/** At most one node is in its critical section. */
+export const mutualExclusion: Property<View> = {
+  name: 'mutual exclusion',
+  kind: 'always',
+  holds: (w) => holders(w).length <= 1,
+};
+
+/**
+ * Critical sections are entered in the (timestamp, id) order of their requests, Lamport's total
+ * order: the holder's request comes after the request of every grant made before it.
+ */
+export const grantsFollowTimestampOrder: Property<View> = {
+  name: 'grants follow timestamp order',
+  kind: 'always',
+  holds: (w) =>
+    holders(w).every((h) => grants(w).every((g) => isOwn(h, g) || g.note.ts < h.context.myTs! || (g.note.ts === h.context.myTs && g.node < h.id))),
+};
+
+/** The holder's fencing token is higher than that of every other grant ever made. */
+export const fencingTokensIncrease: Property<View> = {
+  name: 'fencing tokens increase',
+  kind: 'always',
+  holds: (w) => holders(w).every((h) => grants(w).every((g) => isOwn(h, g) || g.note.token < h.context.token!)),
+};
+
+export const aCriticalSectionIsEntered: Property<View> = {
+  name: 'a critical section is entered',
+  kind: 'sometimes',
+  holds: (w) => holders(w).length > 0,
+};
+
+/**
+ * No deadlock: in a quiescent world, a node still waiting is only waiting for a holder to
+ * finish its critical work. A waiting node with nobody holding the lock and nothing in flight
+ * waits forever. A crashed node that held or awaited the lock causes exactly that.
+ */
+export const everyRequestIsGranted: Property<View> = {
+  name: 'every request is granted',
+  kind: 'eventually',
+  holds: (w) => waiters(w).length === 0 || holders(w).length > 0,
+};
+
+export const mutexProperties = [
+  mutualExclusion,
+  grantsFollowTimestampOrder,
+  fencingTokensIncrease,
+  aCriticalSectionIsEntered,
+  everyRequestIsGranted,
+] as Property[];

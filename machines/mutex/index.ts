@@ -1,0 +1,50 @@
+/** The Lamport mutex primitive: machine, variants, properties and model defaults. */
+import type { Protocol, Variant } from '../../src/protocol.js';
+import { mutexProperties } from '../../invariants/mutex.js';
+import { mutexDurable, mutexMachine, type MutexContext, type MutexOptions } from './machine.js';
+
+export { MUTEX_SEED_TIMING } from './timing.js';
+
+const correct: MutexOptions = { waitForLater: true, tieById: true, advanceOnReceive: true, orderToken: true };
+const variant = (name: string, description: string, options: Partial<MutexOptions> = {}, breaks?: string): Variant => ({
+  name,
+  description,
+  breaks,
+  machine: mutexMachine({ ...correct, ...options }),
+  durable: mutexDurable,
+});
+
+export const mutexVariants: Variant[] = [
+  variant('lamport', "Lamport's algorithm (1978): the verified default, on FIFO channels."),
+  variant('no-reply-wait', 'Enters when its request heads its queue, without waiting for a later-timestamped message from every other node.', { waitForLater: false }, 'mutual exclusion'),
+  variant('tie-by-arrival', 'Orders requests with equal timestamps by arrival instead of node id, so queues disagree.', { tieById: false }, 'mutual exclusion'),
+  variant('clock-not-advanced', 'Does not advance its clock on receive (no IR2): replies can be stamped no later than the request they answer.', { advanceOnReceive: false }, 'every request is granted'),
+  variant('local-token', "Hands out the node's own grant count as fencing token, which other nodes' grants repeat.", { orderToken: false }, 'fencing tokens increase'),
+];
+
+/** Acquires issued so far: each acquire is followed by one release. */
+const acquires = (used: number) => Math.ceil(used / 2);
+
+export const mutex: Protocol = {
+  name: 'mutex',
+  description: "Lamport's distributed mutual exclusion with fencing tokens (Lamport 1978); needs FIFO channels.",
+  variants: mutexVariants,
+  defaultVariant: 'lamport',
+  properties: mutexProperties,
+  defaults: { nodes: 3, network: 'fifo', faults: [], maxRound: 16, maxInFlight: 64, params: { requests: 1 } },
+  ghost: ['enter'],
+  round: (c: MutexContext) => c.clock,
+  clients: (node, used, config) => {
+    if (node.state === 'critical') return [{ type: 'client.release' }];
+    if (node.state === 'idle' && acquires(used) < Number(config.params.requests ?? 1)) return [{ type: 'client.acquire' }];
+    return [];
+  },
+  sampleEvents: (config) => {
+    const events: { type: string }[] = [{ type: 'client.acquire' }, { type: 'client.release' }];
+    for (let from = 2; from <= config.nodes; from++) {
+      events.push({ type: 'request', ts: 1, from } as { type: string }, { type: 'reply', ts: 4, from } as { type: string }, { type: 'release', ts: 4, from } as { type: string });
+    }
+    return events;
+  },
+  types: { file: 'machines/mutex/messages.ts', message: 'MutexMessage', client: 'MutexClient', note: 'MutexNote' },
+};

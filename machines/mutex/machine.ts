@@ -1,0 +1,228 @@
+/**
+ * Distributed mutual exclusion, one machine per node: Lamport, "Time, Clocks, and the Ordering
+ * of Events in a Distributed System" (CACM 21(7), 1978), the algorithm of its section on
+ * mutual exclusion.
+ *
+ * - Logical clock (IR1, IR2): the clock ticks before every send, and a received timestamp
+ *   pushes it forward (`clock = max(clock, ts)`), so anything sent after receiving a message
+ *   carries a larger timestamp than that message.
+ * - Rule 1, request: tick, put `(ts, me)` on the own queue, broadcast `request(ts)`.
+ * - Rule 2, receive a request: put it on the queue, answer with a timestamped `reply`.
+ * - Rule 3, release: drop the own request, broadcast `release`.
+ * - Rule 4, receive a release: drop every request of the sender from the queue.
+ * - Rule 5, enter: the own request heads the queue, ordered by (timestamp, node id), and a
+ *   message timestamped later than it has been received from every other node.
+ *
+ * Rule 5 is only sound on FIFO channels: "later message from Pj" must imply "Pj's earlier
+ * request already arrived". On an unordered network a reply can overtake the request it
+ * follows, and two nodes enter together; the checker shows it.
+ *
+ * Fencing token: a node learns nothing global when it enters, but it knows its request's
+ * (timestamp, node id), and grants follow exactly that total order. Packed into one integer,
+ * `ts * n + (id - 1)`, it is strictly increasing across grants: every node that later requests
+ * has first replied to (or otherwise sent a later message than) this request, so its own
+ * timestamp is larger. A protected resource keeps the highest token it saw and rejects lower
+ * ones, which still protects it when the lock itself is broken (unordered channels).
+ *
+ * Crashes are outside Lamport's model, and a crash loses the messages in flight to the node,
+ * which breaks the reliable-channel assumption. Only the clock is durable (timestamps never
+ * repeat). While a node is down, every request waits for its reply or release: a liveness
+ * loss, never a second holder. A restarted node first recovers (`rejoin`): each peer drops the
+ * dead incarnation's request and answers `rejoin_ack` with its own outstanding request, which
+ * the restarted node queues and answers as if it had just arrived. Only then may it request.
+ */
+import { enqueueActions, setup } from 'xstate';
+import type { NodeId, NodeInput } from '../../src/protocol.js';
+import type { MutexEvent, MutexMessage, MutexNote, QueuedRequest } from './messages.js';
+
+export interface MutexContext {
+  id: NodeId;
+  n: number;
+  /** Lamport clock. */
+  clock: number;
+  /** Pending requests (own included), in the order they will be granted. */
+  queue: QueuedRequest[];
+  /** Timestamp of the own request while waiting or holding; null when idle. */
+  myTs: number | null;
+  /** Nodes from which a message timestamped later than `myTs` has arrived, sorted. */
+  later: NodeId[];
+  /** Grants this node has had (what the buggy `local-token` hands out). */
+  grants: number;
+  /** Fencing token of the current grant; null outside the critical section. */
+  token: number | null;
+  /** While recovering after a restart: peers that answered `rejoin`, sorted. */
+  rejoined: NodeId[];
+}
+
+export interface MutexDurable {
+  clock: number;
+}
+
+export interface MutexOptions {
+  /** Rule 5(ii): wait for a later-timestamped message from every other node. Off: `no-reply-wait`. */
+  waitForLater: boolean;
+  /** Break equal timestamps by node id. Off: by arrival order, the `tie-by-arrival` bug. */
+  tieById: boolean;
+  /** IR2: a received timestamp advances the clock. Off: `clock-not-advanced`. */
+  advanceOnReceive: boolean;
+  /** Token from the request's (ts, id). Off: a per-node grant count, the `local-token` bug. */
+  orderToken: boolean;
+}
+
+export type MutexEmitted = { type: 'send'; to: NodeId | 'others'; msg: MutexMessage } | { type: 'note'; note: MutexNote };
+
+const send = (to: NodeId | 'others', msg: MutexMessage): MutexEmitted => ({ type: 'send', to, msg });
+const note = (fact: MutexNote): MutexEmitted => ({ type: 'note', note: fact });
+
+/** The fencing token of a request: its (timestamp, node id) packed into one increasing integer. */
+export const fencingToken = (ts: number, id: NodeId, n: number) => ts * n + (id - 1);
+
+export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
+  /**
+   * Inserts a request where it will be granted: after every request ordered before it. A node
+   * has at most one request outstanding, so a newer one replaces the sender's older entry.
+   */
+  const enqueue = (all: QueuedRequest[], r: QueuedRequest): QueuedRequest[] => {
+    const queue = all.filter((q) => q.node !== r.node);
+    const before = (q: QueuedRequest) => q.ts < r.ts || (q.ts === r.ts && (options.tieById ? q.node < r.node : true));
+    const at = queue.findIndex((q) => !before(q));
+    return at < 0 ? [...queue, r] : [...queue.slice(0, at), r, ...queue.slice(at)];
+  };
+  const received = (context: MutexContext, ts: number) => (options.advanceOnReceive ? Math.max(context.clock, ts) : context.clock);
+  const addLater = (context: MutexContext, from: NodeId, ts: number) =>
+    context.myTs !== null && ts > context.myTs && !context.later.includes(from) ? [...context.later, from].sort((a, b) => a - b) : context.later;
+
+  return setup({
+    types: {
+      context: {} as MutexContext,
+      events: {} as MutexEvent,
+      input: {} as NodeInput<MutexDurable>,
+      emitted: {} as MutexEmitted,
+    },
+    guards: {
+      recovered: ({ context }) => context.rejoined.length === context.n - 1,
+      restarted: ({ context }) => context.rejoined.length < context.n - 1,
+      /** Rule 5. */
+      canEnter: ({ context }) => {
+        const head = context.queue[0];
+        if (!head || head.node !== context.id || head.ts !== context.myTs) return false;
+        return !options.waitForLater || context.later.length === context.n - 1;
+      },
+    },
+    actions: {
+      /** Rule 1. */
+      request: enqueueActions(({ context, enqueue: q }) => {
+        const ts = context.clock + 1;
+        q.assign({ clock: ts, myTs: ts, later: [], queue: enqueue(context.queue, { ts, node: context.id }) });
+        q.emit(note({ type: 'request', ts }));
+        q.emit(send('others', { type: 'request', ts }));
+      }),
+      /** Rule 2. */
+      answerRequest: enqueueActions(({ context, event, enqueue: q }) => {
+        if (event.type !== 'request') return;
+        const ts = received(context, event.ts) + 1;
+        q.assign({ clock: ts, later: addLater(context, event.from, event.ts), queue: enqueue(context.queue, { ts: event.ts, node: event.from }) });
+        q.emit(send(event.from, { type: 'reply', ts }));
+      }),
+      receiveReply: enqueueActions(({ context, event, enqueue: q }) => {
+        if (event.type !== 'reply') return;
+        q.assign({ clock: received(context, event.ts), later: addLater(context, event.from, event.ts) });
+      }),
+      /** Rule 4. */
+      receiveRelease: enqueueActions(({ context, event, enqueue: q }) => {
+        if (event.type !== 'release') return;
+        q.assign({
+          clock: received(context, event.ts),
+          later: addLater(context, event.from, event.ts),
+          queue: context.queue.filter((r) => r.node !== event.from),
+        });
+      }),
+      rejoin: enqueueActions(({ context, enqueue: q }) => {
+        const ts = context.clock + 1;
+        q.assign({ clock: ts });
+        q.emit(send('others', { type: 'rejoin', ts }));
+      }),
+      /** A peer restarted: its old request died with it; tell it what we are waiting for. */
+      answerRejoin: enqueueActions(({ context, event, enqueue: q }) => {
+        if (event.type !== 'rejoin') return;
+        const ts = received(context, event.ts) + 1;
+        q.assign({
+          clock: ts,
+          later: addLater(context, event.from, event.ts),
+          queue: context.queue.filter((r) => r.node !== event.from),
+          rejoined: context.rejoined.includes(event.from) ? context.rejoined : [...context.rejoined, event.from].sort((a, b) => a - b),
+        });
+        q.emit(send(event.from, { type: 'rejoin_ack', ts, pending: context.myTs }));
+      }),
+      /** A peer's outstanding request, lost while we were down: queue it and reply (rule 2). */
+      receiveRejoinAck: enqueueActions(({ context, event, enqueue: q }) => {
+        if (event.type !== 'rejoin_ack') return;
+        const rejoined = context.rejoined.includes(event.from) ? context.rejoined : [...context.rejoined, event.from].sort((a, b) => a - b);
+        if (event.pending === null) {
+          q.assign({ clock: received(context, event.ts), rejoined });
+          return;
+        }
+        const ts = received(context, event.ts) + 1;
+        q.assign({ clock: ts, rejoined, queue: enqueue(context.queue, { ts: event.pending, node: event.from }) });
+        q.emit(send(event.from, { type: 'reply', ts }));
+      }),
+      enter: enqueueActions(({ context, enqueue: q }) => {
+        const ts = context.myTs!;
+        const token = options.orderToken ? fencingToken(ts, context.id, context.n) : context.grants + 1;
+        q.assign({ grants: context.grants + 1, token });
+        q.emit(note({ type: 'enter', ts, token }));
+      }),
+      /** Rule 3. */
+      release: enqueueActions(({ context, enqueue: q }) => {
+        const ts = context.clock + 1;
+        q.assign({ clock: ts, myTs: null, later: [], token: null, queue: context.queue.filter((r) => r.node !== context.id) });
+        q.emit(note({ type: 'exit', ts: context.myTs!, token: context.token! }));
+        q.emit(send('others', { type: 'release', ts }));
+      }),
+    },
+  }).createMachine({
+    id: machineId,
+    context: ({ input }) => ({
+      id: input.id,
+      n: input.n,
+      clock: input.restored?.clock ?? 0,
+      queue: [],
+      myTs: null,
+      later: [],
+      grants: 0,
+      token: null,
+      // A first boot has nobody to recover from; a restart must hear from every peer.
+      rejoined: input.restored ? [] : Array.from({ length: input.n - 1 }, (_, i) => (i + 1 < input.id ? i + 1 : i + 2)),
+    }),
+    initial: 'boot',
+    on: {
+      rejoin: { actions: 'answerRejoin' },
+      rejoin_ack: { actions: 'receiveRejoinAck' },
+      request: { actions: 'answerRequest' },
+      reply: { actions: 'receiveReply' },
+      release: { actions: 'receiveRelease' },
+    },
+    states: {
+      boot: {
+        always: [{ guard: 'restarted', target: 'recovering', actions: 'rejoin' }, { target: 'idle' }],
+      },
+      recovering: {
+        always: { guard: 'recovered', target: 'idle' },
+      },
+      idle: {
+        on: { 'client.acquire': { target: 'waiting', actions: 'request' } },
+      },
+      waiting: {
+        always: { guard: 'canEnter', target: 'critical', actions: 'enter' },
+      },
+      critical: {
+        on: { 'client.release': { target: 'idle', actions: 'release' } },
+      },
+    },
+  });
+}
+
+/** The durable part of a context: the clock, so a restarted node never reuses a timestamp. */
+export function mutexDurable(context: MutexContext): MutexDurable {
+  return { clock: context.clock };
+}

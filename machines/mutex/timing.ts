@@ -1,0 +1,22 @@
+/**
+ * The seed's Diagram 3 timeline (5 nodes: Node1..Node3 contend, Node4 and Node5 observe), for
+ * timed simulation. Milliseconds on a virtual clock; the machine itself has no timers.
+ */
+import type { NodeId } from '../../src/protocol.js';
+
+export interface MutexSeedTiming {
+  nodes: number;
+  /** When each contending node's client asks for the lock. */
+  requestAtMs: Record<NodeId, number>;
+  /** How long each holder works in its critical section before releasing. */
+  criticalWorkMs: Record<NodeId, number>;
+  /** The seed's total: three sequential critical sections. */
+  totalCriticalWorkMs: number;
+}
+
+export const MUTEX_SEED_TIMING: MutexSeedTiming = {
+  nodes: 5,
+  requestAtMs: { 1: 0, 2: 10, 3: 25 },
+  criticalWorkMs: { 1: 100, 2: 80, 3: 60 },
+  totalCriticalWorkMs: 240,
+};
