@@ -12,10 +12,10 @@ import type { CheckConfig } from '../src/protocol.js';
 const model = (o: Partial<CheckConfig> = {}) => createModel(election, o);
 const buggy = election.variants.filter((v) => v.breaks);
 /**
- * Walks are random: these seeds make the tests deterministic. Each was the first of seeds 1..7
+ * Walks are random: these seeds make the tests deterministic. Each is the first of seeds 1..10
  * to find the bug within 5000 runs; a change to the walk or the machine may need a new one.
  */
-const WALK_SEEDS: Record<string, number> = { 'vote-twice': 7, 'volatile-vote': 5, 'count-duplicates': 4 };
+const WALK_SEEDS: Record<string, number> = { 'vote-twice': 1, 'volatile-vote': 7, 'count-duplicates': 1 };
 
 describe('election: verified variant', () => {
   it('pins the distinct-state count of the default model (3 nodes, terms <= 2, <= 3 in flight)', () => {

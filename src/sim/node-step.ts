@@ -9,10 +9,14 @@ import type { NodeId, NodeInput } from '../protocol.js';
 import { canonical } from './canonical.js';
 import { Interner } from './interner.js';
 
+/**
+ * What a machine's actions ask of its host. `ref` fields memoize the host's interned form:
+ * effects are cached with the step that produced them, so each is interned once.
+ */
 export type Effect =
-  | { kind: 'send'; to: NodeId | 'others'; msg: any }
-  | { kind: 'note'; note: any }
-  | { kind: 'timer'; id: string; event: { type: string }; delayMs: number }
+  | { kind: 'send'; to: NodeId | 'others'; msg: any; ref?: unknown }
+  | { kind: 'note'; note: any; ref?: unknown }
+  | { kind: 'timer'; id: string; event: { type: string }; delayMs: number; ref?: unknown }
   | { kind: 'cancel'; id: string };
 
 /** A node's machine state, interned: equal states share one object and one id. */

@@ -44,12 +44,12 @@ export class Simulator {
 
   msg(msg: any): MsgRef {
     const key = canonical(msg);
-    return this.messages.values[this.messages.id(key, { id: this.messages.size, msg })];
+    return this.messages.values[this.messages.id(key, { id: this.messages.size, key, msg })];
   }
 
   private timer(name: string, event: { type: string }, delayMs: number): TimerRef {
     const key = name + '\u0001' + canonical(event) + '\u0001' + delayMs;
-    return this.timers.values[this.timers.id(key, { id: this.timers.size, name, event, delayMs })];
+    return this.timers.values[this.timers.id(key, { id: this.timers.size, key, name, event, delayMs })];
   }
 
   private durable(value: object): DurableRef {
@@ -210,19 +210,21 @@ export class Simulator {
     const record: StepRecord = { choice, node: id, event, before, after: local.state, sends: [], notes: [] };
     for (const e of effects) {
       switch (e.kind) {
-        case 'send':
+        case 'send': {
+          const ref = (e.ref ??= this.msg(e.msg)) as MsgRef;
           if (e.to === 'others') {
-            for (let to = 1; to <= this.n; to++) if (to !== id) this.send(world, id, to, e.msg, record);
-          } else this.send(world, id, e.to, e.msg, record);
+            for (let to = 1; to <= this.n; to++) if (to !== id) this.send(world, id, to, ref, record);
+          } else this.send(world, id, e.to, ref, record);
           break;
+        }
         case 'note':
-          this.note(world, id, e.note, record);
+          this.note(world, id, e, record);
           break;
         case 'timer': {
-          const t = this.timer(e.id, e.event, e.delayMs);
+          const t = (e.ref ??= this.timer(e.id, e.event, e.delayMs)) as TimerRef;
           timers = timers.filter((x) => x.name !== e.id);
           timers.push(t);
-          timers.sort((a, b) => a.id - b.id);
+          timers.sort(byKey);
           break;
         }
         case 'cancel':
@@ -234,19 +236,21 @@ export class Simulator {
     return record;
   }
 
-  private send(world: World, from: NodeId, to: NodeId, msg: any, record: StepRecord): void {
-    record.sends.push({ from, to, msg });
+  private send(world: World, from: NodeId, to: NodeId, ref: MsgRef, record: StepRecord): void {
+    record.sends.push({ from, to, msg: ref.msg });
     // A message to a crashed node or across the partition is lost, as on a real link.
     if (world.nodes[to - 1].local === null && to !== from) return;
     if (!connected(world, from, to)) return;
-    this.addMessage(world, from, to, this.msg(msg));
+    this.addMessage(world, from, to, ref);
   }
 
-  private note(world: World, node: NodeId, note: any, record: StepRecord): void {
+  private note(world: World, node: NodeId, effect: Extract<Effect, { kind: 'note' }>, record: StepRecord): void {
+    const note = effect.note;
     record.notes.push(note);
     if (this.ghost && !this.ghost.has(note?.type)) return;
-    const key = node + '\u0001' + canonical(note);
-    const id = this.notes.id(key, { node, note });
+    // Interned once per (effect, node): a cached effect may be shared by nodes in equal states.
+    const ids = (effect.ref ??= []) as number[];
+    const id = (ids[node] ??= this.notes.id(node + '\u0001' + canonical(note), { node, note }));
     const h = world.history;
     let lo = 0;
     let hi = h.length;
@@ -267,7 +271,7 @@ export class Simulator {
       return;
     }
     let i = 0;
-    while (i < ch.length && ch[i].id < ref.id) i++;
+    while (i < ch.length && ch[i].key < ref.key) i++;
     if (this.config.network === 'unordered-duplicating' && ch[i] === ref) return;
     world.channels[c] = ch.slice(0, i).concat(ref, ch.slice(i));
   }
@@ -338,6 +342,8 @@ export class Simulator {
     return { n: this.n, nodes, history: world.history.map((h) => this.notes.values[h]), inFlight, quiescent };
   }
 }
+
+const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 function growInto(buf: Int32Array<ArrayBufferLike>, used: number): Int32Array<ArrayBufferLike> {
   const bigger = new Int32Array(buf.length * 2);

@@ -9,12 +9,16 @@ import type { LocalState } from './node-step.js';
 /** A message, interned: equal messages share one object and one id. */
 export interface MsgRef {
   id: number;
+  /** Canonical JSON: unordered channels sort by it, so replays do not depend on interning order. */
+  key: string;
   msg: any;
 }
 
 /** A pending timer, interned by (timer id, event). */
 export interface TimerRef {
   id: number;
+  /** Canonical form: pending timers sort by it. */
+  key: string;
   name: string;
   event: { type: string };
   delayMs: number;
@@ -31,7 +35,7 @@ export interface NodeSlot {
   local: LocalState | null;
   /** What survives a crash (set while down). */
   durable: DurableRef | null;
-  /** Pending timers, sorted by interned id. */
+  /** Pending timers, sorted by key. */
   timers: TimerRef[];
   /** Client requests this node has received so far. */
   clientUsed: number;
@@ -39,7 +43,7 @@ export interface NodeSlot {
 
 export interface World {
   nodes: NodeSlot[];
-  /** channels[(from - 1) * n + (to - 1)]: messages from → to in flight, oldest first (fifo) or sorted by id. */
+  /** channels[(from - 1) * n + (to - 1)]: messages from → to in flight, oldest first (fifo) or sorted by key. */
   channels: MsgRef[][];
   /** Ghost history: interned note ids, sorted (a set). */
   history: number[];

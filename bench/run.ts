@@ -1,0 +1,80 @@
+/**
+ * `npm run bench`: explorer throughput and memory, side by side with @xstate/graph's
+ * getAdjacencyMap over the same cluster model, in one run (the machine is shared and noisy:
+ * compare ratios, not absolute numbers across runs).
+ */
+import { getAdjacencyMap } from '@xstate/graph';
+import { election } from '../machines/election/index.js';
+import { protocols } from '../machines/index.js';
+import { explore } from '../src/check/explore.js';
+import { createModel, type Model } from '../src/check/model.js';
+import { describeChoice, type Choice } from '../src/sim/choice.js';
+import { Simulator } from '../src/sim/simulator.js';
+import type { World } from '../src/sim/world.js';
+
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+
+function measure(label: string, model: Model, maxStates?: number) {
+  globalThis.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const r = explore(model, { maxStates });
+  const heapAfter = process.memoryUsage().heapUsed;
+  const row = {
+    label,
+    states: r.states,
+    complete: r.complete,
+    ms: r.elapsedMs,
+    statesPerSecond: r.statesPerSecond,
+    indexBytesPerState: r.indexBytes / r.states,
+    heapBytesPerState: Math.max(0, heapAfter - heapBefore) / r.states,
+  };
+  console.log(
+    `${label.padEnd(44)} ${fmt(row.states).padStart(10)} states${row.complete ? '' : ' (cut)'}  ${fmt(row.ms).padStart(7)} ms  ${fmt(row.statesPerSecond).padStart(8)} states/s  ` +
+      `visited set + parents ${row.indexBytesPerState.toFixed(1)} B/state, heap after ${row.heapBytesPerState.toFixed(0)} B/state`,
+  );
+  return row;
+}
+
+/** The same cluster wrapped as xstate actor logic, traversed by @xstate/graph. */
+function graphTraversal(model: Model) {
+  const sim = new Simulator(model.protocol, model.variant, model.config);
+  type Snap = { status: 'active'; output: undefined; error: undefined; world: World };
+  const logic = {
+    transition: (s: Snap, e: { type: 'choice'; choice: Choice }): Snap => ({ ...s, world: sim.step(s.world, e.choice).world }),
+    getInitialSnapshot: (): Snap => ({ status: 'active', output: undefined, error: undefined, world: sim.initial().world }),
+  };
+  const started = performance.now();
+  const adjacency = getAdjacencyMap(logic as never, {
+    events: ((s: Snap) => (sim.withinBounds(s.world) ? sim.enabled(s.world).map((choice) => ({ type: 'choice', choice })) : [])) as never,
+    serializeState: ((s: Snap) => {
+      const h = sim.fingerprint(s.world);
+      return `${h.hi}:${h.lo}`;
+    }) as never,
+    serializeEvent: ((e: { choice: Choice }) => describeChoice(e.choice, model.config.nodes)) as never,
+    limit: 50_000_000,
+  });
+  const ms = performance.now() - started;
+  const states = Object.keys(adjacency).length;
+  return { states, ms, statesPerSecond: (states / ms) * 1000 };
+}
+
+console.log(`coordkit bench · node ${process.version} · ${new Date().toISOString()}\n`);
+console.log('explorer vs @xstate/graph getAdjacencyMap, same model, same run:');
+for (const o of [
+  { label: 'election 3 nodes, terms<=1, <=3 in flight', config: { maxRound: 1, maxInFlight: 3 } },
+  { label: 'election 3 nodes, terms<=2, <=2 in flight, crash', config: { maxRound: 2, maxInFlight: 2, faults: ['crash' as const], maxDepth: 0 } },
+  { label: 'election 3 nodes, default model', config: {} },
+]) {
+  const model = createModel(election, o.config);
+  const graph = graphTraversal(model);
+  const ours = measure(`explore ${o.label}`, model);
+  console.log(`${('getAdjacencyMap ' + o.label).padEnd(44)} ${fmt(graph.states).padStart(10)} states  ${fmt(graph.ms).padStart(7)} ms  ${fmt(graph.statesPerSecond).padStart(8)} states/s`);
+  console.log(`  same state count: ${graph.states === ours.states}; explorer speed-up: ${(ours.statesPerSecond / graph.statesPerSecond).toFixed(1)}x\n`);
+}
+
+console.log('election, distinct states/second and memory:');
+measure('election 3 nodes (default model)', createModel(election));
+measure('election 5 nodes, terms<=1, <=4 in flight', createModel(election, { nodes: 5, maxRound: 1, maxInFlight: 4 }), 3_000_000);
+
+console.log('\nevery registered primitive at its default model:');
+for (const p of protocols) measure(`${p.name} (default)`, createModel(p));
