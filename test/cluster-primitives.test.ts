@@ -56,10 +56,19 @@ describe('primitives over TCP', () => {
     expect(['scale_up', 'scale_down']).toContain(decided[0].note.value);
   });
 
-  it.runIf(registered('barrier'))('barrier: releases everyone', async () => {
-    const { report } = await run('barrier', 3);
+  it.runIf(registered('barrier'))('barrier: releases everyone at once, after the last arrival', async () => {
+    const { report, notes } = await run('barrier', 5);
     expect(report.scriptError).toBeUndefined();
     expect(report.divergences).toEqual([]);
+    expect(report.properties.violations).toEqual([]);
     expect(report.ok).toBe(true);
+    const types = notes.map((n) => n.note.type);
+    const lastArrive = types.lastIndexOf('arrive');
+    const releases = notes.filter((n) => n.note.type === 'release');
+    expect(releases).toHaveLength(1);
+    expect(types.indexOf('release')).toBeGreaterThan(lastArrive);
+    const released = notes.filter((n) => n.note.type === 'released');
+    expect(released.map((n) => n.node).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(new Set(released.map((n) => n.note.generation))).toEqual(new Set([0]));
   });
 });

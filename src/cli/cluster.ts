@@ -7,25 +7,27 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Protocol } from '../protocol.js';
-import { ScriptError, validateScript, type ClusterScript } from '../runtime/cluster-script.js';
-import { defaultScript, runCluster, type ClusterReport } from '../runtime/run-cluster.js';
+import { scriptNodes, ScriptError, validateScript, type ClusterScript } from '../runtime/cluster-script.js';
+import { defaultScript, defaultScriptFile, runCluster, type ClusterReport } from '../runtime/run-cluster.js';
 import { parse } from './parse.js';
 import { findProtocol, loadProtocol } from './registry.js';
 import { choiceArg, intArg, UsageError } from './usage-error.js';
 
-const USAGE = 'coordkit cluster <primitive> [--nodes N] [--script FILE] [--out DIR] [--variant V] [--protocol FILE] [--json]';
+const USAGE = "coordkit cluster <primitive> [--nodes N (default: the script's count, else 5)] [--script FILE] [--out DIR] [--variant V] [--protocol FILE] [--json]";
 
-function loadScript(file: string, n: number): ClusterScript {
-  let raw: unknown;
+function readScript(file: string): unknown {
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new UsageError(`cannot read --script ${file}: ${(err as Error).message.split('\n')[0]}`);
   }
+}
+
+function checkScript(raw: unknown, n: number, what: string): ClusterScript {
   try {
     return validateScript(raw, n);
   } catch (err) {
-    if (err instanceof ScriptError) throw new UsageError(`--script ${file}: ${err.message}`);
+    if (err instanceof ScriptError) throw new UsageError(`${what}: ${err.message}`);
     throw err;
   }
 }
@@ -58,8 +60,9 @@ export async function clusterCommand(args: string[]): Promise<number> {
   const protocol: Protocol = values.protocol ? await loadProtocol(values.protocol) : findProtocol(positionals[0]);
   const variantName = choiceArg('variant', values.variant, protocol.variants.map((v) => v.name)) ?? protocol.defaultVariant;
   const variant = protocol.variants.find((v) => v.name === variantName)!;
-  const nodes = intArg('nodes', values.nodes, 2, 9) ?? 5;
-  const script = values.script ? loadScript(values.script, nodes) : defaultScript(protocol, nodes);
+  const raw = values.script ? readScript(values.script) : defaultScriptFile(protocol);
+  const nodes = intArg('nodes', values.nodes, 2, 9) ?? scriptNodes(raw) ?? 5;
+  const script = raw === undefined ? defaultScript(protocol, nodes) : checkScript(raw, nodes, values.script ? `--script ${values.script}` : `the default ${protocol.name} script`);
   const dir = resolve(values.out ?? join('coordkit-cluster', protocol.name));
   prepareOut(dir);
   const report = await runCluster({ protocol, variant, nodes, script, dir, protocolFile: values.protocol });

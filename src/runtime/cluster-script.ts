@@ -8,29 +8,31 @@
  *   `"all"`) have the fields in `match`, and (with `agree`) all up nodes report the same non-null
  *   value of that field;
  * - `{"awaitNotes": {"type": "released", "count": 3, "timeoutMs": 5000}}`: until that many notes
- *   of that type were pushed by the nodes;
+ *   (a number, or `"all"`: one per node) of that type were pushed by the nodes;
  * - `{"kill": 2}` or `{"kill": "leader"}` (kill -9; `leader` is the node the up nodes follow);
  * - `{"restart": 2}` or `{"restart": "killed"}` (the node killed last);
  * - `{"partition": [[1,2,3],[4,5]]}` or `{"partition": "majority|minority"}`;
  * - `{"heal": true}`;
  * - `{"client": 1, "request": {"type": "client.acquire"}}`: a client request at node 1; the node
  *   may also be chosen by status, `{"client": {"state": "critical"}, ...}` (the first up node
- *   whose status has those fields).
+ *   whose status has those fields), or be `"all"` (every up node, in id order).
  */
 import type { LocalCluster } from './local-cluster.js';
 
 export type Step =
   | { sleep: number }
   | { await: { match?: Record<string, unknown>; count?: number | 'all'; agree?: string; timeoutMs?: number } }
-  | { awaitNotes: { type: string; count: number; timeoutMs?: number } }
+  | { awaitNotes: { type: string; count: number | 'all'; timeoutMs?: number } }
   | { kill: number | 'leader' }
   | { restart: number | 'killed' }
   | { partition: number[][] | 'majority|minority' }
   | { heal: true }
-  | { client: number | Record<string, unknown>; request: { type: string; [field: string]: unknown } };
+  | { client: number | 'all' | Record<string, unknown>; request: { type: string; [field: string]: unknown } };
 
 export interface ClusterScript {
   description?: string;
+  /** The cluster size the script is written for (the default of `--nodes`); absent: any size. */
+  nodes?: number;
   steps: Step[];
 }
 
@@ -41,9 +43,15 @@ const KEYS = ['sleep', 'await', 'awaitNotes', 'kill', 'restart', 'partition', 'h
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const isNodeRef = (v: unknown, n: number, word: string) => v === word || (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= n);
 
+/** The cluster size a parsed script asks for, if it names a valid one. */
+export function scriptNodes(raw: unknown): number | undefined {
+  return isObject(raw) && Number.isInteger(raw.nodes) && (raw.nodes as number) >= 2 ? (raw.nodes as number) : undefined;
+}
+
 /** Checks a parsed script against a cluster of `n` nodes; throws ScriptError naming the bad step. */
 export function validateScript(raw: unknown, n: number): ClusterScript {
   if (!isObject(raw) || !Array.isArray(raw.steps)) throw new ScriptError('a script is an object with a "steps" array');
+  if (raw.nodes !== undefined && raw.nodes !== n) throw new ScriptError(`the script is written for ${String(raw.nodes)} nodes, the cluster has ${n}`);
   raw.steps.forEach((step: unknown, i: number) => {
     const at = `step ${i + 1}`;
     if (!isObject(step)) throw new ScriptError(`${at} is not an object`);
@@ -67,7 +75,7 @@ export function validateScript(raw: unknown, n: number): ClusterScript {
         break;
       }
       case 'awaitNotes':
-        if (!isObject(v) || typeof v.type !== 'string' || !Number.isInteger(v.count) || (v.count as number) < 1) throw bad('an object with a note type and a positive count');
+        if (!isObject(v) || typeof v.type !== 'string' || !(v.count === 'all' || (Number.isInteger(v.count) && (v.count as number) >= 1))) throw bad('an object with a note type and a positive count or "all"');
         break;
       case 'kill':
         if (!isNodeRef(v, n, 'leader')) throw bad(`a node 1..${n} or "leader"`);
@@ -86,7 +94,7 @@ export function validateScript(raw: unknown, n: number): ClusterScript {
         if (v !== true) throw bad('must be true');
         break;
       case 'client':
-        if (!isNodeRef(v, n, '') && !isObject(v)) throw bad(`a node 1..${n} or an object of status fields`);
+        if (!isNodeRef(v, n, 'all') && !isObject(v)) throw bad(`a node 1..${n}, "all", or an object of status fields`);
         if (!isObject(step.request) || typeof step.request.type !== 'string') throw bad('needs a request object with a type');
         break;
     }
@@ -141,7 +149,8 @@ export async function runScript(cluster: LocalCluster, script: ClusterScript, lo
         await sleep(25);
       }
     } else if ('awaitNotes' in step) {
-      const { type, count, timeoutMs = 5000 } = step.awaitNotes;
+      const { type, timeoutMs = 5000 } = step.awaitNotes;
+      const count = step.awaitNotes.count === 'all' ? n : step.awaitNotes.count;
       const deadline = performance.now() + timeoutMs;
       while (cluster.notes.filter((f) => f.note.type === type).length < count) {
         if (performance.now() > deadline) throw new ScriptError(`${at} (awaitNotes ${type} x${count}) timed out after ${timeoutMs} ms with ${cluster.notes.filter((f) => f.note.type === type).length}`);
@@ -168,10 +177,12 @@ export async function runScript(cluster: LocalCluster, script: ClusterScript, lo
       await cluster.heal();
       stamp('heal');
     } else if ('client' in step) {
-      const target = typeof step.client === 'number' ? step.client : await firstMatching(cluster, step.client);
-      if (target === null) throw new ScriptError(`${at} (client): no up node has status ${JSON.stringify(step.client)}`);
-      const reply = await cluster.request(target, step.request);
-      stamp(`client ${JSON.stringify(step.request)} at node ${target}: ${reply.state}${reply.notes.length ? ' ' + JSON.stringify(reply.notes) : ''}`);
+      const targets = step.client === 'all' ? cluster.ids.filter((id) => cluster.isUp(id)) : [typeof step.client === 'number' ? step.client : await firstMatching(cluster, step.client)];
+      for (const target of targets) {
+        if (target === null) throw new ScriptError(`${at} (client): no up node has status ${JSON.stringify(step.client)}`);
+        const reply = await cluster.request(target, step.request);
+        stamp(`client ${JSON.stringify(step.request)} at node ${target}: ${reply.state}${reply.notes.length ? ' ' + JSON.stringify(reply.notes) : ''}`);
+      }
     }
   }
   return log;

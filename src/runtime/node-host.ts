@@ -212,14 +212,17 @@ export class NodeHost {
     const link = this.links.get(to);
     if (!link) {
       this.log(`machine sent ${msg.type} to unknown node ${to}; dropped`);
-      record.sends.push({ to, msg, lost: 'unconnected' });
+      record.sends.push({ to, msg, lost: 'unknown node' });
       return () => {};
     }
-    const outcome = this.blocked.has(to) ? 'partition' : link.outcome();
+    if (this.blocked.has(to)) {
+      record.sends.push({ to, msg, lost: 'partition' });
+      return () => {};
+    }
+    const line = encodeFrame({ type: 'peer', from: this.id, to, msg } satisfies PeerFrame);
+    const outcome = link.outcome(Buffer.byteLength(line));
     record.sends.push(outcome === 'sent' ? { to, msg } : { to, msg, lost: outcome });
-    if (outcome === 'partition') return () => {};
-    const frame: PeerFrame = { type: 'peer', from: this.id, to, msg };
-    return () => link.send(frame, outcome);
+    return () => link.send(line, outcome);
   }
 
   private arm(id: string, event: { type: string }, delayMs: number): void {

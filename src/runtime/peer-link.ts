@@ -1,8 +1,10 @@
 /**
  * The outbound link from this node to one peer: a TCP connection (TCP_NODELAY) that opens with a
- * hello, reconnects with exponential backoff when it drops, and bounds what it buffers. A send
- * while the link is down is lost, and so is everything buffered when the bound is exceeded (the
- * link is then dropped and re-established): the protocols tolerate both as message loss.
+ * hello and reconnects with exponential backoff when it drops. Frames sent while it is down wait
+ * in a queue, in order, and leave right after the next hello. What the link holds (queued plus
+ * unsent in the socket) is bounded: a frame that would exceed the bound is refused, the queue is
+ * emptied and the connection is dropped and re-established. The protocols tolerate both as
+ * message loss; a connection that dies with frames in flight loses them too.
  */
 import { connect, type Socket } from 'node:net';
 import { encodeFrame, LineSplitter } from './framing.js';
@@ -18,7 +20,7 @@ export const MAX_BACKOFF_MS = 400;
 /** Bytes a link may hold unsent before it is dropped. */
 export const MAX_QUEUED_BYTES = 1024 * 1024;
 
-export type SendOutcome = 'sent' | 'unconnected' | 'overflow';
+export type SendOutcome = 'sent' | 'overflow';
 
 export class PeerLink {
   private socket: Socket | null = null;
@@ -26,6 +28,8 @@ export class PeerLink {
   private backoffMs = MIN_BACKOFF_MS;
   private retry: NodeJS.Timeout | null = null;
   private closed = false;
+  private queue: string[] = [];
+  private queuedBytes = 0;
 
   constructor(
     readonly peer: number,
@@ -41,6 +45,9 @@ export class PeerLink {
     const splitter = new LineSplitter(MAX_FRAME_BYTES);
     socket.on('connect', () => {
       socket.write(encodeFrame(this.hello));
+      for (const line of this.queue) socket.write(line);
+      this.queue = [];
+      this.queuedBytes = 0;
       this.ready = true;
       this.backoffMs = MIN_BACKOFF_MS;
     });
@@ -74,20 +81,30 @@ export class PeerLink {
     return this.ready;
   }
 
-  /** Decides what will happen to a frame without sending it (traces are written before sends). */
-  outcome(): SendOutcome {
-    if (!this.ready || !this.socket) return 'unconnected';
-    if (this.socket.writableLength > MAX_QUEUED_BYTES) return 'overflow';
-    return 'sent';
+  /** Bytes the link holds and has not sent. */
+  private held(): number {
+    return this.queuedBytes + (this.ready && this.socket ? this.socket.writableLength : 0);
   }
 
-  /** Sends a frame if `outcome()` allowed it; on overflow, drops the link so it is re-established. */
-  send(frame: object, outcome: SendOutcome): void {
-    if (outcome === 'sent') this.socket!.write(encodeFrame(frame));
-    else if (outcome === 'overflow' && this.socket) {
-      this.log(`link to peer ${this.peer} exceeded ${MAX_QUEUED_BYTES} queued bytes: dropping it`);
-      this.socket.destroy();
+  /** Decides what will happen to a frame of `bytes` without sending it (traces are written before sends). */
+  outcome(bytes: number): SendOutcome {
+    return this.held() + bytes > MAX_QUEUED_BYTES ? 'overflow' : 'sent';
+  }
+
+  /** Sends (or queues) a frame if `outcome()` allowed it; on overflow, empties the link and re-establishes it. */
+  send(line: string, outcome: SendOutcome): void {
+    if (outcome === 'sent') {
+      if (this.ready && this.socket) this.socket.write(line);
+      else {
+        this.queue.push(line);
+        this.queuedBytes += Buffer.byteLength(line);
+      }
+      return;
     }
+    this.log(`link to peer ${this.peer} would hold over ${MAX_QUEUED_BYTES} bytes: dropping what it holds and reconnecting`);
+    this.queue = [];
+    this.queuedBytes = 0;
+    if (this.ready) this.socket?.destroy();
   }
 
   close(): void {

@@ -37,10 +37,16 @@ export function analyzeTraces(protocol: Protocol, variant: Variant, n: number, f
   };
 }
 
-/** The default script of a primitive (src/runtime/scripts/<name>.json), or a generic one: run, split, heal, settle. */
-export function defaultScript(protocol: Protocol, n: number): ClusterScript {
+/** The parsed default script of a primitive (src/runtime/scripts/<name>.json), or undefined. */
+export function defaultScriptFile(protocol: Protocol): unknown {
   const file = join(packageRoot(), 'src', 'runtime', 'scripts', `${protocol.name}.json`);
-  if (existsSync(file)) return validateScript(JSON.parse(readFileSync(file, 'utf8')), n);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+}
+
+/** The default script of a primitive for `n` nodes, or a generic one: run, split, heal, settle. */
+export function defaultScript(protocol: Protocol, n: number): ClusterScript {
+  const raw = defaultScriptFile(protocol);
+  if (raw !== undefined) return validateScript(raw, n);
   return {
     description: 'Generic: run 500 ms, split majority|minority for 500 ms, heal, settle 1 s.',
     steps: [{ sleep: 500 }, { partition: 'majority|minority' }, { sleep: 500 }, { heal: true }, { sleep: 1000 }],

@@ -7,11 +7,14 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 
-/** A message as the host handled it: `lost` says why it never reached the socket. */
+/**
+ * A message as the host handled it: handed to the link (it may still be lost with the
+ * connection), or `lost` with the reason it never reached the link.
+ */
 export interface TracedSend {
   to: number;
   msg: { type: string; [field: string]: unknown };
-  lost?: 'partition' | 'unconnected' | 'overflow';
+  lost?: 'partition' | 'overflow' | 'unknown node';
 }
 
 /** One event a node processed. */
