@@ -1,0 +1,191 @@
+/**
+ * Reusable coordinator barrier, one machine per node, as in the seed's Diagram 4: node 1
+ * coordinates and also takes part.
+ *
+ * - Setup (the seed's Phase 1): each participant registers with the coordinator of barrier
+ *   `#ref123` and learns the generation to work on. Membership is fixed: all n nodes.
+ * - A participant works, then arrives (`client.arrive`): it sends `arrive(generation)` to the
+ *   coordinator and waits. The coordinator's own arrival is local.
+ * - The coordinator keeps the set of nodes that arrived in its current generation. When every
+ *   node has arrived it broadcasts `release(generation)` and opens the next generation. A
+ *   waiting participant released from its generation moves on to the next one.
+ * - Generations never mix: every message carries its generation, and the coordinator ignores
+ *   an arrival tagged with any generation but its current one (a duplicate, or a straggler's
+ *   arrival overtaken by the release).
+ *
+ * Timeout barrier (the seed's "optimization opportunity"): the first arrival of a generation
+ * arms a deadline. When it expires the coordinator releases the nodes that arrived and names
+ * the missing ones stragglers. A straggler still working learns from the release that its
+ * generation is over and joins the next one: its late arrival counts there. Throughput rises at
+ * the cost of consistency: a straggler's work for the skipped generation is not waited for.
+ */
+import { enqueueActions, setup } from 'xstate';
+import type { NodeId, NodeInput } from '../../src/protocol.js';
+import type { BarrierEvent, BarrierMessage, BarrierNote } from './messages.js';
+import { BARRIER_ID, COORDINATOR } from './timing.js';
+
+export interface BarrierContext {
+  id: NodeId;
+  n: number;
+  /** The barrier this node is registered with; null before registration. */
+  barrier: string | null;
+  /** The generation this node works on (the coordinator: the one it is collecting). */
+  generation: number;
+  /** The generation this node arrived at and waits to be released from; null while working. */
+  waitingFor: number | null;
+  /** Coordinator only: arrivals counted in the current generation, in arrival order. */
+  arrived: NodeId[];
+  /** Coordinator only: releases sent so far. */
+  releases: number;
+}
+
+export interface BarrierOptions {
+  /** Release at the deadline with whoever arrived (timeout barrier); null: wait for all. */
+  deadlineMs: number | null;
+  /** Count each node once per generation. Off: the `count-duplicates` bug. */
+  dedupeArrivals: boolean;
+  /** Arrivals needed, relative to the cluster size: 0, or -1 for the `off-by-one` bug. */
+  quorumOffset: number;
+  /** Also count an arrival tagged with the previous generation: the `stale-generation` bug. */
+  acceptStale: boolean;
+}
+
+export type BarrierEmitted = { type: 'send'; to: NodeId | 'others'; msg: BarrierMessage } | { type: 'note'; note: BarrierNote };
+
+const send = (to: NodeId | 'others', msg: BarrierMessage): BarrierEmitted => ({ type: 'send', to, msg });
+const note = (fact: BarrierNote): BarrierEmitted => ({ type: 'note', note: fact });
+/** The part of xstate's `enqueue` object the release logic uses. */
+interface Enqueue {
+  emit(event: BarrierEmitted): void;
+  assign(values: Partial<BarrierContext>): void;
+  raise(event: BarrierEvent, options: { delay: number; id: string }): void;
+  cancel(id: string): void;
+}
+
+const allNodes = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+export function barrierMachine(options: BarrierOptions, machineId = 'barrier') {
+  const counts = (context: BarrierContext, generation: number) =>
+    generation === context.generation || (options.acceptStale && generation === context.generation - 1);
+  const complete = (arrived: NodeId[], n: number) => arrived.length >= n + options.quorumOffset;
+
+  /** Releases the current generation: tells everyone, opens the next one, moves the coordinator on. */
+  const release = (context: BarrierContext, arrived: NodeId[], deadline: boolean, q: Enqueue) => {
+    const g = context.generation;
+    const came = [...new Set(arrived)].sort((a, b) => a - b);
+    const stragglers = allNodes(context.n).filter((x) => !came.includes(x));
+    q.emit(send('others', { type: 'release', barrier: context.barrier!, generation: g, arrived, stragglers }));
+    q.emit(note({ type: 'release', generation: g, seq: context.releases + 1, arrived, stragglers, deadline }));
+    q.emit(note(context.waitingFor === g ? { type: 'released', generation: g } : { type: 'straggler', generation: g }));
+    if (options.deadlineMs !== null) q.cancel('deadline');
+    q.assign({ generation: g + 1, arrived: [], releases: context.releases + 1, waitingFor: null });
+  };
+
+  /** The coordinator counts one arrival (its own or a participant's) and releases when all are in. */
+  const count = (context: BarrierContext, from: NodeId, q: Enqueue) => {
+    if (!options.dedupeArrivals || !context.arrived.includes(from)) {
+      const arrived = [...context.arrived, from];
+      if (complete(arrived, context.n)) return release({ ...context, arrived }, arrived, false, q);
+      if (context.arrived.length === 0 && options.deadlineMs !== null) {
+        q.raise({ type: 'deadline', generation: context.generation }, { delay: options.deadlineMs, id: 'deadline' });
+      }
+      q.assign({ arrived });
+    }
+  };
+
+  return setup({
+    types: {
+      context: {} as BarrierContext,
+      events: {} as BarrierEvent,
+      input: {} as NodeInput,
+      emitted: {} as BarrierEmitted,
+    },
+    guards: {
+      isCoordinator: ({ context }) => context.id === COORDINATOR,
+      released: ({ context }) => context.waitingFor === null,
+    },
+    actions: {
+      openBarrier: enqueueActions(({ enqueue: q }) => {
+        q.assign({ barrier: BARRIER_ID });
+        q.emit(note({ type: 'registered', barrier: BARRIER_ID, generation: 0 }));
+      }),
+      askToRegister: enqueueActions(({ enqueue: q }) => {
+        q.emit(send(COORDINATOR, { type: 'register', barrier: BARRIER_ID }));
+      }),
+      acceptRegistration: enqueueActions(({ context, event, enqueue: q }) => {
+        if (event.type !== 'register' || event.barrier !== context.barrier) return;
+        q.emit(send(event.from, { type: 'registered', barrier: context.barrier, generation: context.generation }));
+      }),
+      register: enqueueActions(({ event, enqueue: q }) => {
+        if (event.type !== 'registered') return;
+        q.assign({ barrier: event.barrier, generation: event.generation });
+        q.emit(note({ type: 'registered', barrier: event.barrier, generation: event.generation }));
+      }),
+      arrive: enqueueActions(({ context, enqueue: q }) => {
+        q.assign({ waitingFor: context.generation });
+        q.emit(note({ type: 'arrive', generation: context.generation }));
+        if (context.id === COORDINATOR) count({ ...context, waitingFor: context.generation }, context.id, q as Enqueue);
+        else q.emit(send(COORDINATOR, { type: 'arrive', barrier: context.barrier!, generation: context.generation }));
+      }),
+      countArrival: enqueueActions(({ context, event, enqueue: q }) => {
+        if (event.type !== 'arrive' || event.barrier !== context.barrier || !counts(context, event.generation)) return;
+        count(context, event.from, q as Enqueue);
+      }),
+      deadline: enqueueActions(({ context, event, enqueue: q }) => {
+        if (event.type !== 'deadline' || event.generation !== context.generation || context.arrived.length === 0) return;
+        release(context, context.arrived, true, q as Enqueue);
+      }),
+      /** A participant's generation ends: released if it waited, a straggler if it still worked. */
+      leaveGeneration: enqueueActions(({ context, event, enqueue: q }) => {
+        if (event.type !== 'release' || event.barrier !== context.barrier || event.generation !== context.generation) return;
+        const g = event.generation;
+        q.emit(note(context.waitingFor === g ? { type: 'released', generation: g } : { type: 'straggler', generation: g }));
+        q.assign({ generation: g + 1, waitingFor: null });
+      }),
+    },
+  }).createMachine({
+    id: machineId,
+    context: ({ input }) => ({
+      id: input.id,
+      n: input.n,
+      barrier: null,
+      generation: 0,
+      waitingFor: null,
+      arrived: [],
+      releases: 0,
+    }),
+    initial: 'boot',
+    on: {
+      register: { guard: 'isCoordinator', actions: 'acceptRegistration' },
+      arrive: { guard: 'isCoordinator', actions: 'countArrival' },
+      deadline: { guard: 'isCoordinator', actions: 'deadline' },
+    },
+    states: {
+      boot: {
+        always: [{ guard: 'isCoordinator', target: 'working', actions: 'openBarrier' }, { target: 'unregistered', actions: 'askToRegister' }],
+      },
+      unregistered: {
+        on: { registered: { target: 'working', actions: 'register' } },
+      },
+      working: {
+        on: {
+          'client.arrive': { target: 'waiting', actions: 'arrive' },
+          release: { actions: 'leaveGeneration' },
+        },
+      },
+      waiting: {
+        always: { guard: 'released', target: 'working' },
+        on: { release: { actions: 'leaveGeneration' } },
+      },
+    },
+  });
+}
+
+/**
+ * Nothing survives a crash: a restarted participant registers again and learns the current
+ * generation. A restarted coordinator forgets the arrivals it counted; crash recovery of the
+ * coordinator is outside this barrier's model.
+ */
+export function barrierDurable(): object {
+  return {};
+}
