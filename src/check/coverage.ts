@@ -1,8 +1,8 @@
 /**
  * Coverage of one node's machine, with @xstate/graph: the machine's transition graph (state
- * value, event type, next state value) is traversed from the initial state with the primitive's
- * sample events, up to the model's round bound; the checks' reached transitions are compared
- * against it.
+ * value, event type, next state value) is traversed breadth-first from the initial state with
+ * the primitive's sample events, up to the model's round bound and GRAPH_STATES node states; the
+ * checks' reached transitions are compared against it.
  */
 import { getAdjacencyMap, getShortestPaths } from '@xstate/graph';
 import type { AnyStateMachine } from 'xstate';
@@ -24,7 +24,8 @@ export interface Coverage {
   unreachedTransitions: string[];
 }
 
-const GRAPH_LIMIT = 200_000;
+/** Node states (value and context) expanded at most: contexts can grow without bound (versions, clocks). */
+const GRAPH_STATES = 2_000;
 
 function events(protocol: Protocol, config: ProtocolConfig): { type: string }[] {
   if (!protocol.sampleEvents) throw new Error(`${protocol.name} defines no sample events for coverage`);
@@ -33,12 +34,13 @@ function events(protocol: Protocol, config: ProtocolConfig): { type: string }[] 
 
 export function machineGraph(protocol: Protocol, machine: AnyStateMachine, config: ProtocolConfig & { maxRound: number }): MachineGraph {
   const round = protocol.round ?? (() => 0);
+  let expanded = 0;
   const adjacency = getAdjacencyMap(machine, {
     input: { id: 1, n: config.nodes },
     events: events(protocol, config) as never,
     serializeState: (s: any) => flattenValue(s.value) + canonical(s.context),
-    stopWhen: (s: any) => round(s.context) > config.maxRound,
-    limit: GRAPH_LIMIT,
+    stopWhen: (s: any) => round(s.context) > config.maxRound || ++expanded > GRAPH_STATES,
+    limit: Number.MAX_SAFE_INTEGER,
   });
   const states = new Set<string>();
   const transitions = new Set<string>();

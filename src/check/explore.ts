@@ -132,5 +132,5 @@ export function explore(model: Model, options: ExploreOptions = {}): ExploreResu
 
 function toViolation(model: Model, p: Property, path: number[], sim: Simulator): Violation {
   const { steps } = replay(model, path, sim);
-  return { invariant: p.name, kind: p.kind, mode: 'explore', path, steps, replay: replayCommand(model, 'explore', path) };
+  return { invariant: p.name, kind: p.kind, mode: 'explore', path, steps, replay: replayCommand(model, 'explore') };
 }

@@ -54,6 +54,10 @@ export async function checkCommand(args: string[]): Promise<number> {
     path: values.path,
     progress: !values.json,
   });
+  if (values.protocol) {
+    const from = `coordkit check ${protocol.name} `;
+    for (const v of report.violations) v.replay = v.replay.replace(from, `coordkit check --protocol ${values.protocol} `);
+  }
   if (values.json) process.stdout.write(JSON.stringify(toJson(report)) + '\n');
   else printReport(report);
   return report.violations.length ? 1 : 0;

@@ -1,0 +1,27 @@
+/** coordkit's public API: define a primitive as a Protocol, then explore, walk or check it. */
+export type {
+  CheckConfig,
+  ClientGenerator,
+  FaultName,
+  GhostNote,
+  InFlight,
+  NetworkName,
+  NodeId,
+  NodeInput,
+  NodeView,
+  NoteEmit,
+  Property,
+  Protocol,
+  ProtocolConfig,
+  SendEmit,
+  Variant,
+  WorldView,
+} from './protocol.js';
+export { explore, type ExploreOptions, type ExploreResult } from './check/explore.js';
+export { walk, type WalkOptions, type WalkResult } from './check/walk.js';
+export { createModel, type Model } from './check/model.js';
+export { runChecks, type CheckReport } from './check/run-checks.js';
+export { checkProtocol, type ProtocolVerdict } from './check/check-protocol.js';
+export type { Violation } from './check/violation.js';
+export { describeRun } from './check/describe-run.js';
+export { sequenceDiagram } from './trace/sequence-diagram.js';

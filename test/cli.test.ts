@@ -1,0 +1,67 @@
+/** The `coordkit` command contract: exit codes, one-line errors, JSON shape. */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const run = (...args: string[]) => spawnSync('node', ['bin/coordkit.js', ...args], { encoding: 'utf8' });
+
+describe('coordkit CLI', () => {
+  it.each([
+    [['check', 'nosuch'], /unknown primitive 'nosuch' \(choose from: election/],
+    [['check', 'election', '--variant', 'nope'], /unknown variant 'nope' \(choose from: prevote, no-prevote/],
+    [['check', 'election', '--network', 'udp'], /unknown network 'udp' \(choose from: fifo, unordered, unordered-duplicating\)/],
+    [['check', 'election', '--faults', 'loss,fire'], /unknown fault 'fire' \(choose from: loss, dup, crash, partition\)/],
+    [['check', 'election', '--nodes', 'three'], /--nodes must be a whole number from 2 to 7, got 'three'/],
+    [['check', 'election', '--nodes', '40'], /--nodes must be from 2 to 7, got 40/],
+    [['check', 'election', '--mode', 'fast'], /unknown mode 'fast'/],
+    [['check', 'election', '--bogus'], /Unknown option '--bogus'/],
+    [['check', 'election', '--seed', 'x'], /--seed must be an integer/],
+    [['check'], /name a primitive/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [['check', '--protocol', 'no/such/file.js'], /cannot load --protocol no\/such\/file.js/],
+  ])('%j: one-line error, exit 2, no stack trace', (args, message) => {
+    const r = run(...args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('lists primitives, variants (buggy ones with what they break) and properties', () => {
+    const r = run('list', '--json');
+    expect(r.status).toBe(0);
+    const election = JSON.parse(r.stdout).find((p: { name: string }) => p.name === 'election');
+    expect(election.variants.find((v: { name: string }) => v.name === 'vote-twice').breaks).toBe('one vote per node per term');
+    expect(election.properties.map((p: { name: string }) => p.name)).toContain('one leader per term');
+  });
+
+  it('check exits 0 with the documented JSON when every property holds', () => {
+    const r = run('check', 'election', '--mode', 'explore', '--json');
+    expect(r.status).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(Object.keys(json)).toEqual(
+      expect.arrayContaining(['primitive', 'variant', 'nodes', 'mode', 'network', 'faults', 'states', 'transitions', 'depth', 'elapsedMs', 'statesPerSecond', 'coverage', 'violations']),
+    );
+    expect(json).toMatchObject({ primitive: 'election', variant: 'prevote', nodes: 3, states: 143_824, violations: [] });
+    expect(json.coverage.states).toBeGreaterThan(0.9);
+  });
+
+  it('check exits 1 on a buggy variant, naming the invariant, printing the run as a Mermaid diagram and the replay command', () => {
+    const r = run('check', 'election', '--variant', 'vote-twice', '--mode', 'explore');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/violation of 'one vote per node per term' \(always\) found by explore in \d+ steps/);
+    expect(r.stdout).toContain('```mermaid\nsequenceDiagram');
+    expect(r.stdout).toMatch(/replay: coordkit check election --variant vote-twice/);
+  });
+
+  it('a walk counterexample replays from the printed --seed and --path', () => {
+    const first = run('check', 'election', '--variant', 'vote-twice', '--mode', 'walk', '--seed', '1', '--json');
+    expect(first.status).toBe(1);
+    const replay: string = JSON.parse(first.stdout).violations[0].replay;
+    const args = replay.replace(/^coordkit /, '').split(' ');
+    const again = run(...args, '--json');
+    expect(again.status).toBe(1);
+    const v = JSON.parse(again.stdout).violations[0];
+    expect(v.invariant).toBe('one vote per node per term');
+    expect(v.steps).toBe(JSON.parse(first.stdout).violations[0].steps);
+  });
+});
