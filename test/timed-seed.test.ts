@@ -3,6 +3,7 @@
  * on constants): each number below is read back from the run's trace or its metrics.
  */
 import { describe, expect, it } from 'vitest';
+import { DEADLINE_MS } from '../machines/barrier/timing.js';
 import { protocols } from '../machines/index.js';
 import { simulateTimed } from '../src/sim/timed.js';
 import { loadScenario } from '../src/sim/timed-scenario.js';
@@ -147,6 +148,30 @@ describe.runIf(has('barrier'))('barrier seed: work 50/75/180/60/200 ms, zero lat
     expect(u.ratio).toBeCloseTo(565 / 1000);
     expect(u.ratioDuringWait).toBe(0);
     expect(metrics().stragglers!.stragglers).toEqual([5, 3]);
+  });
+});
+
+describe.runIf(has('barrier'))('timeout barrier on the seed work: released at its deadline', () => {
+  const r = () => run('barrier', 'timeout');
+
+  it('releases the first generation a deadline after the first arrival, naming the nodes still working', () => {
+    const { metrics, trace, violations } = r();
+    const firstArrival = Math.min(...metrics.waits!.perNode.map((w) => w.fromMs));
+    const releases = noted(trace, 'release');
+    expect(releases[0].atMs).toBe(firstArrival + DEADLINE_MS);
+    expect(releases[0].note).toMatchObject({ deadline: true, stragglers: [3, 5] });
+    expect(noted(trace, 'straggler').filter((x) => x.note.generation === 0).map((x) => x.node).sort()).toEqual([3, 5]);
+    expect(violations).toEqual([]);
+  });
+
+  it('lets the fast nodes go before the stragglers arrive, and the stragglers in the next generation', () => {
+    const w = r().metrics.waits!.perNode;
+    const release = noted(r().trace, 'release')[0].atMs;
+    for (const node of [1, 2, 4]) expect(w.find((x) => x.node === node)!.toMs).toBe(release);
+    for (const node of [3, 5]) expect(w.find((x) => x.node === node)!.fromMs).toBeGreaterThan(release);
+    // The nodes that waited in the strict run for the stragglers wait less here.
+    const strict = run('barrier').metrics.waits!.perNode;
+    for (const node of [1, 2, 4]) expect(w.find((x) => x.node === node)!.waitMs).toBeLessThan(strict.find((x) => x.node === node)!.waitMs);
   });
 });
 
