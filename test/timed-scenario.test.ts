@@ -83,6 +83,19 @@ describe('coordkit simulate with bad input', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('prints the barrier waits table and writes its gantt chart', async () => {
+    let stdout = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
+    const out = join(dir, 'barrier');
+    expect(await main(['simulate', 'barrier', '--scenario', 'seed', '--out', out])).toBe(0);
+    const table = stdout.slice(stdout.indexOf('Waits ('));
+    expect(table).toMatch(/N1 +50 ms +200 ms +150 ms/);
+    expect(table).toMatch(/N5 +200 ms +200 ms +0 ms/);
+    expect(table).toMatch(/total +200 ms +435 ms/);
+    expect(stdout).toContain('stragglers: N5, N3');
+    expect(readFileSync(join(out, 'gantt.mmd'), 'utf8')).toMatch(/^gantt\n[\s\S]*section N5 straggler/);
+  });
+
   it('writes trace, diagrams and metrics.json for a good scenario', async () => {
     const out = join(dir, 'out');
     expect(await main(['simulate', 'election', '--scenario', 'seed', '--out', out])).toBe(0);
