@@ -35,7 +35,7 @@ export function fairChoice(sim: Simulator, choices: Choice[], due: Map<string, n
   let bestAt = Infinity;
   for (const c of choices) {
     if (c.kind !== 'timer') continue;
-    const key = `${c.node}/${c.timer.name}/${c.timer.id}`;
+    const key = `${c.node}/${c.timer.name}`;
     let at = due.get(key);
     if (at === undefined) {
       at = now + c.timer.delayMs * jitter(sim, c.node, c.timer.name);
@@ -58,14 +58,16 @@ export function livenessPhase(sim: Simulator, start: World, steps: number, somet
   const unmet = new Set(goals);
   const records: StepRecord[] = [];
   let world = start;
+  const due = new Map<string, number>();
   const apply = (choice: Choice) => {
     const r = sim.step(world, choice);
     world = r.world;
     records.push(r.record);
+    // A re-armed timer starts over; a crashed node's timers are gone.
+    for (const name of r.record.armed) due.delete(`${r.record.node}/${name}`);
   };
   if (world.partition !== 0) apply({ kind: 'heal' });
   for (let id = 1; id <= sim.n; id++) if (world.nodes[id - 1].local === null) apply({ kind: 'restart', node: id });
-  const due = new Map<string, number>();
   let now = 0;
   const judge = () => {
     const view = sim.view(world);

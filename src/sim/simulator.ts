@@ -21,6 +21,8 @@ export interface StepRecord {
   after?: string;
   sends: InFlight[];
   notes: unknown[];
+  /** Names of the timers this step (re)armed: a host restarts their clocks. */
+  armed: string[];
 }
 
 export class Simulator {
@@ -194,7 +196,7 @@ export class Simulator {
         next.partition = 0;
         break;
     }
-    return { world: next, record: { choice, sends: [], notes: [] } };
+    return { world: next, record: { choice, sends: [], notes: [], armed: [] } };
   }
 
   private feed(world: World, id: NodeId, event: any, eventKey: string, choice: Choice): StepRecord {
@@ -207,7 +209,7 @@ export class Simulator {
   private apply(world: World, id: NodeId, local: LocalState, effects: Effect[], choice: Choice, event: any, before: string | undefined): StepRecord {
     const slot = world.nodes[id - 1];
     let timers = slot.timers;
-    const record: StepRecord = { choice, node: id, event, before, after: local.state, sends: [], notes: [] };
+    const record: StepRecord = { choice, node: id, event, before, after: local.state, sends: [], notes: [], armed: [] };
     for (const e of effects) {
       switch (e.kind) {
         case 'send': {
@@ -225,6 +227,7 @@ export class Simulator {
           timers = timers.filter((x) => x.name !== e.id);
           timers.push(t);
           timers.sort(byKey);
+          record.armed.push(e.id);
           break;
         }
         case 'cancel':
