@@ -4,7 +4,7 @@
  * variants, and each node machine's state diagram. Written as `index.md` (renders on GitHub)
  * and `index.html` (offline, with Mermaid copied from node_modules).
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Protocol } from '../protocol.js';
@@ -14,7 +14,7 @@ import { summaryRow } from '../cli/all.js';
 import { toJson } from '../cli/check.js';
 import { registered } from '../cli/registry.js';
 import { simulateTimed } from '../sim/timed.js';
-import { loadScenario, scenariosDir } from '../sim/timed-scenario.js';
+import { loadScenario, shippedScenarios } from '../sim/timed-scenario.js';
 import { metricsTables } from '../trace/metrics-tables.js';
 import { renderRun, type RenderedRun } from '../trace/render-run.js';
 import { sequenceDiagram } from '../trace/sequence-diagram.js';
@@ -22,14 +22,6 @@ import { stateDiagram } from '../trace/state-diagram.js';
 import { mermaidBlocks, type Block, type ReportDocument } from './document.js';
 import { toHtml } from './html.js';
 import { toMarkdown } from './markdown.js';
-
-/** Scenario names shipped for a primitive, `seed` first. */
-export function shippedScenarios(primitive: string): string[] {
-  const dir = join(scenariosDir(), primitive);
-  if (!existsSync(dir)) return [];
-  const names = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
-  return names.sort((a, b) => (a === 'seed' ? -1 : b === 'seed' ? 1 : a.localeCompare(b)));
-}
 
 /** Runs every shipped scenario of every primitive with `seed`. */
 export function runShippedScenarios(protocols: readonly Protocol[], seed = 1): RenderedRun[] {

@@ -3,7 +3,7 @@
  * latency, client requests and faults at given times, and work each node does. Validated on
  * load; every problem is reported as one line naming the file and the field.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NodeId, Protocol } from '../protocol.js';
 import { packageRoot } from '../runtime/package-root.js';
@@ -233,6 +233,14 @@ export function scenariosDir(): string {
   return join(packageRoot(), 'scenarios');
 }
 
+/** Scenario names shipped for a primitive, `seed` first. */
+export function shippedScenarios(primitive: string): string[] {
+  const dir = join(scenariosDir(), primitive);
+  if (!existsSync(dir)) return [];
+  const names = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+  return names.sort((a, b) => (a === 'seed' ? -1 : b === 'seed' ? 1 : a.localeCompare(b)));
+}
+
 /**
  * Loads a scenario by name (`scenarios/<primitive>/<name>.json`) or from a file path. When
  * `primitive` is given, the scenario must be one of it.
@@ -241,7 +249,7 @@ export function loadScenario(ref: string, protocols: readonly Protocol[], primit
   const shipped = primitive ? join(scenariosDir(), primitive, `${ref}.json`) : '';
   const file = primitive && existsSync(shipped) ? shipped : resolve(ref);
   if (!existsSync(file)) {
-    const hint = primitive ? ` (no scenarios/${primitive}/${ref}.json either)` : '';
+    const hint = primitive ? ` (shipped for ${primitive}: ${shippedScenarios(primitive).join(', ') || 'none'})` : '';
     throw new ScenarioError(`scenario '${ref}' not found${hint}`);
   }
   let raw: unknown;
