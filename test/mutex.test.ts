@@ -1,0 +1,101 @@
+/**
+ * Lamport mutex (Lamport 1978), checked exhaustively on FIFO channels: the verified machine
+ * holds every property, with its distinct-state count pinned; a crashed node only costs
+ * liveness.
+ */
+import { initialTransition, transition } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { mutex, MUTEX_SEED_TIMING } from '../machines/mutex/index.js';
+import { fencingToken, type MutexContext } from '../machines/mutex/machine.js';
+import { coverage, machineGraph } from '../src/check/coverage.js';
+import { explore } from '../src/check/explore.js';
+import { createModel } from '../src/check/model.js';
+import { walk } from '../src/check/walk.js';
+
+const lamport = mutex.variants.find((v) => v.name === 'lamport')!.machine;
+
+describe('mutex: the verified machine on FIFO channels', () => {
+  const model = createModel(mutex);
+  const result = explore(model);
+
+  it('defaults to FIFO channels, 3 nodes, one request each', () => {
+    expect(model.config.network).toBe('fifo');
+    expect(model.config.nodes).toBe(3);
+    expect(model.config.params.requests).toBe(1);
+  });
+
+  it('holds every property exhaustively, with a pinned distinct-state count', () => {
+    expect(result.violations).toEqual([]);
+    expect(result.complete).toBe(true);
+    expect(result.states).toBe(76_296);
+    expect(result.transitions).toBe(199_276);
+  });
+
+  it('is exhaustive: no bound cut the search (looser bounds reach the same worlds)', () => {
+    const loose = explore(createModel(mutex, { maxRound: 1_000, maxInFlight: 1_000 }));
+    expect(loose.states).toBe(result.states);
+  });
+
+  it('holds exhaustively for 2 nodes each requesting three times', () => {
+    const deep = explore(createModel(mutex, { nodes: 2, params: { requests: 3 } }));
+    expect(deep.violations).toEqual([]);
+    expect(deep.states).toBe(18_895);
+  });
+
+  it('holds on random runs of 3 nodes each requesting twice, liveness phase included', () => {
+    const r = walk(createModel(mutex, { params: { requests: 2 } }), { seed: 42, runs: 200 });
+    expect(r.violations).toEqual([]);
+  });
+
+  it('reaches every state of the node machine, as @xstate/graph sees it', () => {
+    const graph = machineGraph(mutex, lamport, model.config);
+    expect([...graph.states].sort()).toEqual(['critical', 'idle', 'waiting']);
+    expect(coverage(graph, result.reached).states).toBe(1);
+  });
+});
+
+describe('mutex: crashes cost liveness, never safety', () => {
+  it('a crashed node blocks the others: the only violation is a deadlock', () => {
+    const r = explore(createModel(mutex, { nodes: 2, faults: ['crash'], params: { requests: 2 } }), { all: true });
+    expect(r.complete).toBe(true);
+    expect(r.violations.map((v) => v.invariant)).toEqual(['every request is granted']);
+    const deadlock = r.violations[0];
+    expect(deadlock.steps.map((s) => s.choice.kind)).toContain('crash');
+  });
+
+  it('three nodes with a crash and a restart never break a safety property on random runs', () => {
+    const r = walk(createModel(mutex, { faults: ['crash'], maxCrashes: 2, params: { requests: 2 } }), { seed: 7, runs: 300, safetyOnly: true });
+    expect(r.violations.filter((v) => v.kind === 'always')).toEqual([]);
+  });
+});
+
+describe('mutex node machine (pure transitions)', () => {
+  const start = (id: number) => initialTransition(lamport, { id, n: 3 })[0];
+
+  it('advances its clock past a received request and replies later than it (IR2)', () => {
+    const [next, actions] = transition(lamport, start(2), { type: 'request', ts: 5, from: 1 });
+    expect((next.context as MutexContext).clock).toBe(6);
+    const sent = actions.filter((a: any) => a.type === 'xstate.emit').map((a: any) => a.params.event);
+    expect(sent).toEqual([{ type: 'send', to: 1, msg: { type: 'reply', ts: 6 } }]);
+  });
+
+  it('enters only with its request at the head and a later message from every other node', () => {
+    const [s1] = transition(lamport, start(1), { type: 'client.acquire' });
+    const [s2] = transition(lamport, s1, { type: 'reply', ts: 2, from: 2 });
+    expect(s2.value).toBe('waiting');
+    const [s3, actions] = transition(lamport, s2, { type: 'reply', ts: 2, from: 3 });
+    expect(s3.value).toBe('critical');
+    const notes = actions.filter((a: any) => a.type === 'xstate.emit').map((a: any) => a.params.event.note);
+    expect(notes).toEqual([{ type: 'enter', ts: 1, token: fencingToken(1, 1, 3) }]);
+  });
+
+  it('fencing tokens follow the (timestamp, id) order', () => {
+    expect(fencingToken(1, 1, 3)).toBeLessThan(fencingToken(1, 3, 3));
+    expect(fencingToken(1, 3, 3)).toBeLessThan(fencingToken(2, 1, 3));
+  });
+
+  it('keeps the seed timeline numbers for timed simulation', () => {
+    expect(MUTEX_SEED_TIMING.criticalWorkMs).toEqual({ 1: 100, 2: 80, 3: 60 });
+    expect(Object.values(MUTEX_SEED_TIMING.criticalWorkMs).reduce((a, b) => a + b, 0)).toBe(MUTEX_SEED_TIMING.totalCriticalWorkMs);
+  });
+});
