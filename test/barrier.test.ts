@@ -1,0 +1,106 @@
+/**
+ * The coordinator barrier, strict and with a deadline, checked exhaustively; its properties
+ * judged on hand-made histories; the straggler path of the timeout barrier step by step.
+ */
+import { initialTransition, transition } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { barrier, BARRIER_ID, BARRIER_SEED_TIMING } from '../machines/barrier/index.js';
+import type { BarrierContext } from '../machines/barrier/machine.js';
+import type { BarrierNote } from '../machines/barrier/messages.js';
+import { noReleaseBeforeAllArrivedOrDeadline, releasedExactlyOncePerGeneration, generationsDoNotMix } from '../invariants/barrier.js';
+import { coverage, machineGraph } from '../src/check/coverage.js';
+import { explore } from '../src/check/explore.js';
+import { createModel } from '../src/check/model.js';
+import type { WorldView } from '../src/protocol.js';
+
+const machineOf = (name: string) => barrier.variants.find((v) => v.name === name)!.machine;
+
+describe('barrier: strict, at its defaults', () => {
+  const model = createModel(barrier);
+  const result = explore(model);
+
+  it('holds every property exhaustively, with a pinned distinct-state count', () => {
+    expect(model.config.nodes).toBe(4);
+    expect(model.config.params.generations).toBe(2);
+    expect(result.violations).toEqual([]);
+    expect(result.complete).toBe(true);
+    expect(result.states).toBe(10_094);
+  });
+
+  it('is exhaustive: no bound cut the search (looser bounds reach the same worlds)', () => {
+    expect(explore(createModel(barrier, { maxRound: 100, maxInFlight: 1_000 })).states).toBe(result.states);
+  });
+
+  it('holds on an unordered network too', () => {
+    expect(explore(createModel(barrier, { network: 'unordered' })).violations).toEqual([]);
+  });
+
+  it('reaches every state of the coordinator machine, as @xstate/graph sees it', () => {
+    const graph = machineGraph(barrier, machineOf('strict'), model.config);
+    expect(coverage(graph, result.reached).states).toBe(1);
+  });
+});
+
+describe('barrier: timeout variant', () => {
+  const model = createModel(barrier, { variant: 'timeout' });
+  const result = explore(model);
+
+  it('holds every property exhaustively at 3 nodes', () => {
+    expect(model.config.nodes).toBe(3);
+    expect(result.violations).toEqual([]);
+    expect(result.states).toBe(101_796);
+  });
+
+  it('releases at the deadline with stragglers, and a straggler arrives in a later generation', () => {
+    const notes = result.sim.notes.values.map((g) => g.note as BarrierNote);
+    expect(notes.some((x) => x.type === 'release' && x.deadline && x.stragglers.length > 0)).toBe(true);
+    expect(notes.some((x) => x.type === 'straggler')).toBe(true);
+  });
+
+  it('a straggler still working when its generation is released joins the next one', () => {
+    const m = machineOf('timeout');
+    let [s] = initialTransition(m, { id: 3, n: 3 });
+    [s] = transition(m, s, { type: 'registered', barrier: BARRIER_ID, generation: 0, from: 1 });
+    const [late, lateActions] = transition(m, s, { type: 'release', barrier: BARRIER_ID, generation: 0, arrived: [1, 2], stragglers: [3], from: 1 });
+    expect(late.value).toBe('working');
+    expect((late.context as BarrierContext).generation).toBe(1);
+    expect(lateActions.filter((a: any) => a.type === 'xstate.emit').map((a: any) => a.params.event.note)).toEqual([{ type: 'straggler', generation: 0 }]);
+    const [, arriveActions] = transition(m, late, { type: 'client.arrive' });
+    const sent = arriveActions.filter((a: any) => a.type === 'xstate.emit' && a.params.event.type === 'send').map((a: any) => a.params.event.msg);
+    expect(sent).toEqual([{ type: 'arrive', barrier: BARRIER_ID, generation: 1 }]);
+  });
+});
+
+describe('barrier properties on hand-made histories', () => {
+  const view = (history: { node: number; note: BarrierNote }[]): WorldView =>
+    ({ n: 3, nodes: [1, 2, 3].map((id) => ({ id, state: 'working', context: {}, up: true })), history, inFlight: [], quiescent: true }) as WorldView;
+  const arrive = (node: number, generation: number) => ({ node, note: { type: 'arrive' as const, generation } });
+  const release = (generation: number, seq: number, arrived: number[], stragglers: number[], deadline: boolean) =>
+    ({ node: 1, note: { type: 'release' as const, generation, seq, arrived, stragglers, deadline } });
+
+  it('a deadline release must name exactly the missing nodes as stragglers', () => {
+    const ok = view([arrive(1, 0), arrive(2, 0), release(0, 1, [1, 2], [3], true)]);
+    const wrong = view([arrive(1, 0), arrive(2, 0), release(0, 1, [1, 2], [], true)]);
+    const early = view([arrive(1, 0), arrive(2, 0), release(0, 1, [1, 2], [3], false)]);
+    expect(noReleaseBeforeAllArrivedOrDeadline.holds(ok)).toBe(true);
+    expect(noReleaseBeforeAllArrivedOrDeadline.holds(wrong)).toBe(false);
+    expect(noReleaseBeforeAllArrivedOrDeadline.holds(early)).toBe(false);
+  });
+
+  it('a generation released twice, or out of order, is caught', () => {
+    const all = [arrive(1, 0), arrive(2, 0), arrive(3, 0)];
+    expect(releasedExactlyOncePerGeneration.holds(view([...all, release(0, 1, [1, 2, 3], [], false)]))).toBe(true);
+    expect(releasedExactlyOncePerGeneration.holds(view([...all, release(0, 1, [1, 2, 3], [], false), release(0, 2, [1, 2, 3], [], false)]))).toBe(false);
+    expect(releasedExactlyOncePerGeneration.holds(view([...all, release(0, 2, [1, 2, 3], [], false)]))).toBe(false);
+  });
+
+  it('an arrival of another generation counted in a release is caught', () => {
+    expect(generationsDoNotMix.holds(view([arrive(1, 1), arrive(2, 1), arrive(3, 0), release(1, 2, [1, 2, 3], [], false)]))).toBe(false);
+  });
+
+  it('keeps the seed numbers for timed simulation: 435 ms of waiting in all', () => {
+    const work = Object.values(BARRIER_SEED_TIMING.workMs);
+    const slowest = Math.max(...work);
+    expect(work.reduce((sum, w) => sum + slowest - w, 0)).toBe(BARRIER_SEED_TIMING.totalWaitMs);
+  });
+});
