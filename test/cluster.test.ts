@@ -17,6 +17,7 @@ import { schemasDir } from '../src/runtime/package-root.js';
 import type { Address } from '../src/runtime/peer-link.js';
 import { analyzeTraces } from '../src/runtime/run-cluster.js';
 import type { NodeRecord, TraceRecord } from '../src/runtime/trace-log.js';
+import { runCli } from './runtime-helpers.js';
 
 const BIN = join(__dirname, '..', 'bin', 'coordkit.js');
 const root = mkdtempSync(join(tmpdir(), 'coordkit-cluster-'));
@@ -46,7 +47,7 @@ describe('coordkit cluster election --nodes 5', () => {
     expect(ps.split('\n').filter((l) => l.includes(out))).toEqual([]);
   });
 
-  it('refuses a bad script or primitive with one line and exit 2', () => {
+  it('refuses a bad script or primitive with one line and exit 2', async () => {
     const bad = join(root, 'bad.json');
     writeFileSync(bad, JSON.stringify({ steps: [{ sleep: 10 }, { partition: [[1, 2], [2, 3]] }] }));
     const cases: [string[], RegExp][] = [
@@ -56,7 +57,7 @@ describe('coordkit cluster election --nodes 5', () => {
       [['cluster', 'election', '--nodes', '1'], /--nodes must be from 2 to 9/],
     ];
     for (const [args, message] of cases) {
-      const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 20_000 });
+      const r = await runCli(args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(message);

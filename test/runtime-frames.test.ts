@@ -4,7 +4,7 @@
  * change nothing; a connection that keeps sending garbage is closed; a corrupt state file stops
  * the node at startup with one line and exit 2. Needs `npx tsc -p .` first.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { NodeClient } from '../src/runtime/node-client.js';
 import { readTrace } from '../src/runtime/trace-log.js';
 import { GARBAGE_LIMIT } from '../src/runtime/node-host.js';
 import { MAX_FRAME_BYTES } from '../src/runtime/wire.js';
+import { runCli } from './runtime-helpers.js';
 
 const BIN = join(__dirname, '..', 'bin', 'coordkit.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -152,29 +153,29 @@ describe('inbound frames', () => {
 });
 
 describe('startup errors', () => {
-  const run = (args: string[]) => spawnSync(process.execPath, [BIN, 'node', ...args], { encoding: 'utf8', timeout: 10_000 });
+  const run = (args: string[]) => runCli(['node', ...args]);
 
-  it('a corrupt state file is one line and exit 2, and the file is left alone', () => {
+  it('a corrupt state file is one line and exit 2, and the file is left alone', async () => {
     const data = join(dir, 'corrupt');
     mkdirSync(data, { recursive: true });
     writeFileSync(join(data, 'state.json'), '{"primitive":"election","node":1,"durable":{"currentTe');
-    const r = run(['--primitive', 'election', '--id', '1', '--listen', '127.0.0.1:0', '--peers', peers, '--data', data]);
+    const r = await run(['--primitive', 'election', '--id', '1', '--listen', '127.0.0.1:0', '--peers', peers, '--data', data]);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^coordkit: state file .*state\.json is corrupt/);
     expect(readFileSync(join(data, 'state.json'), 'utf8')).toContain('currentTe');
   });
 
-  it("another node's state file is refused", () => {
+  it("another node's state file is refused", async () => {
     const data = join(dir, 'other');
     mkdirSync(data, { recursive: true });
     writeFileSync(join(data, 'state.json'), JSON.stringify({ primitive: 'election', node: 2, durable: { currentTerm: 3 } }));
-    const r = run(['--primitive', 'election', '--id', '1', '--listen', '127.0.0.1:0', '--peers', peers, '--data', data]);
+    const r = await run(['--primitive', 'election', '--id', '1', '--listen', '127.0.0.1:0', '--peers', peers, '--data', data]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/belongs to election node 2, not election node 1/);
   });
 
-  it('bad arguments are one line and exit 2', () => {
+  it('bad arguments are one line and exit 2', async () => {
     for (const args of [
       ['--primitive', 'election', '--id', '1', '--listen', 'nowhere', '--peers', peers, '--data', dir],
       ['--primitive', 'election', '--id', '1', '--listen', '127.0.0.1:0', '--peers', '2=x', '--data', dir],
@@ -182,7 +183,7 @@ describe('startup errors', () => {
       ['--primitive', 'nope', '--id', '1', '--listen', '127.0.0.1:0', '--peers', peers, '--data', dir],
       ['--primitive', 'election', '--listen', '127.0.0.1:0', '--peers', peers, '--data', dir],
     ]) {
-      const r = run(args);
+      const r = await run(args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/^coordkit: /);
