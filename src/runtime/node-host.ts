@@ -47,6 +47,8 @@ interface Connection {
   socket: Socket;
   role: Role;
   garbage: number;
+  /** Set once the node decided to close it: later frames are not read. */
+  closing: boolean;
 }
 
 export class NodeHost {
@@ -246,14 +248,19 @@ export class NodeHost {
 
   private accept(socket: Socket): void {
     socket.setNoDelay(true);
-    const conn: Connection = { socket, role: { kind: 'new' }, garbage: 0 };
+    const conn: Connection = { socket, role: { kind: 'new' }, garbage: 0, closing: false };
     this.connections.add(conn);
     const splitter = new LineSplitter(MAX_FRAME_BYTES);
     socket.on('data', (chunk: Buffer) => {
       for (const f of splitter.push(chunk)) {
-        if (socket.destroyed) return;
-        if (f.kind === 'oversized') this.refuse(conn, `frame exceeds ${MAX_FRAME_BYTES} bytes`);
-        else this.onLine(conn, f.text);
+        if (conn.closing || socket.destroyed) return;
+        try {
+          if (f.kind === 'oversized') this.refuse(conn, `frame exceeds ${MAX_FRAME_BYTES} bytes`);
+          else this.onLine(conn, f.text);
+        } catch (err) {
+          // A bug of ours must not take the node down on someone's input: drop the frame.
+          this.log(`internal error on a frame from ${this.who(conn)}: ${(err as Error).message}; frame dropped`);
+        }
       }
     });
     socket.on('error', () => {});
@@ -275,7 +282,10 @@ export class NodeHost {
     const close = options.close || conn.garbage >= GARBAGE_LIMIT;
     this.log(`refused frame from ${this.who(conn)}: ${reason}${close ? '; closing the connection' : ''}`);
     if (conn.role.kind !== 'peer') this.write(conn, { type: 'error', ...(options.id !== undefined ? { id: options.id } : {}), reason });
-    if (close) conn.socket.end();
+    if (close) {
+      conn.closing = true;
+      conn.socket.end();
+    }
   }
 
   private onLine(conn: Connection, line: string): void {
