@@ -4,12 +4,13 @@
  * violation), prints a summary table and writes the results under report/.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createModel } from '../check/model.js';
 import { runChecks, type CheckReport } from '../check/run-checks.js';
 import { parse } from './parse.js';
 import { registered } from './registry.js';
 import { toJson } from './check.js';
+import { writeReport } from '../report/write-report.js';
 
 export interface SummaryRow {
   primitive: string;
@@ -65,6 +66,7 @@ export async function allCommand(args: string[]): Promise<number> {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'results.json'), JSON.stringify(reports.map(toJson), null, 2) + '\n');
   writeFileSync(join(outDir, 'summary.md'), '# coordkit check results\n\n```\n' + table + '\n```\n');
-  process.stdout.write(`results written to ${outDir}/\n`);
+  const { files, diagrams } = writeReport(outDir, reports);
+  process.stdout.write(`results written to ${outDir}/: results.json, summary.md, ${files.map((f) => basename(f)).join(', ')} (${diagrams} diagrams)\n`);
   return rows.every((r) => r.verdict === 'ok') ? 0 : 1;
 }

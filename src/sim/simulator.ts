@@ -328,21 +328,51 @@ export class Simulator {
 
   private buf: Int32Array<ArrayBufferLike> = new Int32Array(256);
 
+  /** Node views are cached per (node, interned state): worlds share them. */
+  private readonly nodeViews = new Map<number, NodeView>();
+  /** Ghost histories are shared between a world and its successors: so are their views. */
+  private readonly historyViews = new WeakMap<number[], GhostNote[]>();
+
   nodeView(world: World, id: NodeId): NodeView {
     const slot = world.nodes[id - 1];
-    if (slot.local) return { id, state: slot.local.state, context: slot.local.context, up: true };
-    return { id, state: 'down', context: slot.durable!.value, up: false };
+    const key = slot.local ? slot.local.id * 64 + id : -(slot.durable!.id * 64 + id) - 1;
+    let view = this.nodeViews.get(key);
+    if (!view) {
+      view = slot.local
+        ? { id, state: slot.local.state, context: slot.local.context, up: true }
+        : { id, state: 'down', context: slot.durable!.value, up: false };
+      this.nodeViews.set(key, view);
+    }
+    return view;
   }
 
   view(world: World): WorldView {
     const nodes: NodeView[] = [];
     for (let id = 1; id <= this.n; id++) nodes.push(this.nodeView(world, id));
-    const inFlight: InFlight[] = [];
-    for (let c = 0; c < world.channels.length; c++) {
-      for (const m of world.channels[c]) inFlight.push({ from: Math.floor(c / this.n) + 1, to: (c % this.n) + 1, msg: m.msg });
+    let history = this.historyViews.get(world.history);
+    if (!history) {
+      history = world.history.map((h) => this.notes.values[h]);
+      this.historyViews.set(world.history, history);
     }
-    const quiescent = inFlight.length === 0 && world.nodes.every((s) => s.timers.length === 0);
-    return { n: this.n, nodes, history: world.history.map((h) => this.notes.values[h]), inFlight, quiescent };
+    const n = this.n;
+    let inFlight: InFlight[] | undefined;
+    const quiescent = world.channels.every((c) => c.length === 0) && world.nodes.every((s) => s.timers.length === 0);
+    return {
+      n,
+      nodes,
+      history,
+      quiescent,
+      // Built only when a property reads it.
+      get inFlight() {
+        if (!inFlight) {
+          inFlight = [];
+          for (let c = 0; c < world.channels.length; c++) {
+            for (const m of world.channels[c]) inFlight.push({ from: Math.floor(c / n) + 1, to: (c % n) + 1, msg: m.msg });
+          }
+        }
+        return inFlight;
+      },
+    };
   }
 }
 
