@@ -90,5 +90,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
     }
   });
   await host.stop();
+  process.stdin.destroy();
+  process.stderr.write(`node ${id}: stopped after ${host.counts.events} events (${host.counts.refused} frames refused)\n`);
   return 0;
 }
