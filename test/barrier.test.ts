@@ -48,7 +48,23 @@ describe('barrier: timeout variant', () => {
   it('holds every property exhaustively at 3 nodes', () => {
     expect(model.config.nodes).toBe(3);
     expect(result.violations).toEqual([]);
-    expect(result.states).toBe(101_796);
+    expect(result.states).toBe(75_599);
+  });
+
+  it('is exhaustive: deadline releases advance generations, and the round bound still cuts nothing', () => {
+    const loose = explore(createModel(barrier, { variant: 'timeout', maxRound: 1_000, maxInFlight: 1_000 }));
+    expect(loose.states).toBe(result.states);
+    const generations = result.sim.stepper.states.values.map((s) => (s.context as BarrierContext).generation);
+    expect(Math.max(...generations)).toBeGreaterThan(2);
+  });
+
+  it('a release that overtakes the registration answer on an unordered network still moves the participant on', () => {
+    const m = machineOf('timeout');
+    let [s] = initialTransition(m, { id: 2, n: 3 });
+    [s] = transition(m, s, { type: 'release', barrier: BARRIER_ID, generation: 0, arrived: [1], stragglers: [2, 3], from: 1 });
+    [s] = transition(m, s, { type: 'registered', barrier: BARRIER_ID, generation: 0, from: 1 });
+    expect(s.value).toBe('working');
+    expect((s.context as BarrierContext).generation).toBe(1);
   });
 
   it('releases at the deadline with stragglers, and a straggler arrives in a later generation', () => {

@@ -39,7 +39,7 @@ export const barrier: Protocol = {
   variants: barrierVariants,
   defaultVariant: 'strict',
   properties: barrierProperties,
-  defaults: { nodes: 4, network: 'fifo', faults: [], maxRound: 3, maxInFlight: 32, maxDuplicates: 1, params: { generations: 2 } },
+  defaults: { nodes: 4, network: 'fifo', faults: [], maxRound: 8, maxInFlight: 32, maxDuplicates: 1, params: { generations: 2 } },
   ghost: ['arrive', 'release', 'released', 'straggler'],
   round: (c: BarrierContext) => c.generation,
   clients: (node, used, config) =>

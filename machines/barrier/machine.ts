@@ -116,10 +116,12 @@ export function barrierMachine(options: BarrierOptions, machineId = 'barrier') {
         if (event.type !== 'register' || event.barrier !== context.barrier) return;
         q.emit(send(event.from, { type: 'registered', barrier: context.barrier, generation: context.generation }));
       }),
-      register: enqueueActions(({ event, enqueue: q }) => {
+      /** Generations only move forward: a release may have overtaken this answer. */
+      register: enqueueActions(({ context, event, enqueue: q }) => {
         if (event.type !== 'registered') return;
-        q.assign({ barrier: event.barrier, generation: event.generation });
-        q.emit(note({ type: 'registered', barrier: event.barrier, generation: event.generation }));
+        const generation = Math.max(event.generation, context.generation);
+        q.assign({ barrier: event.barrier, generation });
+        q.emit(note({ type: 'registered', barrier: event.barrier, generation }));
       }),
       arrive: enqueueActions(({ context, enqueue: q }) => {
         q.assign({ waitingFor: context.generation });
@@ -137,7 +139,7 @@ export function barrierMachine(options: BarrierOptions, machineId = 'barrier') {
       }),
       /** A participant's generation ends: released if it waited, a straggler if it still worked. */
       leaveGeneration: enqueueActions(({ context, event, enqueue: q }) => {
-        if (event.type !== 'release' || event.barrier !== context.barrier || event.generation !== context.generation) return;
+        if (event.type !== 'release' || event.barrier !== (context.barrier ?? BARRIER_ID) || event.generation < context.generation) return;
         const g = event.generation;
         q.emit(note(context.waitingFor === g ? { type: 'released', generation: g } : { type: 'straggler', generation: g }));
         q.assign({ generation: g + 1, waitingFor: null });
@@ -165,7 +167,11 @@ export function barrierMachine(options: BarrierOptions, machineId = 'barrier') {
         always: [{ guard: 'isCoordinator', target: 'working', actions: 'openBarrier' }, { target: 'unregistered', actions: 'askToRegister' }],
       },
       unregistered: {
-        on: { registered: { target: 'working', actions: 'register' } },
+        on: {
+          registered: { target: 'working', actions: 'register' },
+          // On an unordered network a deadline release can overtake the registration answer.
+          release: { actions: 'leaveGeneration' },
+        },
       },
       working: {
         on: {
