@@ -50,7 +50,7 @@ export interface MutexContext {
   grants: number;
   /** Fencing token of the current grant; null outside the critical section. */
   token: number | null;
-  /** While recovering after a restart: peers that answered `rejoin`, sorted. */
+  /** Peers heard from since the node started: all of them on a first boot; after a restart, those that answered `rejoin`. Sorted. */
   rejoined: NodeId[];
 }
 
