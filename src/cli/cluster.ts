@@ -13,7 +13,7 @@ import { parse } from './parse.js';
 import { findProtocol, loadProtocol } from './registry.js';
 import { choiceArg, intArg, UsageError } from './usage-error.js';
 
-const USAGE = "coordkit cluster <primitive> [--nodes N (default: the script's count, else 5)] [--script FILE] [--out DIR] [--variant V] [--protocol FILE] [--json]";
+const USAGE = "coordkit cluster <primitive> [--nodes N (default: the script's count, else 5)] [--script FILE] [--out DIR] [--variant V] [--protocol FILE] [--tls] [--json]";
 
 function readScript(file: string): unknown {
   try {
@@ -36,7 +36,7 @@ function checkScript(raw: unknown, n: number, what: string): ClusterScript {
 function prepareOut(dir: string): void {
   if (existsSync(dir)) {
     const entries = readdirSync(dir);
-    const ours = entries.every((e) => /^(node-\d+|cluster\.ndjson|trace\.ndjson|sequence\.md|report\.json)$/.test(e));
+    const ours = entries.every((e) => /^(node-\d+|tls|cluster\.ndjson|trace\.ndjson|sequence\.md|report\.json)$/.test(e));
     if (!ours) throw new UsageError(`--out ${dir} exists and holds files that are not an earlier cluster run; choose another folder`);
     for (const e of entries) rmSync(join(dir, e), { recursive: true, force: true });
   }
@@ -53,6 +53,7 @@ export async function clusterCommand(args: string[]): Promise<number> {
       variant: { type: 'string' },
       protocol: { type: 'string' },
       json: { type: 'boolean' },
+      tls: { type: 'boolean' },
     },
     USAGE,
   );
@@ -65,7 +66,7 @@ export async function clusterCommand(args: string[]): Promise<number> {
   const script = raw === undefined ? defaultScript(protocol, nodes) : checkScript(raw, nodes, values.script ? `--script ${values.script}` : `the default ${protocol.name} script`);
   const dir = resolve(values.out ?? join('coordkit-cluster', protocol.name));
   prepareOut(dir);
-  const report = await runCluster({ protocol, variant, nodes, script, dir, protocolFile: values.protocol });
+  const report = await runCluster({ protocol, variant, nodes, script, dir, protocolFile: values.protocol, tls: values.tls });
   if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
   else printReport(report, script);
   return report.ok ? 0 : 1;
@@ -73,7 +74,7 @@ export async function clusterCommand(args: string[]): Promise<number> {
 
 function printReport(r: ClusterReport, script: ClusterScript): void {
   const out: string[] = [];
-  out.push(`${r.primitive} · variant ${r.variant} · ${r.nodes} node processes on loopback · ${r.elapsedMs} ms`);
+  out.push(`${r.primitive} · variant ${r.variant} · ${r.nodes} node processes on loopback (${r.tls ? 'mutual TLS' : 'plain TCP'}) · ${r.elapsedMs} ms`);
   if (script.description) out.push(`script: ${script.description}`);
   out.push(...r.steps.map((s) => `  ${s}`));
   if (r.scriptError) out.push(`script stopped: ${r.scriptError}`);

@@ -1,18 +1,20 @@
 /**
- * `coordkit node`: runs one node of a primitive over TCP until SIGTERM or SIGINT.
+ * `coordkit node`: runs one node of a primitive over TCP (mutual TLS with `--tls-dir`, a folder
+ * holding `ca.pem`, `node-<id>.pem` and `node-<id>.key`) until SIGTERM or SIGINT.
  * Exit 2 on bad arguments or a corrupt state file (one line, never a stack trace).
  */
 import type { Protocol } from '../protocol.js';
 import { CorruptStateError } from '../runtime/durable-store.js';
 import { NodeHost } from '../runtime/node-host.js';
 import { schemasDir } from '../runtime/package-root.js';
+import { loadCredentials, nodeName } from '../runtime/tls.js';
 import type { Address } from '../runtime/peer-link.js';
 import { parse } from './parse.js';
 import { findProtocol, loadProtocol } from './registry.js';
 import { choiceArg, intArg, UsageError } from './usage-error.js';
 
 const USAGE =
-  'coordkit node --primitive P --id ID --listen HOST:PORT --peers ID=HOST:PORT,... --data DIR [--cluster C] [--variant V] [--protocol FILE] [--stop-on-stdin-close]';
+  'coordkit node --primitive P --id ID --listen HOST:PORT --peers ID=HOST:PORT,... --data DIR [--cluster C] [--variant V] [--protocol FILE] [--tls-dir DIR] [--stop-on-stdin-close]';
 
 export function parseAddress(what: string, raw: string): Address {
   const m = /^(.+):(\d{1,5})$/.exec(raw);
@@ -46,6 +48,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
       data: { type: 'string' },
       cluster: { type: 'string' },
       'stop-on-stdin-close': { type: 'boolean' },
+      'tls-dir': { type: 'string' },
     },
     USAGE,
   );
@@ -70,6 +73,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
       peers,
       dataDir: values.data!,
       schemaDir: schemasDir(),
+      ...(values['tls-dir'] ? { tls: loadCredentials(values['tls-dir'], nodeName(id)) } : {}),
     });
     await host.start();
   } catch (err) {
@@ -77,7 +81,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
     const message = (err as Error).message.split('\n')[0];
     throw new UsageError(err instanceof CorruptStateError ? message : `cannot start node ${id}: ${message}`);
   }
-  process.stderr.write(`node ${id}: ${protocol.name} (${variant.name}) listening on ${values.listen} (port ${host.port})\n`);
+  process.stderr.write(`node ${id}: ${protocol.name} (${variant.name}) listening on ${values.listen} (port ${host.port}, ${values['tls-dir'] ? 'mutual TLS' : 'plain TCP'})\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGTERM', stop);

@@ -12,6 +12,7 @@ import { NodeClient } from './node-client.js';
 import { packageRoot } from './package-root.js';
 import type { Address } from './peer-link.js';
 import type { NoteFrame } from './wire.js';
+import { clientName, loadCredentials, makeClusterCerts, nodeName, type TlsCredentials } from './tls.js';
 import { TraceWriter, type ClusterRecord } from './trace-log.js';
 
 export interface LocalClusterOptions {
@@ -25,6 +26,8 @@ export interface LocalClusterOptions {
   protocolFile?: string;
   /** How long a starting node may take to answer, in ms. */
   startTimeoutMs?: number;
+  /** Mutual TLS: a fresh cluster CA and certificates are made in `<dir>/tls`. */
+  tls?: boolean;
 }
 
 const live = new Set<number>();
@@ -82,12 +85,20 @@ export class LocalCluster {
   private readonly opened: NodeClient[] = [];
   private readonly log: TraceWriter;
   readonly cluster: string;
+  /** With TLS: the folder of the CA and certificates, and the launcher's own credentials. */
+  readonly tlsDir: string | null;
+  private readonly credentials?: TlsCredentials;
 
   private constructor(readonly options: LocalClusterOptions, ports: number[]) {
     ports.forEach((port, i) => this.addresses.set(i + 1, { host: '127.0.0.1', port }));
     this.cluster = options.cluster ?? `local-${process.pid}`;
     mkdirSync(options.dir, { recursive: true });
     this.log = new TraceWriter(join(options.dir, 'cluster.ndjson'));
+    this.tlsDir = options.tls ? join(options.dir, 'tls') : null;
+    if (this.tlsDir) {
+      makeClusterCerts(this.tlsDir, [...this.ids.map(nodeName), clientName('launcher')]);
+      this.credentials = loadCredentials(this.tlsDir, clientName('launcher'));
+    }
   }
 
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
@@ -126,6 +137,7 @@ export class LocalCluster {
     if (this.options.protocolFile) args.push('--protocol', this.options.protocolFile);
     else args.push('--primitive', this.options.primitive);
     if (this.options.variant) args.push('--variant', this.options.variant);
+    if (this.tlsDir) args.push('--tls-dir', this.tlsDir);
     const logFd = openSync(join(dir, 'node.log'), 'a');
     const child = spawn(process.execPath, args, { detached: true, stdio: ['pipe', logFd, logFd] });
     child.stdin!.on('error', () => {});
@@ -145,7 +157,7 @@ export class LocalCluster {
         throw new Error(`node ${id} exited at start: ${why}`);
       }
       try {
-        const client = await NodeClient.open(this.addresses.get(id)!, this.cluster, 'launcher', 1000);
+        const client = await NodeClient.open(this.addresses.get(id)!, this.cluster, 'launcher', 1000, this.credentials);
         this.clients.set(id, client);
         this.opened.push(client);
         return;

@@ -3,6 +3,8 @@
  * answered by id (`reply`, `status` or `error`), with every pushed `note` collected.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import type { TlsCredentials } from './tls.js';
 import { encodeFrame, LineSplitter } from './framing.js';
 import type { Address } from './peer-link.js';
 import { MAX_FRAME_BYTES, WIRE_VERSION, type ClientBoundFrame, type ErrorFrame, type Hello, type NoteFrame, type ReplyFrame, type StatusFrame } from './wire.js';
@@ -19,16 +21,20 @@ export class NodeClient {
   private constructor(private readonly socket: Socket) {}
 
   /** Connects and exchanges hellos; fails after `timeoutMs`. */
-  static open(address: Address, cluster: string, name = 'coordkit', timeoutMs = 2000): Promise<NodeClient> {
+  static open(address: Address, cluster: string, name = 'coordkit', timeoutMs = 2000, tls?: TlsCredentials): Promise<NodeClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: address.host, port: address.port, noDelay: true });
+      const { host, port } = address;
+      const socket = tls
+        ? connectTls({ host, port, ...tls, checkServerIdentity: (_h, cert) => (/^node-\d+$/.test(String(cert.subject?.CN)) ? undefined : new Error(`certificate names ${cert.subject?.CN}, not a node`)) })
+        : connect({ host, port });
+      socket.setNoDelay(true);
       const client = new NodeClient(socket);
       const splitter = new LineSplitter(MAX_FRAME_BYTES);
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`no hello from ${address.host}:${address.port} within ${timeoutMs} ms`));
       }, timeoutMs);
-      socket.on('connect', () => socket.write(encodeFrame({ type: 'hello', cluster, version: WIRE_VERSION, client: name } satisfies Hello)));
+      socket.on(tls ? 'secureConnect' : 'connect', () => socket.write(encodeFrame({ type: 'hello', cluster, version: WIRE_VERSION, client: name } satisfies Hello)));
       socket.on('error', (err) => {
         clearTimeout(timer);
         reject(err);

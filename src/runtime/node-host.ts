@@ -11,6 +11,7 @@
  * reason and dropped, and a connection that keeps sending garbage is closed.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { NodeId, Protocol, Variant } from '../protocol.js';
 import { effectsOf, flattenValue } from '../sim/node-step.js';
@@ -18,6 +19,7 @@ import { DurableStore } from './durable-store.js';
 import { encodeFrame, LineSplitter } from './framing.js';
 import { MAX_QUEUED_BYTES, PeerLink, type Address } from './peer-link.js';
 import { readTrace, TraceWriter, type NodeRecord } from './trace-log.js';
+import { clientName, nodeName, provenName, type TlsCredentials } from './tls.js';
 import { FrameValidator } from './validator.js';
 import { MAX_FRAME_BYTES, WIRE_VERSION, type AdminFrame, type ClientBoundFrame, type Hello, type InboundFrame, type PeerFrame, type RequestFrame } from './wire.js';
 import { join } from 'node:path';
@@ -39,6 +41,8 @@ export interface NodeOptions {
   log?: (line: string) => void;
   /** Source of timer jitter (default Math.random). */
   random?: () => number;
+  /** Mutual TLS with the cluster CA; plain TCP when absent. */
+  tls?: TlsCredentials;
 }
 
 type Role = { kind: 'new' } | { kind: 'peer'; node: NodeId } | { kind: 'client'; name: string };
@@ -49,6 +53,8 @@ interface Connection {
   garbage: number;
   /** Set once the node decided to close it: later frames are not read. */
   closing: boolean;
+  /** With TLS: the name the peer's verified certificate proves. */
+  proven: string | null;
 }
 
 export class NodeHost {
@@ -103,7 +109,7 @@ export class NodeHost {
     await this.listen();
     const hello: Hello = { type: 'hello', cluster: this.options.cluster, version: WIRE_VERSION, node: this.id };
     for (const [peer, address] of this.options.peers) {
-      const link = new PeerLink(peer, address, hello, this.log);
+      const link = new PeerLink(peer, address, hello, this.log, this.options.tls);
       this.links.set(peer, link);
       link.open();
     }
@@ -112,7 +118,11 @@ export class NodeHost {
 
   private listen(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const server = createServer((socket) => this.accept(socket));
+      const tls = this.options.tls;
+      const server = tls
+        ? createTlsServer({ ...tls, requestCert: true, rejectUnauthorized: true }, (socket) => this.accept(socket))
+        : createServer((socket) => this.accept(socket));
+      if (tls) server.on('tlsClientError', (err, socket) => this.log(`refused TLS connection from ${socket.remoteAddress}:${socket.remotePort}: ${err.message}`));
       server.once('error', reject);
       server.listen(this.options.listen.port, this.options.listen.host, () => {
         server.off('error', reject);
@@ -248,7 +258,8 @@ export class NodeHost {
 
   private accept(socket: Socket): void {
     socket.setNoDelay(true);
-    const conn: Connection = { socket, role: { kind: 'new' }, garbage: 0, closing: false };
+    const proven = this.options.tls ? provenName((socket as TLSSocket).getPeerCertificate()) : null;
+    const conn: Connection = { socket, role: { kind: 'new' }, garbage: 0, closing: false, proven };
     this.connections.add(conn);
     const splitter = new LineSplitter(MAX_FRAME_BYTES);
     socket.on('data', (chunk: Buffer) => {
@@ -316,6 +327,8 @@ export class NodeHost {
     if (hello.cluster !== this.options.cluster) return this.refuse(conn, `hello from cluster '${hello.cluster}', this is '${this.options.cluster}'`, { close: true });
     if (hello.version !== WIRE_VERSION) return this.refuse(conn, `wire version ${hello.version} not supported (this node speaks ${WIRE_VERSION})`, { close: true });
     if ((hello.node === undefined) === (hello.client === undefined)) return this.refuse(conn, 'hello must name exactly one of node or client', { close: true });
+    const claimed = hello.node !== undefined ? nodeName(hello.node) : clientName(hello.client!);
+    if (this.options.tls && conn.proven !== claimed) return this.refuse(conn, `hello claims ${claimed} but the certificate proves ${conn.proven}`, { close: true });
     if (hello.node !== undefined) {
       if (!this.links.has(hello.node)) return this.refuse(conn, `hello from unknown node ${hello.node}`, { close: true });
       conn.role = { kind: 'peer', node: hello.node };

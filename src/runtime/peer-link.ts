@@ -7,6 +7,8 @@
  * message loss; a connection that dies with frames in flight loses them too.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { nodeName, type TlsCredentials } from './tls.js';
 import { encodeFrame, LineSplitter } from './framing.js';
 import { MAX_FRAME_BYTES, type Hello } from './wire.js';
 
@@ -36,14 +38,20 @@ export class PeerLink {
     private readonly address: Address,
     private readonly hello: Hello,
     private readonly log: (line: string) => void,
+    private readonly tls?: TlsCredentials,
   ) {}
 
   open(): void {
     if (this.closed || this.socket) return;
-    const socket = connect({ host: this.address.host, port: this.address.port, noDelay: true });
+    const { host, port } = this.address;
+    const expected = nodeName(this.peer);
+    const socket = this.tls
+      ? connectTls({ host, port, ...this.tls, checkServerIdentity: (_host, cert) => (cert.subject?.CN === expected ? undefined : new Error(`certificate names ${cert.subject?.CN}, expected ${expected}`)) })
+      : connect({ host, port });
+    socket.setNoDelay(true);
     this.socket = socket;
     const splitter = new LineSplitter(MAX_FRAME_BYTES);
-    socket.on('connect', () => {
+    socket.on(this.tls ? 'secureConnect' : 'connect', () => {
       socket.write(encodeFrame(this.hello));
       for (const line of this.queue) socket.write(line);
       this.queue = [];
@@ -62,8 +70,9 @@ export class PeerLink {
         }
       }
     });
-    socket.on('error', () => {
+    socket.on('error', (err) => {
       // 'close' follows; connection refused while the peer is down is the normal case
+      if (this.tls && !/ECONNREFUSED|ECONNRESET/.test(err.message)) this.log(`TLS link to peer ${this.peer}: ${err.message}`);
     });
     socket.on('close', () => {
       this.socket = null;

@@ -60,12 +60,15 @@ export interface ClusterRunOptions {
   script: ClusterScript;
   dir: string;
   protocolFile?: string;
+  /** Mutual TLS between the nodes and with the launcher (plain TCP otherwise). */
+  tls?: boolean;
 }
 
 export interface ClusterReport {
   primitive: string;
   variant: string;
   nodes: number;
+  tls: boolean;
   dir: string;
   steps: string[];
   /** Why the script stopped early, if it did. */
@@ -84,7 +87,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<ClusterReport> {
   const t0 = performance.now();
   const steps: string[] = [];
   let scriptError: string | undefined;
-  const cluster = await LocalCluster.start({ primitive: o.protocol.name, nodes: o.nodes, dir: o.dir, variant: o.variant.name, protocolFile: o.protocolFile });
+  const cluster = await LocalCluster.start({ primitive: o.protocol.name, nodes: o.nodes, dir: o.dir, variant: o.variant.name, protocolFile: o.protocolFile, tls: o.tls });
   const interrupted = () => {
     void cluster.stop(0).then(() => process.exit(130));
   };
@@ -110,6 +113,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<ClusterReport> {
     primitive: o.protocol.name,
     variant: o.variant.name,
     nodes: o.nodes,
+    tls: !!o.tls,
     dir: o.dir,
     steps,
     ...(scriptError ? { scriptError } : {}),
