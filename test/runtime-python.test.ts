@@ -38,6 +38,19 @@ describe('examples/python/client.py', () => {
     else expect(out).toMatch(/frames not validated/);
   });
 
+  it('speaks mutual TLS with a client certificate of the cluster CA', async () => {
+    const tls = await LocalCluster.start({ primitive: 'election', nodes: 3, dir: join(root, 'tls'), cluster: 'py', tls: true });
+    clusters.push(tls);
+    const addresses = tls.ids.map((id) => `127.0.0.1:${tls.addresses.get(id)!.port}`);
+    const r = spawnSync('python3', [CLIENT, '--cluster', 'py', '--tls-dir', tls.tlsDir!, '--tls-name', 'launcher', ...addresses], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/^election: node 1 \w+ term \d+ leader/m);
+    const plain = spawnSync('python3', [CLIENT, '--cluster', 'py', ...addresses], { encoding: 'utf8', timeout: 30_000 });
+    expect(plain.status).toBe(1);
+    expect(plain.stderr).toMatch(/^client\.py: cannot talk to the cluster/);
+  });
+
   it('fails clearly when the cluster id is wrong', async () => {
     const c = clusters[0];
     const r = spawnSync('python3', [CLIENT, '--cluster', 'other', `127.0.0.1:${c.addresses.get(1)!.port}`], { encoding: 'utf8', timeout: 20_000 });

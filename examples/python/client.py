@@ -14,11 +14,17 @@ A primitive no given node runs is reported and skipped. Exit 0 when every operat
 succeeded, 1 when one failed or timed out, 2 on bad arguments.
 
     python3 client.py --cluster demo 127.0.0.1:7001 127.0.0.1:7101
+
+With mutual TLS (schemas/README.md), give the folder holding ca.pem and this client's
+client-<name>.pem / client-<name>.key:
+
+    python3 client.py --cluster demo --tls-dir tls --tls-name launcher 127.0.0.1:7001
 """
 import argparse
 import json
 import os
 import socket
+import ssl
 import sys
 import time
 
@@ -89,16 +95,22 @@ class Schemas:
 class Node:
     """One connection to one node: hello, requests by id, pushed notes."""
 
-    def __init__(self, address, cluster, schemas, timeout_s):
+    def __init__(self, address, cluster, schemas, timeout_s, tls=None, tls_name=None):
         host, _, port = address.rpartition(":")
         self.address = address
         self.schemas = schemas
         self.sock = socket.create_connection((host, int(port)), timeout=timeout_s)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock)
+            subject = dict(x[0] for x in self.sock.getpeercert()["subject"])
+            if not subject.get("commonName", "").startswith("node-"):
+                raise ProtocolError("%s presents a certificate for %r, not a node" % (address, subject.get("commonName")))
         self.buffer = b""
         self.notes = []
         self.next_id = 1
-        self.send({"type": "hello", "cluster": cluster, "version": WIRE_VERSION, "client": "python-example"})
+        name = "python-example" if tls is None else tls_name
+        self.send({"type": "hello", "cluster": cluster, "version": WIRE_VERSION, "client": name})
         hello = self.read()
         if hello.get("type") != "hello":
             raise ProtocolError("%s answered %s instead of hello" % (address, hello))
@@ -220,6 +232,8 @@ def main(argv):
     parser.add_argument("--schemas", default=os.path.join(HERE, "..", "..", "schemas"))
     parser.add_argument("--value", default="py-%d" % os.getpid(), help="value to propose")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each answer")
+    parser.add_argument("--tls-dir", help="folder with ca.pem and client-NAME.pem/.key: use mutual TLS")
+    parser.add_argument("--tls-name", default="launcher", help="NAME of this client's certificate")
     args = parser.parse_args(argv)
     for a in args.nodes:
         host, sep, port = a.rpartition(":")
@@ -230,12 +244,23 @@ def main(argv):
     if schemas.load("envelope") is None:
         print("client.py: no envelope.schema.json in %s" % args.schemas, file=sys.stderr)
         return 2
+    tls = None
+    if args.tls_dir:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        tls.check_hostname = False  # the CA-signed common name is checked instead of the host name
+        try:
+            tls.load_verify_locations(os.path.join(args.tls_dir, "ca.pem"))
+            base = os.path.join(args.tls_dir, "client-" + args.tls_name)
+            tls.load_cert_chain(base + ".pem", base + ".key")
+        except (OSError, ssl.SSLError) as e:
+            print("client.py: cannot load TLS files from %s: %s" % (args.tls_dir, e), file=sys.stderr)
+            return 2
     by_primitive = {}
     try:
         for a in args.nodes:
-            n = Node(a, args.cluster, schemas, args.timeout)
+            n = Node(a, args.cluster, schemas, args.timeout, tls, args.tls_name)
             by_primitive.setdefault(n.primitive, []).append(n)
-    except (OSError, ProtocolError, ValueError) as e:
+    except (OSError, ProtocolError, ValueError, ssl.SSLError) as e:
         print("client.py: cannot talk to the cluster: %s" % e, file=sys.stderr)
         return 1
 
