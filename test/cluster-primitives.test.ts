@@ -3,15 +3,20 @@
  * seed's scenario): properties hold over the merged trace, every node conforms to the pure
  * machine, and the primitive's own acceptance facts hold: mutex grants in timestamp order with
  * increasing fencing tokens, consensus decides one value with a node killed mid-round, barrier
- * releases everyone. Needs `npx tsc -p .` first.
+ * releases everyone. The Mermaid diagram of a run with every kind of event parses with Mermaid's
+ * own parser. Needs `npx tsc -p .` first.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { protocols } from '../machines/index.js';
 import { defaultScript, runCluster } from '../src/runtime/run-cluster.js';
-import { readTrace, type NodeRecord } from '../src/runtime/trace-log.js';
+import { bodyData } from '../src/report/headless-chromium.js';
+import { parsePage } from '../src/report/parse-page.js';
+import { mermaidBundle } from '../src/report/write-report.js';
+import { traceDiagram } from '../src/runtime/trace-diagram.js';
+import { mergeTraces, readTrace, type NodeRecord, type TraceRecord } from '../src/runtime/trace-log.js';
 
 const root = mkdtempSync(join(tmpdir(), 'coordkit-prim-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -43,7 +48,7 @@ describe('primitives over TCP', () => {
     expect(new Set(tokens).size).toBe(3);
   });
 
-  it.runIf(registered('consensus'))('consensus: decides one value with a node killed mid-round', async () => {
+  it.runIf(registered('consensus'))('consensus: decides one value with a node killed mid-round; its diagram parses', async () => {
     const { report, notes } = await run('consensus', 5);
     expect(report.scriptError).toBeUndefined();
     expect(report.divergences).toEqual([]);
@@ -54,6 +59,25 @@ describe('primitives over TCP', () => {
     expect(decided.length).toBeGreaterThan(0);
     expect(new Set(decided.map((d) => d.note.value)).size).toBe(1);
     expect(['scale_up', 'scale_down']).toContain(decided[0].note.value);
+
+    // Its Mermaid diagram parses with Mermaid's own parser (headless Chromium, the bundle the HTML
+    // report ships), as it is and with a partition and a heal recorded half-way.
+    const merged = readTrace(report.traceFile);
+    const plain = traceDiagram(merged, 5, 'consensus run').text;
+    expect(plain).toMatch(/Note over N3: kill -9/);
+    expect(plain).toMatch(/Note over N1: client client.propose value=scale_up/);
+    const mid = merged[Math.floor(merged.length / 2)].time;
+    const split = [...merged, { node: 0, time: mid, kind: 'fault', op: 'partition', sides: [[1, 2, 3], [4, 5]] }, { node: 0, time: mid + 1, kind: 'fault', op: 'heal' }] as TraceRecord[];
+    const faulted = traceDiagram(mergeTraces([split]), 5, 'with partition').text;
+    expect(faulted).toMatch(/Note over N1,N5: partition \{1,2,3\}\|\{4,5\}/);
+    const dir = join(root, 'parse');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(mermaidBundle(), join(dir, 'mermaid.min.js'));
+    writeFileSync(join(dir, 'parse.html'), parsePage(['sequenceDiagram\n    N1->>: an arrow to nobody', plain, faulted]));
+    const results: string[] = JSON.parse(bodyData(join(dir, 'parse.html'))['parse-results'] ?? '[]');
+    expect(results).toHaveLength(3);
+    expect(results[0]).not.toBe('ok');
+    expect(results.slice(1)).toEqual(['ok', 'ok']);
   });
 
   it.runIf(registered('barrier'))('barrier: releases everyone at once, after the last arrival', async () => {
