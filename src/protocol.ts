@@ -113,6 +113,8 @@ export interface CheckConfig {
   maxDrops: number;
   maxDuplicates: number;
   maxPartitions: number;
+  /** Reduce by symmetry when the primitive declares its node ids interchangeable (up to 4 nodes). */
+  symmetry: boolean;
   /** Exploration depth bound (0: none). */
   maxDepth: number;
   /** Steps of the fair, fault-free liveness phase after a walk. */
@@ -152,6 +154,12 @@ export interface Protocol {
   ghost?: string[];
   /** Client requests enabled at a node. */
   clients?: ClientGenerator;
+  /**
+   * Declares node ids interchangeable (every node runs the same code, no id is special) and
+   * names the fields that hold node ids in contexts, messages, timers and notes, for symmetry
+   * reduction. Properties must not single out an id either.
+   */
+  symmetry?: { idFields: string[] };
   /** The node's round for the maxRound bound (term, ballot, generation). */
   round?(context: any): number;
   /** Host-side jitter for named timers: the delay is drawn in [delay, delay * factor]. */

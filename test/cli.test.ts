@@ -15,6 +15,7 @@ describe('coordkit CLI', () => {
     [['check', 'election', '--mode', 'fast'], /unknown mode 'fast'/],
     [['check', 'election', '--bogus'], /Unknown option '--bogus'/],
     [['check', 'election', '--seed', 'x'], /--seed must be an integer/],
+    [['check', 'election', '--symmetry', 'maybe'], /unknown symmetry 'maybe' \(choose from: on, off\)/],
     [['check'], /name a primitive/],
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['check', '--protocol', 'no/such/file.js'], /cannot load --protocol no\/such\/file.js/],
@@ -41,7 +42,7 @@ describe('coordkit CLI', () => {
     expect(Object.keys(json)).toEqual(
       expect.arrayContaining(['primitive', 'variant', 'nodes', 'mode', 'network', 'faults', 'states', 'transitions', 'depth', 'elapsedMs', 'statesPerSecond', 'coverage', 'violations']),
     );
-    expect(json).toMatchObject({ primitive: 'election', variant: 'prevote', nodes: 3, states: 143_824, violations: [] });
+    expect(json).toMatchObject({ primitive: 'election', variant: 'prevote', nodes: 3, states: 23_976, violations: [] });
     expect(json.coverage.states).toBeGreaterThan(0.9);
   });
 

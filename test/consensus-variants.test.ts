@@ -11,7 +11,6 @@ import type { CheckConfig } from '../src/protocol.js';
 
 const model = (o: Partial<CheckConfig> = {}) => createModel(consensus, o);
 const buggy = consensus.variants.filter((v) => v.breaks);
-const REPLAY_DIVERGES = new Set(['forget-accepted']);
 
 describe('consensus: the variants', () => {
   it('are the verified flow and the four named bugs', () => {
@@ -42,11 +41,8 @@ describe.each(buggy.map((v) => [v.name, v.breaks!]))('consensus: buggy variant %
     expect(r.violations.map((x) => x.invariant)).toEqual([invariant]);
   });
 
-  // Known kit defect: unordered channels are sorted by interned message id, and ids depend on
-  // what the simulator interned first. A replay in a fresh simulator can then see the enabled
-  // choices in another order and take another run. Sorting by the message's canonical key fixes
-  // it; until then the forget-accepted replay is expected to fail.
-  (REPLAY_DIVERGES.has(variant) ? it.fails : it)(`the printed seed and path replay the walk's '${invariant}' counterexample`, () => {
+  // Replays run in a fresh simulator: they must not depend on what an earlier run interned.
+  it(`the printed seed and path replay the walk's '${invariant}' counterexample`, () => {
     const m = model({ variant, nodes: 3 });
     const v = walk(m, { runs: 5000, seed: 1, safetyOnly: true }).violations[0];
     const again = walk(m, { seed: v.seed, path: v.counterexamplePath, safetyOnly: true });

@@ -52,8 +52,9 @@ export const election: Protocol = {
   defaultVariant: 'prevote',
   properties: electionProperties,
   defaults: { nodes: 3, maxRound: 2, maxInFlight: 3, network: 'unordered', faults: [] },
-  faultBounds: { maxDepth: 10 },
+  faultBounds: { maxDepth: 11 },
   ghost: ['term', 'voted', 'elected'],
+  symmetry: { idFields: ['id', 'votedFor', 'leader', 'votes', 'for'] },
   round: (c: ElectionContext) => c.currentTerm,
   timerJitter: { election: 2 },
   clients: (node, used, config) =>

@@ -13,6 +13,7 @@ export const KIT_DEFAULTS: CheckConfig = {
   maxDuplicates: 1,
   maxPartitions: 1,
   maxDepth: 0,
+  symmetry: true,
   livenessSteps: 400,
   params: {},
 };

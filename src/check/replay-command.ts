@@ -10,6 +10,7 @@ export function replayCommand(model: Model, mode: 'explore' | 'walk', path?: str
   const parts = ['coordkit check', protocol.name, `--variant ${config.variant}`, `--nodes ${config.nodes}`, `--network ${config.network}`];
   parts.push(`--faults ${config.faults.length ? config.faults.join(',') : 'none'}`);
   if (config.maxDepth !== KIT_DEFAULTS.maxDepth) parts.push(`--max-depth ${config.maxDepth}`);
+  if (!config.symmetry) parts.push('--symmetry off');
   parts.push(`--mode ${mode}`);
   if (seed !== undefined) parts.push(`--seed=${seed}`);
   if (path) parts.push(`--path ${path}`);

@@ -9,7 +9,7 @@ import { findProtocol, loadProtocol } from './registry.js';
 import { choiceArg, intArg, listArg, UsageError } from './usage-error.js';
 
 const USAGE =
-  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--runs R] [--seed S] [--path P] [--json] [--protocol FILE]';
+  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--json] [--protocol FILE]';
 const MODES = ['explore', 'walk', 'both'] as const;
 
 export async function checkCommand(args: string[]): Promise<number> {
@@ -28,6 +28,7 @@ export async function checkCommand(args: string[]): Promise<number> {
       path: { type: 'string' },
       json: { type: 'boolean' },
       protocol: { type: 'string' },
+      symmetry: { type: 'string' },
     },
     USAGE,
   );
@@ -43,6 +44,7 @@ export async function checkCommand(args: string[]): Promise<number> {
     network: choiceArg<NetworkName>('network', values.network, NETWORKS),
     faults: listArg<FaultName>('fault', values.faults, FAULTS),
     maxDepth: intArg('max-depth', values['max-depth'], 0, 10_000),
+    symmetry: values.symmetry === undefined ? undefined : choiceArg('symmetry', values.symmetry, ['on', 'off'] as const) === 'on',
   };
   const mode = choiceArg('mode', values.mode, MODES) ?? (values.path !== undefined ? 'walk' : 'both');
   const model = createModel(protocol, overrides);

@@ -67,7 +67,8 @@ export class NodeStepper {
 
   constructor(readonly machine: AnyStateMachine, private readonly cacheLimit = 2_000_000) {}
 
-  private intern(value: StateValue, context: unknown): LocalState {
+  /** The interned state with this value and context. */
+  internState(value: StateValue, context: unknown): LocalState {
     const state = flattenValue(value);
     const key = state + '\u0001' + canonical(context);
     const candidate: LocalState = { id: this.states.size, state, value, context };
@@ -85,7 +86,7 @@ export class NodeStepper {
     if (hit) return hit;
     const [snapshot, actions] = initialTransition(this.machine, input);
     this.check(snapshot, 'init');
-    const result = { next: this.intern(snapshot.value, snapshot.context), effects: effectsOf(actions) };
+    const result = { next: this.internState(snapshot.value, snapshot.context), effects: effectsOf(actions) };
     this.cache.set(key, result);
     return result;
   }
@@ -98,7 +99,7 @@ export class NodeStepper {
     const snapshot = this.machine.resolveState({ value: local.value, context: local.context });
     const [next, actions] = transition(this.machine, snapshot, event);
     this.check(next, event.type);
-    const result = { next: this.intern(next.value, next.context), effects: effectsOf(actions) };
+    const result = { next: this.internState(next.value, next.context), effects: effectsOf(actions) };
     this.reached.add(local.state + '|' + event.type + '|' + result.next.state);
     if (this.cache.size >= this.cacheLimit) this.cache.clear();
     this.cache.set(key, result);

@@ -9,6 +9,7 @@ import { canonical } from './canonical.js';
 import type { Choice } from './choice.js';
 import { hashInts, type Hash64 } from './hash64.js';
 import { Interner } from './interner.js';
+import { Symmetry } from './symmetry.js';
 import { NodeStepper, type Effect, type LocalState } from './node-step.js';
 import { channelIndex, connected, inFlightCount, type DurableRef, type MsgRef, type NodeSlot, type TimerRef, type World } from './world.js';
 
@@ -24,6 +25,8 @@ export interface StepRecord {
   /** Names of the timers this step (re)armed: a host restarts their clocks. */
   armed: string[];
 }
+
+export const MAX_SYMMETRIC_NODES = 4;
 
 export class Simulator {
   readonly n: number;
@@ -42,19 +45,23 @@ export class Simulator {
     this.faults = new Set(config.faults);
     this.allMask = (1 << this.n) - 1;
     this.ghost = protocol.ghost ? new Set(protocol.ghost) : null;
+    // n! renamings per fingerprint: worth it up to 4 nodes (24), not at 5 (120).
+    this.symmetry = config.symmetry && protocol.symmetry && this.n <= MAX_SYMMETRIC_NODES ? new Symmetry(this, protocol.symmetry.idFields) : null;
   }
+
+  private readonly symmetry: Symmetry | null;
 
   msg(msg: any): MsgRef {
     const key = canonical(msg);
     return this.messages.values[this.messages.id(key, { id: this.messages.size, key, msg })];
   }
 
-  private timer(name: string, event: { type: string }, delayMs: number): TimerRef {
+  timer(name: string, event: { type: string }, delayMs: number): TimerRef {
     const key = name + '\u0001' + canonical(event) + '\u0001' + delayMs;
     return this.timers.values[this.timers.id(key, { id: this.timers.size, key, name, event, delayMs })];
   }
 
-  private durable(value: object): DurableRef {
+  durable(value: object): DurableRef {
     return this.durables.values[this.durables.id(canonical(value), { id: this.durables.size, value })];
   }
 
@@ -298,12 +305,15 @@ export class Simulator {
     return true;
   }
 
-  /** Canonical 64-bit fingerprint: every node, timer, message, budget and note as interned ints. */
+  /**
+   * Canonical 64-bit fingerprint: every node, timer, message, budget and note as interned ints;
+   * with symmetry on, the smallest over every renaming of node ids.
+   */
   fingerprint(world: World): Hash64 {
-    const buf = this.buf;
+    if (this.symmetry) return this.symmetry.fingerprint(world);
     let k = 0;
     const push = (v: number) => {
-      if (k >= buf.length) this.buf = growInto(this.buf, k);
+      if (k >= this.buf.length) this.buf = growInto(this.buf, k);
       this.buf[k++] = v;
     };
     for (const slot of world.nodes) {
