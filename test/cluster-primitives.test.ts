@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { protocols } from '../machines/index.js';
+import type { ClusterScript } from '../src/runtime/cluster-script.js';
 import { defaultScript, runCluster } from '../src/runtime/run-cluster.js';
 import { bodyData } from '../src/report/headless-chromium.js';
 import { parsePage } from '../src/report/parse-page.js';
@@ -21,11 +22,11 @@ import { mergeTraces, readTrace, type NodeRecord, type TraceRecord } from '../sr
 const root = mkdtempSync(join(tmpdir(), 'coordkit-prim-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-async function run(name: string, nodes: number) {
+async function run(name: string, nodes: number, variantName?: string, script?: ClusterScript) {
   const protocol = protocols.find((p) => p.name === name)!;
-  const variant = protocol.variants.find((v) => v.name === protocol.defaultVariant)!;
-  const dir = join(root, name);
-  const report = await runCluster({ protocol, variant, nodes, script: defaultScript(protocol, nodes), dir });
+  const variant = protocol.variants.find((v) => v.name === (variantName ?? protocol.defaultVariant))!;
+  const dir = join(root, `${name}-${variant.name}`);
+  const report = await runCluster({ protocol, variant, nodes, script: script ?? defaultScript(protocol, nodes), dir });
   const notes = readTrace(report.traceFile)
     .filter((r): r is NodeRecord => r.kind !== 'fault')
     .flatMap((r) => r.notes.map((note) => ({ node: r.node, note: note as Record<string, any> })));
@@ -94,5 +95,14 @@ describe('primitives over TCP', () => {
     const released = notes.filter((n) => n.note.type === 'released');
     expect(released.map((n) => n.node).sort()).toEqual([1, 2, 3, 4, 5]);
     expect(new Set(released.map((n) => n.note.generation))).toEqual(new Set([0]));
+  });
+
+  it.runIf(registered('barrier'))('a buggy barrier (releases one arrival early) is caught over its real trace', async () => {
+    const arrive = (node: number) => ({ client: node, request: { type: 'client.arrive' } });
+    const script: ClusterScript = { steps: [arrive(1), arrive(2), arrive(3), arrive(4), { sleep: 300 }, arrive(5), { sleep: 200 }] };
+    const { report } = await run('barrier', 5, 'off-by-one', script);
+    expect(report.divergences).toEqual([]);
+    expect(report.properties.violations.map((v) => v.property)).toContain('no release before all arrived');
+    expect(report.ok).toBe(false);
   });
 });
