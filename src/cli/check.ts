@@ -1,6 +1,7 @@
 /** `coordkit check <primitive>`: explore and/or walk one model; exit 0 when every property holds, 1 on a violation. */
 import { FAULTS, NETWORKS, type CheckConfig, type FaultName, type NetworkName, type Protocol } from '../protocol.js';
 import { runChecks, type CheckReport } from '../check/run-checks.js';
+import { reportJson } from '../check/summary.js';
 import { createModel } from '../check/model.js';
 import { describeRun } from '../check/describe-run.js';
 import { sequenceDiagram } from '../trace/sequence-diagram.js';
@@ -60,29 +61,9 @@ export async function checkCommand(args: string[]): Promise<number> {
     const from = `coordkit check ${protocol.name} `;
     for (const v of report.violations) v.replay = v.replay.replace(from, `coordkit check --protocol ${values.protocol} `);
   }
-  if (values.json) process.stdout.write(JSON.stringify(toJson(report)) + '\n');
+  if (values.json) process.stdout.write(JSON.stringify(reportJson(report)) + '\n');
   else printReport(report);
   return report.violations.length ? 1 : 0;
-}
-
-export function toJson(r: CheckReport) {
-  return {
-    primitive: r.model.protocol.name,
-    variant: r.model.config.variant,
-    nodes: r.model.config.nodes,
-    mode: r.mode,
-    network: r.model.config.network,
-    faults: r.model.config.faults,
-    states: r.explore?.states ?? 0,
-    transitions: r.explore?.transitions ?? 0,
-    depth: r.explore?.depth ?? 0,
-    complete: r.explore?.complete ?? false,
-    elapsedMs: Math.round(r.elapsedMs),
-    statesPerSecond: r.explore?.statesPerSecond ?? 0,
-    walk: r.walk ? { runs: r.walk.runs, steps: r.walk.steps, seed: r.walk.seed } : undefined,
-    coverage: { states: r.coverage.states, transitions: r.coverage.transitions },
-    violations: r.violations.map((v) => ({ invariant: v.invariant, kind: v.kind, mode: v.mode, steps: v.steps.length, replay: v.replay })),
-  };
 }
 
 function printReport(r: CheckReport): void {
@@ -110,4 +91,3 @@ function printReport(r: CheckReport): void {
   out.push('', r.violations.length ? `FAIL: ${[...new Set(r.violations.map((v) => v.invariant))].join(', ')}` : 'PASS: every property holds');
   process.stdout.write(out.join('\n') + '\n');
 }
-export { createModel };

@@ -3,8 +3,7 @@
  * variant by exploration and walks, each buggy variant by exploration at the configuration that
  * reveals it) and writes DIR/index.md and DIR/index.html.
  */
-import { createModel } from '../check/model.js';
-import { runChecks, type CheckReport } from '../check/run-checks.js';
+import { checkEveryVariant } from '../check/check-every-variant.js';
 import { writeReport } from '../report/write-report.js';
 import { parse } from './parse.js';
 import { registered } from './registry.js';
@@ -18,20 +17,12 @@ export async function reportCommand(args: string[]): Promise<number> {
   const runs = intArg('runs', values.runs, 1, 1_000_000) ?? 100;
   const maxStates = intArg('max-states', values['max-states'], 1, 100_000_000) ?? 200_000;
   const seed = intArg('seed', values.seed, 0, 2 ** 31 - 1) ?? 1;
-  const reports: CheckReport[] = [];
-  const failures: string[] = [];
-  for (const protocol of registered()) {
-    for (const variant of protocol.variants) {
-      const isDefault = variant.name === protocol.defaultVariant;
-      if (!isDefault && !variant.breaks) continue;
-      process.stderr.write(`checking ${protocol.name} ${variant.name}...\n`);
-      try {
-        reports.push(runChecks(createModel(protocol, { variant: variant.name }), { mode: isDefault ? 'both' : 'explore', runs, maxStates, seed }));
-      } catch (err) {
-        failures.push(`${protocol.name} ${variant.name}: ${(err as Error).message.split('\n')[0]}`);
-      }
-    }
-  }
+  const { reports, failures } = checkEveryVariant(registered(), {
+    runs,
+    maxStates,
+    seed,
+    onStart: (p, v) => process.stderr.write(`checking ${p} ${v}...\n`),
+  });
   const { files, diagrams } = writeReport(values.out ?? 'report', reports, { seed, notRun: failures });
   for (const f of failures) process.stderr.write(`coordkit: check could not run: ${f}\n`);
   process.stdout.write(`wrote ${files.join(', ')} (${diagrams} diagrams)\n`);

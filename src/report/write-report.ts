@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import type { Protocol } from '../protocol.js';
 import type { CheckReport } from '../check/run-checks.js';
 import { describeRun } from '../check/describe-run.js';
-import { summaryRow } from '../cli/all.js';
-import { toJson } from '../cli/check.js';
+import { reportJson, summaryRow } from '../check/summary.js';
 import { registered } from '../cli/registry.js';
 import { simulateTimed } from '../sim/timed.js';
 import { loadScenario, shippedScenarios } from '../sim/timed-scenario.js';
@@ -45,7 +44,7 @@ function checkSection(reports: readonly CheckReport[]): Block[] {
       headers: ['primitive', 'variant', 'mode', 'states', 'transitions', 'complete', 'coverage (states / transitions)', 'time', 'result', 'verdict'],
       rows: reports.map((r) => {
         const row = summaryRow(r);
-        const j = toJson(r);
+        const j = reportJson(r);
         const cov = `${Math.round(j.coverage.states * 100)}% / ${Math.round(j.coverage.transitions * 100)}%`;
         return [row.primitive, row.variant, row.mode, String(j.states), String(j.transitions), j.complete ? 'yes' : 'no', cov, `${row.timeMs} ms`, row.found, row.verdict];
       }),

@@ -37,9 +37,9 @@ export function analyzeTraces(protocol: Protocol, variant: Variant, n: number, f
   };
 }
 
-/** The parsed default script of a primitive (src/runtime/scripts/<name>.json), or undefined. */
+/** The parsed default cluster script of a primitive (scenarios/<name>/cluster/seed.json), or undefined. */
 export function defaultScriptFile(protocol: Protocol): unknown {
-  const file = join(packageRoot(), 'src', 'runtime', 'scripts', `${protocol.name}.json`);
+  const file = join(packageRoot(), 'scenarios', protocol.name, 'cluster', 'seed.json');
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
 }
 

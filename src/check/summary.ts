@@ -1,0 +1,58 @@
+/** One line per checked model: the table `npm start` prints, and the JSON `check --json` emits. */
+import type { CheckReport } from './run-checks.js';
+
+export interface SummaryRow {
+  primitive: string;
+  variant: string;
+  mode: string;
+  states: number;
+  timeMs: number;
+  /** What the checks found: `pass`, or the violated properties. */
+  found: string;
+  /** `ok` when the result is the expected one (correct variants pass, buggy ones are caught). */
+  verdict: 'ok' | 'UNEXPECTED';
+}
+
+export function summaryRow(report: CheckReport): SummaryRow {
+  const broken = [...new Set(report.violations.map((v) => v.invariant))];
+  const expected = report.model.variant.breaks;
+  const ok = expected ? broken.includes(expected) : broken.length === 0;
+  return {
+    primitive: report.model.protocol.name,
+    variant: report.model.config.variant,
+    mode: report.mode,
+    states: report.explore?.states ?? 0,
+    timeMs: Math.round(report.elapsedMs),
+    found: broken.length ? `violates ${broken.join(', ')}` : 'pass',
+    verdict: ok ? 'ok' : 'UNEXPECTED',
+  };
+}
+
+export function formatTable(rows: SummaryRow[]): string {
+  const header = ['primitive', 'variant', 'mode', 'states', 'time', 'result', 'verdict'];
+  const cells = rows.map((r) => [r.primitive, r.variant, r.mode, r.states.toLocaleString('en-US'), `${r.timeMs} ms`, r.found, r.verdict]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => c.map((x, i) => x.padEnd(widths[i])).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+/** The `check --json` object. */
+export function reportJson(r: CheckReport) {
+  return {
+    primitive: r.model.protocol.name,
+    variant: r.model.config.variant,
+    nodes: r.model.config.nodes,
+    mode: r.mode,
+    network: r.model.config.network,
+    faults: r.model.config.faults,
+    states: r.explore?.states ?? 0,
+    transitions: r.explore?.transitions ?? 0,
+    depth: r.explore?.depth ?? 0,
+    complete: r.explore?.complete ?? false,
+    elapsedMs: Math.round(r.elapsedMs),
+    statesPerSecond: r.explore?.statesPerSecond ?? 0,
+    walk: r.walk ? { runs: r.walk.runs, steps: r.walk.steps, seed: r.walk.seed } : undefined,
+    coverage: { states: r.coverage.states, transitions: r.coverage.transitions },
+    violations: r.violations.map((v) => ({ invariant: v.invariant, kind: v.kind, mode: v.mode, steps: v.steps.length, replay: v.replay })),
+  };
+}
