@@ -28,7 +28,7 @@ function driver(variant: string, nodes = 5) {
     const r = sim.step(world, choice);
     world = r.world;
     log.push(r.record);
-    for (const name of r.record.armed) due.delete(`${r.record.node}/${name}`);
+    for (const e of r.record.effects) if (e.kind === 'timer') due.delete(`${r.record.node}/${e.id}`);
   };
   return {
     sim,

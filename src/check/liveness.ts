@@ -64,7 +64,7 @@ export function livenessPhase(sim: Simulator, start: World, steps: number, somet
     world = r.world;
     records.push(r.record);
     // A re-armed timer starts over; a crashed node's timers are gone.
-    for (const name of r.record.armed) due.delete(`${r.record.node}/${name}`);
+    for (const e of r.record.effects) if (e.kind === 'timer') due.delete(`${r.record.node}/${e.id}`);
   };
   if (world.partition !== 0) apply({ kind: 'heal' });
   for (let id = 1; id <= sim.n; id++) if (world.nodes[id - 1].local === null) apply({ kind: 'restart', node: id });

@@ -22,8 +22,8 @@ export interface StepRecord {
   after?: string;
   sends: InFlight[];
   notes: unknown[];
-  /** Names of the timers this step (re)armed: a host restarts their clocks. */
-  armed: string[];
+  /** The node's effects, as its machine returned them (timers armed and cancelled, for timed hosts). */
+  effects: readonly Effect[];
 }
 
 export const MAX_SYMMETRIC_NODES = 4;
@@ -203,7 +203,7 @@ export class Simulator {
         next.partition = 0;
         break;
     }
-    return { world: next, record: { choice, sends: [], notes: [], armed: [] } };
+    return { world: next, record: { choice, sends: [], notes: [], effects: [] } };
   }
 
   private feed(world: World, id: NodeId, event: any, eventKey: string, choice: Choice): StepRecord {
@@ -216,7 +216,7 @@ export class Simulator {
   private apply(world: World, id: NodeId, local: LocalState, effects: Effect[], choice: Choice, event: any, before: string | undefined): StepRecord {
     const slot = world.nodes[id - 1];
     let timers = slot.timers;
-    const record: StepRecord = { choice, node: id, event, before, after: local.state, sends: [], notes: [], armed: [] };
+    const record: StepRecord = { choice, node: id, event, before, after: local.state, sends: [], notes: [], effects };
     for (const e of effects) {
       switch (e.kind) {
         case 'send': {
@@ -234,7 +234,6 @@ export class Simulator {
           timers = timers.filter((x) => x.name !== e.id);
           timers.push(t);
           timers.sort(byKey);
-          record.armed.push(e.id);
           break;
         }
         case 'cancel':

@@ -10,7 +10,6 @@
 import type { Protocol } from '../protocol.js';
 import { createModel } from '../check/model.js';
 import type { Choice } from './choice.js';
-import type { Effect } from './node-step.js';
 import { Simulator, type StepRecord } from './simulator.js';
 import { Rng } from './timed-rng.js';
 import type { LatencyMs, Scenario, ScenarioEvent, WorkItem } from './timed-scenario.js';
@@ -72,7 +71,7 @@ export class TimedSimulation {
     this.always = protocol.properties.filter((p) => p.kind === 'always');
     const { world, records } = this.sim.initial();
     this.world = world;
-    for (const r of records) this.afterStep(r, this.sim.stepper.init({ id: r.node!, n: this.sim.n }).effects, 'start');
+    for (const r of records) this.afterStep(r, 'start');
     for (const event of scenario.events) this.schedule(event.atMs, { kind: 'event', event });
     for (const item of scenario.work) if (item.startAtMs !== undefined) this.schedule(item.startAtMs, { kind: 'work-start', item });
   }
@@ -174,7 +173,6 @@ export class TimedSimulation {
   }
 
   private fault(event: ScenarioEvent): void {
-    const n = this.sim.n;
     if ('client' in event) return this.client(event.node, event.client);
     if ('partition' in event) {
       let mask = 0;
@@ -194,27 +192,19 @@ export class TimedSimulation {
       this.queue = this.queue.filter((e) => !(e.due.kind === 'deliver' && e.due.to === id));
       for (const key of [...this.timers.keys()]) if (key.startsWith(`${id}/`)) this.timers.delete(key);
     } else if ('restart' in event && !up) {
-      const restored = this.world.nodes[id - 1].durable?.value;
-      this.take({ kind: 'restart', node: id }, {}, this.sim.stepper.init({ id, n, restored }).effects);
+      this.take({ kind: 'restart', node: id });
     }
   }
 
   /** Steps the world with `choice` and schedules what the step caused. */
-  private take(choice: Choice, extra: Partial<TraceStep> = {}, initEffects?: Effect[]): void {
-    const before = choice.kind === 'deliver' ? this.world.nodes[choice.to - 1].local : 'node' in choice ? this.world.nodes[choice.node - 1].local : null;
+  private take(choice: Choice, extra: Partial<TraceStep> = {}): void {
     const { world, record } = this.sim.step(this.world, choice);
     this.world = world;
-    let effects: Effect[] = initEffects ?? [];
-    if (before && record.node !== undefined && !initEffects) {
-      // The stepper is memoized and pure: asking again returns the very effects the step applied.
-      const event = choice.kind === 'deliver' ? { ...choice.msg.msg, from: choice.from } : choice.kind === 'timer' ? choice.timer.event : (choice as { event: { type: string } }).event;
-      const key = choice.kind === 'deliver' ? 'm' + choice.msg.id + 'f' + choice.from : choice.kind === 'timer' ? 't' + choice.timer.id : 'c' + canonical(event);
-      effects = this.sim.stepper.step(before, event, key).effects;
-    }
-    this.afterStep(record, effects, undefined, extra);
+    this.afterStep(record, undefined, extra);
   }
 
-  private afterStep(record: StepRecord, effects: Effect[], kind?: 'start', extra: Partial<TraceStep> = {}): void {
+  private afterStep(record: StepRecord, kind?: 'start', extra: Partial<TraceStep> = {}): void {
+    const effects = record.effects;
     const node = record.node;
     const step = { ...traceStep(record, this.sim.n, this.nowMs), ...extra };
     if (kind) step.kind = kind;
