@@ -15,6 +15,7 @@ const majority = (n: number) => Math.floor(n / 2) + 1;
 export const oneLeaderPerTerm: Property<View> = {
   name: 'one leader per term',
   kind: 'always',
+  reads: 'history',
   holds: (w) => {
     const leaders = new Map<number, number>();
     for (const { node, note } of notes(w, 'elected')) {
@@ -28,6 +29,7 @@ export const oneLeaderPerTerm: Property<View> = {
 export const oneVotePerNodePerTerm: Property<View> = {
   name: 'one vote per node per term',
   kind: 'always',
+  reads: 'history',
   holds: (w) => {
     const seen = new Set<string>();
     for (const { node, note } of notes(w, 'voted')) {
@@ -39,13 +41,24 @@ export const oneVotePerNodePerTerm: Property<View> = {
   },
 };
 
+/** The highest term each node ever noted, per history (histories are shared between worlds). */
+const highestTerms = new WeakMap<object, Map<number, number>>();
+function highestTerm(w: View): Map<number, number> {
+  let highest = highestTerms.get(w.history);
+  if (!highest) {
+    highest = new Map();
+    for (const { node, note } of notes(w, 'term')) highest.set(node, Math.max(highest.get(node) ?? 0, note.term));
+    highestTerms.set(w.history, highest);
+  }
+  return highest;
+}
+
 /** A node's term, including one restored after a crash, is never below a term it held before. */
 export const termNeverDecreases: Property<View> = {
   name: 'term never decreases',
   kind: 'always',
   holds: (w) => {
-    const highest = new Map<number, number>();
-    for (const { node, note } of notes(w, 'term')) highest.set(node, Math.max(highest.get(node) ?? 0, note.term));
+    const highest = highestTerm(w);
     return w.nodes.every((v) => v.context.currentTerm >= (highest.get(v.id) ?? 0));
   },
 };
@@ -54,6 +67,7 @@ export const termNeverDecreases: Property<View> = {
 export const leaderHadMajority: Property<View> = {
   name: 'leader had a majority',
   kind: 'always',
+  reads: 'history',
   holds: (w) => {
     const voted = new Set(notes(w, 'voted').map(({ node, note }) => `${node}/${note.term}/${note.for}`));
     return notes(w, 'elected').every(({ node, note }) => {

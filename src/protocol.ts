@@ -76,6 +76,11 @@ export interface Property<V extends WorldView = WorldView> {
   kind: 'always' | 'sometimes' | 'eventually';
   /** True when the property holds in this world. */
   holds(world: V): boolean;
+  /**
+   * `history` when the property reads nothing but the ghost history: the checkers then judge it
+   * once per distinct history (worlds share histories), not once per world.
+   */
+  reads?: 'history';
 }
 
 /** Client requests a node may receive in a world, given how many it has already received. */

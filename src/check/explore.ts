@@ -3,7 +3,7 @@
  * Properties are checked when a world is first discovered, so the first violation found is a
  * shortest one; it is rebuilt from (parent, choice) pairs by replaying the choices.
  */
-import type { Property } from '../protocol.js';
+import type { Property, WorldView } from '../protocol.js';
 import { Simulator } from '../sim/simulator.js';
 import type { World } from '../sim/world.js';
 import { FingerprintSet } from './fingerprint-set.js';
@@ -65,10 +65,19 @@ export function explore(model: Model, options: ExploreOptions = {}): ExploreResu
   let depth = 0;
   let stop = false;
 
+  const verdicts = new Map<Property, WeakMap<object, boolean>>();
+  const holds = (p: Property, view: WorldView) => {
+    if (p.reads !== 'history') return p.holds(view);
+    let memo = verdicts.get(p);
+    if (!memo) verdicts.set(p, (memo = new WeakMap()));
+    let verdict = memo.get(view.history);
+    if (verdict === undefined) memo.set(view.history, (verdict = p.holds(view)));
+    return verdict;
+  };
   const judge = (world: World, index: number) => {
     const view = sim.view(world);
     const check = (p: Property) => {
-      if (failed.has(p.name) || p.holds(view)) return;
+      if (failed.has(p.name) || holds(p, view)) return;
       failed.add(p.name);
       violations.push(toViolation(model, p, parents.pathTo(index), sim));
       if (!options.all) stop = true;
