@@ -23,6 +23,7 @@ const allArrived = (w: View, came: Set<string>, r: Release) => everyone(w).every
 export const generationsDoNotMix: Property<View> = {
   name: 'generations do not mix',
   kind: 'always',
+  reads: 'history',
   holds: (w) => {
     const came = arrivals(w);
     return (
@@ -36,6 +37,7 @@ export const generationsDoNotMix: Property<View> = {
 export const noReleaseBeforeAllArrived: Property<View> = {
   name: 'no release before all arrived',
   kind: 'always',
+  reads: 'history',
   holds: (w) => {
     const came = arrivals(w);
     return notes(w, 'release').every((h) => h.note.deadline || allArrived(w, came, h.note));
@@ -49,6 +51,7 @@ export const noReleaseBeforeAllArrived: Property<View> = {
 export const noReleaseBeforeAllArrivedOrDeadline: Property<View> = {
   name: 'no release before all arrived or deadline',
   kind: 'always',
+  reads: 'history',
   holds: (w) => {
     const came = arrivals(w);
     return notes(w, 'release').every(({ note: r }) => {
@@ -63,6 +66,7 @@ export const noReleaseBeforeAllArrivedOrDeadline: Property<View> = {
 export const releasedExactlyOncePerGeneration: Property<View> = {
   name: 'released exactly once per generation',
   kind: 'always',
+  reads: 'history',
   holds: (w) => {
     const releases = notes(w, 'release');
     return releases.every((h) => h.note.seq === h.note.generation + 1) && new Set(releases.map((h) => h.note.generation)).size === releases.length;

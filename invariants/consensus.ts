@@ -22,6 +22,7 @@ const outcomes = (w: View) => [...notes(w, 'applied'), ...notes(w, 'decided')];
 export const agreement: Property<View> = {
   name: 'agreement',
   kind: 'always',
+  reads: 'history',
   holds: (w) => new Set(outcomes(w).map((h) => h.note.value)).size <= 1,
 };
 
@@ -29,6 +30,7 @@ export const agreement: Property<View> = {
 export const validity: Property<View> = {
   name: 'validity',
   kind: 'always',
+  reads: 'history',
   holds: (w) => {
     const proposed = new Set(notes(w, 'proposed').map((h) => h.note.value));
     return outcomes(w).every((h) => proposed.has(h.note.value));
@@ -39,6 +41,7 @@ export const validity: Property<View> = {
 export const integrity: Property<View> = {
   name: 'integrity',
   kind: 'always',
+  reads: 'history',
   holds: (w) => {
     // The history is a set: a second entry of one kind at one node is a second decision.
     const kinds = outcomes(w).map(({ node, note }) => `${node}/${note.type}`);

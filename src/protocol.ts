@@ -77,8 +77,9 @@ export interface Property<V extends WorldView = WorldView> {
   /** True when the property holds in this world. */
   holds(world: V): boolean;
   /**
-   * `history` when the property reads nothing but the ghost history: the checkers then judge it
-   * once per distinct history (worlds share histories), not once per world.
+   * `history` when the property reads nothing but the ghost history (and the model's fixed set
+   * of node ids): the explorer then judges it once per distinct history (worlds share
+   * histories), not once per world.
    */
   reads?: 'history';
 }
