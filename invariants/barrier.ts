@@ -2,15 +2,15 @@
  * Barrier properties, over the ghost history: what each node really did (`arrive`, `released`,
  * `straggler`) against what the coordinator claims when it releases (`release`).
  */
-import type { GhostNote, Property, WorldView } from '../src/protocol.js';
+import { notesOf } from '../src/notes-of.js';
+import type { Property, WorldView } from '../src/protocol.js';
 import type { BarrierContext } from '../machines/barrier/machine.js';
 import type { BarrierNote } from '../machines/barrier/messages.js';
 
 type View = WorldView<BarrierContext, BarrierNote>;
 type Release = Extract<BarrierNote, { type: 'release' }>;
 
-const notes = <T extends BarrierNote['type']>(w: View, type: T) =>
-  w.history.filter((h): h is GhostNote<Extract<BarrierNote, { type: T }>> => h.note.type === type);
+const notes = <T extends BarrierNote['type']>(w: View, type: T) => notesOf<BarrierNote, T>(w, type);
 /** Nodes that really arrived at each generation, as `node/generation`. */
 const arrivals = (w: View) => new Set(notes(w, 'arrive').map((h) => `${h.node}/${h.note.generation}`));
 const everyone = (w: View) => w.nodes.map((v) => v.id);

@@ -3,7 +3,8 @@
  * ghost history: every value a client proposed, every promise raise, every value a node applied
  * and every decision a proposer reached, as TLA+ history variables record them.
  */
-import type { GhostNote, Property, WorldView } from '../src/protocol.js';
+import { notesOf } from '../src/notes-of.js';
+import type { Property, WorldView } from '../src/protocol.js';
 import type { ConsensusContext } from '../machines/consensus/machine.js';
 import type { ConsensusNote } from '../machines/consensus/messages.js';
 
@@ -12,8 +13,7 @@ type View = WorldView<ConsensusContext, ConsensusNote>;
 /** The note types these properties read: the primitive's ghost history keeps only these. */
 export const consensusGhost: ConsensusNote['type'][] = ['proposed', 'promised', 'applied', 'decided'];
 
-const notes = <T extends ConsensusNote['type']>(w: View, type: T) =>
-  w.history.filter((h): h is GhostNote<Extract<ConsensusNote, { type: T }>> => h.note.type === type);
+const notes = <T extends ConsensusNote['type']>(w: View, type: T) => notesOf<ConsensusNote, T>(w, type);
 
 /** Every value some node applied or some proposer decided. */
 const outcomes = (w: View) => [...notes(w, 'applied'), ...notes(w, 'decided')];

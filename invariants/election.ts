@@ -2,14 +2,14 @@
  * Leader election properties. Safety speaks of the ghost history (every vote, election and term
  * a node ever noted), as TLA+ history variables do, not only of the current states.
  */
-import type { GhostNote, Property, WorldView } from '../src/protocol.js';
+import { majority } from '../src/quorum.js';
+import { notesOf } from '../src/notes-of.js';
+import type { Property, WorldView } from '../src/protocol.js';
 import type { ElectionNote } from '../machines/election/messages.js';
 import type { ElectionContext } from '../machines/election/machine.js';
 
 type View = WorldView<ElectionContext, ElectionNote>;
-const notes = <T extends ElectionNote['type']>(w: View, type: T) =>
-  w.history.filter((h): h is GhostNote<Extract<ElectionNote, { type: T }>> => h.note.type === type);
-const majority = (n: number) => Math.floor(n / 2) + 1;
+const notes = <T extends ElectionNote['type']>(w: View, type: T) => notesOf<ElectionNote, T>(w, type);
 
 /** Raft's Election Safety (Figure 3): at most one leader is ever elected in a term. */
 export const oneLeaderPerTerm: Property<View> = {

@@ -25,3 +25,5 @@ export { checkProtocol, type ProtocolVerdict } from './check/check-protocol.js';
 export type { Violation } from './check/violation.js';
 export { describeRun } from './check/describe-run.js';
 export { sequenceDiagram } from './trace/sequence-diagram.js';
+export { notesOf } from './notes-of.js';
+export { majority } from './quorum.js';

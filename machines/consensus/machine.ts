@@ -35,6 +35,7 @@
  * Durable (written before any message that depends on it leaves): promised term, accepted
  * (term, value), the applied value and the client's proposal, so a restarted proposer retries.
  */
+import { majority } from '../../src/quorum.js';
 import { enqueueActions, setup } from 'xstate';
 import type { NodeId, NodeInput } from '../../src/protocol.js';
 import type { Accepted, ConsensusEvent, ConsensusMessage, ConsensusNote } from './messages.js';
@@ -86,7 +87,6 @@ export interface ConsensusOptions {
 
 export type ConsensusEmitted = { type: 'send'; to: NodeId | 'others'; msg: ConsensusMessage } | { type: 'note'; note: ConsensusNote };
 
-export const majority = (n: number) => Math.floor(n / 2) + 1;
 
 /** The round a term belongs to: terms 1..n are round 0, n+1..2n round 1, ... */
 export const roundOfTerm = (term: number, n: number) => (term === 0 ? 0 : Math.floor((term - 1) / n));

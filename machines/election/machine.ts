@@ -16,6 +16,7 @@
  * `currentTerm`, `votedFor` and the replicated value are durable; the rest is volatile.
  * Options build the named variants, correct and buggy (see variants.ts).
  */
+import { majority } from '../../src/quorum.js';
 import { assign, cancel, emit, enqueueActions, raise, setup } from 'xstate';
 import type { NodeId, NodeInput } from '../../src/protocol.js';
 import type { ElectionData, ElectionEvent, ElectionMessage, ElectionNote } from './messages.js';
@@ -52,7 +53,6 @@ export interface ElectionOptions {
 
 export type ElectionEmitted = { type: 'send'; to: NodeId | 'others'; msg: ElectionMessage } | { type: 'note'; note: ElectionNote };
 
-export const majority = (n: number) => Math.floor(n / 2) + 1;
 const send = (to: NodeId | 'others', msg: ElectionMessage): ElectionEmitted => ({ type: 'send', to, msg });
 const note = (fact: ElectionNote): ElectionEmitted => ({ type: 'note', note: fact });
 
