@@ -7,7 +7,7 @@
 import { getAdjacencyMap, getShortestPaths } from '@xstate/graph';
 import type { AnyStateMachine } from 'xstate';
 import type { Protocol, ProtocolConfig } from '../protocol.js';
-import { canonical } from '../sim/canonical.js';
+import { canonical } from '../canonical.js';
 import { flattenValue } from '../sim/node-step.js';
 
 export interface MachineGraph {

@@ -16,8 +16,8 @@
  */
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { Protocol, Variant } from '../protocol.js';
-import { canonical } from '../sim/canonical.js';
-import { effectsOf, flattenValue, type Effect } from '../sim/node-step.js';
+import { canonical } from '../canonical.js';
+import { effectsOf, flattenValue, type Effect } from '../machine-effects.js';
 import type { NodeRecord, TraceRecord } from './trace-log.js';
 
 export interface Divergence {

@@ -6,7 +6,7 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonical } from '../sim/canonical.js';
+import { canonical } from '../canonical.js';
 
 /** What the state file holds. */
 export interface StoredState {

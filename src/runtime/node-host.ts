@@ -14,7 +14,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { NodeId, Protocol, Variant } from '../protocol.js';
-import { effectsOf, flattenValue } from '../sim/node-step.js';
+import { effectsOf, flattenValue } from '../machine-effects.js';
 import { DurableStore } from './durable-store.js';
 import { encodeFrame, LineSplitter } from './framing.js';
 import { MAX_QUEUED_BYTES, PeerLink, type Address } from './peer-link.js';

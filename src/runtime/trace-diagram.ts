@@ -5,7 +5,7 @@
  * since the last change and changes nothing itself (a steady heartbeat) is left out, and the
  * number left out is said, so a few seconds of run stay readable.
  */
-import { describeMessage } from '../sim/choice.js';
+import { describeMessage } from '../describe-message.js';
 import type { TraceRecord } from './trace-log.js';
 
 const safe = (text: string) => text.replace(/[;#]/g, ' ').replace(/\s+/g, ' ').trim();

@@ -6,7 +6,7 @@
  * final world, which the cluster script lets settle before it stops.
  */
 import type { GhostNote, NodeView, Protocol, Variant, WorldView } from '../protocol.js';
-import { canonical } from '../sim/canonical.js';
+import { canonical } from '../canonical.js';
 import type { TraceRecord } from './trace-log.js';
 
 export interface TraceViolation {

@@ -1,7 +1,7 @@
 /** The environment's and clients' moves, as data with plain names (Stateright's Deliver/Drop/Timeout/Crash/Recover). */
 import type { NodeId } from '../protocol.js';
 import type { MsgRef, TimerRef } from './world.js';
-import { canonical } from './canonical.js';
+import { describeMessage } from '../describe-message.js';
 
 export type Choice =
   | { kind: 'deliver'; from: NodeId; to: NodeId; msg: MsgRef }
@@ -15,15 +15,6 @@ export type Choice =
   | { kind: 'heal' };
 
 export type ChoiceKind = Choice['kind'];
-
-/** Renders a message like etcd's interaction traces: `vote_request term=2 lastIndex=1`. */
-export function describeMessage(msg: Record<string, unknown>): string {
-  const fields = Object.keys(msg)
-    .filter((k) => k !== 'type')
-    .sort()
-    .map((k) => `${k}=${typeof msg[k] === 'object' ? canonical(msg[k]) : String(msg[k])}`);
-  return [String(msg.type), ...fields].join(' ');
-}
 
 export function sideNodes(mask: number, n: number): NodeId[] {
   const out: NodeId[] = [];
@@ -56,3 +47,5 @@ export function describeChoice(c: Choice, n: number): string {
       return 'heal';
   }
 }
+
+export { describeMessage };

@@ -5,7 +5,7 @@
  * them, notes enter the ghost history.
  */
 import type { CheckConfig, GhostNote, InFlight, NodeId, NodeView, Protocol, Variant, WorldView } from '../protocol.js';
-import { canonical } from './canonical.js';
+import { canonical } from '../canonical.js';
 import type { Choice } from './choice.js';
 import { hashInts, type Hash64 } from './hash64.js';
 import { Interner } from './interner.js';

@@ -7,7 +7,7 @@
  * about one fingerprint.
  */
 import type { NodeId } from '../protocol.js';
-import { canonical } from './canonical.js';
+import { canonical } from '../canonical.js';
 import { hashInts, type Hash64 } from './hash64.js';
 import type { Simulator } from './simulator.js';
 import { channelIndex, type MsgRef, type TimerRef, type World } from './world.js';

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NodeId, Protocol } from '../protocol.js';
-import { packageRoot } from '../runtime/package-root.js';
+import { packageRoot } from '../package-root.js';
 
 /** Latency of a directed link in ms: fixed, or drawn uniformly from [min, max] by the seeded RNG. */
 export type LatencyMs = number | { uniform: [number, number] };

@@ -15,7 +15,7 @@ import { Rng } from './timed-rng.js';
 import type { LatencyMs, Scenario, ScenarioEvent, WorkItem } from './timed-scenario.js';
 import { connected, type MsgRef, type World } from './world.js';
 import { traceStep, type Trace, type TraceStep } from '../trace/trace.js';
-import { canonical } from './canonical.js';
+import { canonical } from '../canonical.js';
 
 type Due =
   | { kind: 'deliver'; from: number; to: number; ref: MsgRef; sentAtMs: number }

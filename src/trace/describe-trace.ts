@@ -1,5 +1,5 @@
 /** A trace as numbered prose lines, like etcd's interaction traces; the form golden files keep. */
-import { describeMessage } from '../sim/choice.js';
+import { describeMessage } from '../describe-message.js';
 import type { Trace, TraceStep } from './trace.js';
 
 export function describeTraceStep(s: TraceStep): string {

@@ -5,7 +5,7 @@
  * the unavailability window after a fault, and the straggler ranking.
  */
 import type { NodeId } from '../protocol.js';
-import { canonical } from '../sim/canonical.js';
+import { canonical } from '../canonical.js';
 import type { MetricsSpec } from '../sim/timed-scenario.js';
 import type { Trace, TraceStep } from './trace.js';
 

@@ -3,7 +3,7 @@
  * were in flight together are drawn as one `par` block, each arrow carries its link latency,
  * and a note marks each change of protocol phase, with its time.
  */
-import { describeMessage } from '../sim/choice.js';
+import { describeMessage } from '../describe-message.js';
 import type { Trace, TraceStep } from './trace.js';
 
 /** Text Mermaid accepts inside a message or note: no `;` or `#` (entity syntax), one line. */
