@@ -1,6 +1,6 @@
 /**
- * Random exploration with fast-check: a run is an array of integers, each picking one of the
- * enabled choices (index modulo count). `always` properties are checked after every step; then a
+ * Random exploration with fast-check: a run is a swarm profile and an array of integers, each
+ * picking one of the enabled choices (index modulo count). `always` properties are checked after every step; then a
  * fair, fault-free liveness phase must meet every `eventually` property. Walks are bounded by
  * their length only, not by the explorer's round and in-flight bounds. fast-check shrinks a
  * failing run to a minimal one; its seed and path replay it exactly.
@@ -103,8 +103,8 @@ function runOnce(sim: Simulator, profile: number, choices: readonly number[], sa
   return live.unmet.length ? { property: live.unmet[0], prefix: taken, liveness: true } : null;
 }
 
-/** The run's steps, and the same run as plain indices into the full enabled lists. */
-function replaySwarm(sim: Simulator, profile: number, choices: readonly number[]): { steps: StepRecord[]; path: number[] } {
+/** The run's steps, the same run as plain indices into the full enabled lists, and where it ends. */
+function replaySwarm(sim: Simulator, profile: number, choices: readonly number[]): { steps: StepRecord[]; path: number[]; world: World } {
   let world = sim.initial().world;
   const steps: StepRecord[] = [];
   const path: number[] = [];
@@ -115,7 +115,7 @@ function replaySwarm(sim: Simulator, profile: number, choices: readonly number[]
     world = picked.next;
     steps.push(picked.record);
   }
-  return { steps, path };
+  return { steps, path, world };
 }
 
 export function walk(model: Model, options: WalkOptions = {}): WalkResult {
@@ -133,7 +133,9 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
   if (details.failed && details.counterexample) {
     const [[profile, choices]] = details.counterexample;
     const outcome = runOnce(sim, profile, choices, safetyOnly, new Set(), { steps: 0 })!;
-    const { steps, path } = replaySwarm(sim, profile, choices.slice(0, outcome.prefix));
+    const { steps, path, world } = replaySwarm(sim, profile, choices.slice(0, outcome.prefix));
+    // A liveness violation shows the fair phase too: what the cluster did instead of converging.
+    if (outcome.liveness) steps.push(...livenessPhase(sim, world, sim.config.livenessSteps).steps);
     const p = outcome.property;
     violations.push({
       invariant: p.name,

@@ -11,7 +11,7 @@ import { hashInts, type Hash64 } from './hash64.js';
 import { Interner } from './interner.js';
 import { Symmetry } from './symmetry.js';
 import { NodeStepper, type Effect, type LocalState } from './node-step.js';
-import { channelIndex, connected, inFlightCount, type DurableRef, type MsgRef, type NodeSlot, type TimerRef, type World } from './world.js';
+import { channelIndex, connected, inFlightCount, type DurableRef, type MsgRef, type TimerRef, type World } from './world.js';
 
 /** What one step did, for traces and counterexamples. */
 export interface StepRecord {
@@ -393,4 +393,3 @@ function growInto(buf: Int32Array<ArrayBufferLike>, used: number): Int32Array<Ar
   return bigger;
 }
 
-export type { NodeSlot };
