@@ -17,6 +17,8 @@ describe('coordkit CLI', () => {
     [['check', 'election', '--seed', 'x'], /--seed must be an integer/],
     [['check', 'election', '--symmetry', 'maybe'], /unknown symmetry 'maybe' \(choose from: on, off\)/],
     [['check'], /name a primitive/],
+    [['check', 'mutex', '--param', 'reqs=2'], /unknown param 'reqs' of mutex \(choose from: requests\)/],
+    [['check', 'mutex', '--param', 'requests'], /--param takes NAME=VALUE, got 'requests'/],
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['check', '--protocol', 'no/such/file.js'], /cannot load --protocol no\/such\/file.js/],
   ])('%j: one-line error, exit 2, no stack trace', (args, message) => {
@@ -25,6 +27,13 @@ describe('coordkit CLI', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('passes --param to the primitive and into the replay command', () => {
+    const r = run('check', 'mutex', '--variant', 'no-reply-wait', '--param', 'requests=2', '--mode', 'explore', '--json');
+    expect(r.status).toBe(1);
+    const json = JSON.parse(r.stdout);
+    expect(json.violations[0].replay).toContain('--param requests=2');
   });
 
   it('lists primitives, variants (buggy ones with what they break) and properties', () => {

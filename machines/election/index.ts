@@ -51,7 +51,7 @@ export const election: Protocol = {
   variants: electionVariants,
   defaultVariant: 'prevote',
   properties: electionProperties,
-  defaults: { nodes: 3, maxRound: 2, maxInFlight: 3, network: 'unordered', faults: [] },
+  defaults: { nodes: 3, maxRound: 2, maxInFlight: 3, network: 'unordered', faults: [], params: { writes: 0 } },
   faultBounds: { maxDepth: 11 },
   ghost: ['term', 'voted', 'elected'],
   symmetry: { idFields: ['id', 'votedFor', 'leader', 'votes', 'for'] },

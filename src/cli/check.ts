@@ -10,7 +10,7 @@ import { findProtocol, loadProtocol } from './registry.js';
 import { choiceArg, intArg, listArg, UsageError } from './usage-error.js';
 
 const USAGE =
-  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--json] [--protocol FILE]';
+  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--param NAME=VALUE]... [--json] [--protocol FILE]';
 const MODES = ['explore', 'walk', 'both'] as const;
 
 export async function checkCommand(args: string[]): Promise<number> {
@@ -30,6 +30,7 @@ export async function checkCommand(args: string[]): Promise<number> {
       json: { type: 'boolean' },
       protocol: { type: 'string' },
       symmetry: { type: 'string' },
+      param: { type: 'string', multiple: true },
     },
     USAGE,
   );
@@ -46,6 +47,7 @@ export async function checkCommand(args: string[]): Promise<number> {
     faults: listArg<FaultName>('fault', values.faults, FAULTS),
     maxDepth: intArg('max-depth', values['max-depth'], 0, 10_000),
     symmetry: values.symmetry === undefined ? undefined : choiceArg('symmetry', values.symmetry, ['on', 'off'] as const) === 'on',
+    params: paramArgs(protocol, values.param),
   };
   const mode = choiceArg('mode', values.mode, MODES) ?? (values.path !== undefined ? 'walk' : 'both');
   const model = createModel(protocol, overrides);
@@ -66,10 +68,37 @@ export async function checkCommand(args: string[]): Promise<number> {
   return report.violations.length ? 1 : 0;
 }
 
+/**
+ * `--param NAME=VALUE`, repeatable: a primitive's own knob (`requests=2`, `proposers=1,2`). The
+ * value is JSON when it parses as JSON, a list of numbers when comma-separated, else a string.
+ */
+function paramArgs(protocol: Protocol, raw: string[] | undefined): Record<string, unknown> | undefined {
+  if (!raw) return undefined;
+  const known = new Set([...Object.keys(protocol.defaults.params ?? {}), ...protocol.variants.flatMap((v) => Object.keys(v.reveal?.params ?? {}))]);
+  const params: Record<string, unknown> = {};
+  for (const item of raw) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--param takes NAME=VALUE, got '${item}'`);
+    const name = item.slice(0, eq);
+    const value = item.slice(eq + 1);
+    if (!known.has(name)) throw new UsageError(`unknown param '${name}' of ${protocol.name} (choose from: ${[...known].join(', ') || 'none'})`);
+    if (/^\d+(,\d+)+$/.test(value)) params[name] = value.split(',').map(Number);
+    else {
+      try {
+        params[name] = JSON.parse(value);
+      } catch {
+        params[name] = value;
+      }
+    }
+  }
+  return params;
+}
+
 function printReport(r: CheckReport): void {
   const { protocol, config } = r.model;
   const out: string[] = [];
-  out.push(`${protocol.name} · variant ${config.variant} · ${config.nodes} nodes · ${config.network} network · faults ${config.faults.join(',') || 'none'}`);
+  const params = Object.entries(config.params).map(([k, v]) => ` · ${k} ${JSON.stringify(v)}`).join('');
+  out.push(`${protocol.name} · variant ${config.variant} · ${config.nodes} nodes · ${config.network} network · faults ${config.faults.join(',') || 'none'}${params}`);
   if (r.explore) {
     const e = r.explore;
     const bound = config.maxDepth ? `, depth bound ${config.maxDepth}` : '';
