@@ -5,15 +5,13 @@ import type { World } from '../sim/world.js';
 
 export interface Replayed {
   sim: Simulator;
-  initial: StepRecord[];
   steps: StepRecord[];
   worlds: World[];
 }
 
 /** Each index picks `enabled[index % count]`; a run ends early when nothing is enabled. */
 export function replay(model: Model, path: readonly number[], sim = new Simulator(model.protocol, model.variant, model.config)): Replayed {
-  const start = sim.initial();
-  let world = start.world;
+  let world = sim.initial().world;
   const worlds = [world];
   const steps: StepRecord[] = [];
   for (const index of path) {
@@ -24,5 +22,5 @@ export function replay(model: Model, path: readonly number[], sim = new Simulato
     worlds.push(world);
     steps.push(result.record);
   }
-  return { sim, initial: start.records, steps, worlds };
+  return { sim, steps, worlds };
 }
