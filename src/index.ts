@@ -17,7 +17,7 @@ export type {
   Variant,
   WorldView,
 } from './protocol.js';
-export { explore, type ExploreOptions, type ExploreResult } from './check/explore.js';
+export { explore, SEARCH_ORDERS, type ExploreOptions, type ExploreResult, type SearchOrder } from './check/explore.js';
 export { walk, type WalkOptions, type WalkResult } from './check/walk.js';
 export { createModel, type Model } from './check/model.js';
 export { runChecks, type CheckReport } from './check/run-checks.js';

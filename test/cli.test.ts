@@ -16,6 +16,8 @@ describe('coordkit CLI', () => {
     [['check', 'election', '--bogus'], /Unknown option '--bogus'/],
     [['check', 'election', '--seed', 'x'], /--seed must be an integer/],
     [['check', 'election', '--symmetry', 'maybe'], /unknown symmetry 'maybe' \(choose from: on, off\)/],
+    [['check', 'election', '--search', 'astar'], /unknown search 'astar' \(choose from: bfs, dfs\)/],
+    [['check', 'election', '--faults', 'crash', '--search', 'dfs'], /--search dfs cannot honour a depth bound \(max depth 11\)/],
     [['check'], /name a primitive/],
     [['check', 'mutex', '--param', 'reqs=2'], /unknown param 'reqs' of mutex \(choose from: requests\)/],
     [['check', 'mutex', '--param', 'requests'], /--param takes NAME=VALUE, got 'requests'/],

@@ -28,6 +28,7 @@ describe('mutex: the verified machine on FIFO channels', () => {
     expect(result.complete).toBe(true);
     expect(result.states).toBe(76_296);
     expect(result.transitions).toBe(199_276);
+    expect(result.bounded).toBe(0);
   });
 
   it('is exhaustive: no bound cut the search (looser bounds reach the same worlds)', () => {
@@ -38,7 +39,8 @@ describe('mutex: the verified machine on FIFO channels', () => {
   it('holds exhaustively for 2 nodes each requesting three times', () => {
     const deep = explore(createModel(mutex, { nodes: 2, params: { requests: 3 } }));
     expect(deep.violations).toEqual([]);
-    expect(deep.states).toBe(18_895);
+    expect(deep.bounded).toBe(0);
+    expect(deep.states).toBe(19_821);
   });
 
   it('holds on random runs of 3 nodes each requesting twice, liveness phase included', () => {

@@ -1,27 +1,43 @@
 /**
- * Exhaustive breadth-first exploration of every world reachable within the model's bounds.
- * Properties are checked when a world is first discovered, so the first violation found is a
- * shortest one; it is rebuilt from (parent, choice) pairs by replaying the choices.
+ * Exhaustive exploration of every world reachable within the model's bounds, in one of two
+ * orders:
+ *
+ * - `bfs` (default): breadth-first, so the first violation found is a shortest one; each world
+ *   is logged as (parent, choice) and a counterexample is rebuilt by replaying the choices. It
+ *   holds a whole level of worlds in memory.
+ * - `dfs`: depth-first, holding only the current path next to the set of fingerprints, so it
+ *   reaches spaces whose widest level would not fit in memory; a counterexample is the path on
+ *   the stack, not necessarily a shortest one. It refuses a depth bound: with one, a world first
+ *   met deep (and not expanded) could later be met shallower and wrongly skipped.
+ *
+ * Both count the worlds a bound (`maxInFlight`, the primitive's round bound, `maxDepth`) kept
+ * from being expanded: zero means the search was exhaustive for the model, not just bounded.
  */
-import type { Property, WorldView } from '../protocol.js';
 import { Simulator } from '../sim/simulator.js';
+import type { Choice } from '../sim/choice.js';
 import type { World } from '../sim/world.js';
 import { FingerprintSet } from './fingerprint-set.js';
+import { Judge } from './judge.js';
 import type { Model } from './model.js';
 import { ParentLog } from './parent-log.js';
-import { replay } from './replay.js';
-import { replayCommand } from './replay-command.js';
 import type { Violation } from './violation.js';
+
+export const SEARCH_ORDERS = ['bfs', 'dfs'] as const;
+export type SearchOrder = (typeof SEARCH_ORDERS)[number];
 
 export interface ExploreProgress {
   states: number;
   transitions: number;
+  /** Breadth-first: the level being built; depth-first: the length of the current path. */
   depth: number;
+  /** Worlds waiting to be expanded: the rest of the level (bfs) or the path (dfs). */
   frontier: number;
   elapsedMs: number;
 }
 
 export interface ExploreOptions {
+  /** Search order, `bfs` unless given. */
+  search?: SearchOrder;
   /** Stop after this many distinct states (the result is then marked incomplete). */
   maxStates?: number;
   /** Called every `progressEvery` new states. */
@@ -32,13 +48,17 @@ export interface ExploreOptions {
 }
 
 export interface ExploreResult {
+  search: SearchOrder;
   states: number;
   transitions: number;
+  /** Breadth-first: the deepest level; depth-first: the longest path. */
   depth: number;
   elapsedMs: number;
   statesPerSecond: number;
   /** False when maxStates cut the search short. */
   complete: boolean;
+  /** Worlds reached but not expanded because they lie at or past a bound (in flight, round, depth). */
+  bounded: number;
   violations: Violation[];
   /** Bytes held by the visited set and parent log. */
   indexBytes: number;
@@ -48,98 +68,141 @@ export interface ExploreResult {
 }
 
 export function explore(model: Model, options: ExploreOptions = {}): ExploreResult {
+  const search = options.search ?? 'bfs';
+  if (search === 'dfs' && model.config.maxDepth > 0) {
+    throw new Error(`a depth-first search cannot honour a depth bound (max depth ${model.config.maxDepth}); use a breadth-first one`);
+  }
   const started = performance.now();
   const sim = new Simulator(model.protocol, model.variant, model.config);
+  const judge = new Judge(model, sim, search, options.all);
+  const run = search === 'bfs' ? breadthFirst : depthFirst;
+  const { states, transitions, depth, bounded, depthCut, indexBytes } = run(model, sim, judge, options, started);
+  const complete = states < (options.maxStates ?? Infinity);
+  if (complete && !depthCut && (judge.violations.length === 0 || options.all)) judge.finishExhaustive();
+  const elapsedMs = performance.now() - started;
+  return {
+    search,
+    states,
+    transitions,
+    depth,
+    elapsedMs,
+    statesPerSecond: Math.round((states / Math.max(elapsedMs, 1)) * 1000),
+    complete,
+    bounded,
+    violations: judge.violations,
+    indexBytes,
+    reached: sim.stepper.reached,
+    sim,
+  };
+}
+
+interface SearchTotals {
+  states: number;
+  transitions: number;
+  depth: number;
+  bounded: number;
+  /** True when the depth bound left worlds unexpanded. */
+  depthCut: boolean;
+  indexBytes: number;
+}
+
+function breadthFirst(model: Model, sim: Simulator, judge: Judge, options: ExploreOptions, started: number): SearchTotals {
   const { maxDepth } = model.config;
-  const always = model.protocol.properties.filter((p) => p.kind === 'always');
-  const eventually = model.protocol.properties.filter((p) => p.kind === 'eventually');
-  const pendingSometimes = new Set(model.protocol.properties.filter((p) => p.kind === 'sometimes'));
   const visited = new FingerprintSet();
   const parents = new ParentLog();
-  const violations: Violation[] = [];
-  const failed = new Set<string>();
   const maxStates = options.maxStates ?? Infinity;
   const every = options.progressEvery ?? 10_000;
-
   let transitions = 0;
   let depth = 0;
-  let stop = false;
-
-  const verdicts = new Map<Property, WeakMap<object, boolean>>();
-  const holds = (p: Property, view: WorldView) => {
-    if (p.reads !== 'history') return p.holds(view);
-    let memo = verdicts.get(p);
-    if (!memo) verdicts.set(p, (memo = new WeakMap()));
-    let verdict = memo.get(view.history);
-    if (verdict === undefined) memo.set(view.history, (verdict = p.holds(view)));
-    return verdict;
-  };
-  const judge = (world: World, index: number) => {
-    const view = sim.view(world);
-    const check = (p: Property) => {
-      if (failed.has(p.name) || holds(p, view)) return;
-      failed.add(p.name);
-      violations.push(toViolation(model, p, parents.pathTo(index), sim));
-      if (!options.all) stop = true;
-    };
-    always.forEach(check);
-    if (view.quiescent) eventually.forEach(check);
-    for (const p of pendingSometimes) if (p.holds(view)) pendingSometimes.delete(p);
-  };
+  let bounded = 0;
 
   const root = sim.initial().world;
   visited.add(sim.fingerprint(root));
   parents.push(0, 0);
-  judge(root, 0);
+  judge.judge(root, () => []);
   let frontier: World[] = [root];
   let frontierIds: number[] = [0];
+  let stop = judge.stop;
 
   while (frontier.length && !stop && (maxDepth === 0 || depth < maxDepth)) {
     const next: World[] = [];
     const nextIds: number[] = [];
     for (let f = 0; f < frontier.length && !stop; f++) {
       const world = frontier[f];
-      if (!sim.withinBounds(world)) continue;
+      if (!sim.withinBounds(world)) {
+        bounded++;
+        continue;
+      }
       const choices = sim.enabled(world);
       for (let c = 0; c < choices.length && !stop; c++) {
         const child = sim.step(world, choices[c]).world;
         transitions++;
         if (!visited.add(sim.fingerprint(child))) continue;
         const index = parents.push(frontierIds[f], c);
-        judge(child, index);
+        judge.judge(child, () => parents.pathTo(index));
         next.push(child);
         nextIds.push(index);
         if (options.onProgress && parents.size % every === 0) {
           options.onProgress({ states: parents.size, transitions, depth: depth + 1, frontier: frontier.length - f + next.length, elapsedMs: performance.now() - started });
         }
-        if (parents.size >= maxStates) stop = true;
+        stop = judge.stop || parents.size >= maxStates;
       }
     }
     frontier = next;
     frontierIds = nextIds;
     if (next.length) depth++;
   }
-
-  const complete = parents.size < maxStates && (violations.length === 0 || !!options.all);
-  if (complete && (maxDepth === 0 || frontier.length === 0)) {
-    for (const p of pendingSometimes) violations.push({ invariant: p.name, kind: p.kind, mode: 'explore', path: [], steps: [], replay: replayCommand(model, 'explore') });
-  }
-  const elapsedMs = performance.now() - started;
-  return {
-    states: parents.size,
-    transitions,
-    depth,
-    elapsedMs,
-    statesPerSecond: Math.round((parents.size / Math.max(elapsedMs, 1)) * 1000),
-    complete: parents.size < maxStates,
-    violations,
-    indexBytes: visited.bytes + parents.bytes,
-    reached: sim.stepper.reached,
-    sim,
-  };
+  // A level left unexpanded by the depth bound.
+  const depthCut = !stop && frontier.length > 0;
+  if (depthCut) bounded += frontier.length;
+  return { states: parents.size, transitions, depth, bounded, depthCut, indexBytes: visited.bytes + parents.bytes };
 }
 
-function toViolation(model: Model, p: Property, path: number[], sim: Simulator): Violation {
-  const { steps } = replay(model, path, sim);
-  return { invariant: p.name, kind: p.kind, mode: 'explore', path, steps, replay: replayCommand(model, 'explore') };
+interface Frame {
+  world: World;
+  choices: Choice[];
+  /** Index of the next choice to take. */
+  next: number;
+}
+
+function depthFirst(_model: Model, sim: Simulator, judge: Judge, options: ExploreOptions, started: number): SearchTotals {
+  const visited = new FingerprintSet();
+  const maxStates = options.maxStates ?? Infinity;
+  const every = options.progressEvery ?? 10_000;
+  let states = 1;
+  let transitions = 0;
+  let depth = 0;
+  let bounded = 0;
+
+  const root = sim.initial().world;
+  visited.add(sim.fingerprint(root));
+  judge.judge(root, () => []);
+  const stack: Frame[] = [];
+  if (!judge.stop) {
+    if (sim.withinBounds(root)) stack.push({ world: root, choices: sim.enabled(root), next: 0 });
+    else bounded++;
+  }
+
+  while (stack.length && !judge.stop && states < maxStates) {
+    const top = stack[stack.length - 1];
+    if (top.next === top.choices.length) {
+      stack.pop();
+      continue;
+    }
+    const child = sim.step(top.world, top.choices[top.next++]).world;
+    transitions++;
+    if (!visited.add(sim.fingerprint(child))) continue;
+    states++;
+    judge.judge(child, () => stack.map((f) => f.next - 1));
+    if (options.onProgress && states % every === 0) {
+      options.onProgress({ states, transitions, depth: stack.length - 1, frontier: stack.length, elapsedMs: performance.now() - started });
+    }
+    if (!sim.withinBounds(child)) {
+      bounded++;
+      continue;
+    }
+    stack.push({ world: child, choices: sim.enabled(child), next: 0 });
+    if (stack.length - 1 > depth) depth = stack.length - 1;
+  }
+  return { states, transitions, depth, bounded, depthCut: false, indexBytes: visited.bytes };
 }

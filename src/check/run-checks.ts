@@ -1,6 +1,6 @@
 /** Runs the chosen checks on one model and gathers what they found, with coverage. */
 import { coverage, machineGraph, type Coverage } from './coverage.js';
-import { explore, type ExploreResult } from './explore.js';
+import { explore, type ExploreResult, type SearchOrder } from './explore.js';
 import type { Model } from './model.js';
 import { progressPrinter } from './progress.js';
 import type { Violation } from './violation.js';
@@ -18,6 +18,7 @@ export interface CheckReport {
 
 export interface RunOptions {
   mode: 'explore' | 'walk' | 'both';
+  search?: SearchOrder;
   runs?: number;
   maxStates?: number;
   seed?: number;
@@ -31,7 +32,7 @@ export function runChecks(model: Model, options: RunOptions): CheckReport {
   const reached = new Set<string>();
   if (options.mode !== 'walk') {
     const printer = options.progress ? progressPrinter(`explore ${model.protocol.name}`) : undefined;
-    report.explore = explore(model, { maxStates: options.maxStates, onProgress: printer?.update });
+    report.explore = explore(model, { search: options.search, maxStates: options.maxStates, onProgress: printer?.update });
     printer?.done();
     report.violations.push(...report.explore.violations);
     report.explore.reached.forEach((t) => reached.add(t));

@@ -49,6 +49,8 @@ export function reportJson(r: CheckReport) {
     transitions: r.explore?.transitions ?? 0,
     depth: r.explore?.depth ?? 0,
     complete: r.explore?.complete ?? false,
+    search: r.explore?.search,
+    bounded: r.explore?.bounded ?? 0,
     elapsedMs: Math.round(r.elapsedMs),
     statesPerSecond: r.explore?.statesPerSecond ?? 0,
     walk: r.walk ? { runs: r.walk.runs, steps: r.walk.steps, seed: r.walk.seed } : undefined,

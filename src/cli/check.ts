@@ -1,6 +1,7 @@
 /** `coordkit check <primitive>`: explore and/or walk one model; exit 0 when every property holds, 1 on a violation. */
 import { FAULTS, NETWORKS, type CheckConfig, type FaultName, type NetworkName, type Protocol } from '../protocol.js';
 import { runChecks, type CheckReport } from '../check/run-checks.js';
+import { SEARCH_ORDERS, type SearchOrder } from '../check/explore.js';
 import { reportJson } from '../check/summary.js';
 import { createModel } from '../check/model.js';
 import { describeRun } from '../check/describe-run.js';
@@ -10,7 +11,7 @@ import { findProtocol, loadProtocol } from './registry.js';
 import { choiceArg, intArg, listArg, UsageError } from './usage-error.js';
 
 const USAGE =
-  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--param NAME=VALUE]... [--json] [--protocol FILE]';
+  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--search bfs|dfs] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--param NAME=VALUE]... [--json] [--protocol FILE]';
 const MODES = ['explore', 'walk', 'both'] as const;
 
 export async function checkCommand(args: string[]): Promise<number> {
@@ -24,6 +25,7 @@ export async function checkCommand(args: string[]): Promise<number> {
       faults: { type: 'string' },
       'max-depth': { type: 'string' },
       'max-states': { type: 'string' },
+      search: { type: 'string' },
       runs: { type: 'string' },
       seed: { type: 'string' },
       path: { type: 'string' },
@@ -51,8 +53,13 @@ export async function checkCommand(args: string[]): Promise<number> {
   };
   const mode = choiceArg('mode', values.mode, MODES) ?? (values.path !== undefined ? 'walk' : 'both');
   const model = createModel(protocol, overrides);
+  const search = choiceArg<SearchOrder>('search', values.search, SEARCH_ORDERS);
+  if (search === 'dfs' && model.config.maxDepth > 0) {
+    throw new UsageError(`--search dfs cannot honour a depth bound (max depth ${model.config.maxDepth}); use --search bfs, or --max-depth 0 to lift it`);
+  }
   const report = runChecks(model, {
     mode,
+    search,
     runs: intArg('runs', values.runs, 1, 1_000_000),
     maxStates: intArg('max-states', values['max-states'], 1, 100_000_000),
     seed,
@@ -102,7 +109,8 @@ function printReport(r: CheckReport): void {
   if (r.explore) {
     const e = r.explore;
     const bound = config.maxDepth ? `, depth bound ${config.maxDepth}` : '';
-    out.push(`explore: ${e.states.toLocaleString('en-US')} distinct states, ${e.transitions.toLocaleString('en-US')} transitions, depth ${e.depth}${bound}, ${Math.round(e.elapsedMs)} ms (${e.statesPerSecond.toLocaleString('en-US')} states/s)${e.complete ? '' : ', cut short by --max-states'}`);
+    out.push(`explore (${e.search}): ${e.states.toLocaleString('en-US')} distinct states, ${e.transitions.toLocaleString('en-US')} transitions, depth ${e.depth}${bound}, ${Math.round(e.elapsedMs)} ms (${e.statesPerSecond.toLocaleString('en-US')} states/s)${e.complete ? '' : ', cut short by --max-states'}`);
+    if (e.complete) out.push(e.bounded ? `bounded: ${e.bounded.toLocaleString('en-US')} worlds at a bound (in flight, round or depth) were not expanded` : 'exhaustive: no bound cut the search');
   }
   if (r.walk) out.push(`walk: ${r.walk.runs} runs, ${r.walk.steps.toLocaleString('en-US')} steps, seed ${r.walk.seed}, ${Math.round(r.walk.elapsedMs)} ms`);
   out.push(`coverage of the node machine: ${(r.coverage.states * 100).toFixed(0)}% of states, ${(r.coverage.transitions * 100).toFixed(0)}% of transitions`);

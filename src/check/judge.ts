@@ -1,0 +1,68 @@
+/**
+ * Judges each newly discovered world against a model's properties, for both search orders:
+ * `always` properties in every world, `eventually` properties in quiescent worlds, and which
+ * `sometimes` properties some world has satisfied. A violation is rebuilt by replaying the
+ * choices that led to the world.
+ */
+import type { Property, WorldView } from '../protocol.js';
+import type { Simulator } from '../sim/simulator.js';
+import type { World } from '../sim/world.js';
+import type { SearchOrder } from './explore.js';
+import type { Model } from './model.js';
+import { replay } from './replay.js';
+import { replayCommand } from './replay-command.js';
+import type { Violation } from './violation.js';
+
+export class Judge {
+  readonly violations: Violation[] = [];
+  /** Set once a violation is found, unless every violation is wanted. */
+  stop = false;
+  private readonly always: Property[];
+  private readonly eventually: Property[];
+  private readonly pendingSometimes: Set<Property>;
+  private readonly failed = new Set<string>();
+  /** Verdicts of history-only properties, per shared ghost history. */
+  private readonly verdicts = new Map<Property, WeakMap<object, boolean>>();
+
+  private readonly replay: string;
+
+  constructor(private readonly model: Model, private readonly sim: Simulator, search: SearchOrder, private readonly all = false) {
+    this.replay = replayCommand(model, 'explore') + (search === 'dfs' ? ' --search dfs' : '');
+    const { properties } = model.protocol;
+    this.always = properties.filter((p) => p.kind === 'always');
+    this.eventually = properties.filter((p) => p.kind === 'eventually');
+    this.pendingSometimes = new Set(properties.filter((p) => p.kind === 'sometimes'));
+  }
+
+  /** Checks `world`; `path` gives the choice indices that reach it, asked for only on a violation. */
+  judge(world: World, path: () => number[]): void {
+    const view = this.sim.view(world);
+    const check = (p: Property) => {
+      if (this.failed.has(p.name) || this.holds(p, view)) return;
+      this.failed.add(p.name);
+      const choices = path();
+      const { steps } = replay(this.model, choices, this.sim);
+      this.violations.push({ invariant: p.name, kind: p.kind, mode: 'explore', path: choices, steps, replay: this.replay });
+      if (!this.all) this.stop = true;
+    };
+    this.always.forEach(check);
+    if (view.quiescent) this.eventually.forEach(check);
+    for (const p of this.pendingSometimes) if (p.holds(view)) this.pendingSometimes.delete(p);
+  }
+
+  /** After a search that reached every world: each `sometimes` property no world satisfied is a violation. */
+  finishExhaustive(): void {
+    for (const p of this.pendingSometimes) {
+      this.violations.push({ invariant: p.name, kind: p.kind, mode: 'explore', path: [], steps: [], replay: this.replay });
+    }
+  }
+
+  private holds(p: Property, view: WorldView): boolean {
+    if (p.reads !== 'history') return p.holds(view);
+    let memo = this.verdicts.get(p);
+    if (!memo) this.verdicts.set(p, (memo = new WeakMap()));
+    let verdict = memo.get(view.history);
+    if (verdict === undefined) memo.set(view.history, (verdict = p.holds(view)));
+    return verdict;
+  }
+}
