@@ -39,6 +39,24 @@ export const fencingTokensIncrease: Property<View> = {
   holds: (w) => holders(w).every((h) => grants(w).every((g) => isOwn(h, g) || g.note.token < h.context.token!)),
 };
 
+/**
+ * What the properties above need of the grant history. A holder must come after every other
+ * grant in (timestamp, id) order, so after the largest; it must hold a larger token than every
+ * other grant, so than each grant with the largest token (several, when tokens repeat, as the
+ * `local-token` bug makes them). Every property gives the same verdict on these grants as on all
+ * of them, now and after any later grant; the search then treats runs that differ only in older
+ * grants as one world. With ordered tokens this is one grant.
+ */
+export function latestGrants(history: GhostNote[]): GhostNote[] {
+  const entered = history.filter((h): h is Grant => h.note.type === 'enter');
+  if (entered.length <= 1) return entered;
+  const last = entered.reduce((a, b) => (b.note.ts > a.note.ts || (b.note.ts === a.note.ts && b.node > a.node) ? b : a));
+  const topToken = Math.max(...entered.map((g) => g.note.token));
+  return entered.filter((g) => g === last || g.note.token === topToken);
+}
+
+type Grant = GhostNote<Extract<MutexNote, { type: 'enter' }>>;
+
 export const aCriticalSectionIsEntered: Property<View> = {
   name: 'a critical section is entered',
   kind: 'sometimes',

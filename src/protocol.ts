@@ -158,6 +158,15 @@ export interface Protocol {
    * reach traces and clients but do not make worlds distinct.
    */
   ghost?: string[];
+  /**
+   * The part of the ghost history the properties need, as a subset of it: the search keeps
+   * only that, so worlds that differ in history the properties cannot tell apart are one world.
+   * Machines never read the history, so this changes no behaviour; it is sound when every
+   * property gives the same verdict on the summary as on the whole history, now and after any
+   * later notes (keep, say, the largest grant rather than every grant). Tests can compare a
+   * search with and without it.
+   */
+  ghostSummary?(history: GhostNote[]): GhostNote[];
   /** Client requests enabled at a node. */
   clients?: ClientGenerator;
   /**

@@ -58,7 +58,7 @@ describe('bound counter', () => {
     const tight = createModel(mutex, { maxRound: 3 });
     const bfs = explore(tight);
     expect(bfs.bounded).toBeGreaterThan(0);
-    expect(bfs.states).toBeLessThan(76_296);
+    expect(bfs.states).toBeLessThan(74_797);
     expect(explore(tight, { search: 'dfs' }).bounded).toBe(bfs.bounded);
   });
 });

@@ -1,6 +1,6 @@
 /** The Lamport mutex primitive: machine, variants, properties and model defaults. */
 import type { Protocol, Variant } from '../../src/protocol.js';
-import { mutexProperties } from '../../invariants/mutex.js';
+import { latestGrants, mutexProperties } from '../../invariants/mutex.js';
 import { mutexDurable, mutexMachine, type MutexContext, type MutexOptions } from './machine.js';
 
 export { MUTEX_SEED_TIMING } from './timing.js';
@@ -26,7 +26,7 @@ export const mutexVariants: Variant[] = [
 const acquires = (used: number) => Math.ceil(used / 2);
 
 /*
- * Defaults: 3 nodes on FIFO channels, one request each, is exhaustive in a few seconds (76,296
+ * Defaults: 3 nodes on FIFO channels, one request each, is exhaustive in a few seconds (74,797
  * worlds). Each node requests a bounded number of times, so the space is finite without any
  * bound; the round (clock) bound of 64 only guards large `requests` values, and a check says
  * when it cut anything. Two requests each needs the depth-first search (`--search dfs`): its
@@ -40,6 +40,7 @@ export const mutex: Protocol = {
   properties: mutexProperties,
   defaults: { nodes: 3, network: 'fifo', faults: [], maxRound: 64, maxInFlight: 64, params: { requests: 1 } },
   ghost: ['enter'],
+  ghostSummary: latestGrants,
   round: (c: MutexContext) => c.clock,
   clients: (node, used, config) => {
     if (node.state === 'critical') return [{ type: 'client.release' }];

@@ -135,7 +135,7 @@ function breadthFirst(model: Model, sim: Simulator, judge: Judge, options: Explo
       }
       const choices = sim.enabled(world);
       for (let c = 0; c < choices.length && !stop; c++) {
-        const child = sim.step(world, choices[c]).world;
+        const child = sim.successor(world, choices[c]);
         transitions++;
         if (!visited.add(sim.fingerprint(child))) continue;
         const index = parents.push(frontierIds[f], c);
@@ -189,7 +189,7 @@ function depthFirst(_model: Model, sim: Simulator, judge: Judge, options: Explor
       stack.pop();
       continue;
     }
-    const child = sim.step(top.world, top.choices[top.next++]).world;
+    const child = sim.successor(top.world, top.choices[top.next++]);
     transitions++;
     if (!visited.add(sim.fingerprint(child))) continue;
     states++;

@@ -79,7 +79,9 @@ export class Simulator {
     const records: StepRecord[] = [];
     for (let id = 1; id <= this.n; id++) {
       const { next, effects } = this.stepper.init({ id, n: this.n });
-      records.push(this.apply(world, id, next, effects, { kind: 'restart', node: id }, undefined, undefined));
+      const record = this.record({ kind: 'restart', node: id }, id, undefined, undefined, next, effects);
+      this.apply(world, id, next, effects, record);
+      records.push(record);
     }
     return { world, records };
   }
@@ -146,6 +148,15 @@ export class Simulator {
 
   /** The world after `choice`; `world` is not modified. */
   step(world: World, choice: Choice): { world: World; record: StepRecord } {
+    return this.advance(world, choice, true) as { world: World; record: StepRecord };
+  }
+
+  /** The world after `choice`, without the record of what happened (the explorer's hot path). */
+  successor(world: World, choice: Choice): World {
+    return this.advance(world, choice, false).world;
+  }
+
+  private advance(world: World, choice: Choice, recorded: boolean): { world: World; record: StepRecord | null } {
     const next: World = {
       nodes: world.nodes.slice(),
       channels: world.channels.slice(),
@@ -158,17 +169,17 @@ export class Simulator {
       case 'deliver': {
         if (this.config.network !== 'unordered-duplicating') this.removeMessage(next, choice.from, choice.to, choice.msg);
         const event = { ...choice.msg.msg, from: choice.from };
-        return { world: next, record: this.feed(next, choice.to, event, 'm' + choice.msg.id + 'f' + choice.from, choice) };
+        return { world: next, record: this.feed(next, choice.to, event, 'm' + choice.msg.id + 'f' + choice.from, choice, recorded) };
       }
       case 'timer': {
         const slot = next.nodes[choice.node - 1];
         next.nodes[choice.node - 1] = { ...slot, timers: slot.timers.filter((t) => t !== choice.timer) };
-        return { world: next, record: this.feed(next, choice.node, choice.timer.event, 't' + choice.timer.id, choice) };
+        return { world: next, record: this.feed(next, choice.node, choice.timer.event, 't' + choice.timer.id, choice, recorded) };
       }
       case 'client': {
         const slot = next.nodes[choice.node - 1];
         next.nodes[choice.node - 1] = { ...slot, clientUsed: slot.clientUsed + 1 };
-        return { world: next, record: this.feed(next, choice.node, choice.event, 'c' + canonical(choice.event), choice) };
+        return { world: next, record: this.feed(next, choice.node, choice.event, 'c' + canonical(choice.event), choice, recorded) };
       }
       case 'drop':
         this.removeMessage(next, choice.from, choice.to, choice.msg);
@@ -190,7 +201,9 @@ export class Simulator {
         const slot = next.nodes[choice.node - 1];
         const { next: local, effects } = this.stepper.init({ id: choice.node, n, restored: slot.durable?.value });
         next.nodes[choice.node - 1] = { local: null, durable: null, timers: [], clientUsed: slot.clientUsed };
-        return { world: next, record: this.apply(next, choice.node, local, effects, choice, undefined, undefined) };
+        const record = recorded ? this.record(choice, choice.node, undefined, undefined, local, effects) : null;
+        this.apply(next, choice.node, local, effects, record);
+        return { world: next, record };
       }
       case 'partition':
         next.partition = choice.sideA;
@@ -203,20 +216,25 @@ export class Simulator {
         next.partition = 0;
         break;
     }
-    return { world: next, record: { choice, sends: [], notes: [], effects: [] } };
+    return { world: next, record: recorded ? { choice, sends: [], notes: [], effects: [] } : null };
   }
 
-  private feed(world: World, id: NodeId, event: any, eventKey: string, choice: Choice): StepRecord {
+  private feed(world: World, id: NodeId, event: any, eventKey: string, choice: Choice, recorded: boolean): StepRecord | null {
     const local = world.nodes[id - 1].local!;
     const { next, effects } = this.stepper.step(local, event, eventKey);
-    return this.apply(world, id, next, effects, choice, event, local.state);
+    const record = recorded ? this.record(choice, id, event, local.state, next, effects) : null;
+    this.apply(world, id, next, effects, record);
+    return record;
   }
 
-  /** Applies a node's new state and effects to `world` (already a private copy). */
-  private apply(world: World, id: NodeId, local: LocalState, effects: Effect[], choice: Choice, event: any, before: string | undefined): StepRecord {
+  private record(choice: Choice, node: NodeId, event: any, before: string | undefined, after: LocalState, effects: readonly Effect[]): StepRecord {
+    return { choice, node, event, before, after: after.state, sends: [], notes: [], effects };
+  }
+
+  /** Applies a node's new state and effects to `world` (already a private copy), filling `record` when given. */
+  private apply(world: World, id: NodeId, local: LocalState, effects: Effect[], record: StepRecord | null): void {
     const slot = world.nodes[id - 1];
     let timers = slot.timers;
-    const record: StepRecord = { choice, node: id, event, before, after: local.state, sends: [], notes: [], effects };
     for (const e of effects) {
       switch (e.kind) {
         case 'send': {
@@ -242,20 +260,19 @@ export class Simulator {
       }
     }
     world.nodes[id - 1] = { local, durable: null, timers, clientUsed: slot.clientUsed };
-    return record;
   }
 
-  private send(world: World, from: NodeId, to: NodeId, ref: MsgRef, record: StepRecord): void {
-    record.sends.push({ from, to, msg: ref.msg });
+  private send(world: World, from: NodeId, to: NodeId, ref: MsgRef, record: StepRecord | null): void {
+    record?.sends.push({ from, to, msg: ref.msg });
     // A message to a crashed node or across the partition is lost, as on a real link.
     if (world.nodes[to - 1].local === null && to !== from) return;
     if (!connected(world, from, to)) return;
     this.addMessage(world, from, to, ref);
   }
 
-  private note(world: World, node: NodeId, effect: Extract<Effect, { kind: 'note' }>, record: StepRecord): void {
+  private note(world: World, node: NodeId, effect: Extract<Effect, { kind: 'note' }>, record: StepRecord | null): void {
     const note = effect.note;
-    record.notes.push(note);
+    record?.notes.push(note);
     if (this.ghost && !this.ghost.has(note?.type)) return;
     // Interned once per (effect, node): a cached effect may be shared by nodes in equal states.
     const ids = (effect.ref ??= []) as number[];
@@ -269,8 +286,24 @@ export class Simulator {
       else hi = mid;
     }
     if (h[lo] === id) return;
-    world.history = h.slice(0, lo).concat(id, h.slice(lo));
+    const history = h.slice(0, lo).concat(id, h.slice(lo));
+    world.history = this.protocol.ghostSummary ? this.summarize(history) : history;
   }
+
+  /** The history reduced to the protocol's summary (a subset, kept sorted), memoized per history. */
+  private summarize(history: number[]): number[] {
+    const key = history.join(',');
+    let kept = this.summaries.get(key);
+    if (!kept) {
+      const notes = history.map((h) => this.notes.values[h]);
+      const chosen = new Set(this.protocol.ghostSummary!(notes));
+      kept = history.filter((_, i) => chosen.has(notes[i]));
+      this.summaries.set(key, kept);
+    }
+    return kept;
+  }
+
+  private readonly summaries = new Map<string, number[]>();
 
   private addMessage(world: World, from: NodeId, to: NodeId, ref: MsgRef): void {
     const c = channelIndex(this.n, from, to);
