@@ -14,8 +14,8 @@
  * from being expanded: zero means the search was exhaustive for the model, not just bounded.
  */
 import { Simulator } from '../sim/simulator.js';
-import type { Choice } from '../sim/choice.js';
 import type { World } from '../sim/world.js';
+import { depthFirst } from './depth-first.js';
 import { FingerprintSet } from './fingerprint-set.js';
 import { Judge } from './judge.js';
 import type { Model } from './model.js';
@@ -49,6 +49,8 @@ export interface ExploreOptions {
 
 export interface ExploreResult {
   search: SearchOrder;
+  /** Threads that searched (more than one: a depth-first search over a shared visited set). */
+  threads: number;
   states: number;
   transitions: number;
   /** Breadth-first: the deepest level; depth-first: the longest path. */
@@ -75,13 +77,14 @@ export function explore(model: Model, options: ExploreOptions = {}): ExploreResu
   const started = performance.now();
   const sim = new Simulator(model.protocol, model.variant, model.config);
   const judge = new Judge(model, sim, search, options.all);
-  const run = search === 'bfs' ? breadthFirst : depthFirst;
+  const run = search === 'bfs' ? breadthFirst : depthFirstAlone;
   const { states, transitions, depth, bounded, depthCut, indexBytes } = run(model, sim, judge, options, started);
   const complete = states < (options.maxStates ?? Infinity);
   if (complete && !depthCut && (judge.violations.length === 0 || options.all)) judge.finishExhaustive();
   const elapsedMs = performance.now() - started;
   return {
     search,
+    threads: 1,
     states,
     transitions,
     depth,
@@ -158,51 +161,19 @@ function breadthFirst(model: Model, sim: Simulator, judge: Judge, options: Explo
   return { states: parents.size, transitions, depth, bounded, depthCut, indexBytes: visited.bytes + parents.bytes };
 }
 
-interface Frame {
-  world: World;
-  choices: Choice[];
-  /** Index of the next choice to take. */
-  next: number;
-}
-
-function depthFirst(_model: Model, sim: Simulator, judge: Judge, options: ExploreOptions, started: number): SearchTotals {
+function depthFirstAlone(_model: Model, sim: Simulator, judge: Judge, options: ExploreOptions, started: number): SearchTotals {
   const visited = new FingerprintSet();
   const maxStates = options.maxStates ?? Infinity;
-  const every = options.progressEvery ?? 10_000;
-  let states = 1;
-  let transitions = 0;
-  let depth = 0;
-  let bounded = 0;
-
   const root = sim.initial().world;
   visited.add(sim.fingerprint(root));
   judge.judge(root, () => []);
-  const stack: Frame[] = [];
-  if (!judge.stop) {
-    if (sim.withinBounds(root)) stack.push({ world: root, choices: sim.enabled(root), next: 0 });
-    else bounded++;
-  }
-
-  while (stack.length && !judge.stop && states < maxStates) {
-    const top = stack[stack.length - 1];
-    if (top.next === top.choices.length) {
-      stack.pop();
-      continue;
-    }
-    const child = sim.successor(top.world, top.choices[top.next++]);
-    transitions++;
-    if (!visited.add(sim.fingerprint(child))) continue;
-    states++;
-    judge.judge(child, () => stack.map((f) => f.next - 1));
-    if (options.onProgress && states % every === 0) {
-      options.onProgress({ states, transitions, depth: stack.length - 1, frontier: stack.length, elapsedMs: performance.now() - started });
-    }
-    if (!sim.withinBounds(child)) {
-      bounded++;
-      continue;
-    }
-    stack.push({ world: child, choices: sim.enabled(child), next: 0 });
-    if (stack.length - 1 > depth) depth = stack.length - 1;
-  }
-  return { states, transitions, depth, bounded, depthCut: false, indexBytes: visited.bytes };
+  const totals = judge.stop
+    ? { states: 0, transitions: 0, depth: 0, bounded: 0 }
+    : depthFirst(sim, judge, { world: root }, {
+        visited,
+        stopped: () => visited.size >= maxStates,
+        every: options.progressEvery,
+        onProgress: options.onProgress && ((t) => options.onProgress!({ states: t.states + 1, transitions: t.transitions, depth: t.path, frontier: t.path, elapsedMs: performance.now() - started })),
+      });
+  return { states: totals.states + 1, transitions: totals.transitions, depth: totals.depth, bounded: totals.bounded, depthCut: false, indexBytes: visited.bytes };
 }

@@ -24,10 +24,11 @@ export class Judge {
   /** Verdicts of history-only properties, per shared ghost history. */
   private readonly verdicts = new Map<Property, WeakMap<object, boolean>>();
 
-  private readonly replay: string;
+  /** The command that replays a violation this judge reports. */
+  readonly replayCommand: string;
 
   constructor(private readonly model: Model, private readonly sim: Simulator, search: SearchOrder, private readonly all = false) {
-    this.replay = replayCommand(model, 'explore') + (search === 'dfs' ? ' --search dfs' : '');
+    this.replayCommand = replayCommand(model, 'explore') + (search === 'dfs' ? ' --search dfs' : '');
     const { properties } = model.protocol;
     this.always = properties.filter((p) => p.kind === 'always');
     this.eventually = properties.filter((p) => p.kind === 'eventually');
@@ -42,7 +43,7 @@ export class Judge {
       this.failed.add(p.name);
       const choices = path();
       const { steps } = replay(this.model, choices, this.sim);
-      this.violations.push({ invariant: p.name, kind: p.kind, mode: 'explore', path: choices, steps, replay: this.replay });
+      this.violations.push({ invariant: p.name, kind: p.kind, mode: 'explore', path: choices, steps, replay: this.replayCommand });
       if (!this.all) this.stop = true;
     };
     this.always.forEach(check);
@@ -50,10 +51,21 @@ export class Judge {
     for (const p of this.pendingSometimes) if (p.holds(view)) this.pendingSometimes.delete(p);
   }
 
+  /** Names of the `sometimes` properties no world judged so far satisfies. */
+  get unsatisfied(): string[] {
+    return [...this.pendingSometimes].map((p) => p.name);
+  }
+
+  /** Takes note of `sometimes` properties that worlds judged elsewhere (another thread) satisfy. */
+  satisfiedElsewhere(names: Iterable<string>): void {
+    const satisfied = new Set(names);
+    for (const p of this.pendingSometimes) if (satisfied.has(p.name)) this.pendingSometimes.delete(p);
+  }
+
   /** After a search that reached every world: each `sometimes` property no world satisfied is a violation. */
   finishExhaustive(): void {
     for (const p of this.pendingSometimes) {
-      this.violations.push({ invariant: p.name, kind: p.kind, mode: 'explore', path: [], steps: [], replay: this.replay });
+      this.violations.push({ invariant: p.name, kind: p.kind, mode: 'explore', path: [], steps: [], replay: this.replayCommand });
     }
   }
 

@@ -24,6 +24,8 @@ export interface RunOptions {
   seed?: number;
   path?: string;
   progress?: boolean;
+  /** An exploration already run (on several threads): used instead of exploring again. */
+  explored?: ExploreResult;
 }
 
 export function runChecks(model: Model, options: RunOptions): CheckReport {
@@ -31,9 +33,12 @@ export function runChecks(model: Model, options: RunOptions): CheckReport {
   const report: CheckReport = { model, mode: options.mode, coverage: { states: 0, transitions: 0, unreachedStates: [], unreachedTransitions: [] }, violations: [], elapsedMs: 0 };
   const reached = new Set<string>();
   if (options.mode !== 'walk') {
-    const printer = options.progress ? progressPrinter(`explore ${model.protocol.name}`) : undefined;
-    report.explore = explore(model, { search: options.search, maxStates: options.maxStates, onProgress: printer?.update });
-    printer?.done();
+    if (options.explored) report.explore = options.explored;
+    else {
+      const printer = options.progress ? progressPrinter(`explore ${model.protocol.name}`) : undefined;
+      report.explore = explore(model, { search: options.search, maxStates: options.maxStates, onProgress: printer?.update });
+      printer?.done();
+    }
     report.violations.push(...report.explore.violations);
     report.explore.reached.forEach((t) => reached.add(t));
   }

@@ -50,6 +50,7 @@ export function reportJson(r: CheckReport) {
     depth: r.explore?.depth ?? 0,
     complete: r.explore?.complete ?? false,
     search: r.explore?.search,
+    threads: r.explore?.threads,
     bounded: r.explore?.bounded ?? 0,
     elapsedMs: Math.round(r.elapsedMs),
     statesPerSecond: r.explore?.statesPerSecond ?? 0,

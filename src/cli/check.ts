@@ -1,17 +1,19 @@
 /** `coordkit check <primitive>`: explore and/or walk one model; exit 0 when every property holds, 1 on a violation. */
 import { FAULTS, NETWORKS, type CheckConfig, type FaultName, type NetworkName, type Protocol } from '../protocol.js';
 import { runChecks, type CheckReport } from '../check/run-checks.js';
-import { SEARCH_ORDERS, type SearchOrder } from '../check/explore.js';
+import { SEARCH_ORDERS, type ExploreResult, type SearchOrder } from '../check/explore.js';
+import { exploreParallel } from '../check/explore-parallel.js';
+import { progressPrinter } from '../check/progress.js';
 import { reportJson } from '../check/summary.js';
 import { createModel } from '../check/model.js';
 import { describeRun } from '../check/describe-run.js';
 import { sequenceDiagram } from '../trace/sequence-diagram.js';
 import { parse } from './parse.js';
-import { findProtocol, loadProtocol } from './registry.js';
+import { findProtocol, loadProtocol, protocolModule, REGISTRY_MODULE } from './registry.js';
 import { choiceArg, intArg, listArg, UsageError } from './usage-error.js';
 
 const USAGE =
-  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--search bfs|dfs] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--param NAME=VALUE]... [--json] [--protocol FILE]';
+  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--search bfs|dfs] [--workers N] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--param NAME=VALUE]... [--json] [--protocol FILE]';
 const MODES = ['explore', 'walk', 'both'] as const;
 
 export async function checkCommand(args: string[]): Promise<number> {
@@ -26,6 +28,7 @@ export async function checkCommand(args: string[]): Promise<number> {
       'max-depth': { type: 'string' },
       'max-states': { type: 'string' },
       search: { type: 'string' },
+      workers: { type: 'string' },
       runs: { type: 'string' },
       seed: { type: 'string' },
       path: { type: 'string' },
@@ -53,15 +56,29 @@ export async function checkCommand(args: string[]): Promise<number> {
   };
   const mode = choiceArg('mode', values.mode, MODES) ?? (values.path !== undefined ? 'walk' : 'both');
   const model = createModel(protocol, overrides);
-  const search = choiceArg<SearchOrder>('search', values.search, SEARCH_ORDERS);
+  const workers = intArg('workers', values.workers, 1, 64) ?? 1;
+  let search = choiceArg<SearchOrder>('search', values.search, SEARCH_ORDERS);
+  if (workers > 1) {
+    if (search === 'bfs') throw new UsageError('--workers runs a depth-first search: drop --search bfs or use --search dfs');
+    if (model.config.symmetry && protocol.symmetry) throw new UsageError(`--workers cannot reduce ${protocol.name} by symmetry: add --symmetry off`);
+    search = 'dfs';
+  }
   if (search === 'dfs' && model.config.maxDepth > 0) {
     throw new UsageError(`--search dfs cannot honour a depth bound (max depth ${model.config.maxDepth}); use --search bfs, or --max-depth 0 to lift it`);
+  }
+  const maxStates = intArg('max-states', values['max-states'], 1, 100_000_000);
+  let explored: ExploreResult | undefined;
+  if (workers > 1 && mode !== 'walk') {
+    const printer = values.json ? undefined : progressPrinter(`explore ${protocol.name} (${workers} threads)`);
+    explored = await exploreParallel(model, { workers, module: values.protocol ? protocolModule(values.protocol) : REGISTRY_MODULE, maxStates, onProgress: printer?.update });
+    printer?.done();
   }
   const report = runChecks(model, {
     mode,
     search,
+    explored,
     runs: intArg('runs', values.runs, 1, 1_000_000),
-    maxStates: intArg('max-states', values['max-states'], 1, 100_000_000),
+    maxStates,
     seed,
     path: values.path,
     progress: !values.json,
@@ -109,7 +126,7 @@ function printReport(r: CheckReport): void {
   if (r.explore) {
     const e = r.explore;
     const bound = config.maxDepth ? `, depth bound ${config.maxDepth}` : '';
-    out.push(`explore (${e.search}): ${e.states.toLocaleString('en-US')} distinct states, ${e.transitions.toLocaleString('en-US')} transitions, depth ${e.depth}${bound}, ${Math.round(e.elapsedMs)} ms (${e.statesPerSecond.toLocaleString('en-US')} states/s)${e.complete ? '' : ', cut short by --max-states'}`);
+    out.push(`explore (${e.search}${e.threads > 1 ? ` on ${e.threads} threads` : ''}): ${e.states.toLocaleString('en-US')} distinct states, ${e.transitions.toLocaleString('en-US')} transitions, depth ${e.depth}${bound}, ${Math.round(e.elapsedMs)} ms (${e.statesPerSecond.toLocaleString('en-US')} states/s)${e.complete ? '' : ', cut short by --max-states'}`);
     if (e.complete) out.push(e.bounded ? `bounded: ${e.bounded.toLocaleString('en-US')} worlds at a bound (in flight, round or depth) were not expanded` : 'exhaustive: no bound cut the search');
   }
   if (r.walk) out.push(`walk: ${r.walk.runs} runs, ${r.walk.steps.toLocaleString('en-US')} steps, seed ${r.walk.seed}, ${Math.round(r.walk.elapsedMs)} ms`);

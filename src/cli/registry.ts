@@ -5,6 +5,12 @@ import { protocols } from '../../machines/index.js';
 import type { Protocol } from '../protocol.js';
 import { UsageError } from './usage-error.js';
 
+/** The module the registered primitives come from, for explore threads to load them. */
+export const REGISTRY_MODULE = new URL('../../machines/index.js', import.meta.url).href;
+
+/** The module a `--protocol FILE` comes from. */
+export const protocolModule = (file: string) => pathToFileURL(resolve(file)).href;
+
 export function registered(): Protocol[] {
   return protocols;
 }
@@ -21,7 +27,7 @@ export function findProtocol(name: string | undefined): Protocol {
 export async function loadProtocol(file: string): Promise<Protocol> {
   let mod: Record<string, unknown>;
   try {
-    mod = await import(pathToFileURL(resolve(file)).href);
+    mod = await import(protocolModule(file));
   } catch (err) {
     throw new UsageError(`cannot load --protocol ${file}: ${(err as Error).message.split('\n')[0]}`);
   }

@@ -37,3 +37,15 @@ export function hashInts(values: ArrayLike<number>, length = values.length): Has
   }
   return { hi: finish(a, length), lo: finish(b ^ 0x165667b1, length) };
 }
+
+/** 64-bit fingerprint of a string's UTF-16 code units: the same in every thread and process. */
+export function hashString(s: string): Hash64 {
+  let a = 0x9747b28c;
+  let b = 0x5bd1e995;
+  for (let i = 0; i < s.length; i++) {
+    const v = s.charCodeAt(i);
+    a = mix(a, v);
+    b = mix(b, v ^ 0x27d4eb2f);
+  }
+  return { hi: finish(a, s.length), lo: finish(b ^ 0x165667b1, s.length) };
+}

@@ -39,14 +39,18 @@ export class Simulator {
   private readonly allMask: number;
   private readonly ghost: Set<string> | null;
 
-  constructor(readonly protocol: Protocol, readonly variant: Variant, readonly config: CheckConfig) {
+  /**
+   * `stableFingerprints`: fingerprint worlds by content hashes rather than interned ids, so
+   * that simulators on different threads agree (no symmetry reduction then).
+   */
+  constructor(readonly protocol: Protocol, readonly variant: Variant, readonly config: CheckConfig, private readonly stableFingerprints = false) {
     this.n = config.nodes;
     this.stepper = new NodeStepper(variant.machine);
     this.faults = new Set(config.faults);
     this.allMask = (1 << this.n) - 1;
     this.ghost = protocol.ghost ? new Set(protocol.ghost) : null;
     // n! renamings per fingerprint: worth it up to 4 nodes (24), not at 5 (120).
-    this.symmetry = config.symmetry && protocol.symmetry && this.n <= MAX_SYMMETRIC_NODES ? new Symmetry(this, protocol.symmetry.idFields) : null;
+    this.symmetry = !stableFingerprints && config.symmetry && protocol.symmetry && this.n <= MAX_SYMMETRIC_NODES ? new Symmetry(this, protocol.symmetry.idFields) : null;
   }
 
   private readonly symmetry: Symmetry | null;
@@ -338,8 +342,9 @@ export class Simulator {
   }
 
   /**
-   * Canonical 64-bit fingerprint: every node, timer, message, budget and note as interned ints;
-   * with symmetry on, the smallest over every renaming of node ids.
+   * Canonical 64-bit fingerprint: every node, timer, message, budget and note as interned ints
+   * (with stable fingerprints, as hashes of their keys, so that every thread agrees); with
+   * symmetry on, the smallest over every renaming of node ids.
    */
   fingerprint(world: World): Hash64 {
     if (this.symmetry) return this.symmetry.fingerprint(world);
@@ -348,15 +353,24 @@ export class Simulator {
       if (k >= this.buf.length) this.buf = growInto(this.buf, k);
       this.buf[k++] = v;
     };
+    // An interned part: its id, or (stable fingerprints) the 64-bit hash of its key.
+    const stable = this.stableFingerprints;
+    const part = (interner: Interner<unknown>, id: number) => {
+      if (!stable) return push(id);
+      push(interner.hashes[2 * id]);
+      push(interner.hashes[2 * id + 1]);
+    };
     for (const slot of world.nodes) {
-      push(slot.local ? slot.local.id : -1 - slot.durable!.id);
+      push(slot.local ? 1 : 0);
+      if (slot.local) part(this.stepper.states, slot.local.id);
+      else part(this.durables, slot.durable!.id);
       push(slot.clientUsed);
       push(slot.timers.length);
-      for (const t of slot.timers) push(t.id);
+      for (const t of slot.timers) part(this.timers, t.id);
     }
     for (const ch of world.channels) {
       push(ch.length);
-      for (const m of ch) push(m.id);
+      for (const m of ch) part(this.messages, m.id);
     }
     push(world.partition);
     const u = world.used;
@@ -364,7 +378,10 @@ export class Simulator {
     push(u.drops);
     push(u.duplicates);
     push(u.partitions);
-    for (const h of world.history) push(h);
+    // The history is a set: ids are sorted; hashes must be sorted by themselves.
+    const notes = this.notes.hashes;
+    const history = stable ? world.history.map((h) => [notes[2 * h], notes[2 * h + 1]]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).flat() : world.history;
+    for (const h of history) push(h);
     return hashInts(this.buf, k);
   }
 

@@ -1,0 +1,112 @@
+/**
+ * Depth-first search from a world already visited and judged: only the current path is held,
+ * next to the visited set. The set may be shared between threads, each thread expanding just
+ * the worlds it added first (Laarman, van de Pol and Weber, "Boosting multi-core reachability
+ * performance with shared hash tables", FMCAD 2010); threads then try choices in different
+ * orders so that they spread over the space.
+ */
+import type { Choice } from '../sim/choice.js';
+import type { Hash64 } from '../sim/hash64.js';
+import type { Simulator } from '../sim/simulator.js';
+import type { World } from '../sim/world.js';
+import type { Judge } from './judge.js';
+
+export interface DepthFirstSearch {
+  /** Adds a fingerprint; false when it was there already. */
+  visited: { add(h: Hash64): boolean };
+  /** Where to start trying the `count` choices of a world (0: the canonical order). */
+  firstChoice?: (count: number) => number;
+  /** Polled every 1,024 transitions: true ends the search. */
+  stopped?: () => boolean;
+  /** Called every `every` new worlds. */
+  onProgress?: (totals: DepthFirstTotals) => void;
+  every?: number;
+  /**
+   * Work sharing, polled with `stopped`: when `wanted()`, the choices left at the oldest world
+   * on the path are offered to `give` (with the choice path to that world) and dropped here if
+   * taken.
+   */
+  share?: { wanted(): boolean; give(job: { path: number[]; choices: number[] }): boolean };
+}
+
+/** Where a search starts: a world reached by `path`, and optionally which of its choices to try. */
+export interface Start {
+  world: World;
+  path?: number[];
+  choices?: number[];
+}
+
+export interface DepthFirstTotals {
+  /** Worlds this search added (the start world excluded). */
+  states: number;
+  transitions: number;
+  /** The longest path, in steps. */
+  depth: number;
+  /** The current path's length. */
+  path: number;
+  /** Worlds added but not expanded because they lie past a bound. */
+  bounded: number;
+}
+
+interface Frame {
+  world: World;
+  choices: Choice[];
+  first: number;
+  /** Which choices to try, in order, when not all of them. */
+  order?: number[];
+  /** Choices tried so far. */
+  tried: number;
+}
+
+export function depthFirst(sim: Simulator, judge: Judge, start: Start, search: DepthFirstSearch): DepthFirstTotals {
+  const totals: DepthFirstTotals = { states: 0, transitions: 0, depth: 0, path: 0, bounded: 0 };
+  const every = search.every ?? 10_000;
+  const prefix = start.path ?? [];
+  const stack: Frame[] = [];
+  const push = (world: World, order?: number[]) => {
+    const choices = sim.enabled(world);
+    stack.push({ world, choices, order, first: search.firstChoice && choices.length > 1 ? search.firstChoice(choices.length) : 0, tried: 0 });
+  };
+  const count = (f: Frame) => (f.order ? f.order.length : f.choices.length);
+  const indexOf = (f: Frame, k = f.tried - 1) => (f.order ? f.order[k] : (f.first + k) % f.choices.length);
+  const pathTo = (depth: number) => [...prefix, ...stack.slice(0, depth).map((f) => indexOf(f))];
+  const share = () => {
+    const at = stack.findIndex((f) => f.tried < count(f));
+    if (at < 0) return;
+    const f = stack[at];
+    const left: number[] = [];
+    for (let k = f.tried; k < count(f); k++) left.push(indexOf(f, k));
+    if (search.share!.give({ path: pathTo(at), choices: left })) f.order = [...(f.order ?? Array.from({ length: f.tried }, (_, k) => indexOf(f, k)))].slice(0, f.tried);
+  };
+  if (sim.withinBounds(start.world)) push(start.world, start.choices);
+  else totals.bounded++;
+
+  while (stack.length && !judge.stop) {
+    if ((totals.transitions & 1023) === 0) {
+      if (search.stopped?.()) break;
+      if (search.share?.wanted()) share();
+    }
+    const top = stack[stack.length - 1];
+    if (top.tried === count(top)) {
+      stack.pop();
+      continue;
+    }
+    top.tried++;
+    const child = sim.successor(top.world, top.choices[indexOf(top)]);
+    totals.transitions++;
+    if (!search.visited.add(sim.fingerprint(child))) continue;
+    totals.states++;
+    judge.judge(child, () => pathTo(stack.length));
+    if (search.onProgress && totals.states % every === 0) {
+      totals.path = prefix.length + stack.length;
+      search.onProgress(totals);
+    }
+    if (!sim.withinBounds(child)) {
+      totals.bounded++;
+      continue;
+    }
+    push(child);
+    if (prefix.length + stack.length - 1 > totals.depth) totals.depth = prefix.length + stack.length - 1;
+  }
+  return totals;
+}

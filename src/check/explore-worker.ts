@@ -1,0 +1,120 @@
+/**
+ * One thread of a parallel depth-first search (see explore-parallel.ts): loads the primitive
+ * from its module, then searches from the initial world over the shared visited set, expanding
+ * the worlds it adds first, and reports its totals, the violations it found (as choice paths)
+ * and the `sometimes` properties it saw satisfied.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { CheckConfig, Protocol } from '../protocol.js';
+import { Simulator } from '../sim/simulator.js';
+import { depthFirst, type DepthFirstTotals, type Start } from './depth-first.js';
+import { replay } from './replay.js';
+import { WorkBoard, type Job } from './work-board.js';
+import { Judge } from './judge.js';
+import { findVariant, type Model } from './model.js';
+import { SharedFingerprintSet, type SharedFingerprintBuffers } from './shared-fingerprint-set.js';
+
+export interface WorkerTask {
+  /** URL of an ES module exporting the primitive (as default, `protocol` or in `protocols`). */
+  module: string;
+  name: string;
+  config: CheckConfig;
+  index: number;
+  buffers: SharedFingerprintBuffers;
+  /** Int32 [stop]: set by the thread that finds a violation, or by the coordinator. */
+  control: SharedArrayBuffer;
+  /** Float64 per thread: [states, transitions, path length]. */
+  stats: SharedArrayBuffer;
+  /** Jobs handed between threads (work-board.ts). */
+  board: SharedArrayBuffer;
+  threads: number;
+  maxStates: number;
+  all: boolean;
+}
+
+export interface WorkerReport {
+  states: number;
+  transitions: number;
+  depth: number;
+  bounded: number;
+  satisfied: string[];
+  violations: { invariant: string; path: number[] }[];
+  reached: string[];
+}
+
+/** The primitive named `name` among a module's exports. */
+export async function protocolFrom(module: string, name: string): Promise<Protocol> {
+  const mod: Record<string, unknown> = await import(module);
+  const candidates = [mod.default, mod.protocol, ...(Array.isArray(mod.protocols) ? mod.protocols : []), ...Object.values(mod)];
+  const found = candidates.find((p): p is Protocol => !!p && typeof p === 'object' && (p as Protocol).name === name && Array.isArray((p as Protocol).variants));
+  if (!found) throw new Error(`${module} exports no primitive named '${name}'`);
+  return found;
+}
+
+async function run(task: WorkerTask): Promise<WorkerReport> {
+  const protocol = await protocolFrom(task.module, task.name);
+  const model: Model = { protocol, variant: findVariant(protocol, task.config.variant)!, config: task.config };
+  const sim = new Simulator(protocol, model.variant, model.config, true);
+  const judge = new Judge(model, sim, 'dfs', task.all);
+  const visited = new SharedFingerprintSet(task.buffers);
+  const control = new Int32Array(task.control);
+  const stats = new Float64Array(task.stats, task.index * 3 * 8, 3);
+  // Thread 0 keeps the canonical order; the others start each world at a random choice.
+  let seed = (task.index * 0x9e3779b1) | 1;
+  const random = (count: number) => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % count;
+  };
+  const board = new WorkBoard(task.board, task.threads);
+  const stopped = () => {
+    visited.flush();
+    return Atomics.load(control, 0) !== 0 || judge.stop || visited.size >= task.maxStates || visited.full;
+  };
+  const totals = { states: 0, transitions: 0, depth: 0, bounded: 0 };
+  const search = {
+    visited,
+    firstChoice: task.index === 0 ? undefined : random,
+    stopped,
+    every: 1_000,
+    onProgress: (t: DepthFirstTotals) => stats.set([totals.states + t.states, totals.transitions + t.transitions, t.path]),
+    share: { wanted: () => board.wanted, give: (job: Job) => board.give(job) },
+  };
+  // Thread 0 starts from the initial world (already visited and judged); the others wait for work.
+  let start: Start | undefined = task.index === 0 ? { world: sim.initial().world } : undefined;
+  for (;;) {
+    if (!start) {
+      const job = board.take(stopped);
+      if (!job) break;
+      start = { world: replay(model, job.path, sim).worlds.at(-1)!, path: job.path, choices: job.choices };
+    }
+    const t = depthFirst(sim, judge, start, search);
+    totals.states += t.states;
+    totals.transitions += t.transitions;
+    totals.bounded += t.bounded;
+    totals.depth = Math.max(totals.depth, t.depth);
+    start = undefined;
+    if (stopped()) break;
+  }
+  visited.flush();
+  if (judge.stop) Atomics.store(control, 0, 1);
+  return {
+    states: totals.states,
+    transitions: totals.transitions,
+    depth: totals.depth,
+    bounded: totals.bounded,
+    satisfied: model.protocol.properties.filter((p) => p.kind === 'sometimes' && !judge.unsatisfied.includes(p.name)).map((p) => p.name),
+    violations: judge.violations.map((v) => ({ invariant: v.invariant, path: v.path })),
+    reached: [...sim.stepper.reached],
+  };
+}
+
+if (parentPort && workerData) {
+  run(workerData as WorkerTask).then(
+    (report) => parentPort!.postMessage(report),
+    (err: Error) => {
+      throw err;
+    },
+  );
+}
