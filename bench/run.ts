@@ -6,7 +6,9 @@
 import { getAdjacencyMap } from '@xstate/graph';
 import { election } from '../machines/election/index.js';
 import { protocols } from '../machines/index.js';
-import { explore } from '../src/check/explore.js';
+import { explore, type ExploreOptions, type ExploreResult } from '../src/check/explore.js';
+import { exploreParallel } from '../src/check/explore-parallel.js';
+import { mutex } from '../machines/mutex/index.js';
 import { createModel, type Model } from '../src/check/model.js';
 import { describeChoice, type Choice } from '../src/sim/choice.js';
 import { Simulator } from '../src/sim/simulator.js';
@@ -14,10 +16,14 @@ import type { World } from '../src/sim/world.js';
 
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 
-function measure(label: string, model: Model, maxStates?: number) {
+function measure(label: string, model: Model, maxStates?: number, options: ExploreOptions = {}) {
   globalThis.gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
-  const r = explore(model, { maxStates });
+  const r = explore(model, { maxStates, ...options });
+  return report(label, r, heapBefore);
+}
+
+function report(label: string, r: ExploreResult, heapBefore: number) {
   const heapAfter = process.memoryUsage().heapUsed;
   const row = {
     label,
@@ -118,3 +124,16 @@ for (const p of protocols) {
   const params = Object.entries(model.config.params).map(([k, v]) => `${k} ${JSON.stringify(v)}`);
   measure(`${p.name}: ${model.config.nodes} nodes${params.length ? ', ' + params.join(', ') : ''}`, model);
 }
+
+console.log('\nsearch orders and threads, same model (mutex, 3 nodes requesting twice each), first 3 million states:');
+const big = createModel(mutex, { params: { requests: 2 } });
+measure('breadth-first', big, 3_000_000);
+measure('depth-first', big, 3_000_000, { search: 'dfs' });
+globalThis.gc?.();
+const heap = process.memoryUsage().heapUsed;
+const threads = await exploreParallel(big, { workers: 2, module: new URL('../machines/index.js', import.meta.url).href, maxStates: 3_000_000 });
+report('depth-first, 2 threads', threads, heap);
+
+console.log('\nghost summary: mutex keeps the grants its properties read (2 nodes, 3 requests each):');
+measure('whole history', createModel({ ...mutex, ghostSummary: undefined }, { nodes: 2, params: { requests: 3 } }));
+measure('latest grants', createModel(mutex, { nodes: 2, params: { requests: 3 } }));
