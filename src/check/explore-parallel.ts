@@ -110,7 +110,7 @@ function progress(visited: SharedFingerprintSet, stats: SharedArrayBuffer, worke
     transitions += s[w * 3 + 1];
     depth = Math.max(depth, s[w * 3 + 2]);
   }
-  return { states: visited.size, transitions, depth, frontier: depth, elapsedMs: performance.now() - started };
+  return { states: visited.size, transitions, depth, elapsedMs: performance.now() - started };
 }
 
 function runWorker(task: WorkerTask, tick: () => void): Promise<WorkerReport> {

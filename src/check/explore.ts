@@ -30,8 +30,8 @@ export interface ExploreProgress {
   transitions: number;
   /** Breadth-first: the level being built; depth-first: the length of the current path. */
   depth: number;
-  /** Worlds waiting to be expanded: the rest of the level (bfs) or the path (dfs). */
-  frontier: number;
+  /** Breadth-first only: worlds waiting to be expanded (the rest of the level and the next). */
+  frontier?: number;
   elapsedMs: number;
 }
 
@@ -173,7 +173,7 @@ function depthFirstAlone(_model: Model, sim: Simulator, judge: Judge, options: E
         visited,
         stopped: () => visited.size >= maxStates,
         every: options.progressEvery,
-        onProgress: options.onProgress && ((t) => options.onProgress!({ states: t.states + 1, transitions: t.transitions, depth: t.path, frontier: t.path, elapsedMs: performance.now() - started })),
+        onProgress: options.onProgress && ((t) => options.onProgress!({ states: t.states + 1, transitions: t.transitions, depth: t.path, elapsedMs: performance.now() - started })),
       });
   return { states: totals.states + 1, transitions: totals.transitions, depth: totals.depth, bounded: totals.bounded, depthCut: false, indexBytes: visited.bytes };
 }

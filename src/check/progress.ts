@@ -15,7 +15,7 @@ export function progressPrinter(label: string, stream: NodeJS.WriteStream = proc
       if (now - last < intervalMs) return;
       last = now;
       const rate = Math.round((p.states / Math.max(p.elapsedMs, 1)) * 1000);
-      const line = `${label}: ${p.states.toLocaleString('en-US')} states, ${rate.toLocaleString('en-US')}/s, depth ${p.depth}, frontier ${p.frontier.toLocaleString('en-US')}`;
+      const line = `${label}: ${p.states.toLocaleString('en-US')} states, ${rate.toLocaleString('en-US')}/s, depth ${p.depth}${p.frontier === undefined ? '' : `, frontier ${p.frontier.toLocaleString('en-US')}`}`;
       if (tty) {
         stream.write(`\r\x1b[K${line}`);
         drawn = true;
