@@ -177,6 +177,8 @@ export interface Protocol {
   symmetry?: { idFields: string[] };
   /** The node's round for the maxRound bound (term, ballot, generation). */
   round?(context: any): number;
+  /** What is wrong with a configuration's params, in one line; undefined when nothing is. */
+  checkParams?(config: ProtocolConfig): string | undefined;
   /** Host-side jitter for named timers: the delay is drawn in [delay, delay * factor]. */
   timerJitter?: Record<string, number>;
   /** Message, note and client types for schema generation: the file and type names. */

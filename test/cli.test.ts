@@ -21,6 +21,7 @@ describe('coordkit CLI', () => {
     [['check'], /name a primitive/],
     [['check', 'mutex', '--param', 'reqs=2'], /unknown param 'reqs' of mutex \(choose from: requests\)/],
     [['check', 'mutex', '--param', 'requests'], /--param takes NAME=VALUE, got 'requests'/],
+    [['check', 'consensus', '--param', 'proposers=9'], /consensus params.proposers must list node ids from 1 to 3, got 9/],
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['check', '--protocol', 'no/such/file.js'], /cannot load --protocol no\/such\/file.js/],
   ])('%j: one-line error, exit 2, no stack trace', (args, message) => {

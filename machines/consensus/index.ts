@@ -60,13 +60,20 @@ export const consensusVariants: Variant[] = [
 export const PROPOSAL_VALUES = ['scale_up', 'scale_down', 'scale_out', 'scale_in', 'hold', 'drain', 'restart'];
 export const proposalOf = (id: number) => PROPOSAL_VALUES[(id - 1) % PROPOSAL_VALUES.length];
 
-/** The nodes clients ask to propose (`params.proposers`, default node 1 only). */
-export function proposers(config: ProtocolConfig): number[] {
+/** What is wrong with `params.proposers`, if anything. */
+function checkProposers(config: ProtocolConfig): string | undefined {
   const raw = config.params.proposers ?? [1];
   if (!Array.isArray(raw) || !raw.every((id) => Number.isInteger(id) && id >= 1 && id <= config.nodes)) {
-    throw new Error(`consensus params.proposers must list node ids from 1 to ${config.nodes}, got ${JSON.stringify(raw)}`);
+    return `consensus params.proposers must list node ids from 1 to ${config.nodes}, got ${JSON.stringify(raw)}`;
   }
-  return raw as number[];
+  return undefined;
+}
+
+/** The nodes clients ask to propose (`params.proposers`, default node 1 only). */
+export function proposers(config: ProtocolConfig): number[] {
+  const problem = checkProposers(config);
+  if (problem) throw new Error(problem);
+  return (config.params.proposers ?? [1]) as number[];
 }
 
 function sampleEvents(config: ProtocolConfig): { type: string }[] {
@@ -112,6 +119,7 @@ export const consensus: Protocol = {
   ghost: consensusGhost,
   round: (c: ConsensusContext) => roundOfTerm(c.promised ?? 0, c.n),
   timerJitter: { consensus: 2 },
+  checkParams: checkProposers,
   clients: (node, used, config) => (used < 1 && proposers(config).includes(node.id) ? [{ type: 'client.propose', value: proposalOf(node.id) }] : []),
   sampleEvents,
   types: { file: 'machines/consensus/messages.ts', message: 'ConsensusMessage', client: 'ConsensusClient', note: 'ConsensusNote' },

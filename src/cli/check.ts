@@ -56,6 +56,8 @@ export async function checkCommand(args: string[]): Promise<number> {
   };
   const mode = choiceArg('mode', values.mode, MODES) ?? (values.path !== undefined ? 'walk' : 'both');
   const model = createModel(protocol, overrides);
+  const problem = protocol.checkParams?.(model.config);
+  if (problem) throw new UsageError(problem);
   const workers = intArg('workers', values.workers, 1, 64) ?? 1;
   let search = choiceArg<SearchOrder>('search', values.search, SEARCH_ORDERS);
   if (workers > 1) {
