@@ -18,6 +18,7 @@ export type {
   WorldView,
 } from './protocol.js';
 export { explore, SEARCH_ORDERS, type ExploreOptions, type ExploreResult, type SearchOrder } from './check/explore.js';
+export { exploreParallel, type ParallelOptions } from './check/explore-parallel.js';
 export { walk, type WalkOptions, type WalkResult } from './check/walk.js';
 export { createModel, type Model } from './check/model.js';
 export { runChecks, type CheckReport } from './check/run-checks.js';

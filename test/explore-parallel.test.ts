@@ -25,6 +25,14 @@ describe('parallel depth-first search', () => {
     expect([two.json.states, two.json.transitions, two.json.bounded]).toEqual([one.json.states, one.json.transitions, one.json.bounded]);
   });
 
+  it('threads load a primitive of your own from its --protocol file', () => {
+    const args = ['--protocol', 'dist/examples/two-phase-commit/index.js', '--nodes', '4'];
+    const one = check(...args, '--search', 'dfs');
+    const two = check(...args, '--workers', '2');
+    expect(two.status).toBe(0);
+    expect([two.json.primitive, two.json.states, two.json.transitions]).toEqual(['two-phase-commit', one.json.states, one.json.transitions]);
+  });
+
   it.each([
     ['mutex', 'no-reply-wait', 'mutual exclusion'],
     ['election', 'vote-twice', 'one vote per node per term'],
