@@ -4,7 +4,7 @@
  * stop together at the first violation (unless every violation is wanted). Counterexamples are
  * rebuilt here by replaying the reported choice paths; they are not necessarily shortest.
  */
-import { availableParallelism, totalmem } from 'node:os';
+import { totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Simulator } from '../sim/simulator.js';
 import type { ExploreOptions, ExploreResult } from './explore.js';
@@ -24,8 +24,6 @@ export interface ParallelOptions extends ExploreOptions {
   /** Slots of the shared visited set (a power of two, 8 bytes each); sized from maxStates or memory when absent. */
   capacity?: number;
 }
-
-export const MAX_WORKERS = Math.max(2, availableParallelism());
 
 export async function exploreParallel(model: Model, options: ParallelOptions): Promise<ExploreResult> {
   if (model.config.symmetry && model.protocol.symmetry) throw new Error('a parallel search does not reduce by symmetry: turn symmetry off');
