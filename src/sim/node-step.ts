@@ -1,10 +1,15 @@
 /**
- * One node's pure step: xstate's `transition()` on a snapshot rebuilt from (state value,
+ * One node's pure step: the machine's transition on a snapshot rebuilt from (state value,
  * context), with the returned actions turned into plain effects. Results are memoized per
  * (node state, event): the function is pure, and node-local state spaces are far smaller than
  * the cluster's, so most cluster steps never re-run the machine.
+ *
+ * It does what xstate's `transition()` does, collecting the actions to execute instead of
+ * running them, but with one inert actor scope for the stepper: `transition()` builds a new one
+ * per call, constructing an actor and its initial snapshot each time, which cost more than the
+ * step itself. Node machines spawn no children, so nothing lives in the shared scope.
  */
-import { initialTransition, transition, type AnyStateMachine, type StateValue } from 'xstate';
+import { createActor, initialTransition, type AnyActorScope, type AnyStateMachine, type StateValue } from 'xstate';
 import { effectsOf, flattenValue, type Effect } from '../machine-effects.js';
 import type { NodeInput } from '../protocol.js';
 import { canonical } from '../canonical.js';
@@ -30,7 +35,25 @@ export class NodeStepper {
   /** Node-level transitions reached, as `from|event|to` (for coverage). */
   readonly reached = new Set<string>();
 
-  constructor(readonly machine: AnyStateMachine, private readonly cacheLimit = 2_000_000) {}
+  private readonly scope: AnyActorScope;
+  private collected: unknown[] = [];
+
+  constructor(readonly machine: AnyStateMachine, private readonly cacheLimit = 2_000_000) {
+    const self = createActor(machine);
+    this.scope = {
+      self,
+      defer: () => {},
+      id: '',
+      logger: () => {},
+      sessionId: '',
+      stopChild: () => {},
+      system: self.system,
+      emit: () => {},
+      actionExecutor: (action: unknown) => {
+        this.collected.push(action);
+      },
+    } as unknown as AnyActorScope;
+  }
 
   /** The interned state with this value and context. */
   internState(value: StateValue, context: unknown): LocalState {
@@ -62,7 +85,9 @@ export class NodeStepper {
     const hit = this.cache.get(key);
     if (hit) return hit;
     const snapshot = this.machine.resolveState({ value: local.value, context: local.context });
-    const [next, actions] = transition(this.machine, snapshot, event);
+    this.collected = [];
+    const next = this.machine.transition(snapshot, event, this.scope);
+    const actions = this.collected as Parameters<typeof effectsOf>[0];
     this.check(next, event.type);
     const result = { next: this.internState(next.value, next.context), effects: effectsOf(actions) };
     this.reached.add(local.state + '|' + event.type + '|' + result.next.state);
