@@ -76,7 +76,8 @@ export function depthFirst(sim: Simulator, judge: Judge, start: Start, search: D
     const f = stack[at];
     const left: number[] = [];
     for (let k = f.tried; k < count(f); k++) left.push(indexOf(f, k));
-    if (search.share!.give({ path: pathTo(at), choices: left })) f.order = [...(f.order ?? Array.from({ length: f.tried }, (_, k) => indexOf(f, k)))].slice(0, f.tried);
+    // Given away: keep only the choices already tried, so the frame ends when they are done.
+    if (search.share!.give({ path: pathTo(at), choices: left })) f.order = Array.from({ length: f.tried }, (_, k) => indexOf(f, k));
   };
   if (sim.withinBounds(start.world)) push(start.world, start.choices);
   else totals.bounded++;
