@@ -5,8 +5,21 @@
  */
 import type { AnyStateMachine } from 'xstate';
 
-/** Nodes are numbered 1..n, as in the seed's Node1..Node5. */
+/**
+ * Nodes are numbered 1..n, as in the seed's Node1..Node5 (n at most MAX_NODES = 32).
+ * @TJS-type integer
+ * @minimum 1
+ * @maximum 32
+ */
 export type NodeId = number;
+
+/**
+ * Node ids on the wire (the item bounds repeat NodeId's).
+ * @items.type integer
+ * @items.minimum 1
+ * @items.maximum 32
+ */
+export type NodeIdList = NodeId[];
 
 /** What a machine emits with `emit({ type: 'send', to, msg })`: `to` is a node or every other node. */
 export interface SendEmit<M = unknown> {

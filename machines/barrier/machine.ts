@@ -13,6 +13,11 @@
  *   an arrival tagged with any generation but its current one (a duplicate, or a straggler's
  *   arrival overtaken by the release).
  *
+ * Generations are bounded (src/bounds.ts): a `registered` or `release` carrying a generation
+ * outside [0, MAX_COUNTER] is ignored (`inBound`), whatever the transport let through. A
+ * participant moved to generation 2^53 would stay there (2^53 + 1 === 2^53 in a JavaScript
+ * number) and never again match the coordinator's generation.
+ *
  * Timeout barrier (the seed's "optimization opportunity"): the first arrival of a generation
  * arms a deadline. When it expires the coordinator releases the nodes that arrived and names
  * the missing ones stragglers. A straggler still working learns from the release that its
@@ -20,6 +25,7 @@
  * the cost of consistency: a straggler's work for the skipped generation is not waited for.
  */
 import { enqueueActions, setup } from 'xstate';
+import { isCounter } from '../../src/bounds.js';
 import type { NodeId, NodeInput } from '../../src/protocol.js';
 import type { BarrierEvent, BarrierMessage, BarrierNote } from './messages.js';
 import { BARRIER_ID, COORDINATOR } from './timing.js';
@@ -103,6 +109,8 @@ export function barrierMachine(options: BarrierOptions, machineId = 'barrier') {
     guards: {
       isCoordinator: ({ context }) => context.id === COORDINATOR,
       released: ({ context }) => context.waitingFor === null,
+      /** The message's generation is within the wire's bounds; a message outside them is ignored. */
+      inBound: ({ event }) => !('generation' in event) || isCounter(event.generation),
     },
     actions: {
       openBarrier: enqueueActions(({ enqueue: q }) => {
@@ -168,20 +176,20 @@ export function barrierMachine(options: BarrierOptions, machineId = 'barrier') {
       },
       unregistered: {
         on: {
-          registered: { target: 'working', actions: 'register' },
+          registered: { guard: 'inBound', target: 'working', actions: 'register' },
           // On an unordered network a deadline release can overtake the registration answer.
-          release: { actions: 'leaveGeneration' },
+          release: { guard: 'inBound', actions: 'leaveGeneration' },
         },
       },
       working: {
         on: {
           'client.arrive': { target: 'waiting', actions: 'arrive' },
-          release: { actions: 'leaveGeneration' },
+          release: { guard: 'inBound', actions: 'leaveGeneration' },
         },
       },
       waiting: {
         always: { guard: 'released', target: 'working' },
-        on: { release: { actions: 'leaveGeneration' } },
+        on: { release: { guard: 'inBound', actions: 'leaveGeneration' } },
       },
     },
   });

@@ -3,7 +3,8 @@
  * late or duplicated message of one generation is recognized in the next. The transport stamps
  * `from`.
  */
-import type { NodeId } from '../../src/protocol.js';
+import type { Counter } from '../../src/bounds.js';
+import type { NodeId, NodeIdList } from '../../src/protocol.js';
 
 /** The seed's Phase 1: a participant registers with the coordinator of barrier `barrier`. */
 export interface BarrierRegister {
@@ -15,23 +16,23 @@ export interface BarrierRegister {
 export interface BarrierRegistered {
   type: 'registered';
   barrier: string;
-  generation: number;
+  generation: Counter;
 }
 
 /** A participant finished its work for `generation` and waits at the barrier. */
 export interface BarrierArrive {
   type: 'arrive';
   barrier: string;
-  generation: number;
+  generation: Counter;
 }
 
 /** The coordinator lets everyone through `generation`; `stragglers` had not arrived (timeout barrier). */
 export interface BarrierRelease {
   type: 'release';
   barrier: string;
-  generation: number;
-  arrived: NodeId[];
-  stragglers: NodeId[];
+  generation: Counter;
+  arrived: NodeIdList;
+  stragglers: NodeIdList;
 }
 
 export type BarrierMessage = BarrierRegister | BarrierRegistered | BarrierArrive | BarrierRelease;
@@ -40,15 +41,15 @@ export type BarrierMessage = BarrierRegister | BarrierRegistered | BarrierArrive
 export type BarrierClient = { type: 'client.arrive' };
 
 /** The timeout barrier's deadline for a generation, raised by the coordinator to itself. */
-export type BarrierTimer = { type: 'deadline'; generation: number };
+export type BarrierTimer = { type: 'deadline'; generation: Counter };
 
 /** Observable facts: ghost history, traces and client answers. */
 export type BarrierNote =
-  | { type: 'registered'; barrier: string; generation: number }
-  | { type: 'arrive'; generation: number }
-  | { type: 'release'; generation: number; seq: number; arrived: NodeId[]; stragglers: NodeId[]; deadline: boolean }
-  | { type: 'released'; generation: number }
-  | { type: 'straggler'; generation: number };
+  | { type: 'registered'; barrier: string; generation: Counter }
+  | { type: 'arrive'; generation: Counter }
+  | { type: 'release'; generation: Counter; seq: Counter; arrived: NodeIdList; stragglers: NodeIdList; deadline: boolean }
+  | { type: 'released'; generation: Counter }
+  | { type: 'straggler'; generation: Counter };
 
 export type Inbound<M> = M & { from: NodeId };
 export type BarrierEvent = Inbound<BarrierMessage> | BarrierClient | BarrierTimer;

@@ -32,9 +32,15 @@
  * the smallest of its terms above the highest term it has promised, and promises that term to
  * itself first. On `consensus_timeout` (5000 ms, as in the seed) it retries in its next term.
  *
+ * Terms are bounded (src/bounds.ts): a message carrying a term outside [0, MAX_COUNTER] is
+ * ignored (`inBound`), whatever the transport let through. A promise of term 2^53 could never
+ * be outbid (2^53 + n === 2^53 for small n in a JavaScript number), so one such frame would stop
+ * every later proposal.
+ *
  * Durable (written before any message that depends on it leaves): promised term, accepted
  * (term, value), the applied value and the client's proposal, so a restarted proposer retries.
  */
+import { isCounter } from '../../src/bounds.js';
 import { majority } from '../../src/quorum.js';
 import { enqueueActions, setup } from 'xstate';
 import type { NodeId, NodeInput } from '../../src/protocol.js';
@@ -100,6 +106,9 @@ const send = (to: NodeId | 'others', msg: ConsensusMessage): ConsensusEmitted =>
 const note = (fact: ConsensusNote): ConsensusEmitted => ({ type: 'note', note: fact });
 const addNode = (nodes: NodeId[], id: NodeId) => (nodes.includes(id) ? nodes : [...nodes, id].sort((a, b) => a - b));
 const higher = (a: Accepted | null, b: Accepted | null) => (!a || (b && b.term > a.term) ? b : a);
+/** Every term the event carries (a promise's accepted term too) is a counter a node may adopt. */
+const inBound = (event: ConsensusEvent) =>
+  (!('term' in event) || isCounter(event.term)) && (event.type !== 'promise' || event.accepted === null || isCounter(event.accepted.term));
 
 /**
  * The proposer's scratch fields when no attempt is running. Each phase clears what it no longer
@@ -151,11 +160,13 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
       pending: ({ context }) => context.proposal !== null && context.learned === null,
       hasLearned: ({ context }) => context.learned !== null,
       canPropose: ({ context }) => context.learned === null,
-      promiseForTerm: ({ context, event }) => event.type === 'promise' && event.term === context.term,
+      promiseForTerm: ({ context, event }) => event.type === 'promise' && inBound(event) && event.term === context.term,
       ackForTerm: ({ context, event }) => event.type === 'ack' && event.term === context.term,
       enoughPromises: ({ context }) => context.promises.length >= commitQuorum(context.n),
       enoughAcks: ({ context }) => context.acks.length >= majority(context.n),
-      firstDecision: ({ context, event }) => event.type === 'decided' && context.learned === null,
+      firstDecision: ({ context, event }) => event.type === 'decided' && inBound(event) && context.learned === null,
+      /** The message's terms are within the wire's bounds; a message outside them is ignored. */
+      inBound: ({ event }) => inBound(event),
     },
     actions: {
       takeProposal: enqueueActions(({ event, enqueue }) => {
@@ -227,8 +238,8 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
     }),
     initial: 'start',
     on: {
-      propose: { actions: 'answerPropose' },
-      commit: { actions: 'answerCommit' },
+      propose: { guard: 'inBound', actions: 'answerPropose' },
+      commit: { guard: 'inBound', actions: 'answerCommit' },
       decided: { guard: 'firstDecision', target: '.learned', actions: 'learn' },
     },
     states: {

@@ -3,18 +3,19 @@
  * `decided` notification by which the verified flow tells every node the chosen value. Peer
  * messages carry no sender: the transport stamps `from`.
  */
+import type { Counter } from '../../src/bounds.js';
 import type { NodeId } from '../../src/protocol.js';
 
 /** A value an acceptor accepted, and in which term. */
 export interface Accepted {
-  term: number;
+  term: Counter;
   value: string;
 }
 
 /** Phase 1 (`broadcast_propose`): will you promise `term`? Carries the proposer's own value, as drawn. */
 export interface ProposeMessage {
   type: 'propose';
-  term: number;
+  term: Counter;
   value: string;
 }
 
@@ -25,27 +26,27 @@ export interface ProposeMessage {
  */
 export interface PromiseMessage {
   type: 'promise';
-  term: number;
+  term: Counter;
   accepted: Accepted | null;
 }
 
 /** Phase 2 (`broadcast_commit`): accept `value` in `term`. */
 export interface CommitMessage {
   type: 'commit';
-  term: number;
+  term: Counter;
   value: string;
 }
 
 /** Phase 2 answer (`ack_commit`): the sender accepted (or, as drawn, applied) the commit of `term`. */
 export interface AckMessage {
   type: 'ack';
-  term: number;
+  term: Counter;
 }
 
 /** Learning: a majority acked `value` in `term`, so it is chosen; apply it. */
 export interface DecidedMessage {
   type: 'decided';
-  term: number;
+  term: Counter;
   value: string;
 }
 
@@ -67,10 +68,10 @@ export type ConsensusTimer = { type: 'consensus_timeout' };
  */
 export type ConsensusNote =
   | { type: 'proposed'; value: string }
-  | { type: 'promised'; term: number }
-  | { type: 'accepted'; term: number; value: string }
-  | { type: 'applied'; term: number; value: string }
-  | { type: 'decided'; term: number; value: string };
+  | { type: 'promised'; term: Counter }
+  | { type: 'accepted'; term: Counter; value: string }
+  | { type: 'applied'; term: Counter; value: string }
+  | { type: 'decided'; term: Counter; value: string };
 
 export type Inbound<M> = M & { from: NodeId };
 export type ConsensusEvent = Inbound<ConsensusMessage> | ConsensusClient | ConsensusTimer;

@@ -13,9 +13,16 @@
  * - The leader heartbeats (`leader_announce`); followers answer `leader_ack` with their version,
  *   and the leader sends `state_sync` to a follower behind it (the seed's `sync_recovery`).
  *
+ * - Counters are bounded (src/bounds.ts): a message carrying a term or version outside
+ *   [0, MAX_COUNTER] is ignored (`inBound`), whatever the transport let through. A node that
+ *   adopted a term of 2^53 could never campaign again (2^53 + 1 === 2^53 in a JavaScript
+ *   number), and every node that heard of that term would follow it: one frame would leave the
+ *   cluster leaderless for good.
+ *
  * `currentTerm`, `votedFor` and the replicated value are durable; the rest is volatile.
  * Options build the named variants, correct and buggy (see variants.ts).
  */
+import { isCounter } from '../../src/bounds.js';
 import { majority } from '../../src/quorum.js';
 import { assign, cancel, emit, enqueueActions, raise, setup } from 'xstate';
 import type { NodeId, NodeInput } from '../../src/protocol.js';
@@ -59,6 +66,11 @@ const note = (fact: ElectionNote): ElectionEmitted => ({ type: 'note', note: fac
 /** A message's term, or -1 for events without one. */
 const termOf = (event: ElectionEvent) => ('term' in event ? event.term : -1);
 const fromOf = (event: ElectionEvent) => ('from' in event ? event.from : 0);
+/** Every term and version the event carries is a counter a node may adopt (src/bounds.ts). */
+const inBound = (event: ElectionEvent) =>
+  (!('term' in event) || isCounter(event.term)) &&
+  (!('version' in event) || isCounter(event.version)) &&
+  (event.type !== 'state_sync' || isCounter(event.data.version));
 
 export function electionMachine(options: ElectionOptions, machineId = 'election') {
   const addVote = (votes: NodeId[], from: NodeId) =>
@@ -73,7 +85,9 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
     },
     guards: {
       /** §5.1: a higher term in a vote or heartbeat message (pre-vote terms are prospective). */
-      higherTerm: ({ context, event }) => termOf(event) > context.currentTerm,
+      higherTerm: ({ context, event }) => inBound(event) && termOf(event) > context.currentTerm,
+      /** The message's counters are within the wire's bounds; a message outside them is ignored. */
+      inBound: ({ event }) => inBound(event),
       fromCurrentLeaderTerm: ({ context, event }) => termOf(event) === context.currentTerm,
       preVoteMajority: ({ context, event }) =>
         event.type === 'pre_vote' && event.granted && event.term === context.currentTerm + 1 &&
@@ -85,7 +99,7 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
       voteCounts: ({ context, event }) => event.type === 'vote' && event.granted && event.term === context.currentTerm,
       followerBehind: ({ context, event }) =>
         event.type === 'leader_ack' && event.term === context.currentTerm && event.version < context.data.version,
-      syncNotStale: ({ context, event }) => event.type === 'state_sync' && event.term >= context.currentTerm,
+      syncNotStale: ({ context, event }) => event.type === 'state_sync' && inBound(event) && event.term >= context.currentTerm,
     },
     actions: {
       armElectionTimer: raise({ type: 'election_timeout' }, { delay: ELECTION_TIMEOUT_MS, id: 'election' }),
@@ -166,9 +180,9 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
     on: {
       vote_request: [
         { guard: 'higherTerm', target: '.follower', reenter: true, actions: ['adoptTerm', 'answerVote'] },
-        { actions: 'answerVote' },
+        { guard: 'inBound', actions: 'answerVote' },
       ],
-      pre_vote_request: { actions: 'answerPreVote' },
+      pre_vote_request: { guard: 'inBound', actions: 'answerPreVote' },
       vote: { guard: 'higherTerm', target: '.follower', reenter: true, actions: 'adoptTerm' },
       leader_ack: { guard: 'higherTerm', target: '.follower', reenter: true, actions: 'adoptTerm' },
       leader_announce: [

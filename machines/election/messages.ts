@@ -1,12 +1,13 @@
 /**
  * Leader election wire types. Peer messages carry no sender: the transport stamps `from`.
  */
-import type { NodeId } from '../../src/protocol.js';
+import type { Counter } from '../../src/bounds.js';
+import type { NodeId, NodeIdList } from '../../src/protocol.js';
 
 /** The replicated state the leader holds and syncs to followers. */
 export interface ElectionData {
   /** Bumped by every client write at the leader. */
-  version: number;
+  version: Counter;
   value: string | null;
 }
 
@@ -14,48 +15,48 @@ export interface ElectionData {
 export interface PreVoteRequest {
   type: 'pre_vote_request';
   /** The term the sender would campaign in (its current term + 1). */
-  term: number;
-  version: number;
+  term: Counter;
+  version: Counter;
 }
 
 export interface PreVote {
   type: 'pre_vote';
-  term: number;
+  term: Counter;
   granted: boolean;
 }
 
 /** Raft §5.2 RequestVote. */
 export interface VoteRequest {
   type: 'vote_request';
-  term: number;
-  version: number;
+  term: Counter;
+  version: Counter;
 }
 
 /** `vote_grant` / `vote_deny` in the seed. */
 export interface Vote {
   type: 'vote';
-  term: number;
+  term: Counter;
   granted: boolean;
 }
 
 /** The leader's heartbeat. */
 export interface LeaderAnnounce {
   type: 'leader_announce';
-  term: number;
-  version: number;
+  term: Counter;
+  version: Counter;
 }
 
 /** A follower's answer to a heartbeat: its term and how far its state is. */
 export interface LeaderAck {
   type: 'leader_ack';
-  term: number;
-  version: number;
+  term: Counter;
+  version: Counter;
 }
 
 /** The leader's state, sent to a follower whose ack shows it behind (`sync_recovery`). */
 export interface StateSync {
   type: 'state_sync';
-  term: number;
+  term: Counter;
   data: ElectionData;
 }
 
@@ -69,12 +70,12 @@ export type ElectionTimer = { type: 'election_timeout' } | { type: 'heartbeat' }
 
 /** Observable facts: ghost history, traces and client answers. */
 export type ElectionNote =
-  | { type: 'term'; term: number }
-  | { type: 'voted'; term: number; for: NodeId }
-  | { type: 'elected'; term: number; votes: NodeId[] }
-  | { type: 'accept_leader'; term: number; leader: NodeId }
-  | { type: 'synced'; term: number; version: number }
-  | { type: 'written'; term: number; version: number };
+  | { type: 'term'; term: Counter }
+  | { type: 'voted'; term: Counter; for: NodeId }
+  | { type: 'elected'; term: Counter; votes: NodeIdList }
+  | { type: 'accept_leader'; term: Counter; leader: NodeId }
+  | { type: 'synced'; term: Counter; version: Counter }
+  | { type: 'written'; term: Counter; version: Counter };
 
 export type Inbound<M> = M & { from: NodeId };
 export type ElectionEvent = Inbound<ElectionMessage> | ElectionClient | ElectionTimer;

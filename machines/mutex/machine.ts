@@ -24,6 +24,12 @@
  * timestamp is larger. A protected resource keeps the highest token it saw and rejects lower
  * ones, which still protects it when the lock itself is broken (unordered channels).
  *
+ * Timestamps are bounded (src/bounds.ts): a message carrying a timestamp outside
+ * [0, MAX_COUNTER] is ignored (`inBound`), whatever the transport let through. A clock pushed to
+ * 2^53 would stop ticking (2^53 + 1 === 2^53 in a JavaScript number): requests would repeat
+ * timestamps and fencing tokens would stop increasing. Within the bound a token, at most
+ * MAX_COUNTER * n + n - 1, stays an exact integer for every cluster of up to MAX_NODES nodes.
+ *
  * Crashes are outside Lamport's model, and a crash loses the messages in flight to the node,
  * which breaks the reliable-channel assumption. Only the clock is durable (timestamps never
  * repeat). While a node is down, every request waits for its reply or release: a liveness
@@ -32,6 +38,7 @@
  * the restarted node queues and answers as if it had just arrived. Only then may it request.
  */
 import { enqueueActions, setup } from 'xstate';
+import { isCounter } from '../../src/bounds.js';
 import type { NodeId, NodeInput } from '../../src/protocol.js';
 import type { MutexEvent, MutexMessage, MutexNote, QueuedRequest } from './messages.js';
 
@@ -74,6 +81,10 @@ export type MutexEmitted = { type: 'send'; to: NodeId | 'others'; msg: MutexMess
 const send = (to: NodeId | 'others', msg: MutexMessage): MutexEmitted => ({ type: 'send', to, msg });
 const note = (fact: MutexNote): MutexEmitted => ({ type: 'note', note: fact });
 
+/** Every timestamp the event carries is a counter a node may adopt. */
+const inBound = (event: MutexEvent) =>
+  (!('ts' in event) || isCounter(event.ts)) && (event.type !== 'rejoin_ack' || event.pending === null || isCounter(event.pending));
+
 /** The fencing token of a request: its (timestamp, node id) packed into one increasing integer. */
 export const fencingToken = (ts: number, id: NodeId, n: number) => ts * n + (id - 1);
 
@@ -102,6 +113,8 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
     guards: {
       recovered: ({ context }) => context.rejoined.length === context.n - 1,
       restarted: ({ context }) => context.rejoined.length < context.n - 1,
+      /** The message's timestamps are within the wire's bounds; a message outside them is ignored. */
+      inBound: ({ event }) => inBound(event),
       /** Rule 5. */
       canEnter: ({ context }) => {
         const head = context.queue[0];
@@ -196,11 +209,11 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
     }),
     initial: 'boot',
     on: {
-      rejoin: { actions: 'answerRejoin' },
-      rejoin_ack: { actions: 'receiveRejoinAck' },
-      request: { actions: 'answerRequest' },
-      reply: { actions: 'receiveReply' },
-      release: { actions: 'receiveRelease' },
+      rejoin: { guard: 'inBound', actions: 'answerRejoin' },
+      rejoin_ack: { guard: 'inBound', actions: 'receiveRejoinAck' },
+      request: { guard: 'inBound', actions: 'answerRequest' },
+      reply: { guard: 'inBound', actions: 'receiveReply' },
+      release: { guard: 'inBound', actions: 'receiveRelease' },
     },
     states: {
       boot: {

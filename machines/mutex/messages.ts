@@ -2,36 +2,43 @@
  * Lamport mutex wire types. Every peer message carries the sender's Lamport timestamp; the
  * transport stamps `from`.
  */
+import type { Counter, Token } from '../../src/bounds.js';
 import type { NodeId } from '../../src/protocol.js';
 
 /** "Tm:Pi requests resource", broadcast to every other node. */
 export interface MutexRequestMessage {
   type: 'request';
-  ts: number;
+  ts: Counter;
 }
 
 /** The timestamped acknowledgment of a request. */
 export interface MutexReplyMessage {
   type: 'reply';
-  ts: number;
+  ts: Counter;
 }
 
 /** "Pi releases resource", broadcast on exit: receivers drop every request of the sender. */
 export interface MutexReleaseMessage {
   type: 'release';
-  ts: number;
+  ts: Counter;
 }
 
 /** Sent by a restarted node, which lost its queue: "tell me what you are waiting for". */
 export interface MutexRejoinMessage {
   type: 'rejoin';
-  ts: number;
+  ts: Counter;
 }
 
 /** Answer to `rejoin`: the sender's own outstanding request, if any. */
 export interface MutexRejoinAckMessage {
   type: 'rejoin_ack';
-  ts: number;
+  ts: Counter;
+  /**
+   * The timestamp of the sender's outstanding request, or null.
+   * @TJS-type ["integer", "null"]
+   * @minimum 0
+   * @maximum 281474976710655
+   */
   pending: number | null;
 }
 
@@ -42,15 +49,15 @@ export type MutexClient = { type: 'client.acquire' } | { type: 'client.release' 
 
 /** A request as it sits in a node's queue. */
 export interface QueuedRequest {
-  ts: number;
+  ts: Counter;
   node: NodeId;
 }
 
 /** Observable facts. `enter` is the grant a client receives, with its fencing token. */
 export type MutexNote =
-  | { type: 'request'; ts: number }
-  | { type: 'enter'; ts: number; token: number }
-  | { type: 'exit'; ts: number; token: number };
+  | { type: 'request'; ts: Counter }
+  | { type: 'enter'; ts: Counter; token: Token }
+  | { type: 'exit'; ts: Counter; token: Token };
 
 export type Inbound<M> = M & { from: NodeId };
 export type MutexEvent = Inbound<MutexMessage> | MutexClient;

@@ -7,6 +7,9 @@
  * implementations.
  */
 
+import type { Counter } from '../bounds.js';
+import type { NodeId } from '../protocol.js';
+
 /** Bumped on any incompatible change of the frames below. */
 export const WIRE_VERSION = 1;
 
@@ -22,10 +25,10 @@ export interface Hello {
   type: 'hello';
   /** Cluster id: frames from another cluster are refused. */
   cluster: string;
-  /** Wire version; must equal the receiver's. @TJS-type integer @minimum 1 */
+  /** Wire version; must equal the receiver's. @TJS-type integer @minimum 1 @maximum 281474976710655 */
   version: number;
-  /** The sender's node id, when the sender is a node. @TJS-type integer @minimum 1 */
-  node?: number;
+  /** The sender's node id, when the sender is a node. */
+  node?: NodeId;
   /** A name for the sender, when it is a client. */
   client?: string;
   /** The primitive the sending node runs (set in a node's hello). */
@@ -35,10 +38,10 @@ export interface Hello {
 /** A peer message from node `from` to node `to`; `msg` is one of the primitive's messages. */
 export interface PeerFrame {
   type: 'peer';
-  /** Must equal the node named in this connection's hello. @TJS-type integer @minimum 1 */
-  from: number;
-  /** Must equal the receiving node. @TJS-type integer @minimum 1 */
-  to: number;
+  /** Must equal the node named in this connection's hello. */
+  from: NodeId;
+  /** Must equal the receiving node. */
+  to: NodeId;
   /** A message of the primitive (`#/definitions/<Primitive>Message` of its schema). */
   msg: { type: string; [field: string]: unknown };
 }
@@ -49,8 +52,8 @@ export interface PeerFrame {
  */
 export interface RequestFrame {
   type: 'request';
-  /** Chosen by the client, echoed in the answer. @TJS-type integer @minimum 0 */
-  id: number;
+  /** Chosen by the client, echoed in the answer. */
+  id: Counter;
   request: { type: string; [field: string]: unknown };
 }
 
@@ -65,8 +68,7 @@ export interface StatusRequest {
  */
 export interface AdminFrame {
   type: 'admin';
-  /** @TJS-type integer @minimum 0 */
-  id: number;
+  id: Counter;
   op: 'partition' | 'heal';
   /** With `partition`: the nodes on the other side. The node refuses their frames and sends them nothing. */
   block?: NodeIdList;
@@ -75,10 +77,8 @@ export interface AdminFrame {
 /** Answer to a request: the state the node is in after it and the notes its step emitted. */
 export interface ReplyFrame {
   type: 'reply';
-  /** @TJS-type integer @minimum 0 */
-  id: number;
-  /** @TJS-type integer @minimum 1 */
-  node: number;
+  id: Counter;
+  node: NodeId;
   /** The machine state after the request, flattened (`leader`, `candidate.pre`). */
   state: string;
   /** Notes (observable facts, the primitive's `Note` type) emitted while handling the request. */
@@ -88,15 +88,23 @@ export interface ReplyFrame {
 /** Answer to `client.status`. */
 export interface StatusFrame {
   type: 'status';
-  /** @TJS-type integer @minimum 0 */
-  id: number;
-  /** @TJS-type integer @minimum 1 */
-  node: number;
+  id: Counter;
+  node: NodeId;
   primitive: string;
   state: string;
-  /** The node's round (term, ballot, generation), or null when the primitive has none. */
+  /**
+   * The node's round (term, ballot, generation), or null when the primitive has none.
+   * @TJS-type ["integer", "null"]
+   * @minimum 0
+   * @maximum 281474976710655
+   */
   round: number | null;
-  /** The leader this node follows, or null when it follows none or the primitive has no leader. */
+  /**
+   * The leader this node follows, or null when it follows none or the primitive has no leader.
+   * @TJS-type ["integer", "null"]
+   * @minimum 1
+   * @maximum 32
+   */
   leader: number | null;
   /** Peers this node's outbound links are connected to right now. */
   connected: NodeIdList;
@@ -105,20 +113,19 @@ export interface StatusFrame {
 /** Every note a node emits is pushed to each client connected to it, as it happens. */
 export interface NoteFrame {
   type: 'note';
-  /** @TJS-type integer @minimum 1 */
-  node: number;
+  node: NodeId;
   note: { type: string; [field: string]: unknown };
 }
 
 /** A refused frame or request; the connection is closed after a refused hello or repeated garbage. */
 export interface ErrorFrame {
   type: 'error';
-  /** The request's id, when the refused frame was a request with a readable id. @TJS-type integer @minimum 0 */
-  id?: number;
+  /** The request's id, when the refused frame was a request with a readable id. */
+  id?: Counter;
   reason: string;
 }
 
-/** @items.type integer @items.minimum 1 */
+/** @items.type integer @items.minimum 1 @items.maximum 32 */
 export type NodeIdList = number[];
 
 /** Frames a node accepts. */
