@@ -14,6 +14,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { NodeId, Protocol, Variant } from '../protocol.js';
+import { isCounter, MAX_NODES } from '../bounds.js';
 import { effectsOf, flattenValue } from '../machine-effects.js';
 import { DurableStore } from './durable-store.js';
 import { encodeFrame, LineSplitter } from './framing.js';
@@ -81,6 +82,7 @@ export class NodeHost {
     this.n = options.peers.size + 1;
     const ids = [options.id, ...options.peers.keys()].sort((a, b) => a - b);
     if (ids.some((v, i) => v !== i + 1)) throw new Error(`node ids must be 1..${this.n} (this node and its peers), got ${ids.join(',')}`);
+    if (this.n > MAX_NODES) throw new Error(`a cluster has at most ${MAX_NODES} nodes (node ids are bounded on the wire), got ${this.n}`);
     this.store = new DurableStore(options.dataDir, options.protocol.name, options.id);
     this.validator = new FrameValidator(options.schemaDir, options.protocol.name);
     const logTo = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
@@ -302,8 +304,8 @@ export class NodeHost {
   private onLine(conn: Connection, line: string): void {
     const checked = this.validator.check(line);
     if (!checked.ok) {
-      const id = /"id"\s*:\s*(\d+)/.exec(line)?.[1];
-      this.refuse(conn, checked.reason, { id: id === undefined ? undefined : Number(id), close: conn.role.kind === 'new' });
+      const id = Number(/"id"\s*:\s*(\d+)/.exec(line)?.[1]);
+      this.refuse(conn, checked.reason, { id: isCounter(id) ? id : undefined, close: conn.role.kind === 'new' });
       return;
     }
     const frame: InboundFrame = checked.value;
