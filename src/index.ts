@@ -14,6 +14,7 @@ export type {
   Protocol,
   ProtocolConfig,
   SendEmit,
+  SessionSpec,
   Variant,
   WorldView,
 } from './protocol.js';
@@ -28,3 +29,4 @@ export { describeRun } from './check/describe-run.js';
 export { sequenceDiagram } from './trace/sequence-diagram.js';
 export { notesOf } from './notes-of.js';
 export { majority } from './quorum.js';
+export { isCounter, MAX_COUNTER, MAX_NODES, MAX_TOKEN, type Counter, type Token } from './bounds.js';

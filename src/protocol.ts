@@ -194,8 +194,35 @@ export interface Protocol {
   checkParams?(config: ProtocolConfig): string | undefined;
   /** Host-side jitter for named timers: the delay is drawn in [delay, delay * factor]. */
   timerJitter?: Record<string, number>;
+  /**
+   * A resource a client session holds, such as a lock: the client requests that take and give
+   * it back, and the notes that say the node was granted it and gave it back. A node holds at
+   * most one at a time. The TCP host then ties it to the connection (session) whose acquire
+   * the machine acted on: a release from any other session is refused, and when the session
+   * stops renewing its lease (every request it sends renews it, disconnected or not) the host
+   * gives the resource back by feeding the machine the release request a client would send, so
+   * traces and their replay stay honest. Absent: client requests are anonymous.
+   */
+  sessions?: SessionSpec;
   /** Message, note and client types for schema generation: the file and type names. */
   types?: { file: string; message: string; client: string; note: string };
   /** Sample messages for @xstate/graph coverage of one node's machine. */
   sampleEvents?(config: ProtocolConfig): { type: string }[];
+}
+
+/** See `Protocol.sessions`. */
+export interface SessionSpec {
+  /** The client request that asks for the resource; it may carry `leaseMs`. */
+  acquire: string;
+  /** The client request that gives it back. */
+  release: string;
+  /** The note that says the node was granted it (what the client waits for). */
+  granted: string;
+  /** The note that says the node gave it back. */
+  released: string;
+  /**
+   * Lease lengths in ms: the one used when the acquire names none, and the range it may name
+   * (the schema of the acquire request must say the same).
+   */
+  leaseMs: { default: number; min: number; max: number };
 }

@@ -3,7 +3,9 @@ import type { Protocol, Variant } from '../../src/protocol.js';
 import { latestGrants, mutexProperties } from '../../invariants/mutex.js';
 import { mutexDurable, mutexMachine, type MutexContext, type MutexOptions } from './machine.js';
 
-export { MUTEX_SEED_TIMING } from './timing.js';
+import { LEASE_MS } from './timing.js';
+
+export { LEASE_MS, MUTEX_SEED_TIMING } from './timing.js';
 
 const correct: MutexOptions = { waitForLater: true, tieById: true, advanceOnReceive: true, orderToken: true };
 const variant = (name: string, description: string, options: Partial<MutexOptions> = {}, breaks?: string): Variant => ({
@@ -54,5 +56,7 @@ export const mutex: Protocol = {
     }
     return events;
   },
+  // A lock belongs to the client session that acquired it; the grant (`enter`) carries its fencing token.
+  sessions: { acquire: 'client.acquire', release: 'client.release', granted: 'enter', released: 'exit', leaseMs: LEASE_MS },
   types: { file: 'machines/mutex/messages.ts', message: 'MutexMessage', client: 'MutexClient', note: 'MutexNote' },
 };

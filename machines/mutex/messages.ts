@@ -44,8 +44,28 @@ export interface MutexRejoinAckMessage {
 
 export type MutexMessage = MutexRequestMessage | MutexReplyMessage | MutexReleaseMessage | MutexRejoinMessage | MutexRejoinAckMessage;
 
-/** Client requests a node accepts: take the lock, and give it back after the critical work. */
-export type MutexClient = { type: 'client.acquire' } | { type: 'client.release' };
+/**
+ * Take the lock at this node. The session (connection) that sent it holds the lock until it
+ * releases it or its lease ends: `leaseMs` after the last request it sent (default 10 s).
+ */
+export interface MutexAcquire {
+  type: 'client.acquire';
+  /**
+   * The session's lease, in ms (LEASE_MS in timing.ts).
+   * @TJS-type integer
+   * @minimum 100
+   * @maximum 300000
+   */
+  leaseMs?: number;
+}
+
+/** Give the lock back after the critical work; only the session holding it may. */
+export interface MutexRelease {
+  type: 'client.release';
+}
+
+/** Client requests a node accepts. */
+export type MutexClient = MutexAcquire | MutexRelease;
 
 /** A request as it sits in a node's queue. */
 export interface QueuedRequest {

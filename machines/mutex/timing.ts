@@ -4,6 +4,15 @@
  */
 import type { NodeId } from '../../src/protocol.js';
 
+/**
+ * Client sessions' leases, in ms: a lock whose session sent nothing for this long is released.
+ * 10 s by default: a crashed client blocks the others for seconds, and a client paused for a
+ * garbage collection or a slow disk keeps its lock. At least 100 ms, so a renewal can cross a
+ * busy network in time; at most 5 minutes, so a vanished client cannot block everyone for
+ * long. The acquire request's schema repeats the range.
+ */
+export const LEASE_MS = { default: 10_000, min: 100, max: 300_000 };
+
 export interface MutexSeedTiming {
   nodes: number;
   /** When each contending node's client asks for the lock. */

@@ -16,6 +16,7 @@ import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { NodeId, Protocol, Variant } from '../protocol.js';
 import { isCounter, MAX_NODES } from '../bounds.js';
 import { effectsOf, flattenValue } from '../machine-effects.js';
+import { ClientSessions } from './client-sessions.js';
 import { DurableStore } from './durable-store.js';
 import { encodeFrame, LineSplitter } from './framing.js';
 import { MAX_QUEUED_BYTES, PeerLink, type Address } from './peer-link.js';
@@ -74,6 +75,8 @@ export class NodeHost {
   private server: Server | null = null;
   private readonly log: (line: string) => void;
   private readonly random: () => number;
+  /** Who holds the protocol's session-held resource, when it declares one. */
+  private readonly sessions: ClientSessions<Connection> | null;
   /** Events processed, frames refused (for tests and metrics). */
   readonly counts = { events: 0, refused: 0 };
 
@@ -88,6 +91,8 @@ export class NodeHost {
     const logTo = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
     this.log = (line) => logTo(`node ${this.id}: ${line}`);
     this.random = options.random ?? Math.random;
+    const spec = options.protocol.sessions;
+    this.sessions = spec ? new ClientSessions<Connection>(spec, { feed: (request) => this.process('client', request), log: this.log }) : null;
   }
 
   /** The listening port (useful with port 0). */
@@ -136,6 +141,7 @@ export class NodeHost {
   }
 
   async stop(): Promise<void> {
+    this.sessions?.close();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     for (const link of this.links.values()) link.close();
@@ -215,6 +221,7 @@ export class NodeHost {
     this.counts.events++;
     for (const run of outgoing) run();
     for (const note of record.notes) this.toClients({ type: 'note', node: this.id, note });
+    this.sessions?.observe(record.notes);
     return record;
   }
 
@@ -351,6 +358,11 @@ export class NodeHost {
 
   private onRequest(conn: Connection, frame: RequestFrame): void {
     if (conn.role.kind !== 'client') return this.refuse(conn, 'client request on a peer connection');
+    const refusal = this.sessions?.admit(conn, frame.request);
+    if (refusal) {
+      this.log(`refused ${frame.request.type} from ${this.who(conn)}: ${refusal}`);
+      return this.write(conn, { type: 'error', id: frame.id, reason: refusal });
+    }
     if (frame.request.type === 'client.status') {
       const context = this.snapshot.context as Record<string, unknown>;
       const round = this.options.protocol.round?.(context);
@@ -368,6 +380,7 @@ export class NodeHost {
     }
     const record = this.process('client', frame.request);
     if (!record) return this.write(conn, { type: 'error', id: frame.id, reason: `the machine failed on ${frame.request.type}` });
+    this.sessions?.settle(conn, frame.request, record.before !== record.after);
     this.write(conn, { type: 'reply', id: frame.id, node: this.id, state: record.after, notes: record.notes });
   }
 
