@@ -84,7 +84,7 @@ describe('inbound frames', () => {
     for (const line of bad) c.socket.write(line + '\n');
     await waitFor('four refusals', () => (log().match(/refused frame from peer 2/g) ?? []).length >= 4);
     expect(log()).toMatch(/refused frame from peer 2: not JSON/);
-    expect(log()).toMatch(/refused frame from peer 2: bad vote message: \/term must be number/);
+    expect(log()).toMatch(/refused frame from peer 2: bad vote message: \/term must be integer/);
     expect(log()).toMatch(/refused frame from peer 2: unknown message type "launch_missiles"/);
     expect(log()).toMatch(new RegExp(`refused frame from peer 2: frame exceeds ${MAX_FRAME_BYTES} bytes`));
     expect(peerRecords()).toHaveLength(0);
@@ -149,6 +149,19 @@ describe('inbound frames', () => {
     expect(JSON.parse(readFileSync(join(dir, 'data', 'state.json'), 'utf8')).durable).toMatchObject({ currentTerm: 0, votedFor: null });
     client.close();
     expect(child!.exitCode).toBeNull();
+  });
+});
+
+describe('request ids', () => {
+  it('an error echoes the id of a refused request only when it is exactly a valid id', async () => {
+    const c = await raw();
+    c.socket.write(JSON.stringify({ type: 'hello', cluster: 'frames', version: 1, client: 'ids' }) + '\n');
+    const ids = ['2.5', '9007199254740993', '-1', '7'];
+    for (const id of ids) c.socket.write(`{"type":"request","id":${id},"request":{"type":"client.set","value":1}}\n`);
+    await waitFor('four errors', () => (c.received().match(/"type":"error"/g) ?? []).length === 4);
+    const errors = c.received().trim().split('\n').map((l) => JSON.parse(l)).filter((f) => f.type === 'error');
+    expect(errors.map((f) => f.id)).toEqual([undefined, undefined, undefined, 7]);
+    c.socket.destroy();
   });
 });
 

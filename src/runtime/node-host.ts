@@ -311,7 +311,8 @@ export class NodeHost {
   private onLine(conn: Connection, line: string): void {
     const checked = this.validator.check(line);
     if (!checked.ok) {
-      const id = Number(/"id"\s*:\s*(\d+)/.exec(line)?.[1]);
+      // Echo only an id that is exactly a counter: never 2 for 2.5, never a rounded 2^60.
+      const id = Number(/"id"\s*:\s*(-?[\d.eE+-]+)/.exec(line)?.[1]);
       this.refuse(conn, checked.reason, { id: isCounter(id) ? id : undefined, close: conn.role.kind === 'new' });
       return;
     }
