@@ -24,7 +24,7 @@
 export const MAX_COUNTER = 2 ** 48 - 1;
 
 /**
- * A counter on the wire: an integer in [0, MAX_COUNTER = 2^48 - 1].
+ * A counter, bounded (MAX_COUNTER) so that adding 1 stays exact.
  * @TJS-type integer
  * @minimum 0
  * @maximum 281474976710655
@@ -32,7 +32,7 @@ export const MAX_COUNTER = 2 ** 48 - 1;
 export type Counter = number;
 
 /**
- * A fencing token on the wire: an integer in [0, MAX_TOKEN = 2^53 - 1].
+ * A fencing token: larger for every later grant, at most MAX_TOKEN.
  * @TJS-type integer
  * @minimum 0
  * @maximum 9007199254740991

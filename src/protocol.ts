@@ -14,7 +14,7 @@ import type { AnyStateMachine } from 'xstate';
 export type NodeId = number;
 
 /**
- * Node ids on the wire (the item bounds repeat NodeId's).
+ * Node ids (the item bounds repeat NodeId's).
  * @items.type integer
  * @items.minimum 1
  * @items.maximum 32

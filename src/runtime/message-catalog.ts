@@ -50,14 +50,23 @@ function members(schema: Schema, def: string): { node: any; name?: string }[] {
   });
 }
 
+/** 281474976710655 reads better as 2^48 - 1. */
+const bound = (v: number) => (v > 2 ** 20 && Number.isInteger(Math.log2(v + 1)) ? `2^${Math.log2(v + 1)} - 1` : String(v));
+/** ` 0..2^48 - 1` for a bounded integer, else nothing. */
+const range = (node: any) => (node.minimum !== undefined && node.maximum !== undefined ? ` ${node.minimum}..${bound(node.maximum)}` : '');
+
 const typeText = (node: any, schema: Schema): string => {
   if (!node) return 'any';
   if (node.$ref) return node.$ref.replace('#/definitions/', '');
   if ('const' in node) return JSON.stringify(node.const);
   if (node.anyOf) return node.anyOf.map((m: any) => typeText(m, schema)).join(' \\| ');
   if (node.enum) return node.enum.map((e: unknown) => JSON.stringify(e)).join(' \\| ');
-  if (Array.isArray(node.type)) return node.type.join(' \\| ');
-  if (node.type === 'array') return `${typeText(node.items, schema)}[]`;
+  if (Array.isArray(node.type)) return node.type.map((t: string) => (t === 'integer' ? `integer${range(node)}` : t)).join(' \\| ');
+  if (node.type === 'array') {
+    const item = typeText(node.items, schema);
+    return item.includes(' ') ? `(${item})[]` : `${item}[]`;
+  }
+  if (node.type === 'integer') return `integer${range(node)}`;
   return node.type ?? 'any';
 };
 
