@@ -8,7 +8,9 @@
  *
  * One listening port serves peers and clients; a connection's hello says which it is. Every
  * inbound frame is validated against the generated schemas; an invalid frame is logged with its
- * reason and dropped, and a connection that keeps sending garbage is closed.
+ * reason and dropped, and a connection that keeps sending garbage is closed. When the protocol
+ * declares a session-held resource (a lock), client-sessions.ts decides which connection may
+ * take and give it back, and ends a lapsed lease with the machine's own release request.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
