@@ -9,16 +9,22 @@
  * One listening port serves peers and clients; a connection's hello says which it is. Every
  * inbound frame is validated against the generated schemas; an invalid frame is logged with its
  * reason and dropped, and a connection that keeps sending garbage is closed.
+ *
+ * Storage is fail-stop: when the trace or the state cannot be written, the node halts inside the
+ * step (no effect of it runs, every socket is destroyed, the server closes) and reports the
+ * `DiskFault` once. A halt is a crash at a point a kill -9 could also have hit, which the
+ * protocols and the conformance replay already allow.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { NodeId, Protocol, Variant } from '../protocol.js';
 import { effectsOf, flattenValue } from '../machine-effects.js';
+import { DiskFault, type DiskIo } from './disk-io.js';
 import { DurableStore } from './durable-store.js';
 import { encodeFrame, LineSplitter } from './framing.js';
 import { MAX_QUEUED_BYTES, PeerLink, type Address } from './peer-link.js';
-import { readTrace, TraceWriter, type NodeRecord } from './trace-log.js';
+import { readTrace, TraceWriter, truncateTornTail, type NodeRecord } from './trace-log.js';
 import { clientName, nodeName, provenName, type TlsCredentials } from './tls.js';
 import { FrameValidator } from './validator.js';
 import { MAX_FRAME_BYTES, WIRE_VERSION, type AdminFrame, type ClientBoundFrame, type Hello, type InboundFrame, type PeerFrame, type RequestFrame } from './wire.js';
@@ -43,6 +49,10 @@ export interface NodeOptions {
   random?: () => number;
   /** Mutual TLS with the cluster CA; plain TCP when absent. */
   tls?: TlsCredentials;
+  /** The file-system calls for the state and the trace (default: the real ones; tests inject faults). */
+  disk?: DiskIo;
+  /** Called once when a failed durable write halted the node (default: one log line). */
+  onHalt?: (fault: DiskFault) => void;
 }
 
 type Role = { kind: 'new' } | { kind: 'peer'; node: NodeId } | { kind: 'client'; name: string };
@@ -71,6 +81,7 @@ export class NodeHost {
   private readonly connections = new Set<Connection>();
   private blocked = new Set<NodeId>();
   private server: Server | null = null;
+  private halted: DiskFault | null = null;
   private readonly log: (line: string) => void;
   private readonly random: () => number;
   /** Events processed, frames refused (for tests and metrics). */
@@ -81,7 +92,7 @@ export class NodeHost {
     this.n = options.peers.size + 1;
     const ids = [options.id, ...options.peers.keys()].sort((a, b) => a - b);
     if (ids.some((v, i) => v !== i + 1)) throw new Error(`node ids must be 1..${this.n} (this node and its peers), got ${ids.join(',')}`);
-    this.store = new DurableStore(options.dataDir, options.protocol.name, options.id);
+    this.store = new DurableStore(options.dataDir, options.protocol.name, options.id, options.disk);
     this.validator = new FrameValidator(options.schemaDir, options.protocol.name);
     const logTo = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
     this.log = (line) => logTo(`node ${this.id}: ${line}`);
@@ -98,11 +109,21 @@ export class NodeHost {
     return join(this.options.dataDir, 'trace.ndjson');
   }
 
-  /** Restores the durable state (or fails on a corrupt file), starts the machine, listens and dials the peers. */
+  /** The fault that halted the node, if one did. */
+  get fault(): DiskFault | null {
+    return this.halted;
+  }
+
+  /**
+   * Restores the durable state (or fails on a corrupt file), starts the machine, listens and
+   * dials the peers. Throws a `DiskFault` when the data folder cannot be written.
+   */
   async start(): Promise<void> {
     const restored = this.store.load();
+    const torn = truncateTornTail(this.traceFile, this.options.disk);
+    if (torn) this.log(`${this.traceFile}:${torn.line}: truncated a torn last record (${torn.bytes} bytes, a write that did not finish)`);
     this.seq = readTrace(this.traceFile).length;
-    this.trace = new TraceWriter(this.traceFile);
+    this.trace = new TraceWriter(this.traceFile, this.options.disk);
     const [snapshot, actions] = initialTransition(this.options.variant.machine, { id: this.id, n: this.n, restored });
     if (snapshot.status === 'error') throw new Error(`machine failed to start: ${String(snapshot.error)}`);
     this.snapshot = snapshot;
@@ -114,6 +135,7 @@ export class NodeHost {
       link.open();
     }
     this.apply('init', undefined, undefined, actions, { restored: restored ?? null, before: undefined });
+    if (this.halted) throw this.halted;
   }
 
   private listen(): Promise<void> {
@@ -146,6 +168,7 @@ export class NodeHost {
 
   /** Feeds one event to the machine and executes what it returns. */
   private process(kind: 'peer' | 'timer' | 'client', event: { type: string }, timer?: string): NodeRecord | null {
+    if (this.halted) return null;
     const before = flattenValue(this.snapshot.value);
     let next: AnyMachineSnapshot;
     let actions: readonly unknown[];
@@ -163,8 +186,8 @@ export class NodeHost {
     return this.apply(kind, event, timer, actions, { before });
   }
 
-  /** Traces, persists, then executes the effects of the step that led to the current snapshot. */
-  private apply(kind: NodeRecord['kind'], event: { type: string } | undefined, timer: string | undefined, actions: readonly unknown[], extra: { restored?: object | null; before?: string }): NodeRecord {
+  /** Traces, persists, then executes the effects of the step that led to the current snapshot; null when a disk fault halted the node. */
+  private apply(kind: NodeRecord['kind'], event: { type: string } | undefined, timer: string | undefined, actions: readonly unknown[], extra: { restored?: object | null; before?: string }): NodeRecord | null {
     const context = this.snapshot.context;
     const record: NodeRecord = {
       node: this.id,
@@ -208,12 +231,30 @@ export class NodeHost {
     }
     // Trace, persist, then act: a kill between the first two leaves a traced step whose effects
     // never left the process, which the conformance replay recognizes (see conformance.ts).
-    this.trace.append(record);
-    this.store.save(this.options.variant.durable(context));
+    try {
+      this.trace.append(record);
+      this.store.save(this.options.variant.durable(context));
+    } catch (err) {
+      if (!(err instanceof DiskFault)) throw err;
+      this.halt(err);
+      return null;
+    }
     this.counts.events++;
     for (const run of outgoing) run();
     for (const note of record.notes) this.toClients({ type: 'note', node: this.id, note });
     return record;
+  }
+
+  /** Fail-stop: nothing of the failed step runs, every connection goes, the fault is reported once. */
+  private halt(fault: DiskFault): void {
+    this.halted = fault;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    for (const link of this.links.values()) link.close();
+    for (const c of this.connections) c.socket.destroy();
+    this.server?.close();
+    if (this.options.onHalt) this.options.onHalt(fault);
+    else this.log(`${fault.message}; stopped`);
   }
 
   /**
@@ -365,6 +406,7 @@ export class NodeHost {
       return;
     }
     const record = this.process('client', frame.request);
+    if (!record && this.halted) return;
     if (!record) return this.write(conn, { type: 'error', id: frame.id, reason: `the machine failed on ${frame.request.type}` });
     this.write(conn, { type: 'reply', id: frame.id, node: this.id, state: record.after, notes: record.notes });
   }
