@@ -8,19 +8,8 @@
  * Frames never hold a newline (one frame is one line) and are never blank (blank lines are not
  * frames).
  */
+import { Rng } from '../src/sim/timed-rng.js';
 import { MAX_FRAME_BYTES } from '../src/runtime/wire.js';
-
-/** mulberry32: a small seeded generator, enough for choosing cases. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type Phase = 'before hello' | 'client' | 'peer';
 
@@ -37,19 +26,19 @@ export interface Target {
 const line = (v: unknown) => JSON.stringify(v);
 
 export class FrameFuzzer {
-  private readonly r: () => number;
+  private readonly rng: Rng;
 
   constructor(readonly seed: number, private readonly t: Target) {
-    this.r = prng(seed);
+    this.rng = new Rng(seed);
   }
 
   /** The generator's next number in [0, 1). */
   random(): number {
-    return this.r();
+    return this.rng.next();
   }
 
   private int(n: number): number {
-    return Math.floor(this.r() * n);
+    return Math.floor(this.rng.next() * n);
   }
 
   private pick<T>(items: readonly T[]): T {
@@ -63,7 +52,7 @@ export class FrameFuzzer {
 
   /** Text no id field (an integer with a minimum) accepts. */
   private badId(): string {
-    return this.random() < 0.4 ? this.pick(['-1', '1.5', '-0.5', '0.999']) : this.notANumber();
+    return this.rng.next() < 0.4 ? this.pick(['-1', '1.5', '-0.5', '0.999']) : this.notANumber();
   }
 
   /** A mutex message that validates, with a timestamp that does. */
