@@ -111,6 +111,16 @@ describe('a failed durable write halts the node before anything that depends on 
     });
   }
 
+  it('state folder: fsync after the rename fails with EIO; the node restarts from the renamed state, and still nothing of the step was received', async () => {
+    // Two saves so far (start, first term change), each an fsync of the file and one of the folder: the 4th is the folder's.
+    const run = await runWithFault('state-dir-fsync', new FaultyDisk({ op: 'fsync', file: 'node-1', nth: 4, code: 'EIO' }));
+    expect(run.fault.message).toMatch(/^disk fault: fsync \S*node-1 failed: EIO/);
+    expect(run.last.sends.filter((s) => !s.lost).length).toBeGreaterThan(0);
+    expect(run.analysis.unpersisted).toEqual([]);
+    expect(run.analysis.divergences).toEqual([]);
+    expect(run.analysis.properties.violations).toEqual([]);
+  });
+
   it('trace: a write fails with ENOSPC part-way through a record; the torn line is truncated at restart and reported', async () => {
     const run = await runWithFault('trace-torn', new FaultyDisk({ op: 'write', file: 'trace.ndjson', nth: 4, code: 'ENOSPC', partialBytes: 40 }));
     expect(run.halts).toBe(1);

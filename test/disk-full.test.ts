@@ -19,10 +19,11 @@ import { analyzeTraces } from '../src/runtime/run-cluster.js';
 
 const BIN = join(__dirname, '..', 'bin', 'coordkit.js');
 /**
- * How a hand-started node proves who it is. Empty on plain TCP; with TLS by default it is
- * `['--insecure']` or `['--tls-dir', DIR]`. Clusters get theirs from the launcher.
+ * How a hand-started node proves who it is: nothing where plain TCP is the default, `--insecure`
+ * where the command has it (these nodes fail on their disk before they ever connect). Clusters
+ * get their credentials from the launcher.
  */
-const NODE_CREDENTIALS: string[] = [];
+const NODE_CREDENTIALS: string[] = spawnSync(process.execPath, [BIN, 'node', '--no-such-flag'], { encoding: 'utf8', timeout: 20_000 }).stderr.includes('--insecure') ? ['--insecure'] : [];
 const root = mkdtempSync(join(tmpdir(), 'coordkit-diskfull-'));
 const mounts: string[] = [];
 afterAll(() => {
