@@ -1,9 +1,11 @@
 /**
  * `coordkit node`: runs one node of a primitive over TCP (mutual TLS with `--tls-dir`, a folder
  * holding `ca.pem`, `node-<id>.pem` and `node-<id>.key`) until SIGTERM or SIGINT.
- * Exit 2 on bad arguments or a corrupt state file (one line, never a stack trace).
+ * Exit 2 on bad arguments or a corrupt state file, 4 when the data folder cannot be written
+ * (at start or later: a full disk, a read-only folder, an I/O error); one line, never a stack trace.
  */
 import type { Protocol } from '../protocol.js';
+import { DiskFault } from '../runtime/disk-io.js';
 import { CorruptStateError } from '../runtime/durable-store.js';
 import { NodeHost } from '../runtime/node-host.js';
 import { schemasDir } from '../runtime/package-root.js';
@@ -15,6 +17,11 @@ import { choiceArg, intArg, UsageError } from './usage-error.js';
 
 const USAGE =
   'coordkit node --primitive P --id ID --listen HOST:PORT --peers ID=HOST:PORT,... --data DIR [--cluster C] [--variant V] [--protocol FILE] [--tls-dir DIR] [--stop-on-stdin-close]';
+
+/** The exit code of a node stopped by a failed durable write (2 is bad usage, 3 an internal error). */
+export const DISK_FAULT_EXIT = 4;
+
+const diskFaultLine = (id: number, fault: DiskFault) => `coordkit: node ${id}: ${fault.message}; stopped before anything that depends on it was sent (exit ${DISK_FAULT_EXIT})\n`;
 
 export function parseAddress(what: string, raw: string): Address {
   const m = /^(.+):(\d{1,5})$/.exec(raw);
@@ -63,6 +70,8 @@ export async function nodeCommand(args: string[]): Promise<number> {
   const peers = parsePeers(values.peers!);
   if (peers.has(id)) throw new UsageError(`--peers must not name this node (${id})`);
   let host: NodeHost;
+  let halted: (fault: DiskFault) => void = () => {};
+  const fault = new Promise<DiskFault>((resolve) => (halted = resolve));
   try {
     host = new NodeHost({
       protocol,
@@ -74,16 +83,22 @@ export async function nodeCommand(args: string[]): Promise<number> {
       dataDir: values.data!,
       schemaDir: schemasDir(),
       ...(values['tls-dir'] ? { tls: loadCredentials(values['tls-dir'], nodeName(id)) } : {}),
+      onHalt: (f) => halted(f),
     });
     await host.start();
   } catch (err) {
     if (err instanceof UsageError) throw err;
+    if (err instanceof DiskFault) {
+      process.stderr.write(diskFaultLine(id, err));
+      return DISK_FAULT_EXIT;
+    }
     const message = (err as Error).message.split('\n')[0];
     throw new UsageError(err instanceof CorruptStateError ? message : `cannot start node ${id}: ${message}`);
   }
   process.stderr.write(`node ${id}: ${protocol.name} (${variant.name}) listening on ${values.listen} (port ${host.port}, ${values['tls-dir'] ? 'mutual TLS' : 'plain TCP'})\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
+  const stopped = await new Promise<DiskFault | null>((resolve) => {
+    const stop = () => resolve(null);
+    void fault.then(resolve);
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     if (values['stop-on-stdin-close']) {
@@ -95,6 +110,10 @@ export async function nodeCommand(args: string[]): Promise<number> {
   });
   await host.stop();
   process.stdin.destroy();
+  if (stopped) {
+    process.stderr.write(diskFaultLine(id, stopped));
+    return DISK_FAULT_EXIT;
+  }
   process.stderr.write(`node ${id}: stopped after ${host.counts.events} events (${host.counts.refused} frames refused)\n`);
   return 0;
 }

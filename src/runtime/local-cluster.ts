@@ -143,7 +143,14 @@ export class LocalCluster {
     child.stdin!.on('error', () => {});
     closeSync(logFd);
     live.add(child.pid!);
-    child.on('exit', () => live.delete(child.pid!));
+    child.on('exit', () => {
+      live.delete(child.pid!);
+      // A node that stopped on its own (a disk fault) is down until restarted.
+      if (this.procs.get(id) === child) {
+        this.clients.get(id)?.close();
+        this.clients.delete(id);
+      }
+    });
     this.procs.set(id, child);
   }
 
@@ -194,6 +201,12 @@ export class LocalCluster {
 
   isUp(id: number): boolean {
     return this.clients.has(id);
+  }
+
+  /** How a node's process ended: its exit code, the signal that killed it, or null while it runs. */
+  exitStatus(id: number): number | NodeJS.Signals | null {
+    const child = this.procs.get(id);
+    return child ? (child.exitCode ?? child.signalCode) : null;
   }
 
   /** kill -9 of one node's process group. */

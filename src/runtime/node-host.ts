@@ -1,8 +1,8 @@
 /**
  * The TCP host of one node. It holds one xstate snapshot and feeds every inbound peer message,
- * timer and client request through the pure `transition()`; it then persists the durable part of
- * appends a trace record, persists the durable part of the new context (before anything that
- * depends on it leaves), and executes the effects the machine returned: socket sends, timers with real `setTimeout` (with
+ * timer and client request through the pure `transition()`; it then appends a trace record,
+ * persists the durable part of the new context (before anything that depends on it leaves), and
+ * executes the effects the machine returned: socket sends, timers with real `setTimeout` (with
  * the protocol's jitter for named timers), cancels. No protocol decision is made here (the
  * etcd-io/raft `Ready` discipline: persist, then send).
  *
@@ -11,6 +11,11 @@
  * reason and dropped, and a connection that keeps sending garbage is closed. When the protocol
  * declares a session-held resource (a lock), client-sessions.ts decides which connection may
  * take and give it back, and ends a lapsed lease with the machine's own release request.
+ *
+ * Storage is fail-stop: when the trace or the state cannot be written, the node halts inside the
+ * step (no effect of it runs, every socket is destroyed, the server closes) and reports the
+ * `DiskFault` once. A halt is a crash at a point a kill -9 could also have hit, which the
+ * protocols and the conformance replay already allow.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
@@ -19,10 +24,11 @@ import type { NodeId, Protocol, Variant } from '../protocol.js';
 import { isCounter, MAX_NODES } from '../bounds.js';
 import { effectsOf, flattenValue } from '../machine-effects.js';
 import { ClientSessions } from './client-sessions.js';
+import { DiskFault, type DiskIo } from './disk-io.js';
 import { DurableStore } from './durable-store.js';
 import { encodeFrame, LineSplitter } from './framing.js';
 import { MAX_QUEUED_BYTES, PeerLink, type Address } from './peer-link.js';
-import { readTrace, TraceWriter, type NodeRecord } from './trace-log.js';
+import { readTrace, TraceWriter, truncateTornTail, type NodeRecord } from './trace-log.js';
 import { clientName, nodeName, provenName, type TlsCredentials } from './tls.js';
 import { FrameValidator } from './validator.js';
 import { MAX_FRAME_BYTES, WIRE_VERSION, type AdminFrame, type ClientBoundFrame, type Hello, type InboundFrame, type PeerFrame, type RequestFrame } from './wire.js';
@@ -47,6 +53,10 @@ export interface NodeOptions {
   random?: () => number;
   /** Mutual TLS with the cluster CA; plain TCP when absent. */
   tls?: TlsCredentials;
+  /** The file-system calls for the state and the trace (default: the real ones; tests inject faults). */
+  disk?: DiskIo;
+  /** Called once when a failed durable write halted the node (default: one log line). */
+  onHalt?: (fault: DiskFault) => void;
 }
 
 type Role = { kind: 'new' } | { kind: 'peer'; node: NodeId } | { kind: 'client'; name: string };
@@ -75,6 +85,7 @@ export class NodeHost {
   private readonly connections = new Set<Connection>();
   private blocked = new Set<NodeId>();
   private server: Server | null = null;
+  private halted: DiskFault | null = null;
   private readonly log: (line: string) => void;
   private readonly random: () => number;
   /** Who holds the protocol's session-held resource, when it declares one. */
@@ -88,7 +99,7 @@ export class NodeHost {
     const ids = [options.id, ...options.peers.keys()].sort((a, b) => a - b);
     if (ids.some((v, i) => v !== i + 1)) throw new Error(`node ids must be 1..${this.n} (this node and its peers), got ${ids.join(',')}`);
     if (this.n > MAX_NODES) throw new Error(`a cluster has at most ${MAX_NODES} nodes (node ids are bounded on the wire), got ${this.n}`);
-    this.store = new DurableStore(options.dataDir, options.protocol.name, options.id);
+    this.store = new DurableStore(options.dataDir, options.protocol.name, options.id, options.disk);
     this.validator = new FrameValidator(options.schemaDir, options.protocol.name);
     const logTo = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
     this.log = (line) => logTo(`node ${this.id}: ${line}`);
@@ -107,11 +118,21 @@ export class NodeHost {
     return join(this.options.dataDir, 'trace.ndjson');
   }
 
-  /** Restores the durable state (or fails on a corrupt file), starts the machine, listens and dials the peers. */
+  /** The fault that halted the node, if one did. */
+  get fault(): DiskFault | null {
+    return this.halted;
+  }
+
+  /**
+   * Restores the durable state (or fails on a corrupt file), starts the machine, listens and
+   * dials the peers. Throws a `DiskFault` when the data folder cannot be written.
+   */
   async start(): Promise<void> {
     const restored = this.store.load();
+    const torn = truncateTornTail(this.traceFile, this.options.disk);
+    if (torn) this.log(`${this.traceFile}:${torn.line}: truncated a torn last record (${torn.bytes} bytes, a write that did not finish)`);
     this.seq = readTrace(this.traceFile).length;
-    this.trace = new TraceWriter(this.traceFile);
+    this.trace = new TraceWriter(this.traceFile, this.options.disk);
     const [snapshot, actions] = initialTransition(this.options.variant.machine, { id: this.id, n: this.n, restored });
     if (snapshot.status === 'error') throw new Error(`machine failed to start: ${String(snapshot.error)}`);
     this.snapshot = snapshot;
@@ -123,6 +144,7 @@ export class NodeHost {
       link.open();
     }
     this.apply('init', undefined, undefined, actions, { restored: restored ?? null, before: undefined });
+    if (this.halted) throw this.halted;
   }
 
   private listen(): Promise<void> {
@@ -156,6 +178,7 @@ export class NodeHost {
 
   /** Feeds one event to the machine and executes what it returns. */
   private process(kind: 'peer' | 'timer' | 'client', event: { type: string }, timer?: string): NodeRecord | null {
+    if (this.halted) return null;
     const before = flattenValue(this.snapshot.value);
     let next: AnyMachineSnapshot;
     let actions: readonly unknown[];
@@ -173,8 +196,8 @@ export class NodeHost {
     return this.apply(kind, event, timer, actions, { before });
   }
 
-  /** Traces, persists, then executes the effects of the step that led to the current snapshot. */
-  private apply(kind: NodeRecord['kind'], event: { type: string } | undefined, timer: string | undefined, actions: readonly unknown[], extra: { restored?: object | null; before?: string }): NodeRecord {
+  /** Traces, persists, then executes the effects of the step that led to the current snapshot; null when a disk fault halted the node. */
+  private apply(kind: NodeRecord['kind'], event: { type: string } | undefined, timer: string | undefined, actions: readonly unknown[], extra: { restored?: object | null; before?: string }): NodeRecord | null {
     const context = this.snapshot.context;
     const record: NodeRecord = {
       node: this.id,
@@ -218,13 +241,31 @@ export class NodeHost {
     }
     // Trace, persist, then act: a kill between the first two leaves a traced step whose effects
     // never left the process, which the conformance replay recognizes (see conformance.ts).
-    this.trace.append(record);
-    this.store.save(this.options.variant.durable(context));
+    try {
+      this.trace.append(record);
+      this.store.save(this.options.variant.durable(context));
+    } catch (err) {
+      if (!(err instanceof DiskFault)) throw err;
+      this.halt(err);
+      return null;
+    }
     this.counts.events++;
     for (const run of outgoing) run();
     for (const note of record.notes) this.toClients({ type: 'note', node: this.id, note });
     this.sessions?.observe(record.notes);
     return record;
+  }
+
+  /** Fail-stop: nothing of the failed step runs, every connection goes, the fault is reported once. */
+  private halt(fault: DiskFault): void {
+    this.halted = fault;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    for (const link of this.links.values()) link.close();
+    for (const c of this.connections) c.socket.destroy();
+    this.server?.close();
+    if (this.options.onHalt) this.options.onHalt(fault);
+    else this.log(`${fault.message}; stopped`);
   }
 
   /**
@@ -382,6 +423,7 @@ export class NodeHost {
       return;
     }
     const record = this.process('client', frame.request);
+    if (!record && this.halted) return;
     if (!record) return this.write(conn, { type: 'error', id: frame.id, reason: `the machine failed on ${frame.request.type}` });
     this.sessions?.settle(conn, frame.request, record.before !== record.after);
     this.write(conn, { type: 'reply', id: frame.id, node: this.id, state: record.after, notes: record.notes });

@@ -4,8 +4,13 @@
  * and every effect the host executed; `coordkit cluster` appends the faults it injected. Records
  * are written with a synchronous write so a kill -9 loses none that a peer may have seen the
  * effects of.
+ *
+ * A write that fails part-way (a full disk) can leave a torn last line; the node stops there
+ * (fail-stop, see disk-io.ts) and truncates the torn line at its next start. The step it
+ * described was never persisted and none of its effects left, so it did not happen.
  */
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { closeQuietly, diskCall, nodeDisk, writeAll, type DiskIo } from './disk-io.js';
 
 /**
  * A message as the host handled it: handed to the link (it may still be lost with the
@@ -56,17 +61,46 @@ export type TraceRecord = NodeRecord | ClusterRecord;
 export class TraceWriter {
   private readonly fd: number;
 
-  constructor(readonly file: string) {
-    this.fd = openSync(file, 'a');
+  /** Throws a `DiskFault` when the file cannot be opened for appending. */
+  constructor(readonly file: string, private readonly io: DiskIo = nodeDisk) {
+    this.fd = diskCall('open', file, () => io.openSync(file, 'a'));
   }
 
+  /** Throws a `DiskFault` when the write fails, possibly leaving part of the line written. */
   append(record: TraceRecord): void {
-    writeSync(this.fd, JSON.stringify(record) + '\n');
+    writeAll(this.io, this.fd, this.file, JSON.stringify(record) + '\n');
   }
 
   close(): void {
-    closeSync(this.fd);
+    closeQuietly(this.io, this.fd);
   }
+}
+
+/** What `truncateTornTail` cut off: the torn line's number and its length. */
+export interface TornTail {
+  line: number;
+  bytes: number;
+}
+
+/**
+ * Cuts a trace back to its last complete line (every record ends with a newline, so anything
+ * after the last one is a record whose write did not finish). Returns what it cut, or null.
+ */
+export function truncateTornTail(file: string, io: DiskIo = nodeDisk): TornTail | null {
+  if (!existsSync(file)) return null;
+  const data = diskCall('read', file, () => readFileSync(file));
+  const end = data.lastIndexOf(0x0a) + 1;
+  if (end === data.length) return null;
+  let line = 1;
+  for (let i = 0; i < end; i++) if (data[i] === 0x0a) line++;
+  const fd = diskCall('open', file, () => io.openSync(file, 'r+'));
+  try {
+    diskCall('truncate', file, () => io.ftruncateSync(fd, end));
+    diskCall('fsync', file, () => io.fsyncSync(fd));
+  } finally {
+    closeQuietly(io, fd);
+  }
+  return { line, bytes: data.length - end };
 }
 
 /** Reads a trace; a torn last line (the writer was killed mid-write) is ignored, any other bad line is an error. */

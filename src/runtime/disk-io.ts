@@ -1,0 +1,84 @@
+/**
+ * The file-system calls a node makes to keep its state and its trace, as one replaceable object,
+ * so a test can make exactly the Nth write fail the way a full, read-only or broken disk does.
+ *
+ * Storage is fail-stop. A failed durable write (ENOSPC, EACCES, EROFS, EIO, ...) becomes a
+ * `DiskFault`, and the node stops before anything that depends on the step leaves: no message,
+ * no reply, no timer. Retrying is not safe: after a failed fsync the kernel may already have
+ * dropped the dirty pages and report success next time (PostgreSQL's "fsyncgate"), so the only
+ * state a node may trust is the one it reads back at its next start.
+ */
+import * as fs from 'node:fs';
+
+export interface DiskIo {
+  openSync(path: string, flags: string): number;
+  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  fsyncSync(fd: number): void;
+  closeSync(fd: number): void;
+  renameSync(from: string, to: string): void;
+  ftruncateSync(fd: number, length: number): void;
+}
+
+/** The real file system. */
+export const nodeDisk: DiskIo = {
+  openSync: (path, flags) => fs.openSync(path, flags),
+  writeSync: (fd, buffer, offset, length) => fs.writeSync(fd, buffer, offset, length),
+  fsyncSync: (fd) => fs.fsyncSync(fd),
+  closeSync: (fd) => fs.closeSync(fd),
+  renameSync: (from, to) => fs.renameSync(from, to),
+  ftruncateSync: (fd, length) => fs.ftruncateSync(fd, length),
+};
+
+/** A durable write (or the open, fsync or rename around it) that failed. */
+export class DiskFault extends Error {
+  constructor(
+    /** What was being done: `open`, `write`, `fsync`, `rename`, ... */
+    readonly op: string,
+    readonly file: string,
+    /** The errno name (`ENOSPC`), or `UNKNOWN`. */
+    readonly code: string,
+    detail: string,
+  ) {
+    super(`disk fault: ${op} ${file} failed: ${code}${detail ? ` (${detail})` : ''}`);
+  }
+
+  /** Wraps what a file-system call threw. */
+  static of(op: string, file: string, err: unknown): DiskFault {
+    if (err instanceof DiskFault) return err;
+    const e = err as NodeJS.ErrnoException;
+    const code = typeof e?.code === 'string' ? e.code : 'UNKNOWN';
+    // Node's message reads "ENOSPC: no space left on device, write": keep the words in between.
+    const message = String(e?.message ?? err);
+    const detail = message.startsWith(`${code}: `) ? message.slice(code.length + 2).split(', ')[0] : message.split('\n')[0];
+    return new DiskFault(op, file, code, detail);
+  }
+}
+
+/** Runs one file-system call, turning whatever it throws into a DiskFault. */
+export function diskCall<T>(op: string, file: string, call: () => T): T {
+  try {
+    return call();
+  } catch (err) {
+    throw DiskFault.of(op, file, err);
+  }
+}
+
+/** Writes all of `text` (a write to a nearly full disk may write part of it and fail on the rest). */
+export function writeAll(io: DiskIo, fd: number, file: string, text: string): void {
+  const bytes = Buffer.from(text);
+  let done = 0;
+  while (done < bytes.length) {
+    const n = diskCall('write', file, () => io.writeSync(fd, bytes, done, bytes.length - done));
+    if (n <= 0) throw new DiskFault('write', file, 'EIO', 'the write made no progress');
+    done += n;
+  }
+}
+
+/** Closes a descriptor on the way out of a failed call: the first failure is the one to report. */
+export function closeQuietly(io: DiskIo, fd: number): void {
+  try {
+    io.closeSync(fd);
+  } catch {
+    // reported by the call that failed first, or harmless after a successful fsync
+  }
+}
