@@ -2,7 +2,9 @@
  * Bad input on a real node process: frames that are not JSON, of the wrong shape, of an unknown
  * type, oversized, from an unknown node or another cluster are refused with a logged reason and
  * change nothing; a connection that keeps sending garbage is closed; a corrupt state file stops
- * the node at startup with one line and exit 2. Needs `npx tsc -p .` first.
+ * the node at startup with one line and exit 2. The node runs `--insecure` so that raw sockets can
+ * speak for any node: the checks here are the same with TLS (see runtime-forgery.test.ts for
+ * what TLS adds). Needs `npx tsc -p .` first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -58,7 +60,7 @@ beforeAll(async () => {
   const out = join(dir, 'node.log');
   writeFileSync(out, '');
   const fd = (await import('node:fs')).openSync(out, 'a');
-  child = spawn(process.execPath, [BIN, 'node', '--primitive', 'election', '--id', '1', '--listen', `127.0.0.1:${port}`, '--peers', peers, '--data', join(dir, 'data'), '--cluster', 'frames'], { stdio: ['ignore', fd, fd] });
+  child = spawn(process.execPath, [BIN, 'node', '--primitive', 'election', '--id', '1', '--listen', `127.0.0.1:${port}`, '--peers', peers, '--data', join(dir, 'data'), '--cluster', 'frames', '--insecure'], { stdio: ['ignore', fd, fd] });
   await waitFor('the node to listen', () => log().includes('listening'), 10_000);
 });
 
@@ -153,7 +155,7 @@ describe('inbound frames', () => {
 });
 
 describe('startup errors', () => {
-  const run = (args: string[]) => runCli(['node', ...args]);
+  const run = (args: string[]) => runCli(['node', '--insecure', ...args]);
 
   it('a corrupt state file is one line and exit 2, and the file is left alone', async () => {
     const data = join(dir, 'corrupt');
@@ -188,5 +190,22 @@ describe('startup errors', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/^coordkit: /);
     }
+  });
+
+  it('a node without --tls-dir or --insecure is one line naming both, exit 2', async () => {
+    const r = await runCli(['node', '--primitive', 'election', '--id', '1', '--listen', '127.0.0.1:0', '--peers', peers, '--data', join(dir, 'none')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^coordkit: a node needs --tls-dir DIR .* or --insecure/);
+    const both = await run(['--tls-dir', dir, '--primitive', 'election', '--id', '1', '--listen', '127.0.0.1:0', '--peers', peers, '--data', join(dir, 'none')]);
+    expect(both.stderr).toMatch(/^coordkit: --tls-dir and --insecure exclude each other\n$/);
+  });
+
+  it('an insecure node warns at startup and says so in its status', async () => {
+    expect(log()).toMatch(/^node 1: WARNING: insecure: plain TCP, nothing authenticated; anyone who can reach port \d+ can act as any node, client or admin$/m);
+    expect(log()).toMatch(/listening on .*plain TCP, unauthenticated/);
+    const client = await NodeClient.open({ host: '127.0.0.1', port }, 'frames', 'status');
+    expect((await client.status()).authenticated).toBe(false);
+    client.close();
   });
 });

@@ -33,10 +33,15 @@ export interface LocalClusterOptions {
    * (for anyone who wants to talk to the cluster while it runs).
    */
   insecure?: boolean;
+  /** Certificates made earlier (the names above, e.g. shared by several clusters) instead of a fresh CA. */
+  tlsDir?: string;
 }
 
 /** The client certificate a local cluster makes for its users (`<dir>/tls/client-user.pem`). */
 export const LOCAL_CLIENT = 'user';
+
+/** The certificates a local cluster of `nodes` nodes uses. */
+export const localCertNames = (nodes: number): string[] => [...Array.from({ length: nodes }, (_, i) => nodeName(i + 1)), adminName('launcher'), clientName(LOCAL_CLIENT)];
 
 const live = new Set<number>();
 let exitHookInstalled = false;
@@ -102,13 +107,13 @@ export class LocalCluster {
     this.cluster = options.cluster ?? `local-${process.pid}`;
     mkdirSync(options.dir, { recursive: true });
     this.log = new TraceWriter(join(options.dir, 'cluster.ndjson'));
-    this.tlsDir = options.insecure ? null : join(options.dir, 'tls');
+    this.tlsDir = options.insecure ? null : (options.tlsDir ?? join(options.dir, 'tls'));
   }
 
   /** The CA (whose key is not kept: nobody can add a certificate to it) and every certificate the run needs. */
   private async makeCerts(): Promise<void> {
     if (!this.tlsDir) return;
-    await makeClusterCerts(this.tlsDir, [...this.ids.map(nodeName), adminName('launcher'), clientName(LOCAL_CLIENT)], { days: 30 });
+    if (!this.options.tlsDir) await makeClusterCerts(this.tlsDir, localCertNames(this.options.nodes), { days: 30 });
     this.credentials = loadCredentials(this.tlsDir, adminName('launcher'));
   }
 
