@@ -449,7 +449,7 @@ export class NodeHost {
   }
 
   private onPeer(conn: Connection, frame: PeerFrame): void {
-    if (conn.role.kind !== 'peer') return this.refuse(conn, `peer frame (${frame.msg.type}) from a client: only nodes send peer frames`);
+    if (conn.role.kind !== 'peer') return this.refuse(conn, `peer frame (${frame.msg.type}) on ${conn.role.kind === 'client' && conn.role.admin ? 'an admin' : 'a client'} connection: only nodes send peer frames`);
     if (frame.from !== conn.role.node) return this.refuse(conn, `peer frame claims to be from node ${frame.from} on node ${conn.role.node}'s connection`);
     if (frame.to !== this.id) return this.refuse(conn, `peer frame for node ${frame.to} reached node ${this.id}`);
     if (this.blocked.has(frame.from)) return; // the partition: as if it never arrived
@@ -481,7 +481,7 @@ export class NodeHost {
 
   private onAdmin(conn: Connection, frame: AdminFrame): void {
     if (conn.role.kind !== 'client') return this.refuse(conn, 'admin frame on a peer connection');
-    if (!conn.role.admin) return this.refuse(conn, `admin ${frame.op} from a client: only an admin certificate may partition or heal`, { id: frame.id });
+    if (!conn.role.admin) return this.refuse(conn, `admin ${frame.op} on a client connection: only an admin certificate may partition or heal`, { id: frame.id });
     if (frame.op === 'partition') {
       const bad = (frame.block ?? []).filter((v) => !this.links.has(v));
       if (bad.length) return this.refuse(conn, `cannot partition from unknown node(s) ${bad.join(',')}`, { id: frame.id });
