@@ -22,6 +22,8 @@ export class ClientQueue<C extends { socket: Socket }> {
     private readonly framesPerTurn: number,
     private readonly maxQueuedBytes: number,
     private readonly handle: (conn: C, line: string) => void,
+    /** A connection paused for another reason (its rate) is not resumed here. */
+    private readonly held: (conn: C) => boolean = () => false,
   ) {}
 
   push(conn: C, line: string): void {
@@ -41,6 +43,11 @@ export class ClientQueue<C extends { socket: Socket }> {
     this.waiting.delete(conn);
   }
 
+  /** Whether a connection's waiting frames leave room to read more of it. */
+  roomFor(conn: C): boolean {
+    return (this.waiting.get(conn)?.bytes ?? 0) <= this.maxQueuedBytes / 2;
+  }
+
   /** Frames waiting, over all connections. */
   get size(): number {
     let n = 0;
@@ -57,7 +64,7 @@ export class ClientQueue<C extends { socket: Socket }> {
       // to the back of the line, or out of it
       this.waiting.delete(conn);
       if (w.lines.length) this.waiting.set(conn, w);
-      if (w.bytes <= this.maxQueuedBytes / 2 && conn.socket.isPaused() && !conn.socket.destroyed) conn.socket.resume();
+      if (w.bytes <= this.maxQueuedBytes / 2 && conn.socket.isPaused() && !conn.socket.destroyed && !this.held(conn)) conn.socket.resume();
       this.handle(conn, line);
     }
     if (this.waiting.size > 0) {

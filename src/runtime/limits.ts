@@ -17,7 +17,10 @@ export interface Limits {
   maxConnectionsPerAddress: number;
   /** Requests a client connection may send per second, on average... */
   clientRequestsPerSecond: number;
-  /** ...and in one burst. Beyond that a request is answered with an error. */
+  /**
+   * ...and in one burst. Beyond that a request is answered with an error and the connection is
+   * not read until its burst is refilled (at most a second), so a flood costs the node little.
+   */
   clientRequestBurst: number;
   /** Client frames handled per event-loop turn, after the turn's peer frames and timers. */
   clientFramesPerTurn: number;
@@ -37,7 +40,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   clientRequestsPerSecond: 200,
   clientRequestBurst: 100,
   clientFramesPerTurn: 32,
-  clientQueuedBytes: 256 * 1024,
+  clientQueuedBytes: 64 * 1024,
   clientUnreadBytes: 256 * 1024,
   refusalLogsPerSecond: 20,
 };

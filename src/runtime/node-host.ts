@@ -66,10 +66,21 @@ interface Connection {
   closing: boolean;
   /** With TLS: the name the peer's verified certificate proves. */
   proven: string | null;
-  /** Until the hello: closes the connection when it is late. */
-  helloTimer: NodeJS.Timeout | null;
+  /** `address:port`, the key of its entry in `admitted`. */
+  key: string;
   /** Requests a client may still send now. */
   bucket: TokenBucket;
+  /** Not read until its rate allows again. */
+  coolingOff: boolean;
+}
+
+interface Admitted {
+  /** Stops counting it against the caps (once proven a peer, or closed). */
+  release: () => void;
+  /** From the TCP accept to the hello, TLS handshake included. */
+  deadline: NodeJS.Timeout | null;
+  /** Once its TLS handshake is done (at once without TLS). */
+  conn: Connection | null;
 }
 
 const idOf = (line: string): number | undefined => {
@@ -91,10 +102,11 @@ export class NodeHost {
   private readonly connections = new Set<Connection>();
   /** The inbound connection of each peer (the newest one it opened). */
   private readonly peerConnections = new Map<NodeId, Connection>();
-  /** Open connections not proven to be peers, per remote address; and how to stop counting one. */
+  /** Open connections not proven to be peers, per remote address, and in all. */
   private readonly unproven = new Map<string, number>();
   private unprovenTotal = 0;
-  private readonly uncount = new Map<string, () => void>();
+  /** Every open connection by `address:port`, from the TCP accept on. */
+  private readonly admitted = new Map<string, Admitted>();
   private readonly limits: Limits;
   private readonly refusals: RateLimitedLog;
   private readonly clientFrames: ClientQueue<Connection>;
@@ -118,7 +130,7 @@ export class NodeHost {
     if (!options.tls === !options.insecure) throw new Error('a node needs TLS credentials or insecure: true (and not both)');
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.refusals = new RateLimitedLog(this.log, this.limits.refusalLogsPerSecond);
-    this.clientFrames = new ClientQueue(this.limits.clientFramesPerTurn, this.limits.clientQueuedBytes, (conn, line) => this.onClientLine(conn, line));
+    this.clientFrames = new ClientQueue(this.limits.clientFramesPerTurn, this.limits.clientQueuedBytes, (conn, line) => this.onClientLine(conn, line), (conn) => conn.coolingOff);
   }
 
   /** The listening port (useful with port 0). */
@@ -154,7 +166,7 @@ export class NodeHost {
     return new Promise((resolve, reject) => {
       const tls = this.options.tls;
       const server = tls
-        ? createTlsServer({ ...tls, requestCert: true, rejectUnauthorized: true, handshakeTimeout: this.limits.helloDeadlineMs }, (socket) => this.accept(socket))
+        ? createTlsServer({ ...tls, requestCert: true, rejectUnauthorized: true }, (socket) => this.accept(socket))
         : createServer((socket) => this.accept(socket));
       // Runs before the TLS handshake: a connection over a cap costs no handshake.
       server.prependListener('connection', (socket: Socket) => this.admit(socket));
@@ -314,14 +326,29 @@ export class NodeHost {
     const release = () => {
       if (!counted) return;
       counted = false;
-      this.uncount.delete(key);
       this.unprovenTotal--;
       const left = (this.unproven.get(address) ?? 1) - 1;
       if (left > 0) this.unproven.set(address, left);
       else this.unproven.delete(address);
     };
-    this.uncount.set(key, release);
-    socket.once('close', release);
+    const entry: Admitted = { release, deadline: null, conn: null };
+    entry.deadline = setTimeout(() => this.late(socket, entry), this.limits.helloDeadlineMs);
+    this.admitted.set(key, entry);
+    socket.once('close', () => {
+      release();
+      if (entry.deadline) clearTimeout(entry.deadline);
+      this.admitted.delete(key);
+    });
+  }
+
+  /** A connection without a hello (or a TLS handshake) at its deadline is closed. */
+  private late(socket: Socket, entry: Admitted): void {
+    entry.deadline = null;
+    const reason = `no hello within ${this.limits.helloDeadlineMs} ms (helloDeadlineMs)`;
+    if (entry.conn) return this.refuse(entry.conn, reason, { close: true });
+    this.counts.refused++;
+    this.refusals.line(`refused TLS connection from ${socket.remoteAddress}:${socket.remotePort}: no TLS handshake and ${reason}`);
+    socket.destroy();
   }
 
   private accept(socket: Socket): void {
@@ -329,9 +356,11 @@ export class NodeHost {
     socket.setNoDelay(true);
     const proven = this.options.tls ? provenName((socket as TLSSocket).getPeerCertificate()) : null;
     const bucket = new TokenBucket(this.limits.clientRequestsPerSecond, this.limits.clientRequestBurst);
-    const conn: Connection = { socket, role: { kind: 'new' }, garbage: 0, closing: false, proven, helloTimer: null, bucket };
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    const conn: Connection = { socket, role: { kind: 'new' }, garbage: 0, closing: false, proven, key, bucket, coolingOff: false };
     this.connections.add(conn);
-    conn.helloTimer = setTimeout(() => this.refuse(conn, `no hello within ${this.limits.helloDeadlineMs} ms (helloDeadlineMs)`, { close: true }), this.limits.helloDeadlineMs);
+    const entry = this.admitted.get(key);
+    if (entry) entry.conn = conn;
     const splitter = new LineSplitter(MAX_FRAME_BYTES);
     socket.on('data', (chunk: Buffer) => {
       for (const f of splitter.push(chunk)) {
@@ -347,7 +376,6 @@ export class NodeHost {
     });
     socket.on('error', () => {});
     socket.on('close', () => {
-      if (conn.helloTimer) clearTimeout(conn.helloTimer);
       this.connections.delete(conn);
       this.clients.delete(conn);
       this.clientFrames.forget(conn);
@@ -371,12 +399,24 @@ export class NodeHost {
       if (conn.bucket.take()) return this.onLine(conn, line);
       const { clientRequestsPerSecond: rate, clientRequestBurst: burst } = this.limits;
       this.refuse(conn, `over the rate limit of ${rate} requests/s (burst ${burst}); request dropped`, { id: idOf(line), garbage: false });
+      this.coolOff(conn, Math.min(1000, (1000 * burst) / rate));
     });
+  }
+
+  /** Stops reading a client for `ms`: what it already sent is still answered, the rest waits in TCP. */
+  private coolOff(conn: Connection, ms: number): void {
+    if (conn.coolingOff) return;
+    conn.coolingOff = true;
+    conn.socket.pause();
+    setTimeout(() => {
+      conn.coolingOff = false;
+      if (!conn.socket.destroyed && this.clientFrames.roomFor(conn)) conn.socket.resume();
+    }, ms).unref();
   }
 
   private who(conn: Connection): string {
     const r = conn.role;
-    return r.kind === 'peer' ? `peer ${r.node}` : r.kind === 'client' ? `${r.admin ? 'admin' : 'client'} ${r.name}` : `unidentified connection ${conn.socket.remoteAddress}:${conn.socket.remotePort}`;
+    return r.kind === 'peer' ? `peer ${r.node}` : r.kind === 'client' ? `${r.admin && this.options.tls ? 'admin' : 'client'} ${r.name}` : `unidentified connection ${conn.socket.remoteAddress}:${conn.socket.remotePort}`;
   }
 
   /**
@@ -436,15 +476,16 @@ export class NodeHost {
         older.socket.destroy();
       }
       this.peerConnections.set(hello.node, conn);
-      this.uncount.get(`${conn.socket.remoteAddress}:${conn.socket.remotePort}`)?.();
+      this.admitted.get(conn.key)?.release();
     } else {
       // Without TLS nothing is proven, so every client is trusted as an admin (the node warned at start).
       conn.role = { kind: 'client', name: hello.client!, admin: !this.options.tls || proven?.role === 'admin' };
       this.clients.add(conn);
       conn.socket.setTimeout(this.limits.clientIdleTimeoutMs);
     }
-    clearTimeout(conn.helloTimer!);
-    conn.helloTimer = null;
+    const entry = this.admitted.get(conn.key);
+    if (entry?.deadline) clearTimeout(entry.deadline);
+    if (entry) entry.deadline = null;
     this.write(conn, { type: 'hello', cluster: this.options.cluster, version: WIRE_VERSION, node: this.id, primitive: this.options.protocol.name });
   }
 
