@@ -8,7 +8,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +16,7 @@ import { NodeClient } from '../src/runtime/node-client.js';
 import { readTrace } from '../src/runtime/trace-log.js';
 import { GARBAGE_LIMIT } from '../src/runtime/node-host.js';
 import { MAX_FRAME_BYTES } from '../src/runtime/wire.js';
-import { runCli } from './runtime-helpers.js';
+import { rawConnection, runCli } from './runtime-helpers.js';
 
 const BIN = join(__dirname, '..', 'bin', 'coordkit.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -26,19 +25,7 @@ let child: ChildProcess | null = null;
 let port = 0;
 let peers = '';
 
-/** A raw connection that collects what the node sends and notices when it closes. */
-function raw(): Promise<{ socket: Socket; received: () => string; closed: () => boolean }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    let text = '';
-    let closed = false;
-    socket.on('data', (d) => (text += d.toString()));
-    socket.on('close', () => (closed = true));
-    socket.on('error', () => {});
-    socket.once('connect', () => resolve({ socket, received: () => text, closed: () => closed }));
-    socket.once('error', reject);
-  });
-}
+const raw = () => rawConnection({ host: '127.0.0.1', port });
 
 const log = () => readFileSync(join(dir, 'node.log'), 'utf8');
 const peerRecords = () => readTrace(join(dir, 'data', 'trace.ndjson')).filter((r) => r.kind === 'peer' || r.kind === 'client');

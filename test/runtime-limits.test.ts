@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ import { schemasDir } from '../src/runtime/package-root.js';
 import type { Address } from '../src/runtime/peer-link.js';
 import { loadCredentials, nodeName } from '../src/runtime/tls.js';
 import type { StatusFrame } from '../src/runtime/wire.js';
+import { rawConnection, type RawConnection } from './runtime-helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'coordkit-limits-'));
 const election = protocols.find((p) => p.name === 'election')!;
@@ -61,19 +62,11 @@ async function start(n: number, limits: Partial<Limits>, tls = false): Promise<S
   return { hosts, addresses, logs };
 }
 
-/** A raw connection: what it received, and whether the node closed it. */
-function raw(address: Address): Promise<{ socket: Socket; received: () => string; closed: () => boolean }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(address);
-    sockets.push(socket);
-    let text = '';
-    let closed = false;
-    socket.on('data', (d) => (text += d.toString()));
-    socket.on('close', () => (closed = true));
-    socket.on('error', () => {});
-    socket.once('connect', () => resolve({ socket, received: () => text, closed: () => closed }));
-    socket.once('error', reject);
-  });
+/** A raw connection, closed after the test. */
+async function raw(address: Address): Promise<RawConnection> {
+  const c = await rawConnection(address);
+  sockets.push(c.socket);
+  return c;
 }
 
 async function waitFor(what: string, ok: () => boolean, timeoutMs = 5000): Promise<void> {
