@@ -170,7 +170,12 @@ export class NodeHost {
         : createServer((socket) => this.accept(socket));
       // Runs before the TLS handshake: a connection over a cap costs no handshake.
       server.prependListener('connection', (socket: Socket) => this.admit(socket));
-      if (tls) server.on('tlsClientError', (err, socket) => this.refusals.line(`refused TLS connection from ${socket.remoteAddress}:${socket.remotePort}: ${err.message}`));
+      if (tls) {
+        server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
+          // A hang-up before the handshake ended (a port probe, or one we closed ourselves) proves nothing to refuse.
+          if (err.code !== 'ECONNRESET') this.refusals.line(`refused TLS connection from ${socket.remoteAddress}:${socket.remotePort}: ${err.message}`);
+        });
+      }
       server.once('error', reject);
       server.listen(this.options.listen.port, this.options.listen.host, () => {
         server.off('error', reject);
