@@ -6,7 +6,7 @@
  * holder, and the runs' traces still satisfy the primitives' properties and the pure machine.
  * Needs `npx tsc -p .` first.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { analyzeTraces } from '../src/runtime/run-cluster.js';
 import { adminName, clientName, loadCredentials, nodeName, type TlsCredentials } from '../src/runtime/tls.js';
 import { readTrace, type NodeRecord } from '../src/runtime/trace-log.js';
 import type { StatusFrame } from '../src/runtime/wire.js';
+import { runCli } from './runtime-helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'coordkit-forgery-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -226,5 +227,18 @@ describe('forged frames against consensus and mutex clusters', () => {
       expect(a.properties.violations).toEqual([]);
       expect(a.divergences).toEqual([]);
     }
+  }, 60_000);
+});
+
+describe('coordkit cluster --insecure', () => {
+  it('warns that nothing is authenticated and runs plain TCP; nodes warn in their logs', async () => {
+    const script = join(root, 'short.json');
+    writeFileSync(script, JSON.stringify({ steps: [{ sleep: 300 }] }));
+    const out = join(root, 'insecure');
+    const r = await runCli(['cluster', 'election', '--nodes', '2', '--script', script, '--out', out, '--insecure']);
+    expect(r.stderr).toBe('coordkit cluster: WARNING: --insecure: the nodes and the launcher talk plain TCP with nothing authenticated\n');
+    expect(r.stdout).toMatch(/2 node processes on loopback \(plain TCP, unauthenticated\)/);
+    expect(existsSync(join(out, 'tls'))).toBe(false);
+    expect(readFileSync(join(out, 'node-1', 'node.log'), 'utf8')).toMatch(/WARNING: insecure: plain TCP, nothing authenticated/);
   }, 60_000);
 });
