@@ -1,5 +1,6 @@
 /** The `coordkit` command: one subcommand per file under cli/. */
 import { allCommand } from './cli/all.js';
+import { certsCommand } from './cli/certs.js';
 import { checkCommand } from './cli/check.js';
 import { clusterCommand } from './cli/cluster.js';
 import { listCommand } from './cli/list.js';
@@ -18,6 +19,7 @@ const commands: Record<string, Command> = {
   all: allCommand,
   node: nodeCommand,
   cluster: clusterCommand,
+  certs: certsCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

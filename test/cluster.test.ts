@@ -84,7 +84,7 @@ async function runInProcess(dir: string, Host3: typeof NodeHost, ms: number): Pr
   const hosts = [1, 2, 3].map((id) => {
     const peers = new Map([1, 2, 3].filter((p) => p !== id).map((p) => [p, addr(p)] as [number, Address]));
     const Host = id === 3 ? Host3 : NodeHost;
-    return new Host({ protocol: election, variant: prevote, id, cluster: 'inproc', listen: addr(id), peers, dataDir: join(dir, `node-${id}`), schemaDir: schemasDir(), log: () => {} });
+    return new Host({ protocol: election, variant: prevote, id, cluster: 'inproc', listen: addr(id), peers, dataDir: join(dir, `node-${id}`), schemaDir: schemasDir(), log: () => {}, insecure: true });
   });
   try {
     for (const h of hosts) await h.start();

@@ -63,6 +63,7 @@ async function runWithFault(name: string, disk: DiskIo & { fired: boolean }, Hos
       dataDir: join(dir, `node-${id}`),
       schemaDir: schemasDir(),
       log: () => {},
+      insecure: true,
       ...extra,
     });
   const first = make(1, Host1, { disk, onHalt: (f: DiskFault) => faults.push(f) });
@@ -183,7 +184,7 @@ describe('the state file and the trace on a failing disk', () => {
     mkdirSync(mid, { recursive: true });
     writeFileSync(join(mid, 'trace.ndjson'), JSON.stringify(record(0)) + '\n{"node":1,"se\n' + JSON.stringify(record(1)) + '\n');
     const [port] = await freePorts(1);
-    const host = new NodeHost({ protocol: election, variant: prevote, id: 1, cluster: 'disk', listen: { host: '127.0.0.1', port }, peers: new Map([[2, { host: '127.0.0.1', port: 1 }]]), dataDir: mid, schemaDir: schemasDir(), log: () => {} });
+    const host = new NodeHost({ protocol: election, variant: prevote, id: 1, cluster: 'disk', listen: { host: '127.0.0.1', port }, peers: new Map([[2, { host: '127.0.0.1', port: 1 }]]), dataDir: mid, schemaDir: schemasDir(), log: () => {}, insecure: true });
     await expect(host.start()).rejects.toThrow(/trace\.ndjson:2: not a trace record/);
     await host.stop();
   });

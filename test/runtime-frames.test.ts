@@ -2,11 +2,12 @@
  * Bad input on a real node process: frames that are not JSON, of the wrong shape, of an unknown
  * type, oversized, from an unknown node or another cluster are refused with a logged reason and
  * change nothing; a connection that keeps sending garbage is closed; a corrupt state file stops
- * the node at startup with one line and exit 2. Needs `npx tsc -p .` first.
+ * the node at startup with one line and exit 2. The node runs `--insecure` so that raw sockets can
+ * speak for any node: the checks here are the same with TLS (see runtime-forgery.test.ts for
+ * what TLS adds). Needs `npx tsc -p .` first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ import { NodeClient } from '../src/runtime/node-client.js';
 import { readTrace } from '../src/runtime/trace-log.js';
 import { GARBAGE_LIMIT } from '../src/runtime/node-host.js';
 import { MAX_FRAME_BYTES } from '../src/runtime/wire.js';
-import { runCli } from './runtime-helpers.js';
+import { rawConnection, runCli } from './runtime-helpers.js';
 
 const BIN = join(__dirname, '..', 'bin', 'coordkit.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,19 +25,7 @@ let child: ChildProcess | null = null;
 let port = 0;
 let peers = '';
 
-/** A raw connection that collects what the node sends and notices when it closes. */
-function raw(): Promise<{ socket: Socket; received: () => string; closed: () => boolean }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    let text = '';
-    let closed = false;
-    socket.on('data', (d) => (text += d.toString()));
-    socket.on('close', () => (closed = true));
-    socket.on('error', () => {});
-    socket.once('connect', () => resolve({ socket, received: () => text, closed: () => closed }));
-    socket.once('error', reject);
-  });
-}
+const raw = () => rawConnection({ host: '127.0.0.1', port });
 
 const log = () => readFileSync(join(dir, 'node.log'), 'utf8');
 const peerRecords = () => readTrace(join(dir, 'data', 'trace.ndjson')).filter((r) => r.kind === 'peer' || r.kind === 'client');
@@ -58,7 +47,7 @@ beforeAll(async () => {
   const out = join(dir, 'node.log');
   writeFileSync(out, '');
   const fd = (await import('node:fs')).openSync(out, 'a');
-  child = spawn(process.execPath, [BIN, 'node', '--primitive', 'election', '--id', '1', '--listen', `127.0.0.1:${port}`, '--peers', peers, '--data', join(dir, 'data'), '--cluster', 'frames'], { stdio: ['ignore', fd, fd] });
+  child = spawn(process.execPath, [BIN, 'node', '--primitive', 'election', '--id', '1', '--listen', `127.0.0.1:${port}`, '--peers', peers, '--data', join(dir, 'data'), '--cluster', 'frames', '--insecure'], { stdio: ['ignore', fd, fd] });
   await waitFor('the node to listen', () => log().includes('listening'), 10_000);
 });
 
@@ -166,7 +155,7 @@ describe('request ids', () => {
 });
 
 describe('startup errors', () => {
-  const run = (args: string[]) => runCli(['node', ...args]);
+  const run = (args: string[]) => runCli(['node', '--insecure', ...args]);
 
   it('a corrupt state file is one line and exit 2, and the file is left alone', async () => {
     const data = join(dir, 'corrupt');
@@ -201,5 +190,22 @@ describe('startup errors', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/^coordkit: /);
     }
+  });
+
+  it('a node without --tls-dir or --insecure is one line naming both, exit 2', async () => {
+    const r = await runCli(['node', '--primitive', 'election', '--id', '1', '--listen', '127.0.0.1:0', '--peers', peers, '--data', join(dir, 'none')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^coordkit: a node needs --tls-dir DIR .* or --insecure/);
+    const both = await run(['--tls-dir', dir, '--primitive', 'election', '--id', '1', '--listen', '127.0.0.1:0', '--peers', peers, '--data', join(dir, 'none')]);
+    expect(both.stderr).toMatch(/^coordkit: --tls-dir and --insecure exclude each other\n$/);
+  });
+
+  it('an insecure node warns at startup and says so in its status', async () => {
+    expect(log()).toMatch(/^node 1: WARNING: insecure: plain TCP, nothing authenticated; anyone who can reach port \d+ can act as any node, client or admin$/m);
+    expect(log()).toMatch(/listening on .*plain TCP, unauthenticated/);
+    const client = await NodeClient.open({ host: '127.0.0.1', port }, 'frames', 'status');
+    expect((await client.status()).authenticated).toBe(false);
+    client.close();
   });
 });

@@ -1,5 +1,28 @@
-/** Runs the `coordkit` command in this process and captures what it prints (for fast bad-input tests). */
+/** Helpers of the runtime tests. */
+import { connect, type Socket } from 'node:net';
 import { main } from '../src/cli.js';
+
+export interface RawConnection {
+  socket: Socket;
+  received: () => string;
+  closed: () => boolean;
+}
+
+/** A plain TCP connection that collects what the node sends and notices when it closes. */
+export function rawConnection(address: { host: string; port: number }): Promise<RawConnection> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(address);
+    let text = '';
+    let closed = false;
+    socket.on('data', (d) => (text += d.toString()));
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => {});
+    socket.once('connect', () => resolve({ socket, received: () => text, closed: () => closed }));
+    socket.once('error', reject);
+  });
+}
+
+/** Runs the `coordkit` command in this process and captures what it prints (for fast bad-input tests). */
 
 export async function runCli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   let stdout = '';

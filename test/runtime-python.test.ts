@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { protocols } from '../machines/index.js';
-import { LocalCluster } from '../src/runtime/local-cluster.js';
+import { LOCAL_CLIENT, LocalCluster, localCertNames } from '../src/runtime/local-cluster.js';
+import { makeClusterCerts } from '../src/runtime/cluster-certs.js';
 
 const CLIENT = join(__dirname, '..', 'examples', 'python', 'client.py');
 const KNOWN = ['election', 'mutex', 'consensus', 'barrier'];
@@ -20,11 +21,15 @@ afterAll(async () => {
 });
 
 describe('examples/python/client.py', () => {
-  it('talks to running clusters of every registered primitive and reports the unregistered ones', async () => {
+  it('talks mutual TLS to running clusters of every registered primitive and reports the unregistered ones', async () => {
     const registered = KNOWN.filter((name) => protocols.some((p) => p.name === name));
-    for (const name of registered) clusters.push(await LocalCluster.start({ primitive: name, nodes: 3, dir: join(root, name), cluster: 'py' }));
+    // One CA for all of them, so that one client certificate reaches every cluster.
+    const tlsDir = join(root, 'tls');
+    await makeClusterCerts(tlsDir, localCertNames(3));
+    for (const name of registered) clusters.push(await LocalCluster.start({ primitive: name, nodes: 3, dir: join(root, name), cluster: 'py', tlsDir }));
     const addresses = clusters.flatMap((c) => c.ids.map((id) => `127.0.0.1:${c.addresses.get(id)!.port}`));
-    const r = spawnSync('python3', [CLIENT, '--cluster', 'py', '--value', 'from-python', ...addresses], { encoding: 'utf8', timeout: 30_000 });
+    const tlsArgs = ['--tls-dir', tlsDir, '--tls-name', LOCAL_CLIENT];
+    const r = spawnSync('python3', [CLIENT, '--cluster', 'py', '--value', 'from-python', ...tlsArgs, ...addresses], { encoding: 'utf8', timeout: 30_000 });
     expect(r.stderr).toBe('');
     expect(r.status, r.stdout).toBe(0);
     const out = r.stdout;
@@ -38,22 +43,23 @@ describe('examples/python/client.py', () => {
     else expect(out).toMatch(/frames not validated/);
   });
 
-  it('speaks mutual TLS with a client certificate of the cluster CA', async () => {
-    const tls = await LocalCluster.start({ primitive: 'election', nodes: 3, dir: join(root, 'tls'), cluster: 'py', tls: true });
-    clusters.push(tls);
-    const addresses = tls.ids.map((id) => `127.0.0.1:${tls.addresses.get(id)!.port}`);
-    const r = spawnSync('python3', [CLIENT, '--cluster', 'py', '--tls-dir', tls.tlsDir!, '--tls-name', 'launcher', ...addresses], { encoding: 'utf8', timeout: 30_000 });
+  it('cannot talk to a TLS cluster without a certificate; talks plain TCP only to an --insecure cluster', async () => {
+    const secure = clusters[0].ids.map((id) => `127.0.0.1:${clusters[0].addresses.get(id)!.port}`);
+    const plain = spawnSync('python3', [CLIENT, '--cluster', 'py', ...secure], { encoding: 'utf8', timeout: 30_000 });
+    expect(plain.status).toBe(1);
+    expect(plain.stderr).toMatch(/^client\.py: cannot talk to the cluster/);
+    const insecure = await LocalCluster.start({ primitive: 'election', nodes: 3, dir: join(root, 'insecure'), cluster: 'py', insecure: true });
+    clusters.push(insecure);
+    const addresses = insecure.ids.map((id) => `127.0.0.1:${insecure.addresses.get(id)!.port}`);
+    const r = spawnSync('python3', [CLIENT, '--cluster', 'py', ...addresses], { encoding: 'utf8', timeout: 30_000 });
     expect(r.stderr).toBe('');
     expect(r.status, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/^election: node 1 \w+ term \d+ leader/m);
-    const plain = spawnSync('python3', [CLIENT, '--cluster', 'py', ...addresses], { encoding: 'utf8', timeout: 30_000 });
-    expect(plain.status).toBe(1);
-    expect(plain.stderr).toMatch(/^client\.py: cannot talk to the cluster/);
   });
 
   it('fails clearly when the cluster id is wrong', async () => {
     const c = clusters[0];
-    const r = spawnSync('python3', [CLIENT, '--cluster', 'other', `127.0.0.1:${c.addresses.get(1)!.port}`], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync('python3', [CLIENT, '--cluster', 'other', '--tls-dir', join(root, 'tls'), '--tls-name', LOCAL_CLIENT, `127.0.0.1:${c.addresses.get(1)!.port}`], { encoding: 'utf8', timeout: 20_000 });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^client\.py: cannot talk to the cluster: .*(answered|closed)/);
   });

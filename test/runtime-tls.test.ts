@@ -1,7 +1,7 @@
 /**
  * Mutual TLS with a cluster CA: nodes elect a leader over TLS; a plain TCP client, a certificate
  * from another CA, and a hello claiming another identity than the certificate proves are all
- * refused. Needs `npx tsc -p .` first and the openssl command.
+ * refused. Certificates are made in-process (no openssl). Needs `npx tsc -p .` first.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -9,9 +9,10 @@ import { connect as connectTls } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '../src/runtime/local-cluster.js';
+import { LOCAL_CLIENT, LocalCluster } from '../src/runtime/local-cluster.js';
+import { makeClusterCerts } from '../src/runtime/cluster-certs.js';
 import { NodeClient } from '../src/runtime/node-client.js';
-import { clientName, loadCredentials, makeClusterCerts, type TlsCredentials } from '../src/runtime/tls.js';
+import { clientName, loadCredentials, type TlsCredentials } from '../src/runtime/tls.js';
 
 const root = mkdtempSync(join(tmpdir(), 'coordkit-tls-'));
 let cluster: LocalCluster;
@@ -19,7 +20,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (id: number) => readFileSync(join(cluster.nodeDir(id), 'node.log'), 'utf8');
 
 beforeAll(async () => {
-  cluster = await LocalCluster.start({ primitive: 'election', nodes: 3, dir: join(root, 'c'), tls: true, cluster: 'tls' });
+  cluster = await LocalCluster.start({ primitive: 'election', nodes: 3, dir: join(root, 'c'), cluster: 'tls' });
 });
 afterAll(async () => {
   await cluster?.stop();
@@ -42,7 +43,7 @@ function tlsExchange(creds: TlsCredentials, hello: object): Promise<string> {
 }
 
 describe('mutual TLS', () => {
-  it('elects a leader with every link and the launcher on TLS', async () => {
+  it('is the default: elects a leader with every link and the launcher on TLS', async () => {
     const deadline = Date.now() + 8000;
     for (;;) {
       const s = await Promise.all(cluster.ids.map((id) => cluster.client(id).status()));
@@ -51,6 +52,8 @@ describe('mutual TLS', () => {
       await sleep(25);
     }
     expect(log(1)).toMatch(/mutual TLS/);
+    expect(log(1)).not.toMatch(/WARNING/);
+    expect((await cluster.client(1).status()).authenticated).toBe(true);
   });
 
   it('refuses a plain TCP connection', async () => {
@@ -69,7 +72,7 @@ describe('mutual TLS', () => {
 
   it('refuses a certificate from another CA', async () => {
     const other = join(root, 'other-ca');
-    makeClusterCerts(other, [clientName('mallory')]);
+    await makeClusterCerts(other, [clientName('mallory')]);
     await expect(NodeClient.open(cluster.addresses.get(1)!, 'tls', 'mallory', 1500, loadCredentials(other, clientName('mallory')))).rejects.toThrow();
   });
 
@@ -77,10 +80,12 @@ describe('mutual TLS', () => {
     const tlsDir = cluster.tlsDir!;
     const asNode2 = await tlsExchange(loadCredentials(tlsDir, 'node-3'), { type: 'hello', cluster: 'tls', version: 1, node: 2 });
     expect(asNode2).toMatch(/hello claims node-2 but the certificate proves node-3/);
-    const clientAsNode = await tlsExchange(loadCredentials(tlsDir, clientName('launcher')), { type: 'hello', cluster: 'tls', version: 1, node: 2 });
-    expect(clientAsNode).toMatch(/hello claims node-2 but the certificate proves client-launcher/);
+    const clientAsNode = await tlsExchange(loadCredentials(tlsDir, clientName(LOCAL_CLIENT)), { type: 'hello', cluster: 'tls', version: 1, node: 2 });
+    expect(clientAsNode).toMatch(/hello claims node-2 but the certificate proves client-user/);
+    const clientAsOther = await tlsExchange(loadCredentials(tlsDir, clientName(LOCAL_CLIENT)), { type: 'hello', cluster: 'tls', version: 1, client: 'launcher' });
+    expect(clientAsOther).toMatch(/hello claims client-launcher but the certificate proves client-user/);
     // The rightful identity is accepted.
-    const launcher = await tlsExchange(loadCredentials(tlsDir, clientName('launcher')), { type: 'hello', cluster: 'tls', version: 1, client: 'launcher' });
-    expect(launcher).toMatch(/"type":"hello".*"node":1/);
+    const user = await tlsExchange(loadCredentials(tlsDir, clientName(LOCAL_CLIENT)), { type: 'hello', cluster: 'tls', version: 1, client: LOCAL_CLIENT });
+    expect(user).toMatch(/"type":"hello".*"node":1/);
   });
 });

@@ -15,10 +15,11 @@ succeeded, 1 when one failed or timed out, 2 on bad arguments.
 
     python3 client.py --cluster demo 127.0.0.1:7001 127.0.0.1:7101
 
-With mutual TLS (schemas/README.md), give the folder holding ca.pem and this client's
-client-<name>.pem / client-<name>.key:
+Nodes speak mutual TLS (schemas/README.md): give the folder holding ca.pem and this client's
+client-<name>.pem / client-<name>.key (`coordkit cluster` makes client-user in <out>/tls,
+`coordkit certs --clients NAME` makes others); plain TCP only reaches nodes started --insecure:
 
-    python3 client.py --cluster demo --tls-dir tls --tls-name launcher 127.0.0.1:7001
+    python3 client.py --cluster demo --tls-dir tls --tls-name user 127.0.0.1:7001
 """
 import argparse
 import json
@@ -233,7 +234,7 @@ def main(argv):
     parser.add_argument("--value", default="py-%d" % os.getpid(), help="value to propose")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each answer")
     parser.add_argument("--tls-dir", help="folder with ca.pem and client-NAME.pem/.key: use mutual TLS")
-    parser.add_argument("--tls-name", default="launcher", help="NAME of this client's certificate")
+    parser.add_argument("--tls-name", default="user", help="NAME of this client's certificate")
     args = parser.parse_args(argv)
     for a in args.nodes:
         host, sep, port = a.rpartition(":")

@@ -2,7 +2,8 @@
  * `coordkit cluster <primitive> --nodes N [--script FILE] [--out DIR]`: runs N real nodes on
  * loopback through a fault script, stops them, and checks the run: properties over the merged
  * trace, conformance to the pure machine, a Mermaid sequence diagram. Exit 0 when all hold,
- * 1 when not, 2 on bad input.
+ * 1 when not, 2 on bad input. The nodes talk mutual TLS with a CA made for the run in
+ * `<out>/tls` (whose key is thrown away), unless `--insecure`.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,7 +14,7 @@ import { parse } from './parse.js';
 import { findProtocol, loadProtocol } from './registry.js';
 import { choiceArg, intArg, UsageError } from './usage-error.js';
 
-const USAGE = "coordkit cluster <primitive> [--nodes N (default: the script's count, else 5)] [--script FILE] [--out DIR] [--variant V] [--protocol FILE] [--tls] [--json]";
+const USAGE = "coordkit cluster <primitive> [--nodes N (default: the script's count, else 5)] [--script FILE] [--out DIR] [--variant V] [--protocol FILE] [--insecure] [--json]";
 
 function readScript(file: string): unknown {
   try {
@@ -53,7 +54,7 @@ export async function clusterCommand(args: string[]): Promise<number> {
       variant: { type: 'string' },
       protocol: { type: 'string' },
       json: { type: 'boolean' },
-      tls: { type: 'boolean' },
+      insecure: { type: 'boolean' },
     },
     USAGE,
   );
@@ -66,7 +67,8 @@ export async function clusterCommand(args: string[]): Promise<number> {
   const script = raw === undefined ? defaultScript(protocol, nodes) : checkScript(raw, nodes, values.script ? `--script ${values.script}` : `the default ${protocol.name} script`);
   const dir = resolve(values.out ?? join('coordkit-cluster', protocol.name));
   prepareOut(dir);
-  const report = await runCluster({ protocol, variant, nodes, script, dir, protocolFile: values.protocol, tls: values.tls });
+  if (values.insecure) process.stderr.write('coordkit cluster: WARNING: --insecure: the nodes and the launcher talk plain TCP with nothing authenticated\n');
+  const report = await runCluster({ protocol, variant, nodes, script, dir, protocolFile: values.protocol, insecure: values.insecure });
   if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
   else printReport(report, script);
   return report.ok ? 0 : 1;
@@ -74,7 +76,7 @@ export async function clusterCommand(args: string[]): Promise<number> {
 
 function printReport(r: ClusterReport, script: ClusterScript): void {
   const out: string[] = [];
-  out.push(`${r.primitive} · variant ${r.variant} · ${r.nodes} node processes on loopback (${r.tls ? 'mutual TLS' : 'plain TCP'}) · ${r.elapsedMs} ms`);
+  out.push(`${r.primitive} · variant ${r.variant} · ${r.nodes} node processes on loopback (${r.tls ? 'mutual TLS' : 'plain TCP, unauthenticated'}) · ${r.elapsedMs} ms`);
   if (script.description) out.push(`script: ${script.description}`);
   out.push(...r.steps.map((s) => `  ${s}`));
   if (r.scriptError) out.push(`script stopped: ${r.scriptError}`);

@@ -1,6 +1,7 @@
 /**
- * `coordkit node`: runs one node of a primitive over TCP (mutual TLS with `--tls-dir`, a folder
- * holding `ca.pem`, `node-<id>.pem` and `node-<id>.key`) until SIGTERM or SIGINT.
+ * `coordkit node`: runs one node of a primitive over mutual TLS (`--tls-dir`, a folder made by
+ * `coordkit certs` holding `ca.pem`, `node-<id>.pem` and `node-<id>.key`), or plain TCP with
+ * nothing authenticated when asked with `--insecure`, until SIGTERM or SIGINT.
  * Exit 2 on bad arguments or a corrupt state file, 4 when the data folder cannot be written
  * (at start or later: a full disk, a read-only folder, an I/O error); one line, never a stack trace.
  */
@@ -16,7 +17,7 @@ import { findProtocol, loadProtocol } from './registry.js';
 import { choiceArg, intArg, UsageError } from './usage-error.js';
 
 const USAGE =
-  'coordkit node --primitive P --id ID --listen HOST:PORT --peers ID=HOST:PORT,... --data DIR [--cluster C] [--variant V] [--protocol FILE] [--tls-dir DIR] [--stop-on-stdin-close]';
+  'coordkit node --primitive P --id ID --listen HOST:PORT --peers ID=HOST:PORT,... --data DIR [--cluster C] [--variant V] [--protocol FILE] (--tls-dir DIR | --insecure) [--stop-on-stdin-close]';
 
 /** The exit code of a node stopped by a failed durable write (2 is bad usage, 3 an internal error). */
 export const DISK_FAULT_EXIT = 4;
@@ -56,12 +57,16 @@ export async function nodeCommand(args: string[]): Promise<number> {
       cluster: { type: 'string' },
       'stop-on-stdin-close': { type: 'boolean' },
       'tls-dir': { type: 'string' },
+      insecure: { type: 'boolean' },
     },
     USAGE,
   );
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${USAGE})`);
   for (const required of ['id', 'listen', 'peers', 'data'] as const) {
     if (values[required] === undefined) throw new UsageError(`--${required} is required (usage: ${USAGE})`);
+  }
+  if (!values['tls-dir'] === !values.insecure) {
+    throw new UsageError(values.insecure ? '--tls-dir and --insecure exclude each other' : 'a node needs --tls-dir DIR (certificates made by `coordkit certs`) or --insecure (plain TCP, nothing authenticated)');
   }
   const protocol: Protocol = values.protocol ? await loadProtocol(values.protocol) : findProtocol(values.primitive);
   const variantName = choiceArg('variant', values.variant, protocol.variants.map((v) => v.name)) ?? protocol.defaultVariant;
@@ -82,7 +87,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
       peers,
       dataDir: values.data!,
       schemaDir: schemasDir(),
-      ...(values['tls-dir'] ? { tls: loadCredentials(values['tls-dir'], nodeName(id)) } : {}),
+      ...(values['tls-dir'] ? { tls: loadCredentials(values['tls-dir'], nodeName(id)) } : { insecure: true }),
       onHalt: (f) => halted(f),
     });
     await host.start();
@@ -95,7 +100,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
     const message = (err as Error).message.split('\n')[0];
     throw new UsageError(err instanceof CorruptStateError ? message : `cannot start node ${id}: ${message}`);
   }
-  process.stderr.write(`node ${id}: ${protocol.name} (${variant.name}) listening on ${values.listen} (port ${host.port}, ${values['tls-dir'] ? 'mutual TLS' : 'plain TCP'})\n`);
+  process.stderr.write(`node ${id}: ${protocol.name} (${variant.name}) listening on ${values.listen} (port ${host.port}, ${values['tls-dir'] ? 'mutual TLS' : 'plain TCP, unauthenticated'})\n`);
   const stopped = await new Promise<DiskFault | null>((resolve) => {
     const stop = () => resolve(null);
     void fault.then(resolve);

@@ -12,7 +12,8 @@ import { NodeClient } from './node-client.js';
 import { packageRoot } from './package-root.js';
 import type { Address } from './peer-link.js';
 import type { NoteFrame } from './wire.js';
-import { clientName, loadCredentials, makeClusterCerts, nodeName, type TlsCredentials } from './tls.js';
+import { adminName, clientName, loadCredentials, nodeName, type TlsCredentials } from './tls.js';
+import { makeClusterCerts } from './cluster-certs.js';
 import { TraceWriter, type ClusterRecord } from './trace-log.js';
 
 export interface LocalClusterOptions {
@@ -26,9 +27,21 @@ export interface LocalClusterOptions {
   protocolFile?: string;
   /** How long a starting node may take to answer, in ms. */
   startTimeoutMs?: number;
-  /** Mutual TLS: a fresh cluster CA and certificates are made in `<dir>/tls`. */
-  tls?: boolean;
+  /**
+   * Plain TCP, nothing authenticated. Otherwise (the default) a fresh cluster CA and certificates
+   * are made in `<dir>/tls`: one per node, `admin-launcher` (the launcher's own) and `client-user`
+   * (for anyone who wants to talk to the cluster while it runs).
+   */
+  insecure?: boolean;
+  /** Certificates made earlier (the names above, e.g. shared by several clusters) instead of a fresh CA. */
+  tlsDir?: string;
 }
+
+/** The client certificate a local cluster makes for its users (`<dir>/tls/client-user.pem`). */
+export const LOCAL_CLIENT = 'user';
+
+/** The certificates a local cluster of `nodes` nodes uses. */
+export const localCertNames = (nodes: number): string[] => [...Array.from({ length: nodes }, (_, i) => nodeName(i + 1)), adminName('launcher'), clientName(LOCAL_CLIENT)];
 
 const live = new Set<number>();
 let exitHookInstalled = false;
@@ -85,26 +98,30 @@ export class LocalCluster {
   private readonly opened: NodeClient[] = [];
   private readonly log: TraceWriter;
   readonly cluster: string;
-  /** With TLS: the folder of the CA and certificates, and the launcher's own credentials. */
+  /** With TLS: the folder of the CA and certificates, and the launcher's own (admin) credentials. */
   readonly tlsDir: string | null;
-  private readonly credentials?: TlsCredentials;
+  private credentials?: TlsCredentials;
 
   private constructor(readonly options: LocalClusterOptions, ports: number[]) {
     ports.forEach((port, i) => this.addresses.set(i + 1, { host: '127.0.0.1', port }));
     this.cluster = options.cluster ?? `local-${process.pid}`;
     mkdirSync(options.dir, { recursive: true });
     this.log = new TraceWriter(join(options.dir, 'cluster.ndjson'));
-    this.tlsDir = options.tls ? join(options.dir, 'tls') : null;
-    if (this.tlsDir) {
-      makeClusterCerts(this.tlsDir, [...this.ids.map(nodeName), clientName('launcher')]);
-      this.credentials = loadCredentials(this.tlsDir, clientName('launcher'));
-    }
+    this.tlsDir = options.insecure ? null : (options.tlsDir ?? join(options.dir, 'tls'));
+  }
+
+  /** The CA (whose key is not kept: nobody can add a certificate to it) and every certificate the run needs. */
+  private async makeCerts(): Promise<void> {
+    if (!this.tlsDir) return;
+    if (!this.options.tlsDir) await makeClusterCerts(this.tlsDir, localCertNames(this.options.nodes), { days: 30 });
+    this.credentials = loadCredentials(this.tlsDir, adminName('launcher'));
   }
 
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
     installExitHook();
     const c = new LocalCluster(options, await freePorts(options.nodes));
     try {
+      await c.makeCerts();
       c.record({ op: 'start' });
       for (let id = 1; id <= options.nodes; id++) c.spawnNode(id);
       await Promise.all([...c.addresses.keys()].map((id) => c.waitReady(id)));
@@ -137,7 +154,7 @@ export class LocalCluster {
     if (this.options.protocolFile) args.push('--protocol', this.options.protocolFile);
     else args.push('--primitive', this.options.primitive);
     if (this.options.variant) args.push('--variant', this.options.variant);
-    if (this.tlsDir) args.push('--tls-dir', this.tlsDir);
+    args.push(...(this.tlsDir ? ['--tls-dir', this.tlsDir] : ['--insecure']));
     const logFd = openSync(join(dir, 'node.log'), 'a');
     const child = spawn(process.execPath, args, { detached: true, stdio: ['pipe', logFd, logFd] });
     child.stdin!.on('error', () => {});

@@ -6,11 +6,18 @@
  * the protocol's jitter for named timers), cancels. No protocol decision is made here (the
  * etcd-io/raft `Ready` discipline: persist, then send).
  *
- * One listening port serves peers and clients; a connection's hello says which it is. Every
- * inbound frame is validated against the generated schemas; an invalid frame is logged with its
- * reason and dropped, and a connection that keeps sending garbage is closed. When the protocol
- * declares a session-held resource (a lock), client-sessions.ts decides which connection may
- * take and give it back, and ends a lapsed lease with the machine's own release request.
+ * One listening port serves peers, clients and admins. With mutual TLS (the default) the
+ * certificate proves which a connection is and the hello must agree with it; peers may send only
+ * peer frames under their own id, clients only client requests, admins also partition and heal.
+ * Without TLS (`insecure`) the hello's claim is all there is, and the node says so. Every
+ * inbound frame is validated against the generated schemas; a refused frame is logged with its
+ * reason (rate-limited) and dropped, and a connection that keeps sending garbage is closed. The
+ * bounds on what a connection may cost are in limits.ts; peer frames are handled as they arrive,
+ * client frames a few per event-loop turn after them (client-queue.ts).
+ *
+ * When the protocol declares a session-held resource (a lock), client-sessions.ts decides which
+ * connection may take and give it back, and ends a lapsed lease with the machine's own release
+ * request.
  *
  * Storage is fail-stop: when the trace or the state cannot be written, the node halts inside the
  * step (no effect of it runs, every socket is destroyed, the server closes) and reports the
@@ -27,9 +34,11 @@ import { ClientSessions } from './client-sessions.js';
 import { DiskFault, type DiskIo } from './disk-io.js';
 import { DurableStore } from './durable-store.js';
 import { encodeFrame, LineSplitter } from './framing.js';
-import { MAX_QUEUED_BYTES, PeerLink, type Address } from './peer-link.js';
+import { PeerLink, type Address } from './peer-link.js';
+import { ClientQueue } from './client-queue.js';
+import { DEFAULT_LIMITS, RateLimitedLog, TokenBucket, type Limits } from './limits.js';
 import { readTrace, TraceWriter, truncateTornTail, type NodeRecord } from './trace-log.js';
-import { clientName, nodeName, provenName, type TlsCredentials } from './tls.js';
+import { adminName, clientName, identityOf, nodeName, provenName, type TlsCredentials } from './tls.js';
 import { FrameValidator } from './validator.js';
 import { MAX_FRAME_BYTES, WIRE_VERSION, type AdminFrame, type ClientBoundFrame, type Hello, type InboundFrame, type PeerFrame, type RequestFrame } from './wire.js';
 import { join } from 'node:path';
@@ -51,15 +60,19 @@ export interface NodeOptions {
   log?: (line: string) => void;
   /** Source of timer jitter (default Math.random). */
   random?: () => number;
-  /** Mutual TLS with the cluster CA; plain TCP when absent. */
+  /** Mutual TLS with the cluster CA. A node needs these or `insecure`. */
   tls?: TlsCredentials;
   /** The file-system calls for the state and the trace (default: the real ones; tests inject faults). */
   disk?: DiskIo;
   /** Called once when a failed durable write halted the node (default: one log line). */
   onHalt?: (fault: DiskFault) => void;
+  /** Plain TCP with nothing authenticated: any connection may claim any identity. */
+  insecure?: boolean;
+  /** Lower (or raise) some of the DEFAULT_LIMITS. */
+  limits?: Partial<Limits>;
 }
 
-type Role = { kind: 'new' } | { kind: 'peer'; node: NodeId } | { kind: 'client'; name: string };
+type Role = { kind: 'new' } | { kind: 'peer'; node: NodeId } | { kind: 'client'; name: string; admin: boolean };
 
 interface Connection {
   socket: Socket;
@@ -69,7 +82,28 @@ interface Connection {
   closing: boolean;
   /** With TLS: the name the peer's verified certificate proves. */
   proven: string | null;
+  /** `address:port`, the key of its entry in `admitted`. */
+  key: string;
+  /** Requests a client may still send now. */
+  bucket: TokenBucket;
+  /** Not read until its rate allows again. */
+  coolingOff: boolean;
 }
+
+interface Admitted {
+  /** Stops counting it against the caps (once proven a peer, or closed). */
+  release: () => void;
+  /** From the TCP accept to the hello, TLS handshake included. */
+  deadline: NodeJS.Timeout | null;
+  /** Once its TLS handshake is done (at once without TLS). */
+  conn: Connection | null;
+}
+
+/** The id of a refused request, echoed only when it is exactly a counter: never 2 for 2.5, never a rounded 2^60. */
+const idOf = (line: string): number | undefined => {
+  const id = Number(/"id"\s*:\s*(-?[\d.eE+-]+)/.exec(line)?.[1]);
+  return isCounter(id) ? id : undefined;
+};
 
 export class NodeHost {
   readonly id: NodeId;
@@ -83,6 +117,16 @@ export class NodeHost {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly clients = new Set<Connection>();
   private readonly connections = new Set<Connection>();
+  /** The inbound connection of each peer (the newest one it opened). */
+  private readonly peerConnections = new Map<NodeId, Connection>();
+  /** Open connections not proven to be peers, per remote address, and in all. */
+  private readonly unproven = new Map<string, number>();
+  private unprovenTotal = 0;
+  /** Every open connection by `address:port`, from the TCP accept on. */
+  private readonly admitted = new Map<string, Admitted>();
+  private readonly limits: Limits;
+  private readonly refusals: RateLimitedLog;
+  private readonly clientFrames: ClientQueue<Connection>;
   private blocked = new Set<NodeId>();
   private server: Server | null = null;
   private halted: DiskFault | null = null;
@@ -104,6 +148,10 @@ export class NodeHost {
     const logTo = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
     this.log = (line) => logTo(`node ${this.id}: ${line}`);
     this.random = options.random ?? Math.random;
+    if (!options.tls === !options.insecure) throw new Error('a node needs TLS credentials or insecure: true (and not both)');
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.refusals = new RateLimitedLog(this.log, this.limits.refusalLogsPerSecond);
+    this.clientFrames = new ClientQueue(this.limits.clientFramesPerTurn, this.limits.clientQueuedBytes, (conn, line) => this.onClientLine(conn, line), (conn) => conn.coolingOff);
     const spec = options.protocol.sessions;
     this.sessions = spec ? new ClientSessions<Connection>(spec, { feed: (request) => this.process('client', request), log: this.log }) : null;
   }
@@ -137,6 +185,7 @@ export class NodeHost {
     if (snapshot.status === 'error') throw new Error(`machine failed to start: ${String(snapshot.error)}`);
     this.snapshot = snapshot;
     await this.listen();
+    if (this.options.insecure) this.log(`WARNING: insecure: plain TCP, nothing authenticated; anyone who can reach port ${this.port} can act as any node, client or admin`);
     const hello: Hello = { type: 'hello', cluster: this.options.cluster, version: WIRE_VERSION, node: this.id };
     for (const [peer, address] of this.options.peers) {
       const link = new PeerLink(peer, address, hello, this.log, this.options.tls);
@@ -153,7 +202,14 @@ export class NodeHost {
       const server = tls
         ? createTlsServer({ ...tls, requestCert: true, rejectUnauthorized: true }, (socket) => this.accept(socket))
         : createServer((socket) => this.accept(socket));
-      if (tls) server.on('tlsClientError', (err, socket) => this.log(`refused TLS connection from ${socket.remoteAddress}:${socket.remotePort}: ${err.message}`));
+      // Runs before the TLS handshake: a connection over a cap costs no handshake.
+      server.prependListener('connection', (socket: Socket) => this.admit(socket));
+      if (tls) {
+        server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
+          // A hang-up before the handshake ended (a port probe, or one we closed ourselves) proves nothing to refuse.
+          if (err.code !== 'ECONNRESET') this.refusals.line(`refused TLS connection from ${socket.remoteAddress}:${socket.remotePort}: ${err.message}`);
+        });
+      }
       server.once('error', reject);
       server.listen(this.options.listen.port, this.options.listen.host, () => {
         server.off('error', reject);
@@ -171,6 +227,7 @@ export class NodeHost {
     for (const link of this.links.values()) link.close();
     for (const c of this.connections) c.socket.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.refusals.flush();
     this.trace?.close();
   }
 
@@ -308,57 +365,141 @@ export class NodeHost {
 
   // ---- connections ----
 
+  /** Counts a new connection against the caps, or refuses it; every connection is counted until proven a peer or closed. */
+  private admit(socket: Socket): void {
+    const address = socket.remoteAddress ?? 'unknown';
+    const fromAddress = this.unproven.get(address) ?? 0;
+    const over =
+      this.unprovenTotal >= this.limits.maxConnections ? `${this.unprovenTotal} connections open (maxConnections ${this.limits.maxConnections})`
+      : fromAddress >= this.limits.maxConnectionsPerAddress ? `${fromAddress} connections open from ${address} (maxConnectionsPerAddress ${this.limits.maxConnectionsPerAddress})`
+      : null;
+    if (over) {
+      this.counts.refused++;
+      this.refusals.line(`refused connection from ${address}:${socket.remotePort}: ${over}`);
+      socket.destroy();
+      return;
+    }
+    this.unprovenTotal++;
+    this.unproven.set(address, fromAddress + 1);
+    const key = `${address}:${socket.remotePort}`;
+    let counted = true;
+    const release = () => {
+      if (!counted) return;
+      counted = false;
+      this.unprovenTotal--;
+      const left = (this.unproven.get(address) ?? 1) - 1;
+      if (left > 0) this.unproven.set(address, left);
+      else this.unproven.delete(address);
+    };
+    const entry: Admitted = { release, deadline: null, conn: null };
+    entry.deadline = setTimeout(() => this.late(socket, entry), this.limits.helloDeadlineMs);
+    this.admitted.set(key, entry);
+    socket.once('close', () => {
+      release();
+      if (entry.deadline) clearTimeout(entry.deadline);
+      this.admitted.delete(key);
+    });
+  }
+
+  /** A connection without a hello (or a TLS handshake) at its deadline is closed. */
+  private late(socket: Socket, entry: Admitted): void {
+    entry.deadline = null;
+    const reason = `no hello within ${this.limits.helloDeadlineMs} ms (helloDeadlineMs)`;
+    if (entry.conn) return this.refuse(entry.conn, reason, { close: true });
+    this.counts.refused++;
+    this.refusals.line(`refused TLS connection from ${socket.remoteAddress}:${socket.remotePort}: no TLS handshake and ${reason}`);
+    socket.destroy();
+  }
+
   private accept(socket: Socket): void {
+    if (socket.destroyed) return;
     socket.setNoDelay(true);
     const proven = this.options.tls ? provenName((socket as TLSSocket).getPeerCertificate()) : null;
-    const conn: Connection = { socket, role: { kind: 'new' }, garbage: 0, closing: false, proven };
+    const bucket = new TokenBucket(this.limits.clientRequestsPerSecond, this.limits.clientRequestBurst);
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    const conn: Connection = { socket, role: { kind: 'new' }, garbage: 0, closing: false, proven, key, bucket, coolingOff: false };
     this.connections.add(conn);
+    const entry = this.admitted.get(key);
+    if (entry) entry.conn = conn;
     const splitter = new LineSplitter(MAX_FRAME_BYTES);
     socket.on('data', (chunk: Buffer) => {
       for (const f of splitter.push(chunk)) {
         if (conn.closing || socket.destroyed) return;
-        try {
-          if (f.kind === 'oversized') this.refuse(conn, `frame exceeds ${MAX_FRAME_BYTES} bytes`);
-          else this.onLine(conn, f.text);
-        } catch (err) {
-          // A bug of ours must not take the node down on someone's input: drop the frame.
-          this.log(`internal error on a frame from ${this.who(conn)}: ${(err as Error).message}; frame dropped`);
-        }
+        if (f.kind === 'oversized') this.guarded(conn, () => this.refuse(conn, `frame exceeds ${MAX_FRAME_BYTES} bytes`));
+        else if (conn.role.kind === 'client') this.clientFrames.push(conn, f.text);
+        else this.guarded(conn, () => this.onLine(conn, f.text));
       }
+    });
+    socket.on('timeout', () => {
+      this.refusals.line(`${this.who(conn)} sent nothing for ${this.limits.clientIdleTimeoutMs} ms (clientIdleTimeoutMs); closing the connection`);
+      socket.destroy();
     });
     socket.on('error', () => {});
     socket.on('close', () => {
       this.connections.delete(conn);
       this.clients.delete(conn);
+      this.clientFrames.forget(conn);
+      if (conn.role.kind === 'peer' && this.peerConnections.get(conn.role.node) === conn) this.peerConnections.delete(conn.role.node);
     });
+  }
+
+  /** A bug of ours must not take the node down on someone's input: the frame is dropped. */
+  private guarded(conn: Connection, handle: () => void): void {
+    try {
+      handle();
+    } catch (err) {
+      this.log(`internal error on a frame from ${this.who(conn)}: ${(err as Error).message}; frame dropped`);
+    }
+  }
+
+  /** A client's frame, on its turn: within the client's rate, handled as any frame. */
+  private onClientLine(conn: Connection, line: string): void {
+    if (conn.closing || conn.socket.destroyed) return;
+    this.guarded(conn, () => {
+      if (conn.bucket.take()) return this.onLine(conn, line);
+      const { clientRequestsPerSecond: rate, clientRequestBurst: burst } = this.limits;
+      this.refuse(conn, `over the rate limit of ${rate} requests/s (burst ${burst}); request dropped`, { id: idOf(line), garbage: false });
+      this.coolOff(conn, Math.min(1000, (1000 * burst) / rate));
+    });
+  }
+
+  /** Stops reading a client for `ms`: what it already sent is still answered, the rest waits in TCP. */
+  private coolOff(conn: Connection, ms: number): void {
+    if (conn.coolingOff) return;
+    conn.coolingOff = true;
+    conn.socket.pause();
+    setTimeout(() => {
+      conn.coolingOff = false;
+      if (!conn.socket.destroyed && this.clientFrames.roomFor(conn)) conn.socket.resume();
+    }, ms).unref();
   }
 
   private who(conn: Connection): string {
     const r = conn.role;
-    return r.kind === 'peer' ? `peer ${r.node}` : r.kind === 'client' ? `client ${r.name}` : `unidentified connection ${conn.socket.remoteAddress}:${conn.socket.remotePort}`;
+    return r.kind === 'peer' ? `peer ${r.node}` : r.kind === 'client' ? `${r.admin && this.options.tls ? 'admin' : 'client'} ${r.name}` : `unidentified connection ${conn.socket.remoteAddress}:${conn.socket.remotePort}`;
   }
 
-  /** Logs and drops a frame; answers clients with an error; closes connections that keep sending garbage. */
-  private refuse(conn: Connection, reason: string, options: { id?: number; close?: boolean } = {}): void {
+  /**
+   * Logs (rate-limited) and drops a frame; answers clients with an error; closes connections
+   * that keep sending garbage (`garbage: false` for a frame refused for being too many, not bad).
+   */
+  private refuse(conn: Connection, reason: string, options: { id?: number; close?: boolean; garbage?: boolean } = {}): void {
     this.counts.refused++;
-    conn.garbage++;
+    if (options.garbage !== false) conn.garbage++;
     const close = options.close || conn.garbage >= GARBAGE_LIMIT;
-    this.log(`refused frame from ${this.who(conn)}: ${reason}${close ? '; closing the connection' : ''}`);
+    this.refusals.line(`refused frame from ${this.who(conn)}: ${reason}${close ? '; closing the connection' : ''}`);
     if (conn.role.kind !== 'peer') this.write(conn, { type: 'error', ...(options.id !== undefined ? { id: options.id } : {}), reason });
     if (close) {
       conn.closing = true;
       conn.socket.end();
+      // One that neither reads nor closes its end is not kept waiting for.
+      setTimeout(() => conn.socket.destroy(), 1000).unref();
     }
   }
 
   private onLine(conn: Connection, line: string): void {
     const checked = this.validator.check(line);
-    if (!checked.ok) {
-      // Echo only an id that is exactly a counter: never 2 for 2.5, never a rounded 2^60.
-      const id = Number(/"id"\s*:\s*(-?[\d.eE+-]+)/.exec(line)?.[1]);
-      this.refuse(conn, checked.reason, { id: isCounter(id) ? id : undefined, close: conn.role.kind === 'new' });
-      return;
-    }
+    if (!checked.ok) return this.refuse(conn, checked.reason, { id: idOf(line), close: conn.role.kind === 'new' });
     const frame: InboundFrame = checked.value;
     if (conn.role.kind === 'new') {
       if (frame.type !== 'hello') return this.refuse(conn, `expected hello, got ${frame.type}`, { close: true });
@@ -381,19 +522,35 @@ export class NodeHost {
     if (hello.version !== WIRE_VERSION) return this.refuse(conn, `wire version ${hello.version} not supported (this node speaks ${WIRE_VERSION})`, { close: true });
     if ((hello.node === undefined) === (hello.client === undefined)) return this.refuse(conn, 'hello must name exactly one of node or client', { close: true });
     const claimed = hello.node !== undefined ? nodeName(hello.node) : clientName(hello.client!);
-    if (this.options.tls && conn.proven !== claimed) return this.refuse(conn, `hello claims ${claimed} but the certificate proves ${conn.proven}`, { close: true });
+    // The certificate alone says whether a client is an admin; its hello names it either way.
+    const proven = identityOf(conn.proven);
+    const agrees = conn.proven === claimed || (hello.client !== undefined && conn.proven === adminName(hello.client));
+    if (this.options.tls && !agrees) return this.refuse(conn, `hello claims ${claimed} but the certificate proves ${conn.proven}`, { close: true });
     if (hello.node !== undefined) {
       if (!this.links.has(hello.node)) return this.refuse(conn, `hello from unknown node ${hello.node}`, { close: true });
       conn.role = { kind: 'peer', node: hello.node };
+      const older = this.peerConnections.get(hello.node);
+      if (older) {
+        this.log(`node ${hello.node} connected again; closing its older connection`);
+        older.closing = true;
+        older.socket.destroy();
+      }
+      this.peerConnections.set(hello.node, conn);
+      this.admitted.get(conn.key)?.release();
     } else {
-      conn.role = { kind: 'client', name: hello.client! };
+      // Without TLS nothing is proven, so every client is trusted as an admin (the node warned at start).
+      conn.role = { kind: 'client', name: hello.client!, admin: !this.options.tls || proven?.role === 'admin' };
       this.clients.add(conn);
+      conn.socket.setTimeout(this.limits.clientIdleTimeoutMs);
     }
+    const entry = this.admitted.get(conn.key);
+    if (entry?.deadline) clearTimeout(entry.deadline);
+    if (entry) entry.deadline = null;
     this.write(conn, { type: 'hello', cluster: this.options.cluster, version: WIRE_VERSION, node: this.id, primitive: this.options.protocol.name });
   }
 
   private onPeer(conn: Connection, frame: PeerFrame): void {
-    if (conn.role.kind !== 'peer') return this.refuse(conn, 'peer frame on a client connection');
+    if (conn.role.kind !== 'peer') return this.refuse(conn, `peer frame (${frame.msg.type}) on ${conn.role.kind === 'client' && conn.role.admin ? 'an admin' : 'a client'} connection: only nodes send peer frames`);
     if (frame.from !== conn.role.node) return this.refuse(conn, `peer frame claims to be from node ${frame.from} on node ${conn.role.node}'s connection`);
     if (frame.to !== this.id) return this.refuse(conn, `peer frame for node ${frame.to} reached node ${this.id}`);
     if (this.blocked.has(frame.from)) return; // the partition: as if it never arrived
@@ -419,6 +576,7 @@ export class NodeHost {
         round: typeof round === 'number' ? round : null,
         leader: typeof context.leader === 'number' ? context.leader : null,
         connected: [...this.links.values()].filter((l) => l.connected).map((l) => l.peer),
+        authenticated: !!this.options.tls,
       });
       return;
     }
@@ -431,6 +589,7 @@ export class NodeHost {
 
   private onAdmin(conn: Connection, frame: AdminFrame): void {
     if (conn.role.kind !== 'client') return this.refuse(conn, 'admin frame on a peer connection');
+    if (!conn.role.admin) return this.refuse(conn, `admin ${frame.op} on a client connection: only an admin certificate may partition or heal`, { id: frame.id });
     if (frame.op === 'partition') {
       const bad = (frame.block ?? []).filter((v) => !this.links.has(v));
       if (bad.length) return this.refuse(conn, `cannot partition from unknown node(s) ${bad.join(',')}`, { id: frame.id });
@@ -445,8 +604,8 @@ export class NodeHost {
 
   private write(conn: Connection, frame: ClientBoundFrame): void {
     if (conn.socket.destroyed) return;
-    if (conn.socket.writableLength > MAX_QUEUED_BYTES) {
-      this.log(`${this.who(conn)} is not reading its answers; closing the connection`);
+    if (conn.socket.writableLength > this.limits.clientUnreadBytes) {
+      this.refusals.line(`${this.who(conn)} left over ${this.limits.clientUnreadBytes} bytes unread (clientUnreadBytes); closing the connection`);
       conn.socket.destroy();
       return;
     }

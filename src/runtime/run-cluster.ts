@@ -60,8 +60,8 @@ export interface ClusterRunOptions {
   script: ClusterScript;
   dir: string;
   protocolFile?: string;
-  /** Mutual TLS between the nodes and with the launcher (plain TCP otherwise). */
-  tls?: boolean;
+  /** Plain TCP, nothing authenticated (mutual TLS between the nodes and with the launcher otherwise). */
+  insecure?: boolean;
 }
 
 export interface ClusterReport {
@@ -87,7 +87,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<ClusterReport> {
   const t0 = performance.now();
   const steps: string[] = [];
   let scriptError: string | undefined;
-  const cluster = await LocalCluster.start({ primitive: o.protocol.name, nodes: o.nodes, dir: o.dir, variant: o.variant.name, protocolFile: o.protocolFile, tls: o.tls });
+  const cluster = await LocalCluster.start({ primitive: o.protocol.name, nodes: o.nodes, dir: o.dir, variant: o.variant.name, protocolFile: o.protocolFile, insecure: o.insecure });
   const interrupted = () => {
     void cluster.stop(0).then(() => process.exit(130));
   };
@@ -113,7 +113,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<ClusterReport> {
     primitive: o.protocol.name,
     variant: o.variant.name,
     nodes: o.nodes,
-    tls: !!o.tls,
+    tls: !o.insecure,
     dir: o.dir,
     steps,
     ...(scriptError ? { scriptError } : {}),

@@ -1,14 +1,15 @@
 /**
  * Mutual TLS between nodes and clients, with a cluster CA. Every party holds a certificate
- * signed by the cluster's CA whose common name says who it is: `node-<id>` for node `id`,
- * `client-<name>` for a client. A node accepts only connections presenting such a certificate
- * and then checks that the hello claims the identity the certificate proves (a peer cannot
- * pretend to be another node); a node dialling a peer checks the peer's certificate names the
- * node it meant to reach. Certificates are made with the `openssl` command (`makeClusterCerts`),
- * since Node.js can make keys but not X.509 certificates.
+ * signed by the cluster's CA whose common name says who it is and which role it has:
+ * `node-<id>` for node `id` (a peer), `client-<name>` for a client, `admin-<name>` for a client
+ * that may also partition and heal. A node accepts only connections presenting such a
+ * certificate and then checks that the hello claims the identity the certificate proves (a peer
+ * cannot pretend to be another node, a client cannot pretend to be a node); the role is taken
+ * from the certificate alone, never from the hello. A node dialling a peer checks the peer's
+ * certificate names the node it meant to reach. Certificates are made by `makeClusterCerts`
+ * (cluster-certs.ts).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PeerCertificate } from 'node:tls';
 
@@ -21,8 +22,20 @@ export interface TlsCredentials {
 
 export const nodeName = (id: number) => `node-${id}`;
 export const clientName = (name: string) => `client-${name}`;
+export const adminName = (name: string) => `admin-${name}`;
 
-/** The credentials `name` (`node-2`, `client-launcher`) has in a folder made by `makeClusterCerts`. */
+/** Who a certificate's common name proves a party to be. */
+export type Identity = { role: 'peer'; node: number } | { role: 'client'; name: string } | { role: 'admin'; name: string };
+
+/** The identity a common name proves, or null for a name that proves no role. */
+export function identityOf(cn: string | null): Identity | null {
+  const m = /^(node|client|admin)-(.+)$/.exec(cn ?? '');
+  if (!m) return null;
+  if (m[1] !== 'node') return { role: m[1] as 'client' | 'admin', name: m[2] };
+  return /^[1-9]\d{0,8}$/.test(m[2]) ? { role: 'peer', node: Number(m[2]) } : null;
+}
+
+/** The credentials `name` (`node-2`, `client-billing`, `admin-ops`) has in a folder made by `makeClusterCerts`. */
 export function loadCredentials(dir: string, name: string): TlsCredentials {
   const read = (file: string) => {
     const path = join(dir, file);
@@ -39,27 +52,4 @@ export function loadCredentials(dir: string, name: string): TlsCredentials {
 export function provenName(cert: PeerCertificate | undefined): string | null {
   const cn = cert?.subject?.CN;
   return typeof cn === 'string' ? cn : null;
-}
-
-const openssl = (args: string[], cwd: string) => {
-  try {
-    execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (err) {
-    const e = err as { code?: string; stderr?: Buffer };
-    throw new Error(e.code === 'ENOENT' ? 'TLS needs the openssl command, which is not installed' : `openssl ${args[0]} failed: ${String(e.stderr ?? '').trim().split('\n')[0]}`);
-  }
-};
-
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-
-/** A fresh cluster CA in `dir` and a certificate for each of `names` (`node-1`, `client-launcher`, ...). */
-export function makeClusterCerts(dir: string, names: readonly string[], days = 30): void {
-  mkdirSync(dir, { recursive: true });
-  openssl(['req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', String(days), '-subj', '/CN=coordkit-cluster-ca'], dir);
-  for (const name of names) {
-    openssl(['req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], dir);
-    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', String(days)], dir);
-    rmSync(join(dir, `${name}.csr`));
-  }
-  if (!existsSync(join(dir, 'ca.pem'))) throw new Error(`openssl made no CA in ${dir}`);
 }

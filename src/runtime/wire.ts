@@ -108,6 +108,11 @@ export interface StatusFrame {
   leader: number | null;
   /** Peers this node's outbound links are connected to right now. */
   connected: NodeIdList;
+  /**
+   * True when every connection to this node is mutual TLS with the cluster CA (identities and roles
+   * proven by certificates); false when it runs insecure, where anyone can claim any identity.
+   */
+  authenticated: boolean;
 }
 
 /** Every note a node emits is pushed to each client connected to it, as it happens. */
