@@ -7,12 +7,13 @@
  * first (`npm test` does it): the nodes run bin/coordkit.js.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isCounter } from '../src/bounds.js';
 import { LocalCluster } from '../src/runtime/local-cluster.js';
+import { loadCredentials, nodeName } from '../src/runtime/tls.js';
 import { readTrace, type NodeRecord } from '../src/runtime/trace-log.js';
 import type { StatusFrame } from '../src/runtime/wire.js';
 
@@ -104,10 +105,16 @@ describe('election over TCP', () => {
   });
 });
 
-/** Sends raw lines to a node as if from peer `as`, and closes after the node has read them. */
-function sendAsPeer(port: number, cluster: string, as: number, lines: string[]): Promise<void> {
+/**
+ * Sends raw lines to a node from peer `as`, with that peer's own certificate (a peer gone wrong,
+ * not an outsider: outsiders are refused before any frame is read), and closes after the node
+ * has read them.
+ */
+function sendAsPeer(c: LocalCluster, to: number, as: number, lines: string[]): Promise<void> {
+  const { port } = c.addresses.get(to)!;
+  const cluster = c.cluster;
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
+    const socket = connect({ host: '127.0.0.1', port, ...loadCredentials(c.tlsDir!, nodeName(as)), checkServerIdentity: () => undefined }, () => {
       socket.write(JSON.stringify({ type: 'hello', cluster, version: 1, node: as }) + '\n');
       for (const line of lines) socket.write(line + '\n');
       setTimeout(() => {
@@ -134,8 +141,13 @@ describe('a term of 2^53 on the wire', () => {
           { type: 'leader_announce', term, version: 0 },
         ].map((msg) => JSON.stringify({ type: 'peer', from: forger(to), to, msg })),
       );
-    // One connection per frame: a connection is closed after a few refused frames.
-    await Promise.all(cluster.ids.flatMap((id) => frames(id).map((f) => sendAsPeer(cluster!.addresses.get(id)!.port, cluster!.cluster, forger(id), [f]))));
+    // One connection per frame (a connection is closed after a few refused frames), one after
+    // another at each node (a peer's newer connection replaces its older one).
+    await Promise.all(
+      cluster.ids.map(async (id) => {
+        for (const f of frames(id)) await sendAsPeer(cluster!, id, forger(id), [f]);
+      }),
+    );
 
     for (const id of cluster.ids) {
       const log = readFileSync(join(cluster.nodeDir(id), 'node.log'), 'utf8');

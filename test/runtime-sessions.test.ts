@@ -11,10 +11,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { protocols } from '../machines/index.js';
 import { LEASE_MS } from '../machines/mutex/index.js';
-import { LocalCluster } from '../src/runtime/local-cluster.js';
+import { makeClusterCerts } from '../src/runtime/cluster-certs.js';
+import { LocalCluster, localCertNames } from '../src/runtime/local-cluster.js';
 import { NodeClient } from '../src/runtime/node-client.js';
 import { analyzeTraces } from '../src/runtime/run-cluster.js';
 import { schemasDir } from '../src/runtime/package-root.js';
+import { clientName, loadCredentials } from '../src/runtime/tls.js';
 import { readTrace, type NodeRecord } from '../src/runtime/trace-log.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -30,14 +32,19 @@ afterEach(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Every session of these tests is a client with a certificate of its own from the cluster's CA. */
+const SESSION_NAMES = ['a', 'b', 'keeper', 'silent', 'holder', 'waiter', 'next', ...Array.from({ length: 12 }, (_, i) => `racer-${i}`)];
+
 async function start(nodes: number): Promise<LocalCluster> {
   dir = mkdtempSync(join(tmpdir(), 'coordkit-sessions-'));
-  cluster = await LocalCluster.start({ primitive: 'mutex', nodes, dir });
+  const tlsDir = join(dir, 'tls');
+  await makeClusterCerts(tlsDir, [...localCertNames(nodes), ...SESSION_NAMES.map(clientName)], { days: 1 });
+  cluster = await LocalCluster.start({ primitive: 'mutex', nodes, dir, tlsDir });
   return cluster;
 }
 
 async function session(c: LocalCluster, id: number, name: string): Promise<NodeClient> {
-  const s = await NodeClient.open(c.addresses.get(id)!, c.cluster, name);
+  const s = await NodeClient.open(c.addresses.get(id)!, c.cluster, name, 2000, loadCredentials(c.tlsDir!, clientName(name)));
   sessions.push(s);
   return s;
 }
