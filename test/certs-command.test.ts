@@ -30,7 +30,7 @@ afterAll(async () => {
 function startNode(args: string[], log: string): ChildProcess {
   const fd = openSync(log, 'a');
   const child = spawn(process.execPath, [BIN, 'node', ...args], { stdio: ['ignore', fd, fd] });
-  const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  const killer = setTimeout(() => child.kill('SIGKILL'), 150_000);
   child.once('exit', () => clearTimeout(killer));
   children.push(child);
   return child;
@@ -52,17 +52,17 @@ describe('coordkit certs', () => {
       startNode(['--primitive', 'election', '--id', String(id), '--listen', `127.0.0.1:${ports[id - 1]}`, '--peers', peersOf(id), '--data', join(root, `n${id}`), '--cluster', 'hand', '--tls-dir', tls], join(root, `n${id}.log`)),
     );
     const address = (id: number) => ({ host: '127.0.0.1', port: ports[id - 1] });
-    const open = async (id: number, name: string, file: string) => {
-      const deadline = Date.now() + 15_000;
+    // A loaded machine may take many seconds to start a node process; one that exits says why in its log.
+    const started = Date.now();
+    for (const id of [1, 2, 3]) {
       for (;;) {
-        try {
-          return await NodeClient.open(address(id), 'hand', name, 1000, loadCredentials(tls, file));
-        } catch (err) {
-          if (Date.now() > deadline) throw err;
-          await sleep(100);
-        }
+        const log = readFileSync(join(root, `n${id}.log`), 'utf8');
+        if (log.includes('listening')) break;
+        if (nodes[id - 1].exitCode !== null || Date.now() - started > 60_000) throw new Error(`node ${id} did not start: ${log}`);
+        await sleep(100);
       }
-    };
+    }
+    const open = (id: number, name: string, file: string) => NodeClient.open(address(id), 'hand', name, 5000, loadCredentials(tls, file));
     const apps = [await open(1, 'app', 'client-app'), await open(2, 'app', 'client-app'), await open(3, 'app', 'client-app')];
     let statuses: StatusFrame[] = [];
     const deadline = Date.now() + 10_000;
@@ -93,7 +93,7 @@ describe('coordkit certs', () => {
     for (const c of [...apps, ops, late]) c.close();
     await Promise.all(nodes.map((n) => new Promise((r) => (n.once('exit', r), n.kill('SIGTERM')))));
     for (const id of [1, 2, 3]) expect(readFileSync(join(root, `n${id}.log`), 'utf8')).toMatch(/listening on .*mutual TLS\)\n[\s\S]*stopped after/);
-  }, 90_000);
+  }, 150_000);
 
   it('refuses bad input with one line and exit 2', async () => {
     const caOnly = join(root, 'ca-only');
