@@ -13,7 +13,7 @@ import { connect as connectTls } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '../src/runtime/local-cluster.js';
+import { LOCAL_CLIENT, LocalCluster } from '../src/runtime/local-cluster.js';
 import { GARBAGE_LIMIT } from '../src/runtime/node-host.js';
 import { clientName, loadCredentials, nodeName } from '../src/runtime/tls.js';
 import { readTrace } from '../src/runtime/trace-log.js';
@@ -78,6 +78,9 @@ describe(`seeded fuzz of malformed frames (FUZZ_SEED=${SEED})`, () => {
       const sent = new Map(targets.map((id) => [id, 0]));
       let connections = 0;
       let next = 0;
+      // A peer's newer connection replaces its older one, so connections claiming node 3 take
+      // turns at each node; otherwise one would cut another off before its frames were read.
+      const peerTurn = new Map(targets.map((id) => [id, Promise.resolve()]));
       const worker = async (w: number) => {
         for (;;) {
           const index = next++;
@@ -92,14 +95,21 @@ describe(`seeded fuzz of malformed frames (FUZZ_SEED=${SEED})`, () => {
             if (random() < 0.05) lines.push(f.oversized());
             lines.push(f.beforeHello());
           } else {
-            hello = JSON.stringify(phase === 'client' ? { type: 'hello', cluster: cluster.cluster, version: 1, client: `fuzz-${w}` } : { type: 'hello', cluster: cluster.cluster, version: 1, node: 3 });
+            hello = JSON.stringify(phase === 'client' ? { type: 'hello', cluster: cluster.cluster, version: 1, client: LOCAL_CLIENT } : { type: 'hello', cluster: cluster.cluster, version: 1, node: 3 });
             for (let i = 0; i < GARBAGE_LIMIT; i++) lines.push(random() < 0.02 ? f.oversized() : phase === 'client' ? f.afterClientHello() : f.afterPeerHello());
           }
-          const { socket, closed } = await open(cluster, node, phase === 'peer' ? nodeName(3) : clientName('launcher'));
+          let endTurn = () => {};
+          if (phase === 'peer') {
+            const previous = peerTurn.get(node)!;
+            peerTurn.set(node, new Promise<void>((r) => (endTurn = r)));
+            await previous;
+          }
+          const { socket, closed } = await open(cluster, node, phase === 'peer' ? nodeName(3) : clientName(LOCAL_CLIENT));
           await sendSplit(socket, hello ? [hello, ...lines] : lines, random);
           const timeout = new Promise<string>((r) => setTimeout(() => r('open'), 5000));
           const outcome = await Promise.race([closed.then(() => 'closed'), timeout]);
           socket.destroy();
+          endTurn();
           expect(outcome, why(`connection ${index} (${phase}) to node ${node} was not closed after ${lines.length} refused frames: ${lines.map((l) => l.slice(0, 200)).join(' | ')}`)).toBe('closed');
           sent.set(node, sent.get(node)! + lines.length);
           connections++;
