@@ -6,15 +6,14 @@
 import type { Protocol } from '../protocol.js';
 import { CorruptStateError } from '../runtime/durable-store.js';
 import { NodeHost } from '../runtime/node-host.js';
-import { schemasDir } from '../runtime/package-root.js';
 import { loadCredentials, nodeName } from '../runtime/tls.js';
 import type { Address } from '../runtime/peer-link.js';
 import { parse } from './parse.js';
-import { findProtocol, loadProtocol } from './registry.js';
+import { requireSchemas, resolveProtocol } from './protocol-source.js';
 import { choiceArg, intArg, UsageError } from './usage-error.js';
 
 const USAGE =
-  'coordkit node --primitive P --id ID --listen HOST:PORT --peers ID=HOST:PORT,... --data DIR [--cluster C] [--variant V] [--protocol FILE] [--tls-dir DIR] [--stop-on-stdin-close]';
+  'coordkit node --primitive P --id ID --listen HOST:PORT --peers ID=HOST:PORT,... --data DIR [--cluster C] [--variant V] [--protocol FILE | --config FILE] [--schemas DIR] [--tls-dir DIR] [--stop-on-stdin-close]';
 
 export function parseAddress(what: string, raw: string): Address {
   const m = /^(.+):(\d{1,5})$/.exec(raw);
@@ -41,6 +40,8 @@ export async function nodeCommand(args: string[]): Promise<number> {
     {
       primitive: { type: 'string' },
       protocol: { type: 'string' },
+      config: { type: 'string' },
+      schemas: { type: 'string' },
       variant: { type: 'string' },
       id: { type: 'string' },
       listen: { type: 'string' },
@@ -56,7 +57,10 @@ export async function nodeCommand(args: string[]): Promise<number> {
   for (const required of ['id', 'listen', 'peers', 'data'] as const) {
     if (values[required] === undefined) throw new UsageError(`--${required} is required (usage: ${USAGE})`);
   }
-  const protocol: Protocol = values.protocol ? await loadProtocol(values.protocol) : findProtocol(values.primitive);
+  const source = await resolveProtocol({ name: values.primitive, protocol: values.protocol, config: values.config });
+  const protocol: Protocol = source.protocol;
+  const schemaDir = values.schemas ?? source.schemaDir;
+  requireSchemas(source, schemaDir);
   const variantName = choiceArg('variant', values.variant, protocol.variants.map((v) => v.name)) ?? protocol.defaultVariant;
   const variant = protocol.variants.find((v) => v.name === variantName)!;
   const id = intArg('id', values.id, 1, 64)!;
@@ -72,7 +76,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
       listen: parseAddress('--listen', values.listen!),
       peers,
       dataDir: values.data!,
-      schemaDir: schemasDir(),
+      schemaDir,
       ...(values['tls-dir'] ? { tls: loadCredentials(values['tls-dir'], nodeName(id)) } : {}),
     });
     await host.start();

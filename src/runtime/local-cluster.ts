@@ -24,6 +24,8 @@ export interface LocalClusterOptions {
   cluster?: string;
   /** A user's protocol module instead of a registered primitive. */
   protocolFile?: string;
+  /** Passed to the nodes as `--schemas DIR`. */
+  schemaDir?: string;
   /** How long a starting node may take to answer, in ms. */
   startTimeoutMs?: number;
   /** Mutual TLS: a fresh cluster CA and certificates are made in `<dir>/tls`. */
@@ -137,6 +139,7 @@ export class LocalCluster {
     if (this.options.protocolFile) args.push('--protocol', this.options.protocolFile);
     else args.push('--primitive', this.options.primitive);
     if (this.options.variant) args.push('--variant', this.options.variant);
+    if (this.options.schemaDir) args.push('--schemas', this.options.schemaDir);
     if (this.tlsDir) args.push('--tls-dir', this.tlsDir);
     const logFd = openSync(join(dir, 'node.log'), 'a');
     const child = spawn(process.execPath, args, { detached: true, stdio: ['pipe', logFd, logFd] });
