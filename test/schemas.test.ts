@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { protocols } from '../machines/index.js';
 import { packageRoot, schemasDir } from '../src/runtime/package-root.js';
-import { generateSchemas, schemaId, typedProtocols } from '../src/runtime/schema-gen.js';
+import { generateSchemas, typedProtocols } from '../src/runtime/schema-gen.js';
+import { schemaId } from '../src/runtime/schema-id.js';
 import { FrameValidator, readSchema, strictAjv } from '../src/runtime/validator.js';
 
 const dir = schemasDir();

@@ -49,8 +49,8 @@ export interface SchemaInput {
 }
 
 /** One schema: the symbols' definitions, sorted, after stable aliases to them. */
-function schemaText(program: TJS.Program, file: string, symbols: string[], name: string, aliases: Record<string, string>, description: string): string {
-  const generator = TJS.buildGenerator(program, SETTINGS, [file]);
+function schemaText(program: TJS.Program, file: string, symbols: string[], name: string, aliases: Record<string, string>, description: string, settings = SETTINGS): string {
+  const generator = TJS.buildGenerator(program, settings, [file]);
   if (!generator) throw new Error(`typescript-json-schema could not compile ${file}`);
   for (const symbol of symbols) {
     if (!generator.getUserSymbols().includes(symbol)) throw new Error(`type '${symbol}' not found in ${file}`);
@@ -64,7 +64,14 @@ function schemaText(program: TJS.Program, file: string, symbols: string[], name:
 }
 
 const compile = (files: string[], root: string) =>
-  TJS.getProgramFromFiles(files, { strictNullChecks: true, module: 'ESNext', moduleResolution: 'Bundler', skipLibCheck: true, types: [] }, root);
+  TJS.getProgramFromFiles(files, { strictNullChecks: true, target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', skipLibCheck: true, types: [] }, root);
+
+/**
+ * A user's types file may import code this program cannot type-check without the user's own
+ * compiler options (Node's types, their packages): errors elsewhere do not stop the schemas of
+ * the named types, which must still be found.
+ */
+const USER_SETTINGS: TJS.PartialArgs = { ...SETTINGS, ignoreErrors: true };
 
 /**
  * `<name>.schema.json` of each protocol, from its own types (`generator` names the command in
@@ -76,7 +83,7 @@ export function protocolSchemas(inputs: readonly SchemaInput[], generator: strin
   const program = compile(inputs.map((i) => i.typesFile), dirname(inputs[0].typesFile));
   for (const { protocol: p, typesFile, label } of inputs) {
     const { message, client, note } = p.types;
-    out.set(`${p.name}.schema.json`, schemaText(program, typesFile, [message, client, note], p.name, { Message: message, Client: client, Note: note }, `Generated from ${label} by \`${generator}\`; do not edit.`));
+    out.set(`${p.name}.schema.json`, schemaText(program, typesFile, [message, client, note], p.name, { Message: message, Client: client, Note: note }, `Generated from ${label} by \`${generator}\`; do not edit.`, USER_SETTINGS));
   }
   return out;
 }
