@@ -10,5 +10,8 @@ export const isTypeScript = (pathOrUrl: string): boolean => TYPESCRIPT.test(path
 export async function importModule(url: string): Promise<Record<string, unknown>> {
   if (!isTypeScript(url)) return import(url);
   const { tsImport } = await import('tsx/esm/api');
-  return tsImport(url, import.meta.url);
+  const namespace = await tsImport(url, import.meta.url);
+  // Outside a `"type": "module"` package tsx compiles to CommonJS: the exports are one level down.
+  const exports = namespace.default;
+  return exports && typeof exports === 'object' && exports.__esModule ? exports : namespace;
 }
