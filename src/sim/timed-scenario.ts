@@ -242,7 +242,7 @@ export function loadScenario(ref: string, protocols: readonly Protocol[], primit
   const shipped = dir ? join(dir, `${ref}.json`) : '';
   const file = shipped && existsSync(shipped) ? shipped : resolve(ref);
   if (!existsSync(file)) {
-    const hint = primitive ? ` (scenarios of ${primitive}: ${shippedScenarios(dir).join(', ') || 'none'})` : '';
+    const hint = primitive ? ` (shipped for ${primitive}: ${shippedScenarios(dir).join(', ') || 'none'})` : '';
     throw new ScenarioError(`scenario '${ref}' not found${hint}`);
   }
   let raw: unknown;
@@ -251,7 +251,7 @@ export function loadScenario(ref: string, protocols: readonly Protocol[], primit
   } catch (err) {
     throw new ScenarioError(`scenario ${file}: not valid JSON: ${(err as Error).message.split('\n')[0]}`);
   }
-  const scenario = checkScenario(raw, file, protocols);
-  if (primitive && scenario.primitive !== primitive) throw new ScenarioError(`scenario ${file} is for ${scenario.primitive}, not ${primitive}`);
-  return scenario;
+  const named = isObj(raw) ? raw.primitive : undefined;
+  if (primitive && typeof named === 'string' && named !== primitive) throw new ScenarioError(`scenario ${file} is for ${named}, not ${primitive}`);
+  return checkScenario(raw, file, protocols);
 }
