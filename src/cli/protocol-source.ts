@@ -83,10 +83,9 @@ export async function resolveProtocols(args: SourceArgs): Promise<ProtocolSource
   refuseMixed(args);
   const given = files(args.protocol);
   const found = given.length ? await Promise.all(given.map((f) => loadProtocolFile(f))) : ((await loadConfig(args.config)) ?? builtIns());
-  const seen = new Set<string>();
-  for (const s of found) {
-    if (seen.has(s.protocol.name)) throw new UsageError(`two protocols are named '${s.protocol.name}' (${s.ref} and another)`);
-    seen.add(s.protocol.name);
+  for (const [i, s] of found.entries()) {
+    const first = found.findIndex((o) => o.protocol.name === s.protocol.name);
+    if (first !== i) throw new UsageError(`two protocols are named '${s.protocol.name}': ${found[first].module} and ${s.module}`);
   }
   return found;
 }
