@@ -153,7 +153,7 @@ describe('all and report', () => {
 describe('schemas, nodes and clusters', () => {
   it('schemas --protocol --out writes the protocol schema from its own types and the envelope', () => {
     const out = join(dir, 'tpc-schemas');
-    const r = run(['schemas', '--protocol', TPC_TS, '--out', out]);
+    const r = run(['schemas', '--protocol', TPC_TS, '--out', out], undefined, 100_000);
     expect(r.status, r.stderr).toBe(0);
     const schema = JSON.parse(readFileSync(join(out, 'two-phase-commit.schema.json'), 'utf8'));
     expect(schema.$id).toBe('urn:coordkit:schema:two-phase-commit');
@@ -162,12 +162,26 @@ describe('schemas, nodes and clusters', () => {
     expect(existsSync(join(out, 'envelope.schema.json'))).toBe(true);
   });
 
+  it('a compiled module finds the declarations beside it when its types file is not there', () => {
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+    const tsc = spawnSync(process.execPath, [resolve('node_modules/typescript/bin/tsc'), '--declaration', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'nodenext', '--outDir', join(dir, 'out'), PING], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    rmSync(join(dir, 'package.json'));
+    expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
+    const fromJs = run(['schemas', '--protocol', join(dir, 'out', 'ping.js')], undefined, 100_000);
+    expect(fromJs.status, fromJs.stderr).toBe(0);
+    const fromTs = run(['schemas', '--protocol', PING, '--out', join(dir, 'from-ts')], undefined, 100_000);
+    expect(fromTs.status, fromTs.stderr).toBe(0);
+    const schema = (folder: string) => JSON.parse(readFileSync(join(folder, 'ping.schema.json'), 'utf8'));
+    expect(schema(join(dir, 'out', 'schemas')).definitions).toEqual(schema(join(dir, 'from-ts')).definitions);
+    expect(Object.keys(schema(join(dir, 'from-ts')).definitions)).toEqual(['Message', 'Client', 'Note', 'PingClient', 'PingMessage', 'PingNote']);
+  }, 240_000);
+
   it('a missing schema is one line naming the command that writes it', () => {
     expectUsageError(run(['cluster', '--protocol', PING, '--out', join(dir, 'c0')]), new RegExp(`no schema ${join(dir, 'schemas')}/envelope.schema.json: generate it with \`coordkit schemas --protocol ${PING}\``));
   });
 
   it('a TypeScript protocol runs as TCP nodes with the schemas generated beside it, asked for its client requests', () => {
-    const gen = run(['schemas', '--protocol', PING]);
+    const gen = run(['schemas', '--protocol', PING], undefined, 100_000);
     expect(gen.status, gen.stderr).toBe(0);
     expect(existsSync(join(dir, 'schemas', 'ping.schema.json'))).toBe(true);
     const r = run(['cluster', '--protocol', PING, '--nodes', '3', '--out', join(dir, 'c-ping'), '--json'], undefined, 90_000);
