@@ -136,7 +136,7 @@ describe('all and report', () => {
     expect(md).toContain('### ping: seed');
     expect(md).toContain('### two-phase-commit: default');
     expect(md).toContain('replay: `coordkit check ping --variant wrong-sender');
-  });
+  }, 240_000);
 
   it('report --protocol shows the protocol, its scenario, counterexample and machine', () => {
     const out = join(dir, 'out-report');
@@ -147,7 +147,7 @@ describe('all and report', () => {
     expect(md).toContain(`replay: \`coordkit simulate --protocol ${PING} --scenario seed --seed 1\``);
     expect(md).toContain('### ping · wrong-sender: a ping is noted with its sender');
     expect(md).toContain('### ping (ping)');
-  });
+  }, 240_000);
 });
 
 describe('schemas, nodes and clusters', () => {
@@ -190,7 +190,7 @@ describe('schemas, nodes and clusters', () => {
     expect(report.steps.filter((s: string) => s.includes('client {"type":"client.ping"}'))).toHaveLength(3);
     expect(report.properties.violations).toEqual([]);
     expect(report.divergences).toEqual([]);
-  });
+  }, 240_000);
 
   it('a buggy variant over TCP is caught on the real trace', () => {
     const r = run(['cluster', '--protocol', PING, '--variant', 'wrong-sender', '--nodes', '2', '--out', join(dir, 'c-bug'), '--json'], undefined, 90_000);
