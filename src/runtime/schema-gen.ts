@@ -49,7 +49,7 @@ export interface SchemaInput {
 }
 
 /** One schema: the symbols' definitions, sorted, after stable aliases to them. */
-function schemaText(program: TJS.Program, file: string, symbols: string[], name: string, aliases: Record<string, string>, description: string, settings = SETTINGS): string {
+function schemaText(program: TJS.Program, file: string, symbols: string[], name: string, aliases: Record<string, string>, description: string, settings: TJS.PartialArgs): string {
   const generator = TJS.buildGenerator(program, settings, [file]);
   if (!generator) throw new Error(`typescript-json-schema could not compile ${file}`);
   for (const symbol of symbols) {
@@ -66,6 +66,15 @@ function schemaText(program: TJS.Program, file: string, symbols: string[], name:
 const compile = (files: string[], root: string) =>
   TJS.getProgramFromFiles(files, { strictNullChecks: true, target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', skipLibCheck: true, types: [] }, root);
 
+const described = (label: string, generator: string) => `Generated from ${label} by \`${generator}\`; do not edit.`;
+
+/** A protocol's schema: its message, client and note types, aliased `Message`, `Client`, `Note`. */
+function protocolSchema(program: TJS.Program, input: SchemaInput, generator: string, settings: TJS.PartialArgs): string {
+  const { protocol: p, typesFile, label } = input;
+  const { message, client, note } = p.types;
+  return schemaText(program, typesFile, [message, client, note], p.name, { Message: message, Client: client, Note: note }, described(label, generator), settings);
+}
+
 /**
  * A user's types file may import code this program cannot type-check without the user's own
  * compiler options (Node's types, their packages): errors elsewhere do not stop the schemas of
@@ -81,10 +90,7 @@ export function protocolSchemas(inputs: readonly SchemaInput[], generator: strin
   const out = new Map<string, string>();
   if (!inputs.length) return out;
   const program = compile(inputs.map((i) => i.typesFile), dirname(inputs[0].typesFile));
-  for (const { protocol: p, typesFile, label } of inputs) {
-    const { message, client, note } = p.types;
-    out.set(`${p.name}.schema.json`, schemaText(program, typesFile, [message, client, note], p.name, { Message: message, Client: client, Note: note }, `Generated from ${label} by \`${generator}\`; do not edit.`, USER_SETTINGS));
-  }
+  for (const input of inputs) out.set(`${input.protocol.name}.schema.json`, protocolSchema(program, input, generator, USER_SETTINGS));
   return out;
 }
 
@@ -95,14 +101,12 @@ export function protocolSchemas(inputs: readonly SchemaInput[], generator: strin
  */
 export function generateSchemas(protocols: readonly Protocol[], root: string): Map<string, string> {
   const typed = typedProtocols(protocols);
-  const program = compile([ENVELOPE_FILE, ...typed.map((p) => p.types.file)].map((f) => resolve(root, f)), root);
+  const inputs = typed.map((p): SchemaInput => ({ protocol: p, typesFile: resolve(root, p.types.file), label: p.types.file }));
+  const program = compile([resolve(root, ENVELOPE_FILE), ...inputs.map((i) => i.typesFile)], root);
   const generator = 'npm run schemas';
   const out = new Map<string, string>();
-  out.set('envelope.schema.json', schemaText(program, resolve(root, ENVELOPE_FILE), ENVELOPE_SYMBOLS, 'envelope', {}, `Generated from ${ENVELOPE_FILE} by \`${generator}\`; do not edit.`));
-  for (const p of typed) {
-    const { file, message, client, note } = p.types;
-    out.set(`${p.name}.schema.json`, schemaText(program, resolve(root, file), [message, client, note], p.name, { Message: message, Client: client, Note: note }, `Generated from ${file} by \`${generator}\`; do not edit.`));
-  }
+  out.set('envelope.schema.json', schemaText(program, resolve(root, ENVELOPE_FILE), ENVELOPE_SYMBOLS, 'envelope', {}, described(ENVELOPE_FILE, generator), SETTINGS));
+  for (const input of inputs) out.set(`${input.protocol.name}.schema.json`, protocolSchema(program, input, generator, SETTINGS));
   const parsed = new Map(typed.map((p) => [p.name, JSON.parse(out.get(`${p.name}.schema.json`)!)]));
   out.set(CATALOG_FILE, messageCatalog(typed, parsed));
   return out;
