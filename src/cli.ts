@@ -11,6 +11,9 @@ import { UsageError } from './cli/usage-error.js';
 
 type Command = (args: string[]) => Promise<number>;
 
+// Loaded only when run: it brings the schema generator and TypeScript, which no other command needs.
+const schemasCommand: Command = async (args) => (await import('./cli/schemas.js')).schemasCommand(args);
+
 const commands: Record<string, Command> = {
   simulate: simulateCommand,
   report: reportCommand,
@@ -20,6 +23,7 @@ const commands: Record<string, Command> = {
   node: nodeCommand,
   cluster: clusterCommand,
   certs: certsCommand,
+  schemas: schemasCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -204,8 +204,22 @@ export interface Protocol {
    * traces and their replay stay honest. Absent: client requests are anonymous.
    */
   sessions?: SessionSpec;
-  /** Message, note and client types for schema generation: the file and type names. */
+  /**
+   * Message, note and client types for schema generation (`coordkit schemas`): the file, relative
+   * to the module that exports the protocol (the kit's own primitives: to the package; a compiled
+   * module may find the `.d.ts` beside it instead of the `.ts`), and the type names.
+   */
   types?: { file: string; message: string; client: string; note: string };
+  /**
+   * Absolute folder of the generated schemas the runtime validates frames with
+   * (`fileURLToPath(new URL('./schemas/', import.meta.url))`); default: `schemas/` beside the module.
+   */
+  schemaDir?: string;
+  /**
+   * Absolute folder of timed scenarios (`<name>.json`, `seed` first) and cluster scripts
+   * (`cluster/seed.json` is the default); default: `scenarios/` beside the module, if present.
+   */
+  scenarioDir?: string;
   /** Sample messages for @xstate/graph coverage of one node's machine. */
   sampleEvents?(config: ProtocolConfig): { type: string }[];
 }

@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { protocols } from '../machines/index.js';
 import type { ClusterScript } from '../src/runtime/cluster-script.js';
 import { defaultScript, runCluster } from '../src/runtime/run-cluster.js';
+import { builtIns } from '../src/cli/protocol-source.js';
 import { bodyData } from '../src/report/headless-chromium.js';
 import { parsePage } from '../src/report/parse-page.js';
 import { mermaidBundle } from '../src/report/write-report.js';
@@ -26,7 +27,7 @@ async function run(name: string, nodes: number, variantName?: string, script?: C
   const protocol = protocols.find((p) => p.name === name)!;
   const variant = protocol.variants.find((v) => v.name === (variantName ?? protocol.defaultVariant))!;
   const dir = join(root, `${name}-${variant.name}`);
-  const report = await runCluster({ protocol, variant, nodes, script: script ?? defaultScript(protocol, nodes), dir });
+  const report = await runCluster({ protocol, variant, nodes, script: script ?? defaultScript(builtIns().find((b) => b.protocol === protocol)!.scenarioDir, nodes), dir });
   const notes = readTrace(report.traceFile)
     .filter((r): r is NodeRecord => r.kind !== 'fault')
     .flatMap((r) => r.notes.map((note) => ({ node: r.node, note: note as Record<string, any> })));

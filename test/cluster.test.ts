@@ -13,7 +13,7 @@ import { protocols } from '../machines/index.js';
 import type { NodeId } from '../src/protocol.js';
 import { freePorts } from '../src/runtime/local-cluster.js';
 import { NodeHost } from '../src/runtime/node-host.js';
-import { schemasDir } from '../src/runtime/package-root.js';
+import { kitSchemaDir } from '../src/cli/protocol-source.js';
 import type { Address } from '../src/runtime/peer-link.js';
 import { analyzeTraces } from '../src/runtime/run-cluster.js';
 import type { NodeRecord, TraceRecord } from '../src/runtime/trace-log.js';
@@ -84,7 +84,7 @@ async function runInProcess(dir: string, Host3: typeof NodeHost, ms: number): Pr
   const hosts = [1, 2, 3].map((id) => {
     const peers = new Map([1, 2, 3].filter((p) => p !== id).map((p) => [p, addr(p)] as [number, Address]));
     const Host = id === 3 ? Host3 : NodeHost;
-    return new Host({ protocol: election, variant: prevote, id, cluster: 'inproc', listen: addr(id), peers, dataDir: join(dir, `node-${id}`), schemaDir: schemasDir(), log: () => {}, insecure: true });
+    return new Host({ protocol: election, variant: prevote, id, cluster: 'inproc', listen: addr(id), peers, dataDir: join(dir, `node-${id}`), schemaDir: kitSchemaDir(), log: () => {}, insecure: true });
   });
   try {
     for (const h of hosts) await h.start();

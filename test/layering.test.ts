@@ -4,7 +4,7 @@
  * without the simulator's or checkers' internals, and src/ names no primitive.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 function sources(dir: string): string[] {
@@ -35,5 +35,43 @@ describe('layering', () => {
 
   it('src/ names no primitive: primitives register themselves in machines/index.ts', () => {
     for (const file of sources('src')) expect(code(file), file).not.toMatch(/\b(election|consensus|mutex|barrier)\b/i);
+  });
+});
+
+/** Modules a file loads when it runs: static imports and re-exports, not `import type`, not dynamic `import()`. */
+const runtimeImports = (file: string) =>
+  [...readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+
+/** Every module `roots` load, transitively: sources by path, packages by name. */
+function loadedBy(roots: string[]): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (files.has(file)) return;
+    files.add(file);
+    for (const spec of runtimeImports(file)) {
+      if (spec.startsWith('.')) visit(join(dirname(file), spec).replace(/\.js$/, '.ts'));
+      else packages.add(spec);
+    }
+  };
+  roots.forEach(visit);
+  return { files, packages };
+}
+
+describe('build-time tools stay off the run-time path', () => {
+  // What a node process loads: the command (every subcommand it imports statically) and the runtime.
+  const roots = ['src/cli.ts', 'src/cli/node.ts', ...sources('src/runtime').filter((f) => !f.endsWith('schema-gen.ts'))];
+  const { files, packages } = loadedBy(roots);
+
+  it('no run-time module loads the schema generator or TypeScript', () => {
+    expect(files.size).toBeGreaterThan(20);
+    expect([...files].filter((f) => f.endsWith('schema-gen.ts'))).toEqual([]);
+    for (const tool of ['typescript', 'typescript-json-schema', 'tsx', 'tsx/esm/api']) expect(packages.has(tool), tool).toBe(false);
+  });
+
+  it('the check is not vacuous: the generator itself loads both', () => {
+    const generator = loadedBy(['src/cli/schemas.ts']);
+    expect([...generator.files].some((f) => f.endsWith('schema-gen.ts'))).toBe(true);
+    expect(generator.packages.has('typescript-json-schema')).toBe(true);
   });
 });

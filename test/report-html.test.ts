@@ -12,6 +12,7 @@ import { runChecks, type CheckReport } from '../src/check/run-checks.js';
 import { bodyData } from '../src/report/headless-chromium.js';
 import { toHtml } from '../src/report/html.js';
 import { mermaidBundle, writeReport } from '../src/report/write-report.js';
+import { builtIns } from '../src/cli/protocol-source.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'coordkit-report-'));
 let written: { files: string[]; diagrams: number };
@@ -23,7 +24,7 @@ beforeAll(() => {
     runChecks(createModel(consensus, { variant: 'as-drawn' }), { mode: 'explore', maxStates: 200_000 }),
     runChecks(createModel(consensus), { mode: 'walk', runs: 20, seed: 1 }),
   ];
-  written = writeReport(dir, reports, { protocols, notRun: ['election prevote: example failure line'] });
+  written = writeReport(dir, reports, { protocols: builtIns(), notRun: ['election prevote: example failure line'] });
 });
 
 describe('coordkit report', () => {

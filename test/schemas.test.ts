@@ -7,11 +7,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { protocols } from '../machines/index.js';
-import { packageRoot, schemasDir } from '../src/runtime/package-root.js';
-import { generateSchemas, schemaId, typedProtocols } from '../src/runtime/schema-gen.js';
+import { packageRoot } from '../src/runtime/package-root.js';
+import { kitSchemaDir } from '../src/cli/protocol-source.js';
+import { generateSchemas, typedProtocols } from '../src/runtime/schema-gen.js';
+import { schemaId } from '../src/runtime/schema-id.js';
 import { FrameValidator, readSchema, strictAjv } from '../src/runtime/validator.js';
 
-const dir = schemasDir();
+const dir = kitSchemaDir();
 const generated = generateSchemas(protocols, packageRoot());
 
 describe('schemas/', () => {

@@ -75,7 +75,6 @@ describe('coordkit simulate with bad input', () => {
     ['an unknown primitive', () => ['nosuch', '--scenario', 'seed'], /unknown primitive 'nosuch'/],
     ['a missing scenario', () => ['election', '--scenario', 'no-such-scenario'], /scenario .no-such-scenario. not found \(shipped for election: seed\)/],
     ['broken JSON', () => ['election', '--scenario', write('{"primitive": ')], /not valid JSON/],
-    ['no --scenario', () => ['election'], /--scenario is required/],
     ['a bad seed', () => ['election', '--scenario', 'seed', '--seed', 'x'], /--seed must be a whole number/],
   ])('exits 2 on %s, with one line', async (_, args, pattern) => {
     expect(await main(['simulate', ...args()])).toBe(2);
@@ -96,9 +95,9 @@ describe('coordkit simulate with bad input', () => {
     expect(readFileSync(join(out, 'gantt.mmd'), 'utf8')).toMatch(/^gantt\n[\s\S]*section N5 straggler/);
   });
 
-  it('writes trace, diagrams and metrics.json for a good scenario', async () => {
-    const out = join(dir, 'out');
-    expect(await main(['simulate', 'election', '--scenario', 'seed', '--out', out])).toBe(0);
+  it.each([[['--scenario', 'seed']], [[]]])('writes trace, diagrams and metrics.json for a good scenario (%j; the seed is the default)', async (scenario) => {
+    const out = join(dir, `out${scenario.length}`);
+    expect(await main(['simulate', 'election', ...scenario, '--out', out])).toBe(0);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     expect(metrics).toMatchObject({ primitive: 'election', scenario: 'seed', nodes: 5, violations: [] });
     expect(readFileSync(join(out, 'sequence.mmd'), 'utf8')).toMatch(/^sequenceDiagram/);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { protocols } from '../machines/index.js';
 import { runShippedScenarios } from '../src/report/write-report.js';
+import { builtIns } from '../src/cli/protocol-source.js';
 
 const GOLDEN = join(import.meta.dirname, 'golden');
 const update = process.env.UPDATE_GOLDEN === '1';
@@ -21,7 +22,7 @@ function golden(file: string, actual: string): void {
 }
 
 describe('scenario golden files', () => {
-  const runs = runShippedScenarios(protocols);
+  const runs = runShippedScenarios(builtIns());
 
   it('ships a scenario for every registered primitive', () => {
     expect(new Set(runs.map((r) => r.scenario.primitive))).toEqual(new Set(protocols.map((p) => p.name)));

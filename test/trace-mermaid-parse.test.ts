@@ -13,6 +13,7 @@ import { explore } from '../src/check/explore.js';
 import { bodyData } from '../src/report/headless-chromium.js';
 import { parsePage } from '../src/report/parse-page.js';
 import { mermaidBundle, runShippedScenarios } from '../src/report/write-report.js';
+import { builtIns } from '../src/cli/protocol-source.js';
 import { simulateTimed } from '../src/sim/timed.js';
 import { checkScenario } from '../src/sim/timed-scenario.js';
 import { renderRun } from '../src/trace/render-run.js';
@@ -30,7 +31,7 @@ const broken = [
 ];
 
 function collect(): void {
-  for (const r of runShippedScenarios(protocols)) for (const d of r.diagrams) texts.push({ name: `${r.scenario.primitive} ${r.scenario.name} ${d.name}`, text: d.mermaid });
+  for (const r of runShippedScenarios(builtIns())) for (const d of r.diagrams) texts.push({ name: `${r.scenario.primitive} ${r.scenario.name} ${d.name}`, text: d.mermaid });
   for (const p of protocols) for (const v of p.variants) texts.push({ name: `${p.name} ${v.name} state diagram`, text: stateDiagram(v.machine, `${p.name} ${v.name}`) });
   // A checker counterexample: from its steps, and as a trace.
   const election = protocols.find((p) => p.name === 'election')!;

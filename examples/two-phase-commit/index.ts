@@ -29,6 +29,8 @@ const protocol: Protocol = {
   ],
   properties: [consistent, someCommit, someAbort],
   defaults: { nodes: 4, network: 'unordered', faults: [], maxInFlight: 8 },
+  // For `coordkit schemas`: relative to this module (compiled, to the machine.d.ts beside it).
+  types: { file: './machine.ts', message: 'TpcMessage', client: 'TpcClient', note: 'TpcNote' },
   // Each node makes at most one spontaneous move.
   clients: (node, used) => {
     if (used > 0) return [];

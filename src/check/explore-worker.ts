@@ -5,6 +5,7 @@
  * and the `sometimes` properties it saw satisfied.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { importModule } from '../import-module.js';
 import type { CheckConfig, Protocol } from '../protocol.js';
 import { Simulator } from '../sim/simulator.js';
 import { depthFirst, type DepthFirstTotals, type Start } from './depth-first.js';
@@ -15,7 +16,7 @@ import { findVariant, type Model } from './model.js';
 import { SharedFingerprintSet, type SharedFingerprintBuffers } from './shared-fingerprint-set.js';
 
 export interface WorkerTask {
-  /** URL of an ES module exporting the primitive (as default, `protocol` or in `protocols`). */
+  /** URL of an ES module (JavaScript or TypeScript) exporting the primitive (as default, `protocol` or in `protocols`). */
   module: string;
   name: string;
   config: CheckConfig;
@@ -44,7 +45,7 @@ export interface WorkerReport {
 
 /** The primitive named `name` among a module's exports. */
 export async function protocolFrom(module: string, name: string): Promise<Protocol> {
-  const mod: Record<string, unknown> = await import(module);
+  const mod = await importModule(module);
   const candidates = [mod.default, mod.protocol, ...(Array.isArray(mod.protocols) ? mod.protocols : []), ...Object.values(mod)];
   const found = candidates.find((p): p is Protocol => !!p && typeof p === 'object' && (p as Protocol).name === name && Array.isArray((p as Protocol).variants));
   if (!found) throw new Error(`${module} exports no primitive named '${name}'`);

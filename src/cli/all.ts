@@ -1,5 +1,6 @@
 /**
- * `coordkit all` (`npm start`): checks every registered primitive at its default configuration,
+ * `coordkit all` (`npm start`): checks every protocol (the kit's primitives, the `--protocol`
+ * files, or the protocols of `coordkit.config.js`) at its default configuration,
  * and every other variant at the configuration that reveals it (buggy ones must be caught with
  * the invariant they name), prints a summary table and writes the results and the report.
  */
@@ -9,15 +10,21 @@ import { checkEveryVariant } from '../check/check-every-variant.js';
 import { formatTable, reportJson, summaryRow } from '../check/summary.js';
 import { writeReport } from '../report/write-report.js';
 import { parse } from './parse.js';
-import { registered } from './registry.js';
+import { resolveProtocols, withRef } from './protocol-source.js';
+import { UsageError } from './usage-error.js';
+
+const USAGE = 'coordkit all [--out DIR] [--protocol FILE]... [--config FILE]';
 
 export async function allCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { out: { type: 'string' } }, 'coordkit all [--out DIR]');
+  const { values, positionals } = parse(args, { out: { type: 'string' }, protocol: { type: 'string', multiple: true }, config: { type: 'string' } }, USAGE);
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${USAGE})`);
+  const sources = await resolveProtocols({ protocol: values.protocol, config: values.config });
   const outDir = values.out ?? 'report';
-  const { reports, failures } = checkEveryVariant(registered(), {
+  const { reports, failures } = checkEveryVariant(sources.map((s) => s.protocol), {
     progress: true,
     onStart: (p, v) => process.stderr.write(`checking ${p} ${v}...\n`),
   });
+  for (const r of reports) withRef(sources.find((s) => s.protocol === r.model.protocol)!, r.violations);
   const rows = reports.map(summaryRow);
   const table = formatTable(rows);
   process.stdout.write(table + '\n');
@@ -25,7 +32,7 @@ export async function allCommand(args: string[]): Promise<number> {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'results.json'), JSON.stringify(reports.map(reportJson), null, 2) + '\n');
   writeFileSync(join(outDir, 'summary.md'), '# coordkit check results\n\n```\n' + table + '\n```\n');
-  const { files, diagrams } = writeReport(outDir, reports, { notRun: failures });
+  const { files, diagrams } = writeReport(outDir, reports, { protocols: sources, notRun: failures });
   process.stdout.write(`results written to ${outDir}/: results.json, summary.md, ${files.map((f) => basename(f)).join(', ')} (${diagrams} diagrams)\n`);
   return failures.length === 0 && rows.every((r) => r.verdict === 'ok') ? 0 : 1;
 }

@@ -9,11 +9,11 @@ import { createModel } from '../check/model.js';
 import { describeRun } from '../check/describe-run.js';
 import { sequenceDiagram } from '../trace/sequence-diagram.js';
 import { parse } from './parse.js';
-import { findProtocol, loadProtocol, protocolModule, REGISTRY_MODULE } from './registry.js';
+import { resolveProtocol, withRef } from './protocol-source.js';
 import { choiceArg, intArg, listArg, UsageError } from './usage-error.js';
 
 const USAGE =
-  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--search bfs|dfs] [--workers N] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--param NAME=VALUE]... [--json] [--protocol FILE]';
+  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--search bfs|dfs] [--workers N] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--param NAME=VALUE]... [--json] [--protocol FILE | --config FILE]';
 const MODES = ['explore', 'walk', 'both'] as const;
 
 export async function checkCommand(args: string[]): Promise<number> {
@@ -34,13 +34,15 @@ export async function checkCommand(args: string[]): Promise<number> {
       path: { type: 'string' },
       json: { type: 'boolean' },
       protocol: { type: 'string' },
+      config: { type: 'string' },
       symmetry: { type: 'string' },
       param: { type: 'string', multiple: true },
     },
     USAGE,
   );
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (usage: ${USAGE})`);
-  const protocol: Protocol = values.protocol ? await loadProtocol(values.protocol) : findProtocol(positionals[0]);
+  const source = await resolveProtocol({ name: positionals[0], protocol: values.protocol, config: values.config });
+  const protocol: Protocol = source.protocol;
   if (values.variant !== undefined) choiceArg('variant', values.variant, protocol.variants.map((v) => v.name));
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
@@ -72,7 +74,7 @@ export async function checkCommand(args: string[]): Promise<number> {
   let explored: ExploreResult | undefined;
   if (workers > 1 && mode !== 'walk') {
     const printer = values.json ? undefined : progressPrinter(`explore ${protocol.name} (${workers} threads)`);
-    explored = await exploreParallel(model, { workers, module: values.protocol ? protocolModule(values.protocol) : REGISTRY_MODULE, maxStates, onProgress: printer?.update });
+    explored = await exploreParallel(model, { workers, module: source.moduleUrl, maxStates, onProgress: printer?.update });
     printer?.done();
   }
   const report = runChecks(model, {
@@ -85,10 +87,7 @@ export async function checkCommand(args: string[]): Promise<number> {
     path: values.path,
     progress: !values.json,
   });
-  if (values.protocol) {
-    const from = `coordkit check ${protocol.name} `;
-    for (const v of report.violations) v.replay = v.replay.replace(from, `coordkit check --protocol ${values.protocol} `);
-  }
+  withRef(source, report.violations);
   if (values.json) process.stdout.write(JSON.stringify(reportJson(report)) + '\n');
   else printReport(report);
   return report.violations.length ? 1 : 0;

@@ -8,13 +8,14 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Protocol } from '../protocol.js';
-import { scriptNodes, ScriptError, validateScript, type ClusterScript } from '../runtime/cluster-script.js';
+import { requestScript, scriptNodes, ScriptError, validateScript, type ClusterScript } from '../runtime/cluster-script.js';
 import { defaultScript, defaultScriptFile, runCluster, type ClusterReport } from '../runtime/run-cluster.js';
 import { parse } from './parse.js';
-import { findProtocol, loadProtocol } from './registry.js';
+import { initialRequests } from '../sim/initial-requests.js';
+import { requireSchemas, resolveProtocol, type ProtocolSource } from './protocol-source.js';
 import { choiceArg, intArg, UsageError } from './usage-error.js';
 
-const USAGE = "coordkit cluster <primitive> [--nodes N (default: the script's count, else 5)] [--script FILE] [--out DIR] [--variant V] [--protocol FILE] [--insecure] [--json]";
+const USAGE = "coordkit cluster <primitive> [--nodes N (default: the script's count, else 5)] [--script FILE] [--out DIR] [--variant V] [--protocol FILE | --config FILE] [--schemas DIR] [--insecure] [--json]";
 
 function readScript(file: string): unknown {
   try {
@@ -53,25 +54,42 @@ export async function clusterCommand(args: string[]): Promise<number> {
       out: { type: 'string' },
       variant: { type: 'string' },
       protocol: { type: 'string' },
+      config: { type: 'string' },
+      schemas: { type: 'string' },
       json: { type: 'boolean' },
       insecure: { type: 'boolean' },
     },
     USAGE,
   );
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (usage: ${USAGE})`);
-  const protocol: Protocol = values.protocol ? await loadProtocol(values.protocol) : findProtocol(positionals[0]);
+  const source = await resolveProtocol({ name: positionals[0], protocol: values.protocol, config: values.config });
+  const protocol: Protocol = source.protocol;
   const variantName = choiceArg('variant', values.variant, protocol.variants.map((v) => v.name)) ?? protocol.defaultVariant;
   const variant = protocol.variants.find((v) => v.name === variantName)!;
-  const raw = values.script ? readScript(values.script) : defaultScriptFile(protocol);
+  const raw = values.script ? readScript(values.script) : defaultScriptFile(source.scenarioDir);
   const nodes = intArg('nodes', values.nodes, 2, 9) ?? scriptNodes(raw) ?? 5;
-  const script = raw === undefined ? defaultScript(protocol, nodes) : checkScript(raw, nodes, values.script ? `--script ${values.script}` : `the default ${protocol.name} script`);
+  const script = raw === undefined ? unscripted(source, nodes) : checkScript(raw, nodes, values.script ? `--script ${values.script}` : `the default ${protocol.name} script`);
+  const schemaDir = resolve(values.schemas ?? source.schemaDir);
+  requireSchemas(source, schemaDir);
   const dir = resolve(values.out ?? join('coordkit-cluster', protocol.name));
   prepareOut(dir);
   if (values.insecure) process.stderr.write('coordkit cluster: WARNING: --insecure: the nodes and the launcher talk plain TCP with nothing authenticated\n');
-  const report = await runCluster({ protocol, variant, nodes, script, dir, protocolFile: values.protocol, insecure: values.insecure });
+  const report = await runCluster({ protocol, variant, nodes, script, dir, protocolFile: source.builtIn ? undefined : source.module, schemaDir, insecure: values.insecure });
   if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
   else printReport(report, script);
   return report.ok ? 0 : 1;
+}
+
+/**
+ * The script of a protocol with no cluster script: one that asks its nodes for the client
+ * requests it enables; with no client requests at all, the generic split-and-heal run (timers
+ * alone drive such a protocol).
+ */
+function unscripted(source: ProtocolSource, nodes: number): ClusterScript {
+  if (!source.protocol.clients) return defaultScript(source.scenarioDir, nodes);
+  const requests = initialRequests(source.protocol, nodes);
+  if (!requests.length) throw new UsageError(`${source.protocol.name} ships no cluster script and enables no client request in its initial state: give --script FILE`);
+  return requestScript(requests);
 }
 
 function printReport(r: ClusterReport, script: ClusterScript): void {

@@ -1,10 +1,15 @@
-/** `coordkit list [--json]`: primitives, variants (buggy ones with the invariant they break), properties. */
+/** `coordkit list [--protocol FILE]... [--config FILE] [--json]`: primitives, variants (buggy ones with the invariant they break), properties. */
 import { parse } from './parse.js';
-import { registered } from './registry.js';
+import { resolveProtocols } from './protocol-source.js';
+import { UsageError } from './usage-error.js';
+
+const USAGE = 'coordkit list [--protocol FILE]... [--config FILE] [--json]';
 
 export async function listCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { json: { type: 'boolean' } }, 'coordkit list [--json]');
-  const data = registered().map((p) => ({
+  const { values, positionals } = parse(args, { json: { type: 'boolean' }, protocol: { type: 'string', multiple: true }, config: { type: 'string' } }, USAGE);
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${USAGE})`);
+  const sources = await resolveProtocols({ protocol: values.protocol, config: values.config });
+  const data = sources.map(({ protocol: p }) => ({
     name: p.name,
     description: p.description,
     defaultVariant: p.defaultVariant,

@@ -9,15 +9,14 @@ import type { Protocol } from '../protocol.js';
 import { DiskFault } from '../runtime/disk-io.js';
 import { CorruptStateError } from '../runtime/durable-store.js';
 import { NodeHost } from '../runtime/node-host.js';
-import { schemasDir } from '../runtime/package-root.js';
 import { loadCredentials, nodeName } from '../runtime/tls.js';
 import type { Address } from '../runtime/peer-link.js';
 import { parse } from './parse.js';
-import { findProtocol, loadProtocol } from './registry.js';
+import { requireSchemas, resolveProtocol } from './protocol-source.js';
 import { choiceArg, intArg, UsageError } from './usage-error.js';
 
 const USAGE =
-  'coordkit node --primitive P --id ID --listen HOST:PORT --peers ID=HOST:PORT,... --data DIR [--cluster C] [--variant V] [--protocol FILE] (--tls-dir DIR | --insecure) [--stop-on-stdin-close]';
+  'coordkit node --primitive P --id ID --listen HOST:PORT --peers ID=HOST:PORT,... --data DIR [--cluster C] [--variant V] [--protocol FILE | --config FILE] [--schemas DIR] (--tls-dir DIR | --insecure) [--stop-on-stdin-close]';
 
 /** The exit code of a node stopped by a failed durable write (2 is bad usage, 3 an internal error). */
 export const DISK_FAULT_EXIT = 4;
@@ -49,6 +48,8 @@ export async function nodeCommand(args: string[]): Promise<number> {
     {
       primitive: { type: 'string' },
       protocol: { type: 'string' },
+      config: { type: 'string' },
+      schemas: { type: 'string' },
       variant: { type: 'string' },
       id: { type: 'string' },
       listen: { type: 'string' },
@@ -68,7 +69,10 @@ export async function nodeCommand(args: string[]): Promise<number> {
   if (!values['tls-dir'] === !values.insecure) {
     throw new UsageError(values.insecure ? '--tls-dir and --insecure exclude each other' : 'a node needs --tls-dir DIR (certificates made by `coordkit certs`) or --insecure (plain TCP, nothing authenticated)');
   }
-  const protocol: Protocol = values.protocol ? await loadProtocol(values.protocol) : findProtocol(values.primitive);
+  const source = await resolveProtocol({ name: values.primitive, protocol: values.protocol, config: values.config });
+  const protocol: Protocol = source.protocol;
+  const schemaDir = values.schemas ?? source.schemaDir;
+  requireSchemas(source, schemaDir);
   const variantName = choiceArg('variant', values.variant, protocol.variants.map((v) => v.name)) ?? protocol.defaultVariant;
   const variant = protocol.variants.find((v) => v.name === variantName)!;
   const id = intArg('id', values.id, 1, 64)!;
@@ -86,7 +90,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
       listen: parseAddress('--listen', values.listen!),
       peers,
       dataDir: values.data!,
-      schemaDir: schemasDir(),
+      schemaDir,
       ...(values['tls-dir'] ? { tls: loadCredentials(values['tls-dir'], nodeName(id)) } : { insecure: true }),
       onHalt: (f) => halted(f),
     });

@@ -11,8 +11,8 @@ import type { Protocol } from '../protocol.js';
 import type { CheckReport } from '../check/run-checks.js';
 import { describeRun } from '../check/describe-run.js';
 import { reportJson, summaryRow } from '../check/summary.js';
-import { registered } from '../cli/registry.js';
 import { simulateTimed } from '../sim/timed.js';
+import { DEFAULT_SCENARIO, defaultScenario } from '../sim/default-scenario.js';
 import { loadScenario, shippedScenarios } from '../sim/timed-scenario.js';
 import { metricsTables } from '../trace/metrics-tables.js';
 import { renderRun, type RenderedRun } from '../trace/render-run.js';
@@ -22,14 +22,20 @@ import { mermaidBlocks, type Block, type ReportDocument } from './document.js';
 import { toHtml } from './html.js';
 import { toMarkdown } from './markdown.js';
 
-/** Runs every shipped scenario of every primitive with `seed`. */
-export function runShippedScenarios(protocols: readonly Protocol[], seed = 1): RenderedRun[] {
+/** A protocol as the report shows it: where its scenarios are, and how a command line names it. */
+export interface ReportSubject {
+  protocol: Protocol;
+  scenarioDir?: string;
+  ref: string;
+}
+
+/** Runs every scenario of every protocol with `seed` (the generated default for a protocol that has none). */
+export function runShippedScenarios(subjects: readonly ReportSubject[], seed = 1): RenderedRun[] {
   const runs: RenderedRun[] = [];
-  for (const p of protocols) {
-    for (const name of shippedScenarios(p.name)) {
-      const scenario = loadScenario(name, protocols, p.name);
-      runs.push(renderRun(scenario, simulateTimed(p, scenario, seed)));
-    }
+  for (const { protocol, scenarioDir } of subjects) {
+    const names = shippedScenarios(scenarioDir);
+    const scenarios = names.length ? names.map((name) => loadScenario(name, [protocol], protocol.name, scenarioDir)) : [defaultScenario(protocol)];
+    for (const scenario of scenarios) runs.push(renderRun(scenario, simulateTimed(protocol, scenario, seed)));
   }
   return runs;
 }
@@ -63,13 +69,14 @@ function checkSection(reports: readonly CheckReport[]): Block[] {
   return blocks;
 }
 
-function scenarioSection(runs: readonly RenderedRun[], protocols: readonly Protocol[]): Block[] {
+function scenarioSection(runs: readonly RenderedRun[], subjects: readonly ReportSubject[]): Block[] {
   const blocks: Block[] = [{ kind: 'heading', level: 2, text: 'Seed scenarios on the virtual clock' }];
-  for (const p of protocols) if (!runs.some((r) => r.scenario.primitive === p.name)) blocks.push({ kind: 'text', text: `${p.name}: no scenario shipped.` });
+  const refOf = new Map(subjects.map((s) => [s.protocol.name, s.ref]));
   for (const r of runs) {
     const { trace } = r.run;
+    const scenario = r.scenario.name === DEFAULT_SCENARIO ? '' : ` --scenario ${r.scenario.name}`;
     blocks.push({ kind: 'heading', level: 3, text: `${r.scenario.primitive}: ${r.scenario.name}` });
-    blocks.push({ kind: 'text', text: `${r.scenario.description} Variant \`${trace.variant}\`, ${trace.n} nodes, seed ${trace.seed}; replay: \`coordkit simulate ${r.scenario.primitive} --scenario ${r.scenario.name} --seed ${trace.seed}\`.` });
+    blocks.push({ kind: 'text', text: `${r.scenario.description} Variant \`${trace.variant}\`, ${trace.n} nodes, seed ${trace.seed}; replay: \`coordkit simulate ${refOf.get(r.scenario.primitive) ?? r.scenario.primitive}${scenario} --seed ${trace.seed}\`.` });
     const broken = r.run.violations;
     blocks.push({ kind: 'text', text: broken.length ? `**Violated during the run:** ${broken.map((v) => `${v.property} at t=${v.atMs} ms`).join(', ')}.` : 'Every `always` property held at every step of the run.' });
     for (const t of metricsTables(r.metrics)) blocks.push({ kind: 'table', table: t });
@@ -106,13 +113,14 @@ function machineSection(protocols: readonly Protocol[]): Block[] {
   return blocks;
 }
 
-export function buildReport(checkReports: readonly CheckReport[], protocols: readonly Protocol[], runs: readonly RenderedRun[], notRun: readonly string[] = []): ReportDocument {
+export function buildReport(checkReports: readonly CheckReport[], subjects: readonly ReportSubject[], runs: readonly RenderedRun[], notRun: readonly string[] = []): ReportDocument {
+  const protocols = subjects.map((s) => s.protocol);
   return [
     { kind: 'heading', level: 1, text: 'coordkit report' },
     { kind: 'text', text: `Primitives: ${protocols.map((p) => p.name).join(', ')}. Every diagram below is drawn from an executed run, a timed simulation or a checker's counterexample.` },
     ...checkSection(checkReports),
     ...notRun.map((line): Block => ({ kind: 'text', text: `**Check could not run:** ${line}` })),
-    ...scenarioSection(runs, protocols),
+    ...scenarioSection(runs, subjects),
     ...counterexampleSection(checkReports),
     ...machineSection(protocols),
   ];
@@ -124,8 +132,8 @@ export function mermaidBundle(): string {
 }
 
 export interface ReportOptions {
-  /** The primitives to show (default: every registered one). */
-  protocols?: readonly Protocol[];
+  /** The protocols to show. */
+  protocols: readonly ReportSubject[];
   /** Seed of the timed scenario runs (default 1). */
   seed?: number;
   /** Checks that could not run, one line each, shown in the report. */
@@ -136,8 +144,8 @@ export interface ReportOptions {
  * Writes `outDir/index.md`, `outDir/index.html` and `outDir/mermaid.min.js`, running the shipped
  * scenarios itself; `checkReports` are the check results to show (the caller ran them).
  */
-export function writeReport(outDir: string, checkReports: readonly CheckReport[], options: ReportOptions = {}): { files: string[]; diagrams: number } {
-  const protocols = options.protocols ?? registered();
+export function writeReport(outDir: string, checkReports: readonly CheckReport[], options: ReportOptions): { files: string[]; diagrams: number } {
+  const protocols = options.protocols;
   const runs = runShippedScenarios(protocols, options.seed ?? 1);
   const doc = buildReport(checkReports, protocols, runs, options.notRun ?? []);
   mkdirSync(outDir, { recursive: true });

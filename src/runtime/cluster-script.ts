@@ -102,6 +102,19 @@ export function validateScript(raw: unknown, n: number): ClusterScript {
   return raw as unknown as ClusterScript;
 }
 
+/**
+ * The script of a protocol that ships none but takes client requests: each node gets the
+ * request given for it, 100 ms apart, then the run settles for a second.
+ */
+export function requestScript(requests: readonly { node: number; request: { type: string; [field: string]: unknown } }[]): ClusterScript {
+  const steps: Step[] = requests.flatMap((r): Step[] => [{ client: r.node, request: r.request }, { sleep: 100 }]);
+  const types = [...new Set(requests.map((r) => r.request.type))].join(', ');
+  return {
+    description: `Generated from the protocol's client requests: each node gets the first its initial state enables (${types}), 100 ms apart; then 1 s to settle.`,
+    steps: [...steps, { sleep: 1000 }],
+  };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The node the up nodes follow, if they agree on one. */

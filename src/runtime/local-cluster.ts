@@ -25,6 +25,8 @@ export interface LocalClusterOptions {
   cluster?: string;
   /** A user's protocol module instead of a registered primitive. */
   protocolFile?: string;
+  /** Passed to the nodes as `--schemas DIR`. */
+  schemaDir?: string;
   /** How long a starting node may take to answer, in ms. */
   startTimeoutMs?: number;
   /**
@@ -154,6 +156,7 @@ export class LocalCluster {
     if (this.options.protocolFile) args.push('--protocol', this.options.protocolFile);
     else args.push('--primitive', this.options.primitive);
     if (this.options.variant) args.push('--variant', this.options.variant);
+    if (this.options.schemaDir) args.push('--schemas', this.options.schemaDir);
     args.push(...(this.tlsDir ? ['--tls-dir', this.tlsDir] : ['--insecure']));
     const logFd = openSync(join(dir, 'node.log'), 'a');
     const child = spawn(process.execPath, args, { detached: true, stdio: ['pipe', logFd, logFd] });

@@ -10,7 +10,6 @@ import type { Protocol, Variant } from '../protocol.js';
 import { validateScript, runScript, ScriptError, type ClusterScript } from './cluster-script.js';
 import { checkConformance, withoutUnpersisted, type Divergence, type Unpersisted } from './conformance.js';
 import { LocalCluster } from './local-cluster.js';
-import { packageRoot } from './package-root.js';
 import { traceDiagram } from './trace-diagram.js';
 import { mergeTraces, readTrace, type TraceRecord } from './trace-log.js';
 import { checkTraceProperties, type TracePropertyReport } from './trace-properties.js';
@@ -37,15 +36,15 @@ export function analyzeTraces(protocol: Protocol, variant: Variant, n: number, f
   };
 }
 
-/** The parsed default cluster script of a primitive (scenarios/<name>/cluster/seed.json), or undefined. */
-export function defaultScriptFile(protocol: Protocol): unknown {
-  const file = join(packageRoot(), 'scenarios', protocol.name, 'cluster', 'seed.json');
-  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+/** The parsed default cluster script in a protocol's scenario folder (`cluster/seed.json`), or undefined. */
+export function defaultScriptFile(scenarioDir: string | undefined): unknown {
+  const file = scenarioDir && join(scenarioDir, 'cluster', 'seed.json');
+  return file && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
 }
 
-/** The default script of a primitive for `n` nodes, or a generic one: run, split, heal, settle. */
-export function defaultScript(protocol: Protocol, n: number): ClusterScript {
-  const raw = defaultScriptFile(protocol);
+/** The default script in a protocol's scenario folder for `n` nodes, or a generic one: run, split, heal, settle. */
+export function defaultScript(scenarioDir: string | undefined, n: number): ClusterScript {
+  const raw = defaultScriptFile(scenarioDir);
   if (raw !== undefined) return validateScript(raw, n);
   return {
     description: 'Generic: run 500 ms, split majority|minority for 500 ms, heal, settle 1 s.',
@@ -60,6 +59,8 @@ export interface ClusterRunOptions {
   script: ClusterScript;
   dir: string;
   protocolFile?: string;
+  /** Where the nodes find the protocol's schemas (default: where they look themselves). */
+  schemaDir?: string;
   /** Plain TCP, nothing authenticated (mutual TLS between the nodes and with the launcher otherwise). */
   insecure?: boolean;
 }
@@ -87,7 +88,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<ClusterReport> {
   const t0 = performance.now();
   const steps: string[] = [];
   let scriptError: string | undefined;
-  const cluster = await LocalCluster.start({ primitive: o.protocol.name, nodes: o.nodes, dir: o.dir, variant: o.variant.name, protocolFile: o.protocolFile, insecure: o.insecure });
+  const cluster = await LocalCluster.start({ primitive: o.protocol.name, nodes: o.nodes, dir: o.dir, variant: o.variant.name, protocolFile: o.protocolFile, schemaDir: o.schemaDir, insecure: o.insecure });
   const interrupted = () => {
     void cluster.stop(0).then(() => process.exit(130));
   };

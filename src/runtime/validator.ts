@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { schemaId } from './schema-gen.js';
+import { schemaId } from './schema-id.js';
 import type { InboundFrame, PeerFrame, RequestFrame } from './wire.js';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -22,7 +22,7 @@ export function readSchema(dir: string, name: string): { $id: string; definition
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new Error(`no schema ${file} (run \`npm run schemas\`)`);
+    throw new Error(`no schema ${file} (generate it with \`coordkit schemas\`)`);
   }
   try {
     return JSON.parse(text);

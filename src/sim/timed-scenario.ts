@@ -6,7 +6,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NodeId, Protocol } from '../protocol.js';
-import { packageRoot } from '../package-root.js';
 
 /** Latency of a directed link in ms: fixed, or drawn uniformly from [min, max] by the seeded RNG. */
 export type LatencyMs = number | { uniform: [number, number] };
@@ -228,28 +227,22 @@ export function checkScenario(raw: unknown, file: string, protocols: readonly Pr
   };
 }
 
-/** The folder of the shipped scenarios, `scenarios/<primitive>/<name>.json`. */
-export function scenariosDir(): string {
-  return join(packageRoot(), 'scenarios');
-}
-
-/** Scenario names shipped for a primitive, `seed` first. */
-export function shippedScenarios(primitive: string): string[] {
-  const dir = join(scenariosDir(), primitive);
-  if (!existsSync(dir)) return [];
+/** Scenario names in a protocol's scenario folder (`<dir>/<name>.json`), `seed` first. */
+export function shippedScenarios(dir: string | undefined): string[] {
+  if (!dir || !existsSync(dir)) return [];
   const names = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
   return names.sort((a, b) => (a === 'seed' ? -1 : b === 'seed' ? 1 : a.localeCompare(b)));
 }
 
 /**
- * Loads a scenario by name (`scenarios/<primitive>/<name>.json`) or from a file path. When
- * `primitive` is given, the scenario must be one of it.
+ * Loads a scenario by name from a protocol's scenario folder (`<dir>/<name>.json`) or from a
+ * file path. When `primitive` is given, the scenario must be one of it.
  */
-export function loadScenario(ref: string, protocols: readonly Protocol[], primitive?: string): Scenario {
-  const shipped = primitive ? join(scenariosDir(), primitive, `${ref}.json`) : '';
-  const file = primitive && existsSync(shipped) ? shipped : resolve(ref);
+export function loadScenario(ref: string, protocols: readonly Protocol[], primitive?: string, dir?: string): Scenario {
+  const shipped = dir ? join(dir, `${ref}.json`) : '';
+  const file = shipped && existsSync(shipped) ? shipped : resolve(ref);
   if (!existsSync(file)) {
-    const hint = primitive ? ` (shipped for ${primitive}: ${shippedScenarios(primitive).join(', ') || 'none'})` : '';
+    const hint = primitive ? ` (shipped for ${primitive}: ${shippedScenarios(dir).join(', ') || 'none'})` : '';
     throw new ScenarioError(`scenario '${ref}' not found${hint}`);
   }
   let raw: unknown;
@@ -258,7 +251,7 @@ export function loadScenario(ref: string, protocols: readonly Protocol[], primit
   } catch (err) {
     throw new ScenarioError(`scenario ${file}: not valid JSON: ${(err as Error).message.split('\n')[0]}`);
   }
-  const scenario = checkScenario(raw, file, protocols);
-  if (primitive && scenario.primitive !== primitive) throw new ScenarioError(`scenario ${file} is for ${scenario.primitive}, not ${primitive}`);
-  return scenario;
+  const named = isObj(raw) ? raw.primitive : undefined;
+  if (primitive && typeof named === 'string' && named !== primitive) throw new ScenarioError(`scenario ${file} is for ${named}, not ${primitive}`);
+  return checkScenario(raw, file, protocols);
 }
