@@ -16,7 +16,7 @@ import { DiskFault, type DiskIo } from '../src/runtime/disk-io.js';
 import { DurableStore } from '../src/runtime/durable-store.js';
 import { freePorts } from '../src/runtime/local-cluster.js';
 import { NodeHost } from '../src/runtime/node-host.js';
-import { schemasDir } from '../src/runtime/package-root.js';
+import { kitSchemaDir as schemasDir } from '../src/cli/protocol-source.js';
 import type { Address } from '../src/runtime/peer-link.js';
 import { analyzeTraces } from '../src/runtime/run-cluster.js';
 import { readTrace, TraceWriter, truncateTornTail, type NodeRecord } from '../src/runtime/trace-log.js';

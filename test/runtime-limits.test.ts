@@ -18,7 +18,7 @@ import type { Limits } from '../src/runtime/limits.js';
 import { freePorts, LocalCluster } from '../src/runtime/local-cluster.js';
 import { NodeClient } from '../src/runtime/node-client.js';
 import { NodeHost } from '../src/runtime/node-host.js';
-import { schemasDir } from '../src/runtime/package-root.js';
+import { kitSchemaDir as schemasDir } from '../src/cli/protocol-source.js';
 import type { Address } from '../src/runtime/peer-link.js';
 import { loadCredentials, nodeName } from '../src/runtime/tls.js';
 import type { StatusFrame } from '../src/runtime/wire.js';

@@ -15,7 +15,7 @@ import { makeClusterCerts } from '../src/runtime/cluster-certs.js';
 import { LocalCluster, localCertNames } from '../src/runtime/local-cluster.js';
 import { NodeClient } from '../src/runtime/node-client.js';
 import { analyzeTraces } from '../src/runtime/run-cluster.js';
-import { schemasDir } from '../src/runtime/package-root.js';
+import { kitSchemaDir as schemasDir } from '../src/cli/protocol-source.js';
 import { clientName, loadCredentials } from '../src/runtime/tls.js';
 import { readTrace, type NodeRecord } from '../src/runtime/trace-log.js';
 

@@ -12,7 +12,7 @@ import { protocols } from '../machines/index.js';
 import { BARRIER_ID } from '../machines/barrier/index.js';
 import { isCounter, MAX_COUNTER, MAX_NODES, MAX_TOKEN } from '../src/bounds.js';
 import { effectsOf } from '../src/machine-effects.js';
-import { schemasDir } from '../src/runtime/package-root.js';
+import { kitSchemaDir as schemasDir } from '../src/cli/protocol-source.js';
 import { FrameValidator } from '../src/runtime/validator.js';
 
 const OUT_OF_BOUNDS = [2 ** 53, MAX_COUNTER + 1, -1, 1.5];
