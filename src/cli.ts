@@ -2,6 +2,7 @@
 import { allCommand } from './cli/all.js';
 import { checkCommand } from './cli/check.js';
 import { clusterCommand } from './cli/cluster.js';
+import { initCommand } from './cli/init.js';
 import { listCommand } from './cli/list.js';
 import { nodeCommand } from './cli/node.js';
 import { reportCommand } from './cli/report.js';
@@ -18,6 +19,7 @@ const commands: Record<string, Command> = {
   all: allCommand,
   node: nodeCommand,
   cluster: clusterCommand,
+  init: initCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -12,6 +12,7 @@
  * this entry point only.
  */
 import { describe, it } from 'vitest';
+import { createModel } from './check/model.js';
 import { protocolCases, type ProtocolCaseOptions } from './check/protocol-cases.js';
 import type { Protocol } from './protocol.js';
 
@@ -21,7 +22,8 @@ export interface ProtocolSuiteOptions extends ProtocolCaseOptions {
 }
 
 export function protocolSuite(protocol: Protocol, options: ProtocolSuiteOptions = {}): void {
-  describe(protocol.name, () => {
+  const { nodes } = createModel(protocol, options.config).config;
+  describe(`${protocol.name}, ${nodes} nodes`, () => {
     for (const c of protocolCases(protocol, options)) it(c.name, () => c.run(), options.timeoutMs ?? 120_000);
   });
 }
