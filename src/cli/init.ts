@@ -29,7 +29,8 @@ export async function initCommand(args: string[]): Promise<number> {
   const { positionals } = parse(args, {}, USAGE);
   if (positionals.length !== 1) throw new UsageError(`give exactly one folder (usage: ${USAGE})`);
   const dir = resolve(positionals[0]);
-  if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) throw new UsageError(`${positionals[0]} is not empty: give a new or empty folder`);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${positionals[0]} is a file: give a new or empty folder`);
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new UsageError(`${positionals[0]} is not empty: give a new or empty folder`);
   const name = basename(dir).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'protocol';
   const values = placeholders(name);
   const templates = join(packageRoot(), 'templates', 'init');
