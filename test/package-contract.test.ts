@@ -82,7 +82,7 @@ describe('a user project built against the packed package (fixtures/user-project
     const vitest = run(process.execPath, [join(fixture, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--dir', 'src'], fixture, 300_000);
     expect(vitest.status, vitest.out).toBe(0);
     expect(vitest.out).toMatch(/Tests\s+12 passed \(12\)/);
-  });
+  }, 330_000);
 
   it('coordkit check --protocol: the verified variant passes, the buggy one is caught (exit 1)', () => {
     const ok = coordkit(fixture, ['check', '--protocol', 'dist/protocol.js']);
@@ -90,14 +90,14 @@ describe('a user project built against the packed package (fixtures/user-project
     const bad = coordkit(fixture, ['check', '--protocol', 'dist/protocol.js', '--variant', 'keep-token']);
     expect(bad.status, bad.out).toBe(1);
     expect(bad.out).toContain('at most one node holds the token');
-  });
+  }, 300_000);
 
   it('coordkit all --config: checks every variant of the protocols the config names', () => {
     const all = coordkit(fixture, ['all', '--config', 'coordkit.config.js', '--out', 'all-report'], 300_000);
     expect(all.status, all.out).toBe(0);
     expect(all.out).toMatch(/token-ring\s+single-token/);
     expect(all.out).toMatch(/token-ring\s+keep-token/);
-  });
+  }, 330_000);
 
   it('coordkit schemas --protocol --out, then the protocol over TCP with those schemas (coordkit cluster)', () => {
     const schemas = coordkit(fixture, ['schemas', '--protocol', 'dist/protocol.js', '--out', 'schemas']);
@@ -111,7 +111,7 @@ describe('a user project built against the packed package (fixtures/user-project
     // Not vacuous: the token really went round the ring of real processes.
     const trace = readFileSync(join(fixture, 'run', 'trace.ndjson'), 'utf8');
     expect(trace.match(/"type":"token"/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
-  });
+  }, 330_000);
 
   it('coordkit simulate --protocol with its own scenario, and coordkit report with its config', () => {
     const sim = coordkit(fixture, ['simulate', '--protocol', 'dist/protocol.js', '--scenario', 'scenario.json', '--out', 'sim']);
@@ -121,7 +121,7 @@ describe('a user project built against the packed package (fixtures/user-project
     const report = coordkit(fixture, ['report', '--config', 'coordkit.config.js', '--out', 'report'], 300_000);
     expect(report.status, report.out).toBe(0);
     expect(readFileSync(join(fixture, 'report', 'index.md'), 'utf8')).toContain('token-ring');
-  });
+  }, 450_000);
 });
 
 /** The shell block of the README's "Your own primitive, in your own CI" section, one command a line. */
@@ -153,5 +153,5 @@ describe("the README's walk-through: coordkit init, npm install, npm test", () =
       expect(r.status, `${line}\n${r.out}`).toBe(0);
       if (line === 'npm test') expect(r.out).toMatch(/Tests\s+10 passed \(10\)/);
     }
-  });
+  }, 1_500_000);
 });

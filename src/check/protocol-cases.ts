@@ -6,9 +6,9 @@
  * call the cases itself.
  *
  * The verified variant is explored once and walked once, whichever case asks first, and every
- * property's case reads that one result. A case passes only for what its search established: a
- * search cut short by `maxStates`, or a walk stopped by another property's failing run, fails the
- * cases it could not decide, naming why.
+ * property's case reads that one result. A case passes only for what its search established: an
+ * exploration cut short by `maxStates` fails every explore case, and a walk stopped by one
+ * property's failing run fails the walk cases of the others, each naming why.
  */
 import type { CheckConfig, Protocol } from '../protocol.js';
 import { describeRun } from './describe-run.js';
