@@ -6,10 +6,10 @@
  */
 import { assign, emit, setup } from 'xstate';
 import type { NodeId, NodeInput } from 'coordkit';
-import type { Client, Message, Note } from './messages.js';
+import type { BroadcastClient, BroadcastMessage, BroadcastNote } from './messages.js';
 
-type Event = (Message & { from: NodeId }) | Client;
-type Emitted = { type: 'send'; to: NodeId | 'others'; msg: Message } | { type: 'note'; note: Note };
+type Event = (BroadcastMessage & { from: NodeId }) | BroadcastClient;
+type Emitted = { type: 'send'; to: NodeId | 'others'; msg: BroadcastMessage } | { type: 'note'; note: BroadcastNote };
 
 export interface Context {
   id: NodeId;

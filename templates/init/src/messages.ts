@@ -11,13 +11,13 @@ export interface AnnounceMessage {
 export interface AckMessage {
   type: 'ack';
 }
-export type Message = AnnounceMessage | AckMessage;
+export type BroadcastMessage = AnnounceMessage | AckMessage;
 
 /** Asks node 1 to announce. */
 export interface AnnounceRequest {
   type: 'client.announce';
 }
-export type Client = AnnounceRequest;
+export type BroadcastClient = AnnounceRequest;
 
 /** A node heard the announcement. */
 export interface HeardNote {
@@ -27,4 +27,4 @@ export interface HeardNote {
 export interface CompleteNote {
   type: 'complete';
 }
-export type Note = HeardNote | CompleteNote;
+export type BroadcastNote = HeardNote | CompleteNote;

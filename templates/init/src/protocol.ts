@@ -2,9 +2,9 @@
 import { fileURLToPath } from 'node:url';
 import type { GhostNote, Property, Protocol, WorldView } from 'coordkit';
 import { broadcastMachine } from './machine.js';
-import type { Note } from './messages.js';
+import type { BroadcastNote } from './messages.js';
 
-const noted = (w: WorldView, type: Note['type']) => w.history.filter((h: GhostNote<Note>) => h.note.type === type);
+const noted = (w: WorldView, type: BroadcastNote['type']) => w.history.filter((h: GhostNote<BroadcastNote>) => h.note.type === type);
 
 /** Safety: checked in every reachable world. Reads only the ghost history (every note ever). */
 const heardBeforeComplete: Property = {
@@ -36,7 +36,7 @@ const protocol: Protocol = {
   // Client requests the checker tries in every world: node 1 announces once.
   clients: (node, used) => (node.id === 1 && node.state === 'ready' && used === 0 ? [{ type: 'client.announce' }] : []),
   // Where `coordkit schemas` finds the wire types.
-  types: { file: fileURLToPath(new URL('../src/messages.ts', import.meta.url)), message: 'Message', client: 'Client', note: 'Note' },
+  types: { file: fileURLToPath(new URL('../src/messages.ts', import.meta.url)), message: 'BroadcastMessage', client: 'BroadcastClient', note: 'BroadcastNote' },
 };
 
 export default protocol;
