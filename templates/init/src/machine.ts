@@ -32,7 +32,7 @@ export function broadcastMachine(options: { completeEarly: boolean }) {
       ready: { on: { 'client.announce': { target: 'waiting', actions: emit({ type: 'send', to: 'others', msg: { type: 'announce' } }) } } },
       waiting: {
         // An acknowledgment counts once per node, even if the network duplicates it.
-        on: { ack: { actions: assign({ acked: ({ context, event }) => [...new Set([...context.acked, event.from])].sort() }) } },
+        on: { ack: { actions: assign({ acked: ({ context, event }) => [...new Set([...context.acked, event.from])].sort((a, b) => a - b) }) } },
         always: { guard: ({ context }) => enough(context), target: 'complete' },
       },
       complete: { entry: emit({ type: 'note', note: { type: 'complete' } }) },
