@@ -139,6 +139,7 @@ describe("the README's walk-through: coordkit init, npm install, npm test", () =
   it('runs as written, against the packed package', () => {
     const lines = walkThrough();
     expect(lines[0]).toMatch(/^npx coordkit init \S+$/);
+    const name = lines[0].split(' ').at(-1)!;
     let cwd = join(work, 'walk-through');
     mkdirSync(cwd);
     for (const line of lines) {
@@ -152,6 +153,8 @@ describe("the README's walk-through: coordkit init, npm install, npm test", () =
       else r = run(command, args, cwd, 300_000);
       expect(r.status, `${line}\n${r.out}`).toBe(0);
       if (line === 'npm test') expect(r.out).toMatch(/Tests\s+10 passed \(10\)/);
+      // `all` in the project covers the protocol its coordkit.config.js names.
+      if (line === 'npx coordkit all') expect(r.out).toMatch(new RegExp(`${name}\\s+first-ack`));
     }
   }, 1_500_000);
 });
