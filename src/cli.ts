@@ -3,6 +3,7 @@ import { allCommand } from './cli/all.js';
 import { certsCommand } from './cli/certs.js';
 import { checkCommand } from './cli/check.js';
 import { clusterCommand } from './cli/cluster.js';
+import { initCommand } from './cli/init.js';
 import { listCommand } from './cli/list.js';
 import { nodeCommand } from './cli/node.js';
 import { reportCommand } from './cli/report.js';
@@ -24,6 +25,7 @@ const commands: Record<string, Command> = {
   cluster: clusterCommand,
   certs: certsCommand,
   schemas: schemasCommand,
+  init: initCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -12,7 +12,8 @@ const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/
 
 /** The Chromium binary, or undefined when none is installed. */
 export function chromiumPath(): string | undefined {
-  return [process.env.CHROMIUM, ...CANDIDATES].find((p): p is string => !!p && existsSync(p));
+  // CHROMIUM, when set, names the one browser to use.
+  return (process.env.CHROMIUM ? [process.env.CHROMIUM] : CANDIDATES).find((p) => existsSync(p));
 }
 
 export function bodyData(htmlFile: string, budgetMs = 120_000): Record<string, string> {
