@@ -5,6 +5,7 @@ import { SEARCH_ORDERS, type ExploreResult, type SearchOrder } from '../check/ex
 import { exploreParallel } from '../check/explore-parallel.js';
 import { progressPrinter } from '../check/progress.js';
 import { reportJson } from '../check/summary.js';
+import { verdict, type PropertyStatus } from '../check/verdict.js';
 import { createModel } from '../check/model.js';
 import { describeRun } from '../check/describe-run.js';
 import { sequenceDiagram } from '../trace/sequence-diagram.js';
@@ -120,30 +121,42 @@ function paramArgs(protocol: Protocol, raw: string[] | undefined): Record<string
   return params;
 }
 
+/** How each property's status is printed (same width, so the names line up). */
+const LABELS: Record<PropertyStatus, string> = {
+  holds: 'ok      ',
+  'holds-within-bounds': 'ok      ',
+  reached: 'ok      ',
+  violated: 'VIOLATED',
+  'not-reached': 'NOT MET ',
+  'not-established': 'unproven',
+};
+
 function printReport(r: CheckReport): void {
   const { protocol, config } = r.model;
+  const verdicts = verdict(r);
   const out: string[] = [];
   const params = Object.entries(config.params).map(([k, v]) => ` · ${k} ${JSON.stringify(v)}`).join('');
   out.push(`${protocol.name} · variant ${config.variant} · ${config.nodes} nodes · ${config.network} network · faults ${config.faults.join(',') || 'none'}${params}`);
   if (r.explore) {
     const e = r.explore;
     const bound = config.maxDepth ? `, depth bound ${config.maxDepth}` : '';
-    out.push(`explore (${e.search}${e.threads > 1 ? ` on ${e.threads} threads` : ''}): ${e.states.toLocaleString('en-US')} distinct states, ${e.transitions.toLocaleString('en-US')} transitions, depth ${e.depth}${bound}, ${Math.round(e.elapsedMs)} ms (${e.statesPerSecond.toLocaleString('en-US')} states/s)${e.complete ? '' : ', cut short by --max-states'}`);
-    if (e.complete) out.push(e.bounded ? `bounded: ${e.bounded.toLocaleString('en-US')} worlds at a bound (in flight, round or depth) were not expanded` : 'exhaustive: no bound cut the search');
-  }
+    out.push(`explore (${e.search}${e.threads > 1 ? ` on ${e.threads} threads` : ''}): ${e.states.toLocaleString('en-US')} distinct states, ${e.transitions.toLocaleString('en-US')} transitions, depth ${e.depth}${bound}, ${Math.round(e.elapsedMs)} ms (${e.statesPerSecond.toLocaleString('en-US')} states/s)`);
+    }
+  if (verdicts.extent) out.push(verdicts.extent);
   if (r.walk) out.push(`walk: ${r.walk.runs} runs, ${r.walk.steps.toLocaleString('en-US')} steps, seed ${r.walk.seed}, ${Math.round(r.walk.elapsedMs)} ms`);
   out.push(`coverage of the node machine: ${(r.coverage.states * 100).toFixed(0)}% of states, ${(r.coverage.transitions * 100).toFixed(0)}% of transitions`);
-  for (const p of protocol.properties) {
-    const bad = r.violations.filter((v) => v.invariant === p.name);
-    out.push(`  ${bad.length ? 'VIOLATED' : 'ok      '} ${p.kind.padEnd(10)} ${p.name}${bad.length ? ` (${bad.map((v) => v.mode).join(', ')})` : ''}`);
-  }
+  for (const p of verdicts.properties) out.push(`  ${LABELS[p.status]} ${p.kind.padEnd(10)} ${p.name}${p.detail ? ` (${p.detail})` : ''}`);
   for (const v of r.violations) {
+    if (v.notReached) {
+      out.push('', `'${v.invariant}' (${v.kind}) was not reached: ${v.notReached}`, `replay: ${v.replay}`);
+      continue;
+    }
     out.push('', `violation of '${v.invariant}' (${v.kind}) found by ${v.mode}${v.steps.length ? ` in ${v.steps.length} steps` : ''}:`);
-    if (!v.steps.length) out.push(v.kind === 'sometimes' ? '  no reachable world satisfies it' : '  it fails in the initial world');
+    if (!v.steps.length) out.push(v.kind === 'sometimes' ? '  no reachable world satisfies it (every reachable world was searched)' : '  it fails in the initial world');
     out.push(...describeRun(v.steps, config.nodes));
     if (v.steps.length) out.push('', '```mermaid', sequenceDiagram(v.steps, config.nodes, `${protocol.name} ${config.variant}: ${v.invariant}`), '```');
     out.push(`replay: ${v.replay}`);
   }
-  out.push('', r.violations.length ? `FAIL: ${[...new Set(r.violations.map((v) => v.invariant))].join(', ')}` : 'PASS: every property holds');
+  out.push('', verdicts.summary);
   process.stdout.write(out.join('\n') + '\n');
 }
