@@ -10,9 +10,12 @@ import { formatTable, reportJson, summaryRow } from '../check/summary.js';
 import { writeReport } from '../report/write-report.js';
 import { parse } from './parse.js';
 import { registered } from './registry.js';
+import { UsageError } from './usage-error.js';
 
 export async function allCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { out: { type: 'string' } }, 'coordkit all [--out DIR]');
+  const usage = 'coordkit all [--out DIR]';
+  const { values, positionals } = parse(args, { out: { type: 'string', help: 'DIR  where results.json, summary.md and the report go (default: report)' } }, usage);
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}': all checks every registered primitive (usage: ${usage})`);
   const outDir = values.out ?? 'report';
   const { reports, failures } = checkEveryVariant(registered(), {
     progress: true,

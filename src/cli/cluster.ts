@@ -47,13 +47,13 @@ export async function clusterCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
     {
-      nodes: { type: 'string' },
-      script: { type: 'string' },
-      out: { type: 'string' },
-      variant: { type: 'string' },
-      protocol: { type: 'string' },
-      json: { type: 'boolean' },
-      tls: { type: 'boolean' },
+      nodes: { type: 'string', help: "N  node processes (default: the script's count, else 5)" },
+      script: { type: 'string', help: 'FILE  a fault script (default: the primitive\'s own)' },
+      out: { type: 'string', help: 'DIR  where traces, the diagram and report.json go' },
+      variant: { type: 'string', help: 'V  the variant the nodes run' },
+      protocol: { type: 'string', help: 'FILE  a protocol from a module file' },
+      json: { type: 'boolean', help: 'print the report as JSON' },
+      tls: { type: 'boolean', help: 'mutual TLS between the nodes' },
     },
     USAGE,
   );

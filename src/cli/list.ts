@@ -1,9 +1,12 @@
 /** `coordkit list [--json]`: primitives, variants (buggy ones with the invariant they break), properties. */
 import { parse } from './parse.js';
 import { registered } from './registry.js';
+import { UsageError } from './usage-error.js';
 
 export async function listCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { json: { type: 'boolean' } }, 'coordkit list [--json]');
+  const usage = 'coordkit list [--json]';
+  const { values, positionals } = parse(args, { json: { type: 'boolean', help: 'print JSON instead of text' } }, usage);
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}': list shows every registered primitive (usage: ${usage})`);
   const data = registered().map((p) => ({
     name: p.name,
     description: p.description,

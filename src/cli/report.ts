@@ -12,7 +12,12 @@ import { intArg, UsageError } from './usage-error.js';
 const USAGE = 'coordkit report [--out DIR] [--runs R] [--max-states M] [--seed S]';
 
 export async function reportCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { out: { type: 'string' }, runs: { type: 'string' }, 'max-states': { type: 'string' }, seed: { type: 'string' } }, USAGE);
+  const { values, positionals } = parse(args, {
+      out: { type: 'string', help: 'DIR  where index.md and index.html go (default: report)' },
+      runs: { type: 'string', help: 'R  random runs per verified variant (default 100)' },
+      'max-states': { type: 'string', help: 'S  distinct worlds explored per model at most (default 200,000)' },
+      seed: { type: 'string', help: 'S  seed of the walks (default 1)' },
+    }, USAGE);
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${USAGE})`);
   const runs = intArg('runs', values.runs, 1, 1_000_000) ?? 100;
   const maxStates = intArg('max-states', values['max-states'], 1, 100_000_000) ?? 200_000;

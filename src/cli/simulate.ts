@@ -11,7 +11,12 @@ import { UsageError } from './usage-error.js';
 const USAGE = 'coordkit simulate <primitive> --scenario NAME|FILE [--seed S] [--out DIR] [--json]';
 
 export async function simulateCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { scenario: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } }, USAGE);
+  const { values, positionals } = parse(args, {
+      scenario: { type: 'string', help: 'NAME|FILE  a scenario of the primitive, or a scenario file (required)' },
+      seed: { type: 'string', help: 'S  seed of latencies and jitter (default 1)' },
+      out: { type: 'string', help: 'DIR  where the diagrams and metrics go' },
+      json: { type: 'boolean', help: 'print the metrics as JSON' },
+    }, USAGE);
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (usage: ${USAGE})`);
   const protocol = findProtocol(positionals[0]);
   if (!values.scenario) throw new UsageError(`--scenario is required (usage: ${USAGE})`);
