@@ -139,6 +139,19 @@ export interface ScenarioRef {
   file: string;
 }
 
+/**
+ * A parameter a primitive reads from `config.params`, declared so that `--param NAME=VALUE` is
+ * checked when given (a bad value is a usage error, not a vacuous run). `int`: a whole number;
+ * `ints`: comma-separated whole numbers; bounds apply to each number, `'nodes'` meaning the
+ * model's node count.
+ */
+export interface ParamSpec {
+  type: 'int' | 'ints' | 'string' | 'boolean';
+  min?: number;
+  max?: number | 'nodes';
+  description: string;
+}
+
 /** A primitive: its machine and variants, messages, properties, and defaults. */
 export interface Protocol {
   name: string;
@@ -148,6 +161,8 @@ export interface Protocol {
   defaultVariant: string;
   properties: Property[];
   defaults: Partial<CheckConfig>;
+  /** The params `--param` may set, with their types; undeclared ones are taken as JSON. */
+  params?: Record<string, ParamSpec>;
   /**
    * Bounds that replace the defaults when fault injection is on: every fault kind multiplies
    * the space, so a depth bound usually joins the round and in-flight bounds.

@@ -39,6 +39,7 @@ export const mutex: Protocol = {
   defaultVariant: 'lamport',
   properties: mutexProperties,
   defaults: { nodes: 3, network: 'fifo', faults: [], maxRound: 64, maxInFlight: 64, params: { requests: 1 } },
+  params: { requests: { type: 'int', min: 1, max: 10, description: 'times each node asks for the lock' } },
   ghost: ['enter'],
   ghostSummary: latestGrants,
   round: (c: MutexContext) => c.clock,

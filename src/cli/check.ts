@@ -9,6 +9,7 @@ import { verdict, type PropertyStatus } from '../check/verdict.js';
 import { createModel } from '../check/model.js';
 import { describeRun } from '../check/describe-run.js';
 import { sequenceDiagram } from '../trace/sequence-diagram.js';
+import { paramArgs } from './param-args.js';
 import { parse } from './parse.js';
 import { findProtocol, loadProtocol, protocolModule, REGISTRY_MODULE } from './registry.js';
 import { choiceArg, intArg, listArg, UsageError } from './usage-error.js';
@@ -87,8 +88,8 @@ export async function checkCommand(args: string[]): Promise<number> {
     maxDuplicates: intArg('max-duplicates', values['max-duplicates'], 0, 100),
     maxPartitions: intArg('max-partitions', values['max-partitions'], 0, 100),
     symmetry: values.symmetry === undefined ? undefined : choiceArg('symmetry', values.symmetry, ['on', 'off'] as const) === 'on',
-    params: paramArgs(protocol, values.param),
   };
+  overrides.params = paramArgs(protocol, values.param, createModel(protocol, overrides).config.nodes);
   const mode = choiceArg('mode', values.mode, MODES) ?? (values.path !== undefined ? 'walk' : 'both');
   refuseContradictions(values, mode);
   const model = createModel(protocol, overrides);
@@ -131,32 +132,6 @@ export async function checkCommand(args: string[]): Promise<number> {
   if (values.json) process.stdout.write(JSON.stringify(reportJson(report)) + '\n');
   else printReport(report);
   return report.violations.length ? 1 : 0;
-}
-
-/**
- * `--param NAME=VALUE`, repeatable: a primitive's own knob (`requests=2`, `proposers=1,2`). The
- * value is JSON when it parses as JSON, a list of numbers when comma-separated, else a string.
- */
-function paramArgs(protocol: Protocol, raw: string[] | undefined): Record<string, unknown> | undefined {
-  if (!raw) return undefined;
-  const known = new Set([...Object.keys(protocol.defaults.params ?? {}), ...protocol.variants.flatMap((v) => Object.keys(v.reveal?.params ?? {}))]);
-  const params: Record<string, unknown> = {};
-  for (const item of raw) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--param takes NAME=VALUE, got '${item}'`);
-    const name = item.slice(0, eq);
-    const value = item.slice(eq + 1);
-    if (!known.has(name)) throw new UsageError(`unknown param '${name}' of ${protocol.name} (choose from: ${[...known].join(', ') || 'none'})`);
-    if (/^\d+(,\d+)+$/.test(value)) params[name] = value.split(',').map(Number);
-    else {
-      try {
-        params[name] = JSON.parse(value);
-      } catch {
-        params[name] = value;
-      }
-    }
-  }
-  return params;
 }
 
 /** How each property's status is printed (same width, so the names line up). */

@@ -13,6 +13,7 @@ export async function listCommand(args: string[]): Promise<number> {
     defaultVariant: p.defaultVariant,
     variants: p.variants.map((v) => ({ name: v.name, description: v.description, breaks: v.breaks ?? null })),
     properties: p.properties.map((x) => ({ name: x.name, kind: x.kind })),
+    params: Object.entries(p.params ?? {}).map(([name, spec]) => ({ name, ...spec, default: p.defaults.params?.[name] ?? null })),
   }));
   if (values.json) {
     process.stdout.write(JSON.stringify(data, null, 2) + '\n');
@@ -24,6 +25,8 @@ export async function listCommand(args: string[]): Promise<number> {
     for (const v of p.variants) out.push(`    ${v.name}${v.name === p.defaultVariant ? ' (default)' : ''}${v.breaks ? ` [buggy: breaks '${v.breaks}']` : ''}: ${v.description}`);
     out.push('  properties:');
     for (const x of p.properties) out.push(`    ${x.kind.padEnd(10)} ${x.name}`);
+    if (p.params.length) out.push('  params (--param NAME=VALUE):');
+    for (const x of p.params) out.push(`    ${x.name}: ${x.type}${x.min !== undefined || x.max !== undefined ? ` ${x.min ?? 0}..${x.max ?? ''}` : ''}, default ${JSON.stringify(x.default)}: ${x.description}`);
   }
   process.stdout.write(out.join('\n') + '\n');
   return 0;
