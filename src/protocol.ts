@@ -161,6 +161,11 @@ export interface Protocol {
   defaultVariant: string;
   properties: Property[];
   defaults: Partial<CheckConfig>;
+  /**
+   * Defaults that depend on the node count (applied over `defaults`): a bound that fits 3 nodes,
+   * such as the messages one broadcast puts in flight, may cut every run of 6 short.
+   */
+  defaultsFor?(nodes: number): Partial<CheckConfig>;
   /** The params `--param` may set, with their types; undeclared ones are taken as JSON. */
   params?: Record<string, ParamSpec>;
   /**
@@ -198,6 +203,6 @@ export interface Protocol {
   timerJitter?: Record<string, number>;
   /** Message, note and client types for schema generation: the file and type names. */
   types?: { file: string; message: string; client: string; note: string };
-  /** Sample messages for @xstate/graph coverage of one node's machine. */
+  /** Sample messages for @xstate/graph's shortest paths through one node's machine (path-based tests). */
   sampleEvents?(config: ProtocolConfig): { type: string }[];
 }

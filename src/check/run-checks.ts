@@ -1,5 +1,5 @@
 /** Runs the chosen checks on one model and gathers what they found, with coverage. */
-import { coverage, machineGraph, type Coverage } from './coverage.js';
+import { coverage, machineGraph, NOT_MEASURED, type Coverage } from './coverage.js';
 import { explore, type ExploreResult, type SearchOrder } from './explore.js';
 import type { Model } from './model.js';
 import { progressPrinter } from './progress.js';
@@ -34,7 +34,7 @@ export interface RunOptions {
 
 export function runChecks(model: Model, options: RunOptions): CheckReport {
   const started = performance.now();
-  const report: CheckReport = { model, mode: options.mode, maxStates: options.maxStates, coverage: { states: 0, transitions: 0, unreachedStates: [], unreachedTransitions: [] }, violations: [], elapsedMs: 0 };
+  const report: CheckReport = { model, mode: options.mode, maxStates: options.maxStates, coverage: NOT_MEASURED, violations: [], elapsedMs: 0 };
   const reached = new Set<string>();
   if (options.mode !== 'walk') {
     if (options.explored) report.explore = options.explored;
@@ -51,7 +51,7 @@ export function runChecks(model: Model, options: RunOptions): CheckReport {
     report.violations.push(...report.walk.violations);
     report.walk.reached.forEach((t) => reached.add(t));
   }
-  if (model.protocol.sampleEvents) report.coverage = coverage(machineGraph(model.protocol, model.variant.machine, model.config), reached);
+  report.coverage = coverage(machineGraph(model.variant.machine), reached);
   if (!options.path && report.violations.length === 0) report.violations.push(...unreached(report));
   report.elapsedMs = performance.now() - started;
   return report;

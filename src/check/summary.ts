@@ -63,7 +63,7 @@ export function reportJson(r: CheckReport) {
     elapsedMs: Math.round(r.elapsedMs),
     statesPerSecond: r.explore?.statesPerSecond ?? 0,
     walk: r.walk ? { runs: r.walk.runs, steps: r.walk.steps, seed: r.walk.seed } : undefined,
-    coverage: { states: r.coverage.states, transitions: r.coverage.transitions },
+    coverage: r.coverage.measured ? { measured: true, states: r.coverage.states, transitions: r.coverage.transitions } : { measured: false },
     properties: v.properties,
     violations: r.violations.map((x) => ({ invariant: x.invariant, kind: x.kind, mode: x.mode, steps: x.steps.length, replay: x.replay, ...(x.notReached ? { notReached: x.notReached } : {}) })),
   };

@@ -157,7 +157,8 @@ function printReport(r: CheckReport): void {
     }
   if (verdicts.extent) out.push(verdicts.extent);
   if (r.walk) out.push(`walk: ${r.walk.runs} runs, ${r.walk.steps.toLocaleString('en-US')} steps, seed ${r.walk.seed}, ${Math.round(r.walk.elapsedMs)} ms`);
-  out.push(`coverage of the node machine: ${(r.coverage.states * 100).toFixed(0)}% of states, ${(r.coverage.transitions * 100).toFixed(0)}% of transitions`);
+  const c = r.coverage;
+  out.push(c.measured ? `coverage of the node machine: ${(c.states * 100).toFixed(0)}% of states, ${(c.transitions * 100).toFixed(0)}% of declared transitions` : 'coverage of the node machine: not measured (no node step ran)');
   for (const p of verdicts.properties) out.push(`  ${LABELS[p.status]} ${p.kind.padEnd(10)} ${p.name}${p.detail ? ` (${p.detail})` : ''}`);
   for (const v of r.violations) {
     if (v.notReached) {
