@@ -36,9 +36,9 @@ const count = (n: number) => n.toLocaleString('en-US');
 /** The bounds that held worlds back, each with the flag that raises it. */
 export function boundsCut(e: ExploreResult, config: CheckConfig): string[] {
   const out: string[] = [];
-  if (e.cut.inFlight) out.push(`${count(e.cut.inFlight)} at the in-flight bound ${config.maxInFlight} (raise it with --max-in-flight)`);
-  if (e.cut.round) out.push(`${count(e.cut.round)} past the round bound ${config.maxRound} (raise it with --max-round)`);
-  if (e.cut.depth) out.push(`${count(e.cut.depth)} at the depth bound ${config.maxDepth} (raise it with --max-depth, 0 for none)`);
+  if (e.cut.inFlight) out.push(`${count(e.cut.inFlight)} worlds at the in-flight bound ${config.maxInFlight} (raise it with --max-in-flight)`);
+  if (e.cut.round) out.push(`${count(e.cut.round)} worlds past the round bound ${config.maxRound} (raise it with --max-round)`);
+  if (e.cut.depth) out.push(`${count(e.cut.depth)} worlds at the depth bound ${config.maxDepth} (raise it with --max-depth, 0 for none)`);
   return out;
 }
 
