@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
-const run = (...args: string[]) => spawnSync('node', ['bin/coordkit.js', ...args], { encoding: 'utf8' });
+const run = (...args: string[]) => spawnSync('node', ['bin/coordkit.js', ...args], { encoding: 'utf8', timeout: 120_000 });
 
 describe('coordkit CLI', () => {
   it.each([
