@@ -8,6 +8,7 @@ import { listCommand } from './cli/list.js';
 import { nodeCommand } from './cli/node.js';
 import { reportCommand } from './cli/report.js';
 import { simulateCommand } from './cli/simulate.js';
+import { HelpRequest } from './cli/parse.js';
 import { UsageError } from './cli/usage-error.js';
 
 type Command = (args: string[]) => Promise<number>;
@@ -28,18 +29,46 @@ const commands: Record<string, Command> = {
   init: initCommand,
 };
 
+/** One line per command for `coordkit --help`. */
+const summaries: Record<string, string> = {
+  check: 'model-check one primitive: explore its worlds and/or walk random runs',
+  all: 'check every registered primitive and variant, write results and the report',
+  list: 'list the primitives, their variants and properties',
+  simulate: 'one timed run of a scenario, with diagrams and metrics',
+  report: 'check every primitive and write the report (Markdown and HTML)',
+  node: 'run one node of a primitive over TCP',
+  cluster: 'run N real nodes on loopback through a fault script and check the run',
+};
+
+function topHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  return [
+    'usage: coordkit <command> [options]',
+    '',
+    'commands:',
+    ...Object.keys(commands).map((n) => `  ${n.padEnd(width)}  ${summaries[n] ?? ''}`.trimEnd()),
+    '',
+    "Run 'coordkit <command> --help' for a command's options.",
+    'Exit codes: 0 success, 1 a property failed, 2 bad input, 3 internal error.',
+  ].join('\n') + '\n';
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const names = Object.keys(commands).join(', ');
   try {
-    if (!name || name === '--help' || name === 'help') {
-      process.stdout.write(`usage: coordkit <command> [options]\ncommands: ${names}\n`);
+    if (!name || name === '--help' || name === '-h' || name === 'help') {
+      (name ? process.stdout : process.stderr).write(topHelp());
       return name ? 0 : 2;
     }
     const command = commands[name];
-    if (!command) throw new UsageError(`unknown command '${name}' (choose from: ${names})`);
+    if (!command) throw new UsageError(`unknown command '${name}' (choose from: ${names}; coordkit --help describes them)`);
     return await command(rest);
   } catch (err) {
+    if (err instanceof HelpRequest) {
+      process.stdout.write(err.message);
+      return 0;
+    }
     if (err instanceof UsageError) {
       process.stderr.write(`coordkit: ${err.message}\n`);
       return 2;

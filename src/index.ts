@@ -10,6 +10,7 @@ export type {
   NodeInput,
   NodeView,
   NoteEmit,
+  ParamSpec,
   Property,
   Protocol,
   ProtocolConfig,
@@ -25,6 +26,7 @@ export { createModel, type Model } from './check/model.js';
 export { runChecks, type CheckReport } from './check/run-checks.js';
 export { checkProtocol, type ProtocolVerdict } from './check/check-protocol.js';
 export type { Violation } from './check/violation.js';
+export { verdict, type PropertyVerdict, type Verdict } from './check/verdict.js';
 export { describeRun } from './check/describe-run.js';
 export { sequenceDiagram } from './trace/sequence-diagram.js';
 export { notesOf } from './notes-of.js';

@@ -152,6 +152,19 @@ export interface ScenarioRef {
   file: string;
 }
 
+/**
+ * A parameter a primitive reads from `config.params`, declared so that `--param NAME=VALUE` is
+ * checked when given (a bad value is a usage error, not a vacuous run). `int`: a whole number;
+ * `ints`: comma-separated whole numbers; bounds apply to each number, `'nodes'` meaning the
+ * model's node count.
+ */
+export interface ParamSpec {
+  type: 'int' | 'ints' | 'string' | 'boolean';
+  min?: number;
+  max?: number | 'nodes';
+  description: string;
+}
+
 /** A primitive: its machine and variants, messages, properties, and defaults. */
 export interface Protocol {
   name: string;
@@ -161,6 +174,13 @@ export interface Protocol {
   defaultVariant: string;
   properties: Property[];
   defaults: Partial<CheckConfig>;
+  /**
+   * Defaults that depend on the node count (applied over `defaults`): a bound that fits 3 nodes,
+   * such as the messages one broadcast puts in flight, may cut every run of 6 short.
+   */
+  defaultsFor?(nodes: number): Partial<CheckConfig>;
+  /** The params `--param` may set, with their types; undeclared ones are taken as JSON. */
+  params?: Record<string, ParamSpec>;
   /**
    * Bounds that replace the defaults when fault injection is on: every fault kind multiplies
    * the space, so a depth bound usually joins the round and in-flight bounds.
@@ -220,7 +240,7 @@ export interface Protocol {
    * (`cluster/seed.json` is the default); default: `scenarios/` beside the module, if present.
    */
   scenarioDir?: string;
-  /** Sample messages for @xstate/graph coverage of one node's machine. */
+  /** Sample messages for @xstate/graph's shortest paths through one node's machine (path-based tests). */
   sampleEvents?(config: ProtocolConfig): { type: string }[];
 }
 

@@ -43,7 +43,7 @@ describe('coordkit cluster election --nodes 5', () => {
     expect(diagram).toMatch(/^```mermaid\nsequenceDiagram/);
     expect(diagram).toMatch(/Note right of N\d: elected term=\d+/);
     // No node process of this run is left: none has the run's folder on its command line.
-    const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
+    const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8', timeout: 10_000 }).stdout;
     expect(ps.split('\n').filter((l) => l.includes(out))).toEqual([]);
   });
 

@@ -1,6 +1,6 @@
 /**
  * Consensus node machine under @xstate/graph: shortest event paths to every state (path-based
- * unit tests), and the share of the machine's transitions the default check reaches.
+ * unit tests), and the share of the machine's declared transitions the default check takes.
  */
 import { describe, expect, it } from 'vitest';
 import { consensus } from '../machines/consensus/index.js';
@@ -33,19 +33,10 @@ describe('consensus: node machine paths', () => {
 describe('consensus: coverage of the default check (exhaustive, then walks that may retry)', () => {
   const report = runChecks(model, { mode: 'both', seed: 1 });
 
-  it('reaches every state, and misses only events a state can never receive', () => {
+  it('reaches every state and takes every declared transition', () => {
     expect(report.violations).toEqual([]);
-    expect(report.coverage.states).toBe(1);
-    // Timers are cancelled on deciding; a client asks once; promises and acks only reach a node that proposed.
-    expect(report.coverage.unreachedTransitions).toEqual([
-      'committing|client.propose|committing',
-      'decided|client.propose|decided',
-      'decided|consensus_timeout|decided',
-      'idle|ack|idle',
-      'idle|consensus_timeout|idle',
-      'idle|promise|idle',
-      'learned|consensus_timeout|learned',
-      'proposing|client.propose|proposing',
-    ]);
+    expect(report.coverage.measured).toBe(true);
+    expect(report.coverage.unreachedStates).toEqual([]);
+    expect(report.coverage.unreachedTransitions).toEqual([]);
   });
 });

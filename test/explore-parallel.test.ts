@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 const check = (...args: string[]) => {
-  const r = spawnSync('node', ['bin/coordkit.js', 'check', ...args, '--mode', 'explore', '--json'], { encoding: 'utf8' });
+  const r = spawnSync('node', ['bin/coordkit.js', 'check', ...args, '--mode', 'explore', '--json'], { encoding: 'utf8', timeout: 300_000 });
   return { status: r.status, stderr: r.stderr, json: r.stdout ? JSON.parse(r.stdout) : undefined };
 };
 

@@ -48,10 +48,10 @@ describe('mutex: the verified machine on FIFO channels', () => {
     expect(r.violations).toEqual([]);
   });
 
-  it('reaches every state of the node machine, as @xstate/graph sees it', () => {
-    const graph = machineGraph(mutex, lamport, model.config);
-    expect([...graph.states].sort()).toEqual(['critical', 'idle', 'waiting']);
-    expect(coverage(graph, result.reached).states).toBe(1);
+  it('reaches every state of the node machine but the one only a restart enters, as @xstate/graph sees it', () => {
+    const graph = machineGraph(lamport);
+    expect([...graph.states.values()].sort()).toEqual(['boot', 'critical', 'idle', 'recovering', 'waiting']);
+    expect(coverage(graph, result.reached).unreachedStates).toEqual(['recovering']);
   });
 });
 

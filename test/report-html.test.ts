@@ -34,7 +34,7 @@ describe('coordkit report', () => {
     expect(md).toContain('## Check results');
     expect(md).toMatch(/\| consensus \| as-drawn \| explore \|.*violates agreement/);
     expect(md).toContain('### consensus · as-drawn: agreement');
-    expect(md).toMatch(/\| consensus \| paxos \| walk \|.*\| pass \| ok \|/);
+    expect(md).toMatch(/\| consensus \| paxos \| walk \|.*\| no violation found, not a proof \| ok \|/);
     for (const p of protocols) {
       expect(md).toContain(`### ${p.name}: seed`);
       expect(md).toContain(`### ${p.name} (${p.defaultVariant})`);

@@ -38,7 +38,7 @@ describe('examples/python/client.py', () => {
     if (registered.includes('consensus')) expect(out).toMatch(/^consensus: node \d proposed "from-python", decided "from-python"$/m);
     if (registered.includes('barrier')) expect(out).toMatch(/^barrier: 3 node\(s\) arrived, released: /m);
     for (const name of KNOWN.filter((k) => !registered.includes(k))) expect(out).toMatch(new RegExp(`^${name}: skipped, no node given runs it \\(this build has no ${name}\\.schema\\.json`, 'm'));
-    const hasJsonschema = spawnSync('python3', ['-c', 'import jsonschema'], { encoding: 'utf8' }).status === 0;
+    const hasJsonschema = spawnSync('python3', ['-c', 'import jsonschema'], { encoding: 'utf8', timeout: 10_000 }).status === 0;
     if (hasJsonschema) expect(Number(/validated (\d+) frames/.exec(out)?.[1])).toBeGreaterThan(10);
     else expect(out).toMatch(/frames not validated/);
   });

@@ -22,9 +22,9 @@ describe('two-phase commit (examples/two-phase-commit)', () => {
 
   it('runs from the command line with --protocol', () => {
     const file = 'dist/examples/two-phase-commit/index.js';
-    const ok = spawnSync('node', ['bin/coordkit.js', 'check', '--protocol', file, '--nodes', '4', '--mode', 'explore'], { encoding: 'utf8' });
+    const ok = spawnSync('node', ['bin/coordkit.js', 'check', '--protocol', file, '--nodes', '4', '--mode', 'explore'], { encoding: 'utf8', timeout: 60_000 });
     expect(ok.status, ok.stderr).toBe(0);
-    const bad = spawnSync('node', ['bin/coordkit.js', 'check', '--protocol', file, '--variant', 'commit-early', '--mode', 'explore', '--json'], { encoding: 'utf8' });
+    const bad = spawnSync('node', ['bin/coordkit.js', 'check', '--protocol', file, '--variant', 'commit-early', '--mode', 'explore', '--json'], { encoding: 'utf8', timeout: 60_000 });
     expect(bad.status).toBe(1);
     const json = JSON.parse(bad.stdout);
     expect(json.violations[0].invariant).toBe('no resource manager commits while another aborts');

@@ -40,6 +40,7 @@ export const barrier: Protocol = {
   defaultVariant: 'strict',
   properties: barrierProperties,
   defaults: { nodes: 4, network: 'fifo', faults: [], maxRound: 8, maxInFlight: 32, maxDuplicates: 1, params: { generations: 2 } },
+  params: { generations: { type: 'int', min: 1, max: 10, description: 'barrier rounds each worker arrives at' } },
   ghost: ['arrive', 'release', 'released', 'straggler'],
   round: (c: BarrierContext) => c.generation,
   clients: (node, used, config) =>

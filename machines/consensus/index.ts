@@ -116,6 +116,9 @@ export const consensus: Protocol = {
     maxCrashes: 1,
     params: { proposers: [1, 2] },
   },
+  // Both proposers' broadcasts at once.
+  defaultsFor: (n) => ({ maxInFlight: Math.max(4, 2 * (n - 1)) }),
+  params: { proposers: { type: 'ints', min: 1, max: 'nodes', description: 'the nodes clients ask to propose' } },
   ghost: consensusGhost,
   round: (c: ConsensusContext) => roundOfTerm(c.promised ?? 0, c.n),
   timerJitter: { consensus: 2 },

@@ -52,6 +52,9 @@ export const election: Protocol = {
   defaultVariant: 'prevote',
   properties: electionProperties,
   defaults: { nodes: 3, maxRound: 2, maxInFlight: 3, network: 'unordered', faults: [], params: { writes: 0 } },
+  // A candidate's broadcast puts n - 1 messages in flight; past 3 nodes, one more lets replies start.
+  defaultsFor: (n) => ({ maxInFlight: n <= 3 ? 3 : n + 1 }),
+  params: { writes: { type: 'int', min: 0, max: 10, description: 'client writes the leader takes' } },
   faultBounds: { maxDepth: 11 },
   ghost: ['term', 'voted', 'elected'],
   symmetry: { idFields: ['id', 'votedFor', 'leader', 'votes', 'for'] },

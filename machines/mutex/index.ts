@@ -41,6 +41,9 @@ export const mutex: Protocol = {
   defaultVariant: 'lamport',
   properties: mutexProperties,
   defaults: { nodes: 3, network: 'fifo', faults: [], maxRound: 64, maxInFlight: 64, params: { requests: 1 } },
+  // Every node's request and the replies to it in flight at once; clocks grow with the cluster.
+  defaultsFor: (n) => ({ maxInFlight: Math.max(64, 2 * n * (n - 1)), maxRound: Math.max(64, 16 * n) }),
+  params: { requests: { type: 'int', min: 1, max: 10, description: 'times each node asks for the lock' } },
   ghost: ['enter'],
   ghostSummary: latestGrants,
   round: (c: MutexContext) => c.clock,

@@ -1,22 +1,26 @@
 /**
- * Coverage of one node's machine, with @xstate/graph: the machine's transition graph (state
- * value, event type, next state value) is traversed breadth-first from the initial state with
- * the primitive's sample events, up to the model's round bound and GRAPH_STATES node states; the
- * checks' reached transitions are compared against it.
+ * Coverage of one node's machine: the state nodes and declared transitions of its graph
+ * (@xstate/graph's `toDirectedGraph`, read from the definition, so no sample events are needed)
+ * against what the checks' node steps actually did (recorded by the stepper, see
+ * sim/covered.ts). Eventless (`always`) transitions are not counted; the states they pass
+ * through are. Nothing executed means nothing measured, never 0%.
  */
-import { getAdjacencyMap, getShortestPaths } from '@xstate/graph';
-import type { AnyStateMachine } from 'xstate';
+import { getShortestPaths, toDirectedGraph, type DirectedGraphNode } from '@xstate/graph';
+import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import type { Protocol, ProtocolConfig } from '../protocol.js';
-import { canonical } from '../canonical.js';
+import { coveredState, coveredTransition, statePath } from '../sim/covered.js';
 import { flattenValue } from '../sim/node-step.js';
 
 export interface MachineGraph {
-  states: Set<string>;
-  /** `from|event|to` */
-  transitions: Set<string>;
+  /** Covered-state key to state path. */
+  states: Map<string, string>;
+  /** Covered-transition key to `from|event|to` (targets joined by `,`; a targetless one stays in `from`). */
+  transitions: Map<string, string>;
 }
 
 export interface Coverage {
+  /** False when no node step ran: the shares below then mean nothing. */
+  measured: boolean;
   /** Share of the graph's node states the checks reached, 0..1. */
   states: number;
   transitions: number;
@@ -24,53 +28,43 @@ export interface Coverage {
   unreachedTransitions: string[];
 }
 
-/** Node states (value and context) expanded at most: contexts can grow without bound (versions, clocks). */
-const GRAPH_STATES = 2_000;
+export const NOT_MEASURED: Coverage = { measured: false, states: 0, transitions: 0, unreachedStates: [], unreachedTransitions: [] };
 
-function events(protocol: Protocol, config: ProtocolConfig): { type: string }[] {
-  if (!protocol.sampleEvents) throw new Error(`${protocol.name} defines no sample events for coverage`);
-  return protocol.sampleEvents(config);
-}
-
-export function machineGraph(protocol: Protocol, machine: AnyStateMachine, config: ProtocolConfig & { maxRound: number }): MachineGraph {
-  const round = protocol.round ?? (() => 0);
-  let expanded = 0;
-  const adjacency = getAdjacencyMap(machine, {
-    input: { id: 1, n: config.nodes },
-    events: events(protocol, config) as never,
-    serializeState: (s: any) => flattenValue(s.value) + canonical(s.context),
-    stopWhen: (s: any) => round(s.context) > config.maxRound || ++expanded > GRAPH_STATES,
-    limit: Number.MAX_SAFE_INTEGER,
-  });
-  const states = new Set<string>();
-  const transitions = new Set<string>();
-  for (const { state, transitions: out } of Object.values(adjacency)) {
-    const from = flattenValue((state as any).value);
-    states.add(from);
-    for (const { event, state: next } of Object.values(out) as { event: unknown; state: unknown }[]) {
-      const to = flattenValue((next as any).value);
-      states.add(to);
-      transitions.add(`${from}|${(event as { type: string }).type}|${to}`);
+export function machineGraph(machine: AnyStateMachine): MachineGraph {
+  const graph: MachineGraph = { states: new Map(), transitions: new Map() };
+  const visit = (node: DirectedGraphNode) => {
+    if (node.stateNode.path.length) graph.states.set(coveredState(node.stateNode), statePath(node.stateNode));
+    for (const edge of node.edges) {
+      const t = edge.transition;
+      const name = (n: AnyStateNode) => statePath(n) || '(any state)';
+      const to = t.target?.length ? t.target.map(name).join(',') : name(t.source);
+      // Guarded alternatives for one event are numbered in declaration order.
+      const alternatives = t.source.transitions.get(t.eventType) ?? [];
+      const which = alternatives.length > 1 ? ` #${alternatives.indexOf(t) + 1}` : '';
+      graph.transitions.set(coveredTransition(t), `${name(t.source)}|${t.eventType}|${to}${which}`);
     }
-  }
-  return { states, transitions };
+    node.children.forEach(visit);
+  };
+  visit(toDirectedGraph(machine));
+  return graph;
 }
 
 export function coverage(graph: MachineGraph, reached: Set<string>): Coverage {
-  const reachedStates = new Set<string>();
-  for (const t of reached) {
-    const [from, , to] = t.split('|');
-    reachedStates.add(from);
-    reachedStates.add(to);
-  }
-  const unreachedStates = [...graph.states].filter((s) => !reachedStates.has(s)).sort();
-  const unreachedTransitions = [...graph.transitions].filter((t) => !reached.has(t)).sort();
+  if (reached.size === 0) return NOT_MEASURED;
+  const unreachedStates = [...graph.states].filter(([key]) => !reached.has(key)).map(([, name]) => name).sort();
+  const unreachedTransitions = [...graph.transitions].filter(([key]) => !reached.has(key)).map(([, name]) => name).sort();
   return {
+    measured: true,
     states: 1 - unreachedStates.length / Math.max(graph.states.size, 1),
     transitions: 1 - unreachedTransitions.length / Math.max(graph.transitions.size, 1),
     unreachedStates,
     unreachedTransitions,
   };
+}
+
+function events(protocol: Protocol, config: ProtocolConfig): { type: string }[] {
+  if (!protocol.sampleEvents) throw new Error(`${protocol.name} defines no sample events for paths`);
+  return protocol.sampleEvents(config);
 }
 
 /** Shortest event sequences from the initial state to every state value of one node's machine. */

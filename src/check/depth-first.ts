@@ -46,6 +46,8 @@ export interface DepthFirstTotals {
   path: number;
   /** Worlds added but not expanded because they lie past a bound. */
   bounded: number;
+  /** Of those, the ones past the round bound (the others are past the in-flight bound). */
+  roundCut: number;
 }
 
 interface Frame {
@@ -59,7 +61,7 @@ interface Frame {
 }
 
 export function depthFirst(sim: Simulator, judge: Judge, start: Start, search: DepthFirstSearch): DepthFirstTotals {
-  const totals: DepthFirstTotals = { states: 0, transitions: 0, depth: 0, path: 0, bounded: 0 };
+  const totals: DepthFirstTotals = { states: 0, transitions: 0, depth: 0, path: 0, bounded: 0, roundCut: 0 };
   const every = search.every ?? 10_000;
   const prefix = start.path ?? [];
   const stack: Frame[] = [];
@@ -79,8 +81,13 @@ export function depthFirst(sim: Simulator, judge: Judge, start: Start, search: D
     // Given away: keep only the choices already tried, so the frame ends when they are done.
     if (search.share!.give({ path: pathTo(at), choices: left })) f.order = Array.from({ length: f.tried }, (_, k) => indexOf(f, k));
   };
-  if (sim.withinBounds(start.world)) push(start.world, start.choices);
-  else totals.bounded++;
+  const cut = (world: World) => {
+    const bound = sim.boundPassed(world);
+    if (bound) totals.bounded++;
+    if (bound === 'round') totals.roundCut++;
+    return bound !== undefined;
+  };
+  if (!cut(start.world)) push(start.world, start.choices);
 
   while (stack.length && !judge.stop) {
     if ((totals.transitions & 1023) === 0) {
@@ -102,10 +109,7 @@ export function depthFirst(sim: Simulator, judge: Judge, start: Start, search: D
       totals.path = prefix.length + stack.length;
       search.onProgress(totals);
     }
-    if (!sim.withinBounds(child)) {
-      totals.bounded++;
-      continue;
-    }
+    if (cut(child)) continue;
     push(child);
     if (prefix.length + stack.length - 1 > totals.depth) totals.depth = prefix.length + stack.length - 1;
   }

@@ -68,8 +68,9 @@ export async function exploreParallel(model: Model, options: ParallelOptions): P
   }
   const ordered = model.protocol.properties.map((p) => violations.get(p.name)).filter((v): v is Violation => !!v);
   const states = visited.size;
-  const complete = states < maxStates && !visited.full;
+  const stopped = ordered.length && !options.all ? 'violation' : states >= maxStates ? 'max-states' : visited.full ? 'capacity' : undefined;
   const bounded = reports.reduce((sum, r) => sum + r.bounded, 0);
+  const roundCut = reports.reduce((sum, r) => sum + r.roundCut, 0);
   const elapsedMs = performance.now() - started;
   const result: ExploreResult = {
     search: 'dfs',
@@ -79,18 +80,16 @@ export async function exploreParallel(model: Model, options: ParallelOptions): P
     depth: Math.max(0, ...reports.map((r) => r.depth)),
     elapsedMs,
     statesPerSecond: Math.round((states / Math.max(elapsedMs, 1)) * 1000),
-    complete,
+    complete: stopped === undefined,
+    ...(stopped ? { stopped } : {}),
     bounded,
+    cut: { inFlight: bounded - roundCut, round: roundCut, depth: 0 },
     violations: ordered,
+    unsatisfied: judge.unsatisfied,
     indexBytes: visited.bytes,
     reached: sim.stepper.reached,
     sim,
   };
-  if (complete && (ordered.length === 0 || options.all)) {
-    const before = judge.violations.length;
-    judge.finishExhaustive();
-    result.violations.push(...judge.violations.slice(before));
-  }
   return result;
 }
 

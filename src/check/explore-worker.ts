@@ -38,6 +38,7 @@ export interface WorkerReport {
   transitions: number;
   depth: number;
   bounded: number;
+  roundCut: number;
   satisfied: string[];
   violations: { invariant: string; path: number[] }[];
   reached: string[];
@@ -73,7 +74,7 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
     visited.flush();
     return Atomics.load(control, 0) !== 0 || judge.stop || visited.size >= task.maxStates || visited.full;
   };
-  const totals = { states: 0, transitions: 0, depth: 0, bounded: 0 };
+  const totals = { states: 0, transitions: 0, depth: 0, bounded: 0, roundCut: 0 };
   const search = {
     visited,
     firstChoice: task.index === 0 ? undefined : random,
@@ -94,6 +95,7 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
     totals.states += t.states;
     totals.transitions += t.transitions;
     totals.bounded += t.bounded;
+    totals.roundCut += t.roundCut;
     totals.depth = Math.max(totals.depth, t.depth);
     start = undefined;
     if (stopped()) break;
@@ -105,6 +107,7 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
     transitions: totals.transitions,
     depth: totals.depth,
     bounded: totals.bounded,
+    roundCut: totals.roundCut,
     satisfied: model.protocol.properties.filter((p) => p.kind === 'sometimes' && !judge.unsatisfied.includes(p.name)).map((p) => p.name),
     violations: judge.violations.map((v) => ({ invariant: v.invariant, path: v.path })),
     reached: [...sim.stepper.reached],

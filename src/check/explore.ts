@@ -57,16 +57,32 @@ export interface ExploreResult {
   depth: number;
   elapsedMs: number;
   statesPerSecond: number;
-  /** False when maxStates cut the search short. */
+  /**
+   * True when every world within the bounds was searched: false when the search stopped early,
+   * at the first violation, at `maxStates`, or (threads) when the shared visited set filled up;
+   * `stopped` says which.
+   */
   complete: boolean;
+  stopped?: 'violation' | 'max-states' | 'capacity';
   /** Worlds reached but not expanded because they lie at or past a bound (in flight, round, depth). */
   bounded: number;
+  /** `bounded`, by the bound that held each world back. */
+  cut: BoundCuts;
   violations: Violation[];
+  /** `sometimes` properties no searched world satisfies. */
+  unsatisfied: string[];
   /** Bytes held by the visited set and parent log. */
   indexBytes: number;
   /** Node-level transitions reached, as `from|event|to`. */
   reached: Set<string>;
   sim: Simulator;
+}
+
+/** Worlds a bound kept from being expanded, by bound. */
+export interface BoundCuts {
+  inFlight: number;
+  round: number;
+  depth: number;
 }
 
 export function explore(model: Model, options: ExploreOptions = {}): ExploreResult {
@@ -78,9 +94,8 @@ export function explore(model: Model, options: ExploreOptions = {}): ExploreResu
   const sim = new Simulator(model.protocol, model.variant, model.config);
   const judge = new Judge(model, sim, search, options.all);
   const run = search === 'bfs' ? breadthFirst : depthFirstAlone;
-  const { states, transitions, depth, bounded, depthCut, indexBytes } = run(model, sim, judge, options, started);
-  const complete = states < (options.maxStates ?? Infinity);
-  if (complete && !depthCut && (judge.violations.length === 0 || options.all)) judge.finishExhaustive();
+  const { states, transitions, depth, bounded, cut, indexBytes } = run(model, sim, judge, options, started);
+  const stopped = judge.stop ? 'violation' : states >= (options.maxStates ?? Infinity) ? 'max-states' : undefined;
   const elapsedMs = performance.now() - started;
   return {
     search,
@@ -90,9 +105,12 @@ export function explore(model: Model, options: ExploreOptions = {}): ExploreResu
     depth,
     elapsedMs,
     statesPerSecond: Math.round((states / Math.max(elapsedMs, 1)) * 1000),
-    complete,
+    complete: stopped === undefined,
+    ...(stopped ? { stopped } : {}),
     bounded,
+    cut,
     violations: judge.violations,
+    unsatisfied: judge.unsatisfied,
     indexBytes,
     reached: sim.stepper.reached,
     sim,
@@ -104,8 +122,7 @@ interface SearchTotals {
   transitions: number;
   depth: number;
   bounded: number;
-  /** True when the depth bound left worlds unexpanded. */
-  depthCut: boolean;
+  cut: BoundCuts;
   indexBytes: number;
 }
 
@@ -117,7 +134,7 @@ function breadthFirst(model: Model, sim: Simulator, judge: Judge, options: Explo
   const every = options.progressEvery ?? 10_000;
   let transitions = 0;
   let depth = 0;
-  let bounded = 0;
+  const cut: BoundCuts = { inFlight: 0, round: 0, depth: 0 };
 
   const root = sim.initial().world;
   visited.add(sim.fingerprint(root));
@@ -132,8 +149,9 @@ function breadthFirst(model: Model, sim: Simulator, judge: Judge, options: Explo
     const nextIds: number[] = [];
     for (let f = 0; f < frontier.length && !stop; f++) {
       const world = frontier[f];
-      if (!sim.withinBounds(world)) {
-        bounded++;
+      const bound = sim.boundPassed(world);
+      if (bound) {
+        cut[bound]++;
         continue;
       }
       const choices = sim.enabled(world);
@@ -156,9 +174,8 @@ function breadthFirst(model: Model, sim: Simulator, judge: Judge, options: Explo
     if (next.length) depth++;
   }
   // A level left unexpanded by the depth bound.
-  const depthCut = !stop && frontier.length > 0;
-  if (depthCut) bounded += frontier.length;
-  return { states: parents.size, transitions, depth, bounded, depthCut, indexBytes: visited.bytes + parents.bytes };
+  if (!stop) cut.depth += frontier.length;
+  return { states: parents.size, transitions, depth, bounded: cut.inFlight + cut.round + cut.depth, cut, indexBytes: visited.bytes + parents.bytes };
 }
 
 function depthFirstAlone(_model: Model, sim: Simulator, judge: Judge, options: ExploreOptions, started: number): SearchTotals {
@@ -168,12 +185,13 @@ function depthFirstAlone(_model: Model, sim: Simulator, judge: Judge, options: E
   visited.add(sim.fingerprint(root));
   judge.judge(root, () => []);
   const totals = judge.stop
-    ? { states: 0, transitions: 0, depth: 0, bounded: 0 }
+    ? { states: 0, transitions: 0, depth: 0, bounded: 0, roundCut: 0 }
     : depthFirst(sim, judge, { world: root }, {
         visited,
         stopped: () => visited.size >= maxStates,
         every: options.progressEvery,
         onProgress: options.onProgress && ((t) => options.onProgress!({ states: t.states + 1, transitions: t.transitions, depth: t.path, elapsedMs: performance.now() - started })),
       });
-  return { states: totals.states + 1, transitions: totals.transitions, depth: totals.depth, bounded: totals.bounded, depthCut: false, indexBytes: visited.bytes };
+  const cut = { inFlight: totals.bounded - totals.roundCut, round: totals.roundCut, depth: 0 };
+  return { states: totals.states + 1, transitions: totals.transitions, depth: totals.depth, bounded: totals.bounded, cut, indexBytes: visited.bytes };
 }

@@ -62,13 +62,6 @@ export class Judge {
     for (const p of this.pendingSometimes) if (satisfied.has(p.name)) this.pendingSometimes.delete(p);
   }
 
-  /** After a search that reached every world: each `sometimes` property no world satisfied is a violation. */
-  finishExhaustive(): void {
-    for (const p of this.pendingSometimes) {
-      this.violations.push({ invariant: p.name, kind: p.kind, mode: 'explore', path: [], steps: [], replay: this.replayCommand });
-    }
-  }
-
   private holds(p: Property, view: WorldView): boolean {
     if (p.reads !== 'history') return p.holds(view);
     let memo = this.verdicts.get(p);

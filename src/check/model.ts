@@ -28,7 +28,10 @@ export function findVariant(protocol: Protocol, name: string): Variant | undefin
   return protocol.variants.find((v) => v.name === name);
 }
 
-/** Kit defaults, then the primitive's (with faults: its fault bounds), then what reveals the variant's bug, then the user's. */
+/**
+ * Kit defaults, then the primitive's (and those for the node count; with faults: its fault
+ * bounds), then what reveals the variant's bug, then the user's.
+ */
 export function createModel(protocol: Protocol, overrides: Partial<CheckConfig> = {}): Model {
   const variantName = overrides.variant || protocol.defaultVariant;
   const variant = findVariant(protocol, variantName);
@@ -37,9 +40,11 @@ export function createModel(protocol: Protocol, overrides: Partial<CheckConfig> 
   }
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   const faults = overrides.faults ?? variant.reveal?.faults ?? protocol.defaults.faults ?? KIT_DEFAULTS.faults;
+  const nodes = overrides.nodes ?? variant.reveal?.nodes ?? protocol.defaults.nodes ?? KIT_DEFAULTS.nodes;
   const config: CheckConfig = {
     ...KIT_DEFAULTS,
     ...protocol.defaults,
+    ...protocol.defaultsFor?.(nodes),
     ...(faults.length ? protocol.faultBounds : undefined),
     ...variant.reveal,
     ...defined,

@@ -1,8 +1,10 @@
 /** Runs the chosen checks on one model and gathers what they found, with coverage. */
-import { coverage, machineGraph, type Coverage } from './coverage.js';
+import { coverage, machineGraph, NOT_MEASURED, type Coverage } from './coverage.js';
 import { explore, type ExploreResult, type SearchOrder } from './explore.js';
 import type { Model } from './model.js';
 import { progressPrinter } from './progress.js';
+import { replayCommand } from './replay-command.js';
+import { notReachedReason } from './verdict.js';
 import type { Violation } from './violation.js';
 import { walk, type WalkResult } from './walk.js';
 
@@ -14,6 +16,8 @@ export interface CheckReport {
   coverage: Coverage;
   violations: Violation[];
   elapsedMs: number;
+  /** The --max-states limit the exploration ran under, if any. */
+  maxStates?: number;
 }
 
 export interface RunOptions {
@@ -30,7 +34,7 @@ export interface RunOptions {
 
 export function runChecks(model: Model, options: RunOptions): CheckReport {
   const started = performance.now();
-  const report: CheckReport = { model, mode: options.mode, coverage: { states: 0, transitions: 0, unreachedStates: [], unreachedTransitions: [] }, violations: [], elapsedMs: 0 };
+  const report: CheckReport = { model, mode: options.mode, maxStates: options.maxStates, coverage: NOT_MEASURED, violations: [], elapsedMs: 0 };
   const reached = new Set<string>();
   if (options.mode !== 'walk') {
     if (options.explored) report.explore = options.explored;
@@ -47,7 +51,28 @@ export function runChecks(model: Model, options: RunOptions): CheckReport {
     report.violations.push(...report.walk.violations);
     report.walk.reached.forEach((t) => reached.add(t));
   }
-  if (model.protocol.sampleEvents) report.coverage = coverage(machineGraph(model.protocol, model.variant.machine, model.config), reached);
+  report.coverage = coverage(machineGraph(model.variant.machine), reached);
+  if (!options.path && report.violations.length === 0) report.violations.push(...unreached(report));
   report.elapsedMs = performance.now() - started;
   return report;
+}
+
+/**
+ * `sometimes` properties that neither the exploration nor the walks reached: violations, each
+ * saying what kept it from being a proof when the search did not reach every world.
+ */
+function unreached(report: CheckReport): Violation[] {
+  const { model, explore: e, walk: w } = report;
+  const notReached = notReachedReason(report);
+  return model.protocol.properties
+    .filter((p) => p.kind === 'sometimes' && (!e || e.unsatisfied.includes(p.name)) && (!w || w.unsatisfied.includes(p.name)))
+    .map((p) => ({
+      invariant: p.name,
+      kind: p.kind,
+      mode: e ? 'explore' : 'walk',
+      path: [],
+      steps: [],
+      replay: e ? replayCommand(model, 'explore') + (e.search === 'dfs' ? ' --search dfs' : '') : replayCommand(model, 'walk', undefined, w!.seed),
+      ...(notReached ? { notReached } : {}),
+    }));
 }

@@ -1,5 +1,6 @@
 /** One line per checked model: the table `npm start` prints, and the JSON `check --json` emits. */
 import type { CheckReport } from './run-checks.js';
+import { verdict } from './verdict.js';
 
 export interface SummaryRow {
   primitive: string;
@@ -23,7 +24,7 @@ export function summaryRow(report: CheckReport): SummaryRow {
     mode: report.mode,
     states: report.explore?.states ?? 0,
     timeMs: Math.round(report.elapsedMs),
-    found: broken.length ? `violates ${broken.join(', ')}` : 'pass',
+    found: broken.length ? `violates ${broken.join(', ')}` : verdict(report).outcome === 'pass' ? 'pass' : 'no violation found, not a proof',
     verdict: ok ? 'ok' : 'UNEXPECTED',
   };
 }
@@ -38,7 +39,11 @@ export function formatTable(rows: SummaryRow[]): string {
 
 /** The `check --json` object. */
 export function reportJson(r: CheckReport) {
+  const v = verdict(r);
   return {
+    outcome: v.outcome,
+    summary: v.summary,
+    extent: v.extent,
     primitive: r.model.protocol.name,
     variant: r.model.config.variant,
     nodes: r.model.config.nodes,
@@ -49,13 +54,17 @@ export function reportJson(r: CheckReport) {
     transitions: r.explore?.transitions ?? 0,
     depth: r.explore?.depth ?? 0,
     complete: r.explore?.complete ?? false,
+    stopped: r.explore?.stopped,
+    maxStates: r.maxStates,
+    cut: r.explore?.cut,
     search: r.explore?.search,
     threads: r.explore?.threads,
     bounded: r.explore?.bounded ?? 0,
     elapsedMs: Math.round(r.elapsedMs),
     statesPerSecond: r.explore?.statesPerSecond ?? 0,
     walk: r.walk ? { runs: r.walk.runs, steps: r.walk.steps, seed: r.walk.seed } : undefined,
-    coverage: { states: r.coverage.states, transitions: r.coverage.transitions },
-    violations: r.violations.map((v) => ({ invariant: v.invariant, kind: v.kind, mode: v.mode, steps: v.steps.length, replay: v.replay })),
+    coverage: r.coverage.measured ? { measured: true, states: r.coverage.states, transitions: r.coverage.transitions } : { measured: false },
+    properties: v.properties,
+    violations: r.violations.map((x) => ({ invariant: x.invariant, kind: x.kind, mode: x.mode, steps: x.steps.length, replay: x.replay, ...(x.notReached ? { notReached: x.notReached } : {}) })),
   };
 }

@@ -12,6 +12,12 @@ export interface Violation {
   steps: StepRecord[];
   /** The command that replays it. */
   replay: string;
+  /**
+   * A `sometimes` property no searched world satisfied, from a search that did not reach every
+   * world: what kept it from being a proof (the bound or limit, and the flag that raises it).
+   * Absent when the search was exhaustive: then no reachable world satisfies it.
+   */
+  notReached?: string;
   /** Walk only: the fast-check seed and shrunk path. */
   seed?: number;
   counterexamplePath?: string;

@@ -33,6 +33,8 @@ export interface WalkResult {
   elapsedMs: number;
   seed: number;
   violations: Violation[];
+  /** `sometimes` properties no run reached. */
+  unsatisfied: string[];
   reached: Set<string>;
   sim: Simulator;
 }
@@ -147,10 +149,6 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
       counterexamplePath: details.counterexamplePath ?? undefined,
       replay: replayCommand(model, 'walk', details.counterexamplePath ?? undefined, details.seed),
     });
-  } else if (!options.path) {
-    for (const p of sometimes) {
-      violations.push({ invariant: p.name, kind: p.kind, mode: 'walk', path: [], steps: [], seed: details.seed, replay: replayCommand(model, 'walk', undefined, details.seed) });
-    }
   }
   return {
     runs: details.numRuns,
@@ -158,6 +156,7 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
     elapsedMs: performance.now() - started,
     seed: details.seed,
     violations,
+    unsatisfied: [...sometimes].map((p) => p.name),
     reached: sim.stepper.reached,
     sim,
   };

@@ -16,8 +16,16 @@ import { UsageError } from './usage-error.js';
 const USAGE = 'coordkit all [--out DIR] [--protocol FILE]... [--config FILE]';
 
 export async function allCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { out: { type: 'string' }, protocol: { type: 'string', multiple: true }, config: { type: 'string' } }, USAGE);
-  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${USAGE})`);
+  const { values, positionals } = parse(
+    args,
+    {
+      out: { type: 'string', help: 'DIR  where results.json, summary.md and the report go (default: report)' },
+      protocol: { type: 'string', multiple: true, help: 'FILE  a protocol module of your own (repeatable; default: the built-ins, or the config\'s)' },
+      config: { type: 'string', help: 'FILE  a coordkit.config.js naming your protocols (default: ./coordkit.config.js if present)' },
+    },
+    USAGE,
+  );
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}': all checks every protocol it is given (usage: ${USAGE})`);
   const sources = await resolveProtocols({ protocol: values.protocol, config: values.config });
   const outDir = values.out ?? 'report';
   const { reports, failures } = checkEveryVariant(sources.map((s) => s.protocol), {

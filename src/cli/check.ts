@@ -5,38 +5,68 @@ import { SEARCH_ORDERS, type ExploreResult, type SearchOrder } from '../check/ex
 import { exploreParallel } from '../check/explore-parallel.js';
 import { progressPrinter } from '../check/progress.js';
 import { reportJson } from '../check/summary.js';
+import { verdict, type PropertyStatus } from '../check/verdict.js';
 import { createModel } from '../check/model.js';
 import { describeRun } from '../check/describe-run.js';
 import { sequenceDiagram } from '../trace/sequence-diagram.js';
+import { paramArgs } from './param-args.js';
 import { parse } from './parse.js';
 import { resolveProtocol, withRef } from './protocol-source.js';
 import { choiceArg, intArg, listArg, UsageError } from './usage-error.js';
 
 const USAGE =
-  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--search bfs|dfs] [--workers N] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--param NAME=VALUE]... [--json] [--protocol FILE | --config FILE]';
+  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--max-states S] [--max-in-flight K] [--max-round R] [--max-crashes|--max-drops|--max-duplicates|--max-partitions C] [--search bfs|dfs] [--workers N] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--param NAME=VALUE]... [--json] [--protocol FILE | --config FILE]';
 const MODES = ['explore', 'walk', 'both'] as const;
+/**
+ * Distinct worlds explored unless --max-states says otherwise: every default configuration of
+ * the built-in primitives at 3 nodes fits; larger ones are cut here, and the output says so.
+ */
+export const DEFAULT_MAX_STATES = 500_000;
+const BUDGETS = [
+  ['max-crashes', 'crash'],
+  ['max-drops', 'loss'],
+  ['max-duplicates', 'dup'],
+  ['max-partitions', 'partition'],
+] as const;
+
+/** Options that only one mode reads, given with the other: refused rather than ignored. */
+function refuseContradictions(values: Record<string, unknown>, mode: (typeof MODES)[number]): void {
+  const only = (flags: string[], modes: string) => {
+    for (const f of flags) if (values[f] !== undefined) throw new UsageError(`--${f} does not apply to --mode ${mode} (it applies to ${modes})`);
+  };
+  if (mode === 'explore') only(['runs', 'seed', 'path'], 'walks: --mode walk or both');
+  if (mode === 'walk') only(['max-states', 'search', 'workers'], 'explorations: --mode explore or both');
+  if (values.path !== undefined && mode !== 'walk') throw new UsageError('--path replays one walk: use it with --mode walk (or no --mode)');
+  if (values.path !== undefined && values.seed === undefined) throw new UsageError('--path needs the --seed printed with it');
+}
 
 export async function checkCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
     {
-      variant: { type: 'string' },
-      nodes: { type: 'string' },
-      mode: { type: 'string' },
-      network: { type: 'string' },
-      faults: { type: 'string' },
-      'max-depth': { type: 'string' },
-      'max-states': { type: 'string' },
-      search: { type: 'string' },
-      workers: { type: 'string' },
-      runs: { type: 'string' },
-      seed: { type: 'string' },
-      path: { type: 'string' },
-      json: { type: 'boolean' },
-      protocol: { type: 'string' },
-      config: { type: 'string' },
-      symmetry: { type: 'string' },
-      param: { type: 'string', multiple: true },
+      variant: { type: 'string', help: 'V the variant to check (default: the verified one)' },
+      nodes: { type: 'string', help: 'N nodes, 2 to 7' },
+      mode: { type: 'string', help: 'M explore (every world within the bounds), walk (random runs) or both (default)' },
+      network: { type: 'string', help: 'NET fifo, unordered or unordered-duplicating' },
+      faults: { type: 'string', help: 'LIST faults to inject: loss,dup,crash,partition or none' },
+      'max-depth': { type: 'string', help: 'D depth bound of the exploration (0: none)' },
+      'max-states': { type: 'string', help: `S stop exploring after S distinct worlds (default ${DEFAULT_MAX_STATES.toLocaleString('en-US')}; the result then says so)` },
+      'max-in-flight': { type: 'string', help: 'K worlds with more than K messages in flight are not expanded' },
+      'max-round': { type: 'string', help: 'R worlds where a node is past round R (term, ballot) are not expanded' },
+      'max-crashes': { type: 'string', help: 'C crash budget with --faults crash' },
+      'max-drops': { type: 'string', help: 'C message-loss budget with --faults loss' },
+      'max-duplicates': { type: 'string', help: 'C duplication budget with --faults dup' },
+      'max-partitions': { type: 'string', help: 'C partition budget with --faults partition' },
+      search: { type: 'string', help: 'ORDER bfs (shortest counterexample) or dfs (less memory)' },
+      workers: { type: 'string', help: 'N explore on N threads (depth-first)' },
+      runs: { type: 'string', help: 'R random runs of the walk' },
+      seed: { type: 'string', help: 'S seed of the walk' },
+      path: { type: 'string', help: 'P replay one walk (with --seed): the path a failure printed' },
+      json: { type: 'boolean', help: 'print one JSON object instead of text' },
+      protocol: { type: 'string', help: 'FILE check a protocol module of your own (JavaScript or TypeScript)' },
+      config: { type: 'string', help: 'FILE a coordkit.config.js naming your protocols (the protocol then by name)' },
+      symmetry: { type: 'string', help: 'on|off reduce by symmetry of node ids (default on)' },
+      param: { type: 'string', multiple: true, help: 'K=V a parameter of the primitive (repeatable; coordkit list shows them)' },
     },
     USAGE,
   );
@@ -53,11 +83,21 @@ export async function checkCommand(args: string[]): Promise<number> {
     network: choiceArg<NetworkName>('network', values.network, NETWORKS),
     faults: listArg<FaultName>('fault', values.faults, FAULTS),
     maxDepth: intArg('max-depth', values['max-depth'], 0, 10_000),
+    maxInFlight: intArg('max-in-flight', values['max-in-flight'], 0, 1_000),
+    maxRound: intArg('max-round', values['max-round'], 0, 1_000),
+    maxCrashes: intArg('max-crashes', values['max-crashes'], 0, 100),
+    maxDrops: intArg('max-drops', values['max-drops'], 0, 100),
+    maxDuplicates: intArg('max-duplicates', values['max-duplicates'], 0, 100),
+    maxPartitions: intArg('max-partitions', values['max-partitions'], 0, 100),
     symmetry: values.symmetry === undefined ? undefined : choiceArg('symmetry', values.symmetry, ['on', 'off'] as const) === 'on',
-    params: paramArgs(protocol, values.param),
   };
+  overrides.params = paramArgs(protocol, values.param, createModel(protocol, overrides).config.nodes);
   const mode = choiceArg('mode', values.mode, MODES) ?? (values.path !== undefined ? 'walk' : 'both');
+  refuseContradictions(values, mode);
   const model = createModel(protocol, overrides);
+  for (const [flag, fault] of BUDGETS) {
+    if (values[flag] !== undefined && !model.config.faults.includes(fault)) throw new UsageError(`--${flag} is a budget for --faults ${fault}, which this check does not inject (faults: ${model.config.faults.join(',') || 'none'})`);
+  }
   const problem = protocol.checkParams?.(model.config);
   if (problem) throw new UsageError(problem);
   const workers = intArg('workers', values.workers, 1, 64) ?? 1;
@@ -70,7 +110,7 @@ export async function checkCommand(args: string[]): Promise<number> {
   if (search === 'dfs' && model.config.maxDepth > 0) {
     throw new UsageError(`--search dfs cannot honour a depth bound (max depth ${model.config.maxDepth}); use --search bfs, or --max-depth 0 to lift it`);
   }
-  const maxStates = intArg('max-states', values['max-states'], 1, 100_000_000);
+  const maxStates = intArg('max-states', values['max-states'], 1, 100_000_000) ?? DEFAULT_MAX_STATES;
   let explored: ExploreResult | undefined;
   if (workers > 1 && mode !== 'walk') {
     const printer = values.json ? undefined : progressPrinter(`explore ${protocol.name} (${workers} threads)`);
@@ -93,56 +133,43 @@ export async function checkCommand(args: string[]): Promise<number> {
   return report.violations.length ? 1 : 0;
 }
 
-/**
- * `--param NAME=VALUE`, repeatable: a primitive's own knob (`requests=2`, `proposers=1,2`). The
- * value is JSON when it parses as JSON, a list of numbers when comma-separated, else a string.
- */
-function paramArgs(protocol: Protocol, raw: string[] | undefined): Record<string, unknown> | undefined {
-  if (!raw) return undefined;
-  const known = new Set([...Object.keys(protocol.defaults.params ?? {}), ...protocol.variants.flatMap((v) => Object.keys(v.reveal?.params ?? {}))]);
-  const params: Record<string, unknown> = {};
-  for (const item of raw) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--param takes NAME=VALUE, got '${item}'`);
-    const name = item.slice(0, eq);
-    const value = item.slice(eq + 1);
-    if (!known.has(name)) throw new UsageError(`unknown param '${name}' of ${protocol.name} (choose from: ${[...known].join(', ') || 'none'})`);
-    if (/^\d+(,\d+)+$/.test(value)) params[name] = value.split(',').map(Number);
-    else {
-      try {
-        params[name] = JSON.parse(value);
-      } catch {
-        params[name] = value;
-      }
-    }
-  }
-  return params;
-}
+/** How each property's status is printed (same width, so the names line up). */
+const LABELS: Record<PropertyStatus, string> = {
+  holds: 'ok      ',
+  'holds-within-bounds': 'ok      ',
+  reached: 'ok      ',
+  violated: 'VIOLATED',
+  'not-reached': 'NOT MET ',
+  'not-established': 'unproven',
+};
 
 function printReport(r: CheckReport): void {
   const { protocol, config } = r.model;
+  const verdicts = verdict(r);
   const out: string[] = [];
   const params = Object.entries(config.params).map(([k, v]) => ` · ${k} ${JSON.stringify(v)}`).join('');
   out.push(`${protocol.name} · variant ${config.variant} · ${config.nodes} nodes · ${config.network} network · faults ${config.faults.join(',') || 'none'}${params}`);
   if (r.explore) {
     const e = r.explore;
     const bound = config.maxDepth ? `, depth bound ${config.maxDepth}` : '';
-    out.push(`explore (${e.search}${e.threads > 1 ? ` on ${e.threads} threads` : ''}): ${e.states.toLocaleString('en-US')} distinct states, ${e.transitions.toLocaleString('en-US')} transitions, depth ${e.depth}${bound}, ${Math.round(e.elapsedMs)} ms (${e.statesPerSecond.toLocaleString('en-US')} states/s)${e.complete ? '' : ', cut short by --max-states'}`);
-    if (e.complete) out.push(e.bounded ? `bounded: ${e.bounded.toLocaleString('en-US')} worlds at a bound (in flight, round or depth) were not expanded` : 'exhaustive: no bound cut the search');
-  }
+    out.push(`explore (${e.search}${e.threads > 1 ? ` on ${e.threads} threads` : ''}): ${e.states.toLocaleString('en-US')} distinct states, ${e.transitions.toLocaleString('en-US')} transitions, depth ${e.depth}${bound}, ${Math.round(e.elapsedMs)} ms (${e.statesPerSecond.toLocaleString('en-US')} states/s)`);
+    }
+  if (verdicts.extent) out.push(verdicts.extent);
   if (r.walk) out.push(`walk: ${r.walk.runs} runs, ${r.walk.steps.toLocaleString('en-US')} steps, seed ${r.walk.seed}, ${Math.round(r.walk.elapsedMs)} ms`);
-  out.push(`coverage of the node machine: ${(r.coverage.states * 100).toFixed(0)}% of states, ${(r.coverage.transitions * 100).toFixed(0)}% of transitions`);
-  for (const p of protocol.properties) {
-    const bad = r.violations.filter((v) => v.invariant === p.name);
-    out.push(`  ${bad.length ? 'VIOLATED' : 'ok      '} ${p.kind.padEnd(10)} ${p.name}${bad.length ? ` (${bad.map((v) => v.mode).join(', ')})` : ''}`);
-  }
+  const c = r.coverage;
+  out.push(c.measured ? `coverage of the node machine: ${(c.states * 100).toFixed(0)}% of states, ${(c.transitions * 100).toFixed(0)}% of declared transitions` : 'coverage of the node machine: not measured (no node step ran)');
+  for (const p of verdicts.properties) out.push(`  ${LABELS[p.status]} ${p.kind.padEnd(10)} ${p.name}${p.detail ? ` (${p.detail})` : ''}`);
   for (const v of r.violations) {
+    if (v.notReached) {
+      out.push('', `'${v.invariant}' (${v.kind}) was not reached: ${v.notReached}`, `replay: ${v.replay}`);
+      continue;
+    }
     out.push('', `violation of '${v.invariant}' (${v.kind}) found by ${v.mode}${v.steps.length ? ` in ${v.steps.length} steps` : ''}:`);
-    if (!v.steps.length) out.push(v.kind === 'sometimes' ? '  no reachable world satisfies it' : '  it fails in the initial world');
+    if (!v.steps.length) out.push(v.kind === 'sometimes' ? '  no reachable world satisfies it (every reachable world was searched)' : '  it fails in the initial world');
     out.push(...describeRun(v.steps, config.nodes));
     if (v.steps.length) out.push('', '```mermaid', sequenceDiagram(v.steps, config.nodes, `${protocol.name} ${config.variant}: ${v.invariant}`), '```');
     out.push(`replay: ${v.replay}`);
   }
-  out.push('', r.violations.length ? `FAIL: ${[...new Set(r.violations.map((v) => v.invariant))].join(', ')}` : 'PASS: every property holds');
+  out.push('', verdicts.summary);
   process.stdout.write(out.join('\n') + '\n');
 }

@@ -15,7 +15,14 @@ const USAGE = 'coordkit report [--out DIR] [--runs R] [--max-states M] [--seed S
 export async function reportCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { out: { type: 'string' }, runs: { type: 'string' }, 'max-states': { type: 'string' }, seed: { type: 'string' }, protocol: { type: 'string', multiple: true }, config: { type: 'string' } },
+    {
+      out: { type: 'string', help: 'DIR  where index.md and index.html go (default: report)' },
+      runs: { type: 'string', help: 'R  random runs per verified variant (default 100)' },
+      'max-states': { type: 'string', help: 'S  distinct worlds explored per model at most (default 200,000)' },
+      seed: { type: 'string', help: 'S  seed of the walks (default 1)' },
+      protocol: { type: 'string', multiple: true, help: 'FILE  a protocol module of your own (repeatable)' },
+      config: { type: 'string', help: 'FILE  a coordkit.config.js naming your protocols' },
+    },
     USAGE,
   );
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${USAGE})`);

@@ -18,7 +18,14 @@ const USAGE = 'coordkit simulate <primitive> [--scenario NAME|FILE] [--seed S] [
 export async function simulateCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { scenario: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, protocol: { type: 'string' }, config: { type: 'string' } },
+    {
+      scenario: { type: 'string', help: "NAME|FILE  a scenario of the protocol, or a scenario file (default: its first, or one made from its client requests)" },
+      seed: { type: 'string', help: 'S  seed of latencies and jitter (default 1)' },
+      out: { type: 'string', help: 'DIR  where the diagrams and metrics go' },
+      json: { type: 'boolean', help: 'print the metrics as JSON' },
+      protocol: { type: 'string', help: 'FILE  a protocol module of your own (JavaScript or TypeScript)' },
+      config: { type: 'string', help: 'FILE  a coordkit.config.js naming your protocols (the protocol then by name)' },
+    },
     USAGE,
   );
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (usage: ${USAGE})`);

@@ -51,7 +51,7 @@ function checkSection(reports: readonly CheckReport[]): Block[] {
       rows: reports.map((r) => {
         const row = summaryRow(r);
         const j = reportJson(r);
-        const cov = `${Math.round(j.coverage.states * 100)}% / ${Math.round(j.coverage.transitions * 100)}%`;
+        const cov = j.coverage.measured ? `${Math.round(j.coverage.states! * 100)}% / ${Math.round(j.coverage.transitions! * 100)}%` : 'not measured';
         return [row.primitive, row.variant, row.mode, String(j.states), String(j.transitions), j.complete ? 'yes' : 'no', cov, `${row.timeMs} ms`, row.found, row.verdict];
       }),
     },

@@ -9,7 +9,8 @@
  * per call, constructing an actor and its initial snapshot each time, which cost more than the
  * step itself. Node machines spawn no children, so nothing lives in the shared scope.
  */
-import { createActor, initialTransition, type AnyActorScope, type AnyStateMachine, type StateValue } from 'xstate';
+import { createActor, initialTransition, type AnyActorScope, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition, type StateValue } from 'xstate';
+import { coveredState, coveredTransition } from './covered.js';
 import { effectsOf, flattenValue, type Effect } from '../machine-effects.js';
 import type { NodeInput } from '../protocol.js';
 import { canonical } from '../canonical.js';
@@ -32,7 +33,11 @@ export interface NodeStepResult {
 export class NodeStepper {
   readonly states = new Interner<LocalState>();
   private readonly cache = new Map<string, NodeStepResult>();
-  /** Node-level transitions reached, as `from|event|to` (for coverage). */
+  /**
+   * What the steps covered of the machine's definition, for coverage: every state node a node
+   * was in or entered and every declared transition taken (see covered.ts). Recorded when a
+   * step first runs, so memoized steps cost nothing here.
+   */
   readonly reached = new Set<string>();
 
   private readonly scope: AnyActorScope;
@@ -74,9 +79,21 @@ export class NodeStepper {
     if (hit) return hit;
     const [snapshot, actions] = initialTransition(this.machine, input);
     this.check(snapshot, 'init');
+    // The initial states, even those an eventless transition leaves at once.
+    this.cover(snapshot, [], this.machine.root.initial?.target ?? []);
     const result = { next: this.internState(snapshot.value, snapshot.context), effects: effectsOf(actions) };
     this.cache.set(key, result);
     return result;
+  }
+
+  /** Records the transitions taken, the states they entered (even on the way), and the states now active. */
+  private cover(snapshot: any, taken: readonly AnyTransitionDefinition[], entered: readonly AnyStateNode[] = []): void {
+    for (const node of entered) this.reached.add(coveredState(node));
+    for (const t of taken) {
+      this.reached.add(coveredTransition(t));
+      for (const target of t.target ?? []) this.reached.add(coveredState(target));
+    }
+    for (const node of snapshot._nodes as AnyStateNode[]) if (node.path.length) this.reached.add(coveredState(node));
   }
 
   /** Feeds one event to a node. `eventKey` must identify the event exactly. */
@@ -90,7 +107,7 @@ export class NodeStepper {
     const actions = this.collected as Parameters<typeof effectsOf>[0];
     this.check(next, event.type);
     const result = { next: this.internState(next.value, next.context), effects: effectsOf(actions) };
-    this.reached.add(local.state + '|' + event.type + '|' + result.next.state);
+    this.cover(next, this.machine.getTransitionData(snapshot, event as never));
     if (this.cache.size >= this.cacheLimit) this.cache.clear();
     this.cache.set(key, result);
     return result;

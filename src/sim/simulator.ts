@@ -331,14 +331,19 @@ export class Simulator {
 
   /** False when the world is past a bound and must not be expanded. */
   withinBounds(world: World): boolean {
-    if (inFlightCount(world) > this.config.maxInFlight) return false;
+    return this.boundPassed(world) === undefined;
+  }
+
+  /** The bound a world is past (so it must not be expanded), if any. */
+  boundPassed(world: World): 'inFlight' | 'round' | undefined {
+    if (inFlightCount(world) > this.config.maxInFlight) return 'inFlight';
     const round = this.protocol.round;
     if (round) {
       for (const slot of world.nodes) {
-        if (slot.local && round(slot.local.context) > this.config.maxRound) return false;
+        if (slot.local && round(slot.local.context) > this.config.maxRound) return 'round';
       }
     }
-    return true;
+    return undefined;
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { AnyStateMachine } from 'xstate';
 import type { NodeId, Protocol } from '../protocol.js';
 
 /** Latency of a directed link in ms: fixed, or drawn uniformly from [min, max] by the seeded RNG. */
@@ -68,7 +69,19 @@ export class ScenarioError extends Error {}
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * The request types a client may send a machine: the `client.` events it handles, or (a machine
+ * that names none so) every event it handles.
+ */
+export function clientRequestTypes(machine: AnyStateMachine): string[] {
+  const handled = machine.root.events.filter((e: string) => !e.startsWith('xstate.'));
+  const client = handled.filter((e: string) => e.startsWith('client.'));
+  return client.length ? client : handled;
+}
+
 class Checker {
+  /** Request types a client may send (empty: not checked). */
+  requestTypes: string[] = [];
   constructor(readonly file: string, readonly n: number) {}
   fail(where: string, what: string): never {
     throw new ScenarioError(`scenario ${this.file}: ${where} ${what}`);
@@ -88,6 +101,7 @@ class Checker {
   }
   event(where: string, v: unknown): { type: string } {
     if (!isObj(v) || typeof v.type !== 'string') this.fail(where, `must be an event object with a string 'type'`);
+    if (this.requestTypes.length && !this.requestTypes.includes(v.type)) this.fail(`${where}.type`, `'${v.type}' is not a request the machine handles (choose from: ${this.requestTypes.join(', ')})`);
     return v as { type: string };
   }
   latency(where: string, v: unknown): LatencyMs {
@@ -189,6 +203,7 @@ export function checkScenario(raw: unknown, file: string, protocols: readonly Pr
   if (variant && !protocol.variants.some((v) => v.name === variant)) {
     c.fail('variant', `'${variant}' is not a variant of ${primitive} (choose from: ${protocol.variants.map((v) => v.name).join(', ')})`);
   }
+  c.requestTypes = clientRequestTypes(protocol.variants.find((v) => v.name === (variant ?? protocol.defaultVariant))?.machine ?? protocol.variants[0].machine);
   const network = raw.network ?? 'fifo';
   if (network !== 'fifo' && network !== 'unordered') c.fail('network', `must be fifo or unordered, got ${JSON.stringify(network)}`);
   const lat = raw.latencyMs ?? 0;

@@ -1,0 +1,109 @@
+/**
+ * What a check established, in the words both `coordkit check` and its JSON use. A search that
+ * reached every world proves the `always` properties; one that reached every world within its
+ * bounds proves them within those bounds, named with the flag that raises each; one that stopped
+ * early (at a violation, at --max-states) and random walks only failed to refute them.
+ */
+import type { CheckConfig, Property } from '../protocol.js';
+import type { ExploreResult } from './explore.js';
+import type { CheckReport } from './run-checks.js';
+
+export type PropertyStatus = 'holds' | 'holds-within-bounds' | 'reached' | 'violated' | 'not-reached' | 'not-established';
+
+export interface PropertyVerdict {
+  name: string;
+  kind: Property['kind'];
+  status: PropertyStatus;
+  /** Why, in a few words (empty for `holds` and `reached`). */
+  detail: string;
+}
+
+export interface Verdict {
+  /**
+   * `pass`: every property established (exhaustively, or within the bounds `extent` names);
+   * `no-violation-found`: nothing failed, but the search did not reach every world; `fail`.
+   */
+  outcome: 'pass' | 'no-violation-found' | 'fail';
+  /** How far the exploration got, one line (absent without one). */
+  extent?: string;
+  properties: PropertyVerdict[];
+  /** The closing line. */
+  summary: string;
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** The bounds that held worlds back, each with the flag that raises it. */
+export function boundsCut(e: ExploreResult, config: CheckConfig): string[] {
+  const out: string[] = [];
+  if (e.cut.inFlight) out.push(`${count(e.cut.inFlight)} worlds at the in-flight bound ${config.maxInFlight} (raise it with --max-in-flight)`);
+  if (e.cut.round) out.push(`${count(e.cut.round)} worlds past the round bound ${config.maxRound} (raise it with --max-round)`);
+  if (e.cut.depth) out.push(`${count(e.cut.depth)} worlds at the depth bound ${config.maxDepth} (raise it with --max-depth, 0 for none)`);
+  return out;
+}
+
+/** Why an exploration ended before reaching every world within its bounds, or undefined. */
+export function stopReason(e: ExploreResult, maxStates: number | undefined): string | undefined {
+  if (e.stopped === 'violation') return 'the search stopped at the first violation';
+  if (e.stopped === 'max-states') return `search cut short by --max-states ${maxStates ?? e.states}`;
+  if (e.stopped === 'capacity') return 'search cut short: the shared visited set filled up (size it with --max-states)';
+  return undefined;
+}
+
+/** One line: how much of the space the exploration searched. */
+export function exploreExtent(e: ExploreResult, config: CheckConfig, maxStates?: number): string {
+  const stop = stopReason(e, maxStates);
+  if (stop) return `not exhaustive: ${stop} after ${count(e.states)} worlds (depth ${e.depth}); the rest of the space was not searched`;
+  const cuts = boundsCut(e, config);
+  if (cuts.length) return `bounded: every world within the bounds was searched; not expanded: ${cuts.join('; ')}`;
+  return 'exhaustive: every reachable world was searched, no bound cut the search';
+}
+
+/** Why an unreached `sometimes` property is not proven unreachable, or undefined when it is. */
+export function notReachedReason(r: Pick<CheckReport, 'explore' | 'walk' | 'model' | 'maxStates'>): string | undefined {
+  const e = r.explore;
+  const walked = r.walk ? `${count(r.walk.runs)} random runs (raise with --runs)` : '';
+  if (e && e.complete && e.bounded === 0) return undefined;
+  if (!e) return `not reached in ${walked}; an exploration (--mode explore or both) could tell whether any world reaches it`;
+  const stop = stopReason(e, r.maxStates);
+  const where = stop ? `not reached in ${count(e.states)} worlds (${stop})` : `no world within the bounds reaches it, ${boundsCut(e, r.model.config).join('; ')}`;
+  return walked ? `${where}, nor in ${walked}` : where;
+}
+
+export function verdict(r: CheckReport): Verdict {
+  const { protocol, config } = r.model;
+  const e = r.explore;
+  const stop = e && stopReason(e, r.maxStates);
+  const exhaustive = !!e && e.complete && e.bounded === 0;
+  const bounded = !!e && e.complete && e.bounded > 0;
+  const unmet = new Set([...(e ? e.unsatisfied : protocol.properties.map((p) => p.name))].filter((name) => !r.walk || r.walk.unsatisfied.includes(name)));
+  const searched = [e && !e.complete ? `${count(e.states)} worlds (${stop})` : '', r.walk ? `${count(r.walk.runs)} random runs` : ''].filter(Boolean).join(' and ');
+  const properties = protocol.properties.map((p): PropertyVerdict => {
+    const bad = r.violations.filter((v) => v.invariant === p.name);
+    const base = { name: p.name, kind: p.kind };
+    if (bad.length) {
+      const notReached = bad.find((v) => v.notReached)?.notReached;
+      if (notReached && bad.every((v) => v.notReached)) return { ...base, status: 'not-reached', detail: notReached };
+      return { ...base, status: 'violated', detail: `found by ${[...new Set(bad.map((v) => v.mode))].join(' and ')}` };
+    }
+    if (p.kind === 'sometimes') {
+      if (!unmet.has(p.name)) return { ...base, status: 'reached', detail: '' };
+      return { ...base, status: 'not-established', detail: 'not checked: the search stopped at a violation first' };
+    }
+    if (exhaustive) return { ...base, status: 'holds', detail: '' };
+    if (bounded) return { ...base, status: 'holds-within-bounds', detail: 'within the bounds' };
+    return { ...base, status: 'not-established', detail: `not established: no violation in ${searched}` };
+  });
+  const failed = properties.filter((p) => p.status === 'violated' || p.status === 'not-reached');
+  const proven = properties.every((p) => p.status === 'holds' || p.status === 'holds-within-bounds' || p.status === 'reached');
+  const outcome = failed.length ? 'fail' : proven ? 'pass' : 'no-violation-found';
+  const summary =
+    outcome === 'fail'
+      ? `FAIL: ${failed.map((p) => `${p.name}${p.status === 'not-reached' ? ' (not reached)' : ''}`).join(', ')}`
+      : outcome === 'pass'
+        ? exhaustive || !e
+          ? 'PASS: every property holds'
+          : 'PASS within the bounds: every property holds in every world within them (see "bounded" above)'
+        : `NO VIOLATION FOUND, NOT A PROOF: ${searched} searched; every sometimes property was reached`;
+  return { outcome, extent: e ? exploreExtent(e, config, r.maxStates) : undefined, properties, summary };
+}
