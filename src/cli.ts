@@ -32,12 +32,15 @@ const commands: Record<string, Command> = {
 /** One line per command for `coordkit --help`. */
 const summaries: Record<string, string> = {
   check: 'model-check one primitive: explore its worlds and/or walk random runs',
-  all: 'check every registered primitive and variant, write results and the report',
+  all: 'check every protocol and variant (built-ins, or your config\'s), write results and the report',
   list: 'list the primitives, their variants and properties',
   simulate: 'one timed run of a scenario, with diagrams and metrics',
   report: 'check every primitive and write the report (Markdown and HTML)',
-  node: 'run one node of a primitive over TCP',
+  node: 'run one node of a protocol over mutual TLS (or --insecure plain TCP)',
   cluster: 'run N real nodes on loopback through a fault script and check the run',
+  certs: 'make a cluster CA and node, client and admin certificates for hand-started nodes',
+  schemas: "generate the JSON Schemas of a protocol's messages from its TypeScript types",
+  init: 'scaffold a protocol project of your own: machine, properties, a buggy variant, tests',
 };
 
 function topHelp(): string {

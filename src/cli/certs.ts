@@ -22,7 +22,13 @@ function namesArg(flag: string, raw: string | undefined): string[] {
 export async function certsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { out: { type: 'string' }, nodes: { type: 'string' }, clients: { type: 'string' }, admins: { type: 'string' }, days: { type: 'string' } },
+    {
+      out: { type: 'string', help: 'DIR  where ca.pem, ca.key and each <name>.pem/.key go (adds to the CA already there)' },
+      nodes: { type: 'string', help: 'N  certificates node-1 .. node-N (peers)' },
+      clients: { type: 'string', help: 'NAME,...  client certificates client-NAME (client requests only)' },
+      admins: { type: 'string', help: 'NAME,...  admin certificates admin-NAME (client requests, partition and heal)' },
+      days: { type: 'string', help: 'D  validity in days (default 365)' },
+    },
     USAGE,
   );
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${USAGE})`);

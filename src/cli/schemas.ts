@@ -18,7 +18,15 @@ import { UsageError } from './usage-error.js';
 const USAGE = 'coordkit schemas [<primitive> | --protocol FILE | --config FILE] [--out DIR]';
 
 export async function schemasCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { out: { type: 'string' }, protocol: { type: 'string' }, config: { type: 'string' } }, USAGE);
+  const { values, positionals } = parse(
+    args,
+    {
+      out: { type: 'string', help: "DIR  where the schemas go (default: the protocol's schema folder)" },
+      protocol: { type: 'string', help: 'FILE  a protocol module of your own (JavaScript or TypeScript)' },
+      config: { type: 'string', help: 'FILE  a coordkit.config.js naming your protocols' },
+    },
+    USAGE,
+  );
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (usage: ${USAGE})`);
   const one = positionals.length === 1 || values.protocol !== undefined;
   const sources = one ? [await resolveProtocol({ name: positionals[0], protocol: values.protocol, config: values.config })] : await resolveProtocols({ config: values.config });
