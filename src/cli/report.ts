@@ -6,6 +6,7 @@
  */
 import { checkEveryVariant } from '../check/check-every-variant.js';
 import { writeReport } from '../report/write-report.js';
+import { DEFAULT_MAX_STATES } from './check.js';
 import { parse } from './parse.js';
 import { resolveProtocols, withRef } from './protocol-source.js';
 import { intArg, UsageError } from './usage-error.js';
@@ -18,7 +19,7 @@ export async function reportCommand(args: string[]): Promise<number> {
     {
       out: { type: 'string', help: 'DIR  where index.md and index.html go (default: report)' },
       runs: { type: 'string', help: 'R  random runs per verified variant (default 100)' },
-      'max-states': { type: 'string', help: 'S  distinct worlds explored per model at most (default 200,000)' },
+      'max-states': { type: 'string', help: 'S  distinct worlds explored per model at most (default 500,000, as check)' },
       seed: { type: 'string', help: 'S  seed of the walks (default 1)' },
       protocol: { type: 'string', multiple: true, help: 'FILE  a protocol module of your own (repeatable)' },
       config: { type: 'string', help: 'FILE  a coordkit.config.js naming your protocols' },
@@ -28,7 +29,7 @@ export async function reportCommand(args: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${USAGE})`);
   const sources = await resolveProtocols({ protocol: values.protocol, config: values.config });
   const runs = intArg('runs', values.runs, 1, 1_000_000) ?? 100;
-  const maxStates = intArg('max-states', values['max-states'], 1, 100_000_000) ?? 200_000;
+  const maxStates = intArg('max-states', values['max-states'], 1, 100_000_000) ?? DEFAULT_MAX_STATES;
   const seed = intArg('seed', values.seed, 0, 2 ** 31 - 1) ?? 1;
   const { reports, failures } = checkEveryVariant(sources.map((s) => s.protocol), {
     runs,
