@@ -135,5 +135,5 @@ describe(`seeded fuzz of malformed frames (FUZZ_SEED=${SEED})`, () => {
     } finally {
       await cluster.stop();
     }
-  }, 120_000);
+  }, 300_000);
 });
