@@ -37,11 +37,25 @@ describe('two-phase commit (examples/two-phase-commit)', () => {
     expect(verdict.report.violations.find((v) => v.mode === 'explore')!.steps).toHaveLength(5);
   });
 
+  it('takes up to 16 nodes on the command line, and refuses 17 in one line', () => {
+    const file = 'dist/examples/two-phase-commit/index.js';
+    const run = (nodes: string) =>
+      spawnSync('node', ['bin/coordkit.js', 'check', '--protocol', file, '--nodes', nodes, '--mode', 'explore', '--search', 'dfs', '--max-states', '500', '--json'], { encoding: 'utf8', timeout: 120_000 });
+    const sixteen = run('16');
+    expect(sixteen.status, sixteen.stderr).toBe(0);
+    const json = JSON.parse(sixteen.stdout);
+    expect([json.nodes, json.complete]).toEqual([16, false]);
+    const seventeen = run('17');
+    expect(seventeen.status).toBe(2);
+    expect(seventeen.stderr.trim().split('\n')).toHaveLength(1);
+    expect(seventeen.stderr).toMatch(/--nodes/);
+  });
+
   it('runs from the command line with --protocol', () => {
     const file = 'dist/examples/two-phase-commit/index.js';
-    const ok = spawnSync('node', ['bin/coordkit.js', 'check', '--protocol', file, '--nodes', '4', '--mode', 'explore'], { encoding: 'utf8' });
+    const ok = spawnSync('node', ['bin/coordkit.js', 'check', '--protocol', file, '--nodes', '4', '--mode', 'explore'], { encoding: 'utf8', timeout: 120_000 });
     expect(ok.status, ok.stderr).toBe(0);
-    const bad = spawnSync('node', ['bin/coordkit.js', 'check', '--protocol', file, '--variant', 'commit-early', '--mode', 'explore', '--json'], { encoding: 'utf8' });
+    const bad = spawnSync('node', ['bin/coordkit.js', 'check', '--protocol', file, '--variant', 'commit-early', '--mode', 'explore', '--json'], { encoding: 'utf8', timeout: 120_000 });
     expect(bad.status).toBe(1);
     const json = JSON.parse(bad.stdout);
     expect(json.violations[0].invariant).toBe('no resource manager commits while another aborts');
