@@ -29,6 +29,14 @@ describe('two-phase commit (examples/two-phase-commit)', () => {
     expect(verdict.report.explore!.states).toBe(states);
   });
 
+  it('the same moves offered as counted client requests make more worlds: the count is state', () => {
+    const counted: typeof protocol = { ...protocol, spontaneous: undefined, clients: (node, _used, config) => protocol.spontaneous!(node, config) };
+    const verdict = checkProtocol(counted, { nodes: 4 }, 'explore');
+    expect(verdict.violated).toEqual([]);
+    // An RM that chose to abort now differs from one told to abort by its count of requests.
+    expect(verdict.report.explore!.states).toBeGreaterThan(288);
+  });
+
   it.each([[3], [5]])('catches a TM that commits before all prepared, with %i resource managers', (rms) => {
     const verdict = checkProtocol(protocol, { nodes: rms + 1, variant: 'commit-early' }, 'both');
     expect(verdict.violated).toEqual(['no resource manager commits while another aborts']);
