@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: explorer throughput and memory, side by side with @xstate/graph's
  * getAdjacencyMap over the same cluster model, in one run (the machine is shared and noisy:
- * compare ratios, not absolute numbers across runs).
+ * compare ratios, not absolute numbers across runs). `npm run bench -- twophase` runs only
+ * the TwoPhase rows (beside TLC's figures); `-- twophase 7` stops at 7 resource managers.
  */
 import { getAdjacencyMap } from '@xstate/graph';
 import { election } from '../machines/election/index.js';
@@ -9,6 +10,7 @@ import { protocols } from '../machines/index.js';
 import { explore, type ExploreOptions, type ExploreResult } from '../src/check/explore.js';
 import { exploreParallel } from '../src/check/explore-parallel.js';
 import { mutex } from '../machines/mutex/index.js';
+import twoPhase from '../examples/two-phase-commit/index.js';
 import { createModel, type Model } from '../src/check/model.js';
 import { describeChoice, type Choice } from '../src/sim/choice.js';
 import { Simulator } from '../src/sim/simulator.js';
@@ -28,6 +30,7 @@ function report(label: string, r: ExploreResult, heapBefore: number) {
   const row = {
     label,
     states: r.states,
+    transitions: r.transitions,
     complete: r.complete,
     ms: r.elapsedMs,
     statesPerSecond: r.statesPerSecond,
@@ -85,6 +88,39 @@ function graphTraversal(model: Model, serializer: 'fingerprint' | 'json', budget
 }
 
 console.log(`coordkit bench · node ${process.version} · ${new Date().toISOString()}\n`);
+
+/**
+ * Gray & Lamport's TwoPhase as examples/two-phase-commit, one thread and two, beside TLC 2.20's
+ * distinct / generated counts for TwoPhase.tla (one worker; measured on a machine like this one,
+ * not in this run: TLC cannot be installed here). Distinct counts must be equal; the kit also
+ * tries deliveries the receiver ignores, which TLA+ does not enable, so it generates more.
+ */
+async function twoPhaseRows(upTo: number) {
+  const tlc: Record<number, string> = {
+    3: '288 / 1,146',
+    5: '8,832 / 58,146',
+    6: '50,816 / 402,306',
+    7: '296,448 / 2,744,706',
+    9: '10,340,352 / 123,558,402 in 323 s, 2.8 GB',
+  };
+  const module = new URL('../examples/two-phase-commit/index.js', import.meta.url).href;
+  console.log('TwoPhase (examples/two-phase-commit, unordered-duplicating network), depth-first, one thread then two:');
+  for (const rms of [3, 5, 6, 7, 9].filter((r) => r <= upTo)) {
+    const model = createModel(twoPhase, { nodes: rms + 1 });
+    console.log(`  TLC 2.20, ${rms} RMs: ${tlc[rms]} distinct / generated`);
+    const one = measure(`${rms} RMs, 1 thread`, model, undefined, { search: 'dfs' });
+    globalThis.gc?.();
+    const heap = process.memoryUsage().heapUsed;
+    const two = report(`${rms} RMs, 2 threads`, await exploreParallel(model, { workers: 2, module }), heap);
+    const transitions = (r: { transitions: number }) => fmt(r.transitions);
+    console.log(`  ${rms} RMs: ${transitions(one)} transitions; 2 threads ${(one.ms / two.ms).toFixed(2)}x one, same states: ${one.states === two.states}\n`);
+  }
+}
+
+if (process.argv[2] === 'twophase') {
+  await twoPhaseRows(Number(process.argv[3] ?? 9));
+  process.exit(0);
+}
 // Warm the JIT on both paths before anything is timed.
 explore(createModel(election, { maxRound: 1, maxInFlight: 2 }));
 graphTraversal(createModel(election, { maxRound: 1, maxInFlight: 2 }), 'fingerprint');
@@ -137,3 +173,6 @@ report('depth-first, 2 threads', threads, heap);
 console.log('\nghost summary: mutex keeps the grants its properties read (2 nodes, 3 requests each):');
 measure('whole history', createModel({ ...mutex, ghostSummary: undefined }, { nodes: 2, params: { requests: 3 } }));
 measure('latest grants', createModel(mutex, { nodes: 2, params: { requests: 3 } }));
+
+console.log('');
+await twoPhaseRows(9);

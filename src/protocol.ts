@@ -200,8 +200,18 @@ export interface Protocol {
    * search with and without it.
    */
   ghostSummary?(history: GhostNote[]): GhostNote[];
-  /** Client requests enabled at a node. */
+  /**
+   * Client requests enabled at a node, given how many it has received: each node's count is
+   * part of every world, so that a generator can bound them (one proposal per node).
+   */
   clients?: ClientGenerator;
+  /**
+   * Moves a node may make on its own whenever its state allows (TLA+'s actions that receive no
+   * message: a resource manager preparing, a coordinator giving up), fed to the machine like
+   * client requests. Nothing counts them, so they add no state of their own to a world: prefer
+   * this to `clients` when the node's state alone says what it may do.
+   */
+  spontaneous?: (node: NodeView, config: ProtocolConfig) => { type: string }[];
   /**
    * Declares node ids interchangeable (every node runs the same code, no id is special) and
    * names the fields that hold node ids in contexts, messages, timers and notes, for symmetry

@@ -16,15 +16,20 @@ export interface DepthFirstSearch {
   visited: { add(h: Hash64): boolean };
   /** Where to start trying the `count` choices of a world (0: the canonical order). */
   firstChoice?: (count: number) => number;
-  /** Polled every 1,024 transitions: true ends the search. */
+  /** Polled at the start and every `pollEvery` (1,024) transitions: true ends the search. */
   stopped?: () => boolean;
+  pollEvery?: number;
+  /** Called at each poll, with the totals so far. */
+  onPoll?: (totals: DepthFirstTotals) => void;
   /** Called every `every` new worlds. */
   onProgress?: (totals: DepthFirstTotals) => void;
   every?: number;
   /**
    * Work sharing, polled with `stopped`: when `wanted()`, the choices left at the oldest world
    * on the path are offered to `give` (with the choice path to that world) and dropped here if
-   * taken.
+   * taken. Only after `pollEvery` transitions of this search, and as many between offers: a search
+   * that gave away its work as soon as it started would hand one job back and forth between
+   * idle threads for ever, each replaying its path and none taking a step.
    */
   share?: { wanted(): boolean; give(job: { path: number[]; choices: number[] }): boolean };
 }
@@ -89,10 +94,14 @@ export function depthFirst(sim: Simulator, judge: Judge, start: Start, search: D
   };
   if (!cut(start.world)) push(start.world, start.choices);
 
+  let poll = 0;
   while (stack.length && !judge.stop) {
-    if ((totals.transitions & 1023) === 0) {
+    if (totals.transitions >= poll) {
+      poll = totals.transitions + (search.pollEvery ?? 1024);
+      totals.path = prefix.length + stack.length;
+      search.onPoll?.(totals);
       if (search.stopped?.()) break;
-      if (search.share?.wanted()) share();
+      if (totals.transitions > 0 && search.share?.wanted()) share();
     }
     const top = stack[stack.length - 1];
     if (top.tried === count(top)) {

@@ -8,7 +8,7 @@ import { totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Simulator } from '../sim/simulator.js';
 import type { ExploreOptions, ExploreResult } from './explore.js';
-import type { WorkerReport, WorkerTask } from './explore-worker.js';
+import { PHASES, STAT_FIELDS, type WorkerReport, type WorkerTask } from './explore-worker.js';
 import { Judge } from './judge.js';
 import type { Model } from './model.js';
 import { replay } from './replay.js';
@@ -23,6 +23,14 @@ export interface ParallelOptions extends ExploreOptions {
   module: string;
   /** Slots of the shared visited set (a power of two, 8 bytes each); sized from maxStates or memory when absent. */
   capacity?: number;
+  /**
+   * How long the threads may go without a transition before the search is abandoned with an
+   * error naming what each thread was doing (default two minutes): a bug in the threads'
+   * hand-off must end the run, never hang it.
+   */
+  stallMs?: number;
+  /** Random pauses in the threads' hand-off (stress tests only; see explore-worker.ts). */
+  jitter?: WorkerTask['jitter'];
 }
 
 export async function exploreParallel(model: Model, options: ParallelOptions): Promise<ExploreResult> {
@@ -34,13 +42,13 @@ export async function exploreParallel(model: Model, options: ParallelOptions): P
   const buffers = SharedFingerprintSet.allocate(options.capacity ?? capacityFor(maxStates));
   const visited = new SharedFingerprintSet(buffers);
   const control = new SharedArrayBuffer(4);
-  const stats = new SharedArrayBuffer(options.workers * 3 * 8);
+  const stats = new SharedArrayBuffer(options.workers * STAT_FIELDS * 8);
   const board = WorkBoard.allocate(options.workers);
 
   const root = sim.initial().world;
   visited.add(sim.fingerprint(root));
   judge.judge(root, () => []);
-  const reports = judge.stop ? [] : await Promise.all(Array.from({ length: options.workers }, (_, index) => runWorker({
+  const reports = judge.stop ? [] : await runWorkers(Array.from({ length: options.workers }, (_, index) => ({
     module: options.module,
     name: model.protocol.name,
     config: model.config,
@@ -52,7 +60,12 @@ export async function exploreParallel(model: Model, options: ParallelOptions): P
     threads: options.workers,
     maxStates,
     all: !!options.all,
-  }, () => options.onProgress?.(progress(visited, stats, options.workers, started)))));
+    jitter: options.jitter,
+  })), () => {
+    const now = progress(visited, stats, options.workers, started);
+    options.onProgress?.(now);
+    return now.transitions;
+  }, options.stallMs ?? 120_000);
 
   const violations = new Map<string, Violation>(judge.violations.map((v) => [v.invariant, v]));
   for (const r of reports) {
@@ -75,6 +88,7 @@ export async function exploreParallel(model: Model, options: ParallelOptions): P
   const result: ExploreResult = {
     search: 'dfs',
     threads: options.workers,
+    handoffs: reports.reduce((sum, r) => sum + r.jobs, 0),
     states,
     transitions: reports.reduce((sum, r) => sum + r.transitions, 0),
     depth: Math.max(0, ...reports.map((r) => r.depth)),
@@ -104,25 +118,61 @@ function progress(visited: SharedFingerprintSet, stats: SharedArrayBuffer, worke
   let transitions = 0;
   let depth = 0;
   for (let w = 0; w < workers; w++) {
-    transitions += s[w * 3 + 1];
-    depth = Math.max(depth, s[w * 3 + 2]);
+    transitions += s[w * STAT_FIELDS + 1];
+    depth = Math.max(depth, s[w * STAT_FIELDS + 2]);
   }
   return { states: visited.size, transitions, depth, elapsedMs: performance.now() - started };
 }
 
-function runWorker(task: WorkerTask, tick: () => void): Promise<WorkerReport> {
+/** What each thread was last doing, and the board's state, in one line. */
+function describeThreads(tasks: WorkerTask[]): string {
+  const s = new Float64Array(tasks[0].stats);
+  const threads = tasks.map((t) => {
+    const at = t.index * STAT_FIELDS;
+    return `thread ${t.index} ${PHASES[s[at + 3]]} (${s[at + 1]} transitions, path ${s[at + 2]}, ${s[at + 4]} jobs taken)`;
+  });
+  return `${threads.join('; ')}; ${new WorkBoard(tasks[0].board).describe()}`;
+}
+
+/**
+ * Runs one worker per task until all report. `tick` is called every 250 ms and returns the
+ * transitions made so far; when they stay the same for `stallMs`, every worker is ended and the
+ * search fails with an error naming each thread's state.
+ */
+function runWorkers(tasks: WorkerTask[], tick: () => number, stallMs: number): Promise<WorkerReport[]> {
+  const workers: Worker[] = [];
+  let last = -1;
+  let since = performance.now();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const all = new Promise<WorkerReport[]>((resolve, reject) => {
+    const fail = (err: Error) => {
+      Atomics.store(new Int32Array(tasks[0].control), 0, 1);
+      for (const w of workers) void w.terminate();
+      reject(err);
+    };
+    timer = setInterval(() => {
+      const transitions = tick();
+      if (transitions !== last) {
+        last = transitions;
+        since = performance.now();
+      } else if (performance.now() - since >= stallMs) {
+        fail(new Error(`the explore threads made no transition for ${stallMs / 1000} s: ${describeThreads(tasks)}`));
+      }
+    }, Math.min(250, stallMs / 4));
+    Promise.all(tasks.map((task) => runWorker(task, workers))).then(resolve, fail);
+  });
+  return all.finally(() => clearInterval(timer));
+}
+
+function runWorker(task: WorkerTask, workers: Worker[]): Promise<WorkerReport> {
   return new Promise((resolve, reject) => {
     // A larger young generation: the search allocates a world per transition (about 6% faster).
     const worker = new Worker(new URL('./explore-worker.js', import.meta.url), { workerData: task, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
-    const timer = task.index === 0 ? setInterval(tick, 250) : undefined;
+    workers.push(worker);
     let report: WorkerReport | undefined;
     worker.on('message', (r: WorkerReport) => (report = r));
-    worker.on('error', (err) => {
-      Atomics.store(new Int32Array(task.control), 0, 1);
-      reject(err);
-    });
+    worker.on('error', reject);
     worker.on('exit', (code) => {
-      clearInterval(timer);
       if (report) resolve(report);
       else reject(new Error(`explore thread ${task.index} exited with code ${code} and no report`));
     });

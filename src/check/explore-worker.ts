@@ -24,17 +24,28 @@ export interface WorkerTask {
   buffers: SharedFingerprintBuffers;
   /** Int32 [stop]: set by the thread that finds a violation, or by the coordinator. */
   control: SharedArrayBuffer;
-  /** Float64 per thread: [states, transitions, path length]. */
+  /** Float64 per thread: [states, transitions, path length, phase (`PHASES`), jobs taken]. */
   stats: SharedArrayBuffer;
   /** Jobs handed between threads (work-board.ts). */
   board: SharedArrayBuffer;
   threads: number;
   maxStates: number;
   all: boolean;
+  /**
+   * Stress tests only: random pauses of up to `maxMs` at each step of the work-sharing
+   * protocol, and offers of work every `pollEvery` transitions instead of 1,024.
+   */
+  jitter?: { seed: number; maxMs: number; pollEvery?: number };
 }
+
+/** What a thread is doing, as written to its `stats` (index 3). */
+export const PHASES = ['starting', 'searching', 'waiting for work', 'replaying a job', 'finished'] as const;
+export const STAT_FIELDS = 5;
 
 export interface WorkerReport {
   states: number;
+  /** Jobs this thread took from the board. */
+  jobs: number;
   transitions: number;
   depth: number;
   bounded: number;
@@ -60,16 +71,11 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
   const judge = new Judge(model, sim, 'dfs', task.all);
   const visited = new SharedFingerprintSet(task.buffers);
   const control = new Int32Array(task.control);
-  const stats = new Float64Array(task.stats, task.index * 3 * 8, 3);
+  const stats = new Float64Array(task.stats, task.index * STAT_FIELDS * 8, STAT_FIELDS);
+  const phase = (p: (typeof PHASES)[number]) => (stats[3] = PHASES.indexOf(p));
   // Thread 0 keeps the canonical order; the others start each world at a random choice.
-  let seed = (task.index * 0x9e3779b1) | 1;
-  const random = (count: number) => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) % count;
-  };
-  const board = new WorkBoard(task.board, task.threads);
+  const random = xorshift((task.index * 0x9e3779b1) | 1);
+  const board = new WorkBoard(task.board, undefined, task.jitter && pauses(task.jitter.seed + task.index, task.jitter.maxMs));
   const stopped = () => {
     visited.flush();
     return Atomics.load(control, 0) !== 0 || judge.stop || visited.size >= task.maxStates || visited.full;
@@ -79,18 +85,22 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
     visited,
     firstChoice: task.index === 0 ? undefined : random,
     stopped,
-    every: 1_000,
-    onProgress: (t: DepthFirstTotals) => stats.set([totals.states + t.states, totals.transitions + t.transitions, t.path]),
+    pollEvery: task.jitter?.pollEvery,
+    onPoll: (t: DepthFirstTotals) => stats.set([totals.states + t.states, totals.transitions + t.transitions, t.path]),
     share: { wanted: () => board.wanted, give: (job: Job) => board.give(job) },
   };
   // Thread 0 starts from the initial world (already visited and judged); the others wait for work.
   let start: Start | undefined = task.index === 0 ? { world: sim.initial().world } : undefined;
   for (;;) {
     if (!start) {
+      phase('waiting for work');
       const job = board.take(stopped);
       if (!job) break;
+      phase('replaying a job');
+      stats[4]++;
       start = { world: replay(model, job.path, sim).worlds.at(-1)!, path: job.path, choices: job.choices };
     }
+    phase('searching');
     const t = depthFirst(sim, judge, start, search);
     totals.states += t.states;
     totals.transitions += t.transitions;
@@ -99,11 +109,14 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
     totals.depth = Math.max(totals.depth, t.depth);
     start = undefined;
     if (stopped()) break;
+    board.finished();
   }
+  phase('finished');
   visited.flush();
   if (judge.stop) Atomics.store(control, 0, 1);
   return {
     states: totals.states,
+    jobs: stats[4],
     transitions: totals.transitions,
     depth: totals.depth,
     bounded: totals.bounded,
@@ -111,6 +124,25 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
     satisfied: model.protocol.properties.filter((p) => p.kind === 'sometimes' && !judge.unsatisfied.includes(p.name)).map((p) => p.name),
     violations: judge.violations.map((v) => ({ invariant: v.invariant, path: v.path })),
     reached: [...sim.stepper.reached],
+  };
+}
+
+/** A xorshift32 stream: `next(count)` is a number in 0..count-1. */
+function xorshift(seed: number): (count: number) => number {
+  return (count) => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % count;
+  };
+}
+
+/** Sleeps of 0..maxMs at half the steps, drawn from `seed`. */
+function pauses(seed: number, maxMs: number): () => void {
+  const random = xorshift(seed | 1);
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  return () => {
+    if (random(2)) Atomics.wait(sleeper, 0, 0, (random(1000) / 1000) * maxMs);
   };
 }
 

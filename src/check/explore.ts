@@ -51,6 +51,8 @@ export interface ExploreResult {
   search: SearchOrder;
   /** Threads that searched (more than one: a depth-first search over a shared visited set). */
   threads: number;
+  /** Several threads only: how many times one thread took work another had posted. */
+  handoffs?: number;
   states: number;
   transitions: number;
   /** Breadth-first: the deepest level; depth-first: the longest path. */

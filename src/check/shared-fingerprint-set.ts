@@ -61,7 +61,10 @@ export class SharedFingerprintSet {
     let i = (h.lo ^ Math.imul(h.hi, 0x9e3779b1)) & this.mask;
     for (;;) {
       const at = 2 * i;
-      const old = Atomics.compareExchange(s, at, 0, lo);
+      // Most lookups find a world already there: read first, so that only an insert takes
+      // the cache line for writing (a compare-and-swap does even when it fails).
+      let old = Atomics.load(s, at);
+      if (old === 0) old = Atomics.compareExchange(s, at, 0, lo);
       if (old === 0) {
         Atomics.store(s, at + 1, hi);
         this.unpublished++;

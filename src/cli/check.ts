@@ -79,7 +79,7 @@ export async function checkCommand(args: string[]): Promise<number> {
   if (values.path !== undefined && !/^\d+(:\d+)*$/.test(values.path)) throw new UsageError(`--path must be fast-check's path, numbers joined by ':', got '${values.path}'`);
   const overrides: Partial<CheckConfig> = {
     variant: values.variant,
-    nodes: intArg('nodes', values.nodes, 2, 7),
+    nodes: intArg('nodes', values.nodes, 2, 16),
     network: choiceArg<NetworkName>('network', values.network, NETWORKS),
     faults: listArg<FaultName>('fault', values.faults, FAULTS),
     maxDepth: intArg('max-depth', values['max-depth'], 0, 10_000),

@@ -86,7 +86,7 @@ export async function clusterCommand(args: string[]): Promise<number> {
  * alone drive such a protocol).
  */
 function unscripted(source: ProtocolSource, nodes: number): ClusterScript {
-  if (!source.protocol.clients) return defaultScript(source.scenarioDir, nodes);
+  if (!source.protocol.clients && !source.protocol.spontaneous) return defaultScript(source.scenarioDir, nodes);
   const requests = initialRequests(source.protocol, nodes);
   if (!requests.length) throw new UsageError(`${source.protocol.name} ships no cluster script and enables no client request in its initial state: give --script FILE`);
   return requestScript(requests);

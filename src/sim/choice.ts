@@ -8,7 +8,8 @@ export type Choice =
   | { kind: 'drop'; from: NodeId; to: NodeId; msg: MsgRef }
   | { kind: 'duplicate'; from: NodeId; to: NodeId; msg: MsgRef }
   | { kind: 'timer'; node: NodeId; timer: TimerRef }
-  | { kind: 'client'; node: NodeId; event: { type: string } }
+  /** `spontaneous`: offered by the protocol's `spontaneous` moves, not counted as a client request. */
+  | { kind: 'client'; node: NodeId; event: { type: string }; spontaneous?: true }
   | { kind: 'crash'; node: NodeId }
   | { kind: 'restart'; node: NodeId }
   | { kind: 'partition'; sideA: number }

@@ -111,6 +111,9 @@ export class Simulator {
         const view = this.nodeView(world, id);
         for (const event of this.protocol.clients(view, slot.clientUsed, this.config)) out.push({ kind: 'client', node: id, event });
       }
+      if (this.protocol.spontaneous) {
+        for (const event of this.spontaneous(world, id)) out.push({ kind: 'client', node: id, event, spontaneous: true });
+      }
     }
     this.faultChoices(world, out);
     return out;
@@ -182,7 +185,7 @@ export class Simulator {
       }
       case 'client': {
         const slot = next.nodes[choice.node - 1];
-        next.nodes[choice.node - 1] = { ...slot, clientUsed: slot.clientUsed + 1 };
+        if (!choice.spontaneous) next.nodes[choice.node - 1] = { ...slot, clientUsed: slot.clientUsed + 1 };
         return { world: next, record: this.feed(next, choice.node, choice.event, 'c' + canonical(choice.event), choice, recorded) };
       }
       case 'drop':
@@ -391,6 +394,19 @@ export class Simulator {
   }
 
   private buf: Int32Array<ArrayBufferLike> = new Int32Array(256);
+
+  /** A node's spontaneous moves depend on its state alone: asked once per (node, interned state). */
+  private spontaneous(world: World, id: NodeId): { type: string }[] {
+    const view = this.nodeView(world, id);
+    let moves = this.spontaneousMoves.get(view);
+    if (!moves) {
+      moves = this.protocol.spontaneous!(view, this.config);
+      this.spontaneousMoves.set(view, moves);
+    }
+    return moves;
+  }
+
+  private readonly spontaneousMoves = new Map<NodeView, { type: string }[]>();
 
   /** Node views are cached per (node, interned state): worlds share them. */
   private readonly nodeViews = new Map<number, NodeView>();
