@@ -36,7 +36,7 @@ describe('child processes in tests', () => {
   it('every spawnSync, execSync and execFileSync in test/ has a timeout', () => {
     const missing = testFiles('test')
       .filter((f) => !f.endsWith('spawn-timeouts.test.ts'))
-      .flatMap((f) => syncCalls(readFileSync(f, 'utf8')).filter((c) => !/\btimeout\s*:/.test(c)).map((c) => `${f}: ${c.split('\n')[0]}`));
+      .flatMap((f) => syncCalls(readFileSync(f, 'utf8')).filter((c) => !/\btimeout\s*[:,}]/.test(c)).map((c) => `${f}: ${c.split('\n')[0]}`));
     expect(missing).toEqual([]);
   });
 });
