@@ -15,7 +15,8 @@ header h1{font-size:17px;margin:0}
 header .model{opacity:.85}
 #error{display:none;background:#fde8e8;color:#8a1111;border:1px solid #f5b5b5;padding:.6em 1em;margin:.6em 1em;border-radius:4px}
 #error.shown{display:block}
-main{display:grid;grid-template-columns:minmax(260px,340px) 1fr;gap:1em;padding:1em}
+main{display:grid;grid-template-columns:minmax(260px,340px) minmax(0,1fr);gap:1em;padding:1em}
+main>div{min-width:0}
 @media (max-width:800px){main{grid-template-columns:1fr}}
 section{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:.6em .8em;margin-bottom:1em;min-width:0}
 h2{font-size:14px;margin:.1em 0 .5em;text-transform:uppercase;letter-spacing:.04em;color:#555}
@@ -35,7 +36,7 @@ kbd{display:inline-block;min-width:1.6em;text-align:center;background:#eef0f3;bo
 .card h3{margin:0 0 .2em;font-size:14px;display:flex;justify-content:space-between}
 .state{font-family:ui-monospace,monospace;background:#e7efff;border-radius:3px;padding:0 .3em}
 .card table{border-collapse:collapse;width:100%;font-size:12px}
-.card td{padding:1px 3px;vertical-align:top;border-top:1px solid #eceff2}
+.card td{padding:1px 3px;vertical-align:top;border-top:1px solid #eceff2}.card td:first-child{white-space:nowrap}
 .card td.v{font-family:ui-monospace,monospace;word-break:break-all}
 .durable{color:#7a4b00;font-weight:600}
 .timers{font-size:12px;color:#6a5300;margin-top:.2em}
@@ -157,7 +158,7 @@ async function render() {
     h('table', {}, c.fields.map((f) => h('tr', {},
       h('td', { class: f.durable ? 'durable' : '', title: f.durable ? 'durable: survives a crash' : 'lost on a crash' }, f.name + (f.durable ? ' ◆' : '')),
       h('td', { class: 'v' }, value(f.value))))),
-    c.timers.length ? h('div', { class: 'timers' }, '⏱ ' + c.timers.join(', ')) : null)));
+    c.timers.length ? h('div', { class: 'timers' }, 'timers: ' + c.timers.join(', ')) : null)));
 
   const net = [];
   net.push(h('div', {}, 'partition: ', v.partition ? h('strong', {}, v.partition) : h('span', { class: 'muted' }, 'none')));
