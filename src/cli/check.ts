@@ -8,12 +8,13 @@ import { reportJson } from '../check/summary.js';
 import { createModel } from '../check/model.js';
 import { describeRun } from '../check/describe-run.js';
 import { sequenceDiagram } from '../trace/sequence-diagram.js';
+import { exploreLink } from '../viewer/explore-link.js';
 import { parse } from './parse.js';
 import { resolveProtocol, withRef } from './protocol-source.js';
 import { choiceArg, intArg, listArg, UsageError } from './usage-error.js';
 
 const USAGE =
-  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--search bfs|dfs] [--workers N] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--param NAME=VALUE]... [--json] [--protocol FILE | --config FILE]';
+  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--search bfs|dfs] [--workers N] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--param NAME=VALUE]... [--json] [--explore-link] [--protocol FILE | --config FILE]';
 const MODES = ['explore', 'walk', 'both'] as const;
 
 export async function checkCommand(args: string[]): Promise<number> {
@@ -33,6 +34,7 @@ export async function checkCommand(args: string[]): Promise<number> {
       seed: { type: 'string' },
       path: { type: 'string' },
       json: { type: 'boolean' },
+      'explore-link': { type: 'boolean' },
       protocol: { type: 'string' },
       config: { type: 'string' },
       symmetry: { type: 'string' },
@@ -89,7 +91,7 @@ export async function checkCommand(args: string[]): Promise<number> {
   });
   withRef(source, report.violations);
   if (values.json) process.stdout.write(JSON.stringify(reportJson(report)) + '\n');
-  else printReport(report);
+  else printReport(report, values['explore-link'] ? (path) => exploreLink(source.ref, model, path) : undefined);
   return report.violations.length ? 1 : 0;
 }
 
@@ -97,7 +99,7 @@ export async function checkCommand(args: string[]): Promise<number> {
  * `--param NAME=VALUE`, repeatable: a primitive's own knob (`requests=2`, `proposers=1,2`). The
  * value is JSON when it parses as JSON, a list of numbers when comma-separated, else a string.
  */
-function paramArgs(protocol: Protocol, raw: string[] | undefined): Record<string, unknown> | undefined {
+export function paramArgs(protocol: Protocol, raw: string[] | undefined): Record<string, unknown> | undefined {
   if (!raw) return undefined;
   const known = new Set([...Object.keys(protocol.defaults.params ?? {}), ...protocol.variants.flatMap((v) => Object.keys(v.reveal?.params ?? {}))]);
   const params: Record<string, unknown> = {};
@@ -119,7 +121,7 @@ function paramArgs(protocol: Protocol, raw: string[] | undefined): Record<string
   return params;
 }
 
-function printReport(r: CheckReport): void {
+function printReport(r: CheckReport, link?: (path: number[]) => { command: string; url: string }): void {
   const { protocol, config } = r.model;
   const out: string[] = [];
   const params = Object.entries(config.params).map(([k, v]) => ` · ${k} ${JSON.stringify(v)}`).join('');
@@ -142,6 +144,10 @@ function printReport(r: CheckReport): void {
     out.push(...describeRun(v.steps, config.nodes));
     if (v.steps.length) out.push('', '```mermaid', sequenceDiagram(v.steps, config.nodes, `${protocol.name} ${config.variant}: ${v.invariant}`), '```');
     out.push(`replay: ${v.replay}`);
+    if (link && v.steps.length) {
+      const l = link(v.path);
+      out.push(`explore: ${l.command}, then open ${l.url}`);
+    }
   }
   out.push('', r.violations.length ? `FAIL: ${[...new Set(r.violations.map((v) => v.invariant))].join(', ')}` : 'PASS: every property holds');
   process.stdout.write(out.join('\n') + '\n');

@@ -6,17 +6,16 @@
 import { spawn } from 'node:child_process';
 import { FAULTS, NETWORKS, type CheckConfig, type FaultName, type NetworkName } from '../protocol.js';
 import { createModel } from '../check/model.js';
+import { DEFAULT_EXPLORE_PORT } from '../viewer/explore-link.js';
 import { modelQuery } from '../viewer/model-query.js';
 import { startViewer } from '../viewer/server.js';
+import { paramArgs } from './check.js';
 import { parse } from './parse.js';
 import { resolveProtocol } from './protocol-source.js';
 import { choiceArg, intArg, listArg, UsageError } from './usage-error.js';
 
 const USAGE =
-  'coordkit explore <primitive> [--variant V] [--nodes N] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--path P] [--port P] [--host H] [--open] [--protocol FILE | --config FILE]';
-
-/** The port a bare `coordkit explore` listens on. */
-export const DEFAULT_EXPLORE_PORT = 4820;
+  'coordkit explore <primitive> [--variant V] [--nodes N] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--param NAME=VALUE]... [--path P] [--port P] [--host H] [--open] [--protocol FILE | --config FILE]';
 
 export async function exploreCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
@@ -27,6 +26,7 @@ export async function exploreCommand(args: string[]): Promise<number> {
       network: { type: 'string' },
       faults: { type: 'string' },
       path: { type: 'string' },
+      param: { type: 'string', multiple: true },
       port: { type: 'string' },
       host: { type: 'string' },
       open: { type: 'boolean' },
@@ -49,6 +49,7 @@ export async function exploreCommand(args: string[]): Promise<number> {
     nodes: intArg('nodes', values.nodes, 2, 7),
     network: choiceArg<NetworkName>('network', values.network, NETWORKS),
     faults: listArg<FaultName>('fault', values.faults, FAULTS),
+    params: paramArgs(protocol, values.param),
   };
   const model = createModel(protocol, Object.fromEntries(Object.entries(defaults).filter(([, v]) => v !== undefined)));
   const problem = protocol.checkParams?.(model.config);

@@ -56,7 +56,7 @@ tr.not-judged td.v,tr.pending td.v{color:#777}tr.satisfied td.v{color:#1d7a3a}
 /** Runs in the page. */
 const SCRIPT = `
 const $ = (id) => document.getElementById(id);
-const MODEL_KEYS = ['protocol', 'variant', 'nodes', 'network', 'faults'];
+const MODEL_KEYS = ['protocol', 'variant', 'nodes', 'network', 'faults', 'params'];
 let view = null;
 let busy = false;
 mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', sequence: { useMaxWidth: false } });

@@ -7,6 +7,8 @@ import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CheckConfig, Protocol } from '../protocol.js';
+import { walk } from '../check/walk.js';
+import type { Model } from '../check/model.js';
 import { mermaidBundle } from '../report/write-report.js';
 import { modelFromQuery } from './model-query.js';
 import { explorerPage } from './page.js';
@@ -70,7 +72,7 @@ export function startViewer(options: ViewerOptions): Promise<Viewer> {
         return;
       case '/api/run': {
         const m = model(q);
-        const p = path(q);
+        const p = q.has('walk') ? walkPath(m, q.get('seed'), q.get('walk')!) : path(q);
         return json(res, 200, runView(m, p, at(q, p.length)));
       }
       case '/api/random': {
@@ -103,6 +105,18 @@ export function startViewer(options: ViewerOptions): Promise<Viewer> {
       resolve({ url: `http://${shown}:${port}/`, server, close: () => new Promise((r) => server.close(() => r())) });
     });
   });
+}
+
+/**
+ * A walk's failing run, from the seed and fast-check path its replay command prints
+ * (`--seed=S --path P`), as choice indices.
+ */
+function walkPath(model: Model, seed: string | null, fcPath: string): number[] {
+  if (seed === null || !/^-?\d{1,10}$/.test(seed)) throw new BadRequest(`a walk path needs the walk's seed: add &seed=S from its replay command`);
+  if (!/^\d{1,6}(:\d{1,6})*$/.test(fcPath)) throw new BadRequest(`malformed walk path '${fcPath.slice(0, 80)}': expected fast-check's path, numbers joined by ':'`);
+  const found = walk(model, { seed: Number(seed), path: fcPath, runs: 1 }).violations.find((v) => v.steps.length);
+  if (!found) throw new BadRequest(`walk path ${fcPath.slice(0, 80)} with seed ${seed} replays no failing run of this model`);
+  return found.path;
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
