@@ -198,6 +198,8 @@ async function render() {
     try {
       const { svg } = await mermaid.render('seq' + Date.now(), v.diagram);
       box.innerHTML = svg;
+      // The newest step is the one to see.
+      box.scrollTop = box.scrollHeight;
     } catch (err) {
       box.replaceChildren(h('pre', {}, 'diagram failed: ' + String(err && err.message || err).split('\\n')[0]), h('pre', {}, v.diagram));
     }
