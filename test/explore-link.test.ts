@@ -54,6 +54,14 @@ describe('explore links', () => {
     expect((await bad.json()).error).toMatch(/a walk path needs the walk's seed/);
   });
 
+  it("the machine's state diagram marks the states the nodes are in", () => {
+    const model = createModel(primitive('election'));
+    expect(runView(model, []).stateDiagram).toMatch(/\n    class follower here$/);
+    const view = runView(model, [0]);
+    expect(view.cards.map((c) => c.state)).toEqual(['precandidate', 'follower', 'follower']);
+    expect(view.stateDiagram).toMatch(/\n    class precandidate,follower here$/);
+  });
+
   it('a choice index that is not enabled stops the run there, with a message naming the step', () => {
     const model = createModel(primitive('election'));
     const view = runView(model, [0, 500, 1]);

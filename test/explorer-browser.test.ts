@@ -82,6 +82,9 @@ describe('coordkit explore in headless Chromium', () => {
     expect(verdicts.at(-1)).toBe('violated');
     expect(await page.textContent(`#props tr[data-property="${property}"]`)).toContain(`first at step ${path.length}`);
     expect(await page.locator('#diagram svg').count()).toBe(1);
+    // The machine's diagram marks the states the nodes are in (two candidates, one follower).
+    expect(await page.locator('#states svg .here').count()).toBe(2);
+    expect(await page.textContent('#states-caption')).toContain('Node 3: follower');
     expect(page.url()).toContain(`path=${path.join(':')}`);
     await page.screenshot({ path: join(shots, 'explorer.png'), fullPage: true });
     if (process.env.UPDATE_SCREENSHOTS) copyFileSync(join(shots, 'explorer.png'), 'docs/explorer.png');

@@ -50,6 +50,7 @@ tr.not-judged td.v,tr.pending td.v{color:#777}tr.satisfied td.v{color:#1d7a3a}
 #steps li.fails{color:#b00020}
 #diagram{overflow:auto;max-height:70vh}
 #diagram svg{max-width:none!important}
+#states{overflow:auto}
 .muted{color:#777}
 `;
 
@@ -192,6 +193,15 @@ async function render() {
   $('steps').replaceChildren(...steps);
   $('steps').querySelector('.current')?.scrollIntoView({ block: 'nearest' });
 
+  const here = v.cards.filter((c) => c.up).map((c) => 'Node ' + c.id + ': ' + c.state).join(' · ');
+  $('states-caption').textContent = 'highlighted: the states nodes are in (' + (here || 'every node is down') + ')';
+  try {
+    const { svg } = await mermaid.render('states' + Date.now(), v.stateDiagram);
+    $('states').innerHTML = svg;
+  } catch (err) {
+    $('states').replaceChildren(h('pre', {}, 'diagram failed: ' + String(err && err.message || err).split('\\n')[0]));
+  }
+
   const box = $('diagram');
   if (v.at === 0) box.replaceChildren(h('p', { class: 'muted' }, 'take a choice to start the sequence diagram'));
   else {
@@ -254,6 +264,7 @@ export function explorerPage(protocolName: string): string {
 <section><h2>Network</h2><div id="network"></div></section>
 <section><h2>Properties in this world</h2><table id="props"></table></section>
 <section><h2>Sequence diagram</h2><div id="diagram"></div></section>
+<section><h2>One node's machine</h2><p class="muted" id="states-caption" style="margin:0 0 .4em"></p><div id="states"></div></section>
 </div>
 </main>
 <script src="/mermaid.min.js"></script>

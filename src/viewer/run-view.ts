@@ -11,6 +11,7 @@ import { Simulator, type StepRecord } from '../sim/simulator.js';
 import type { World } from '../sim/world.js';
 import type { Model } from '../check/model.js';
 import { sequenceDiagram } from '../trace/sequence-diagram.js';
+import { stateDiagram } from '../trace/state-diagram.js';
 
 /** A path as the URL carries it: choice indices joined by ':' (empty: the initial world). */
 export function parsePath(raw: string | null | undefined): number[] {
@@ -64,6 +65,20 @@ export interface RunView {
   pastBound: boolean;
   choices: { index: number; kind: string; label: string }[];
   diagram: string;
+  /** One node's machine, the states some up node is in highlighted. */
+  stateDiagram: string;
+}
+
+const machineDiagrams = new WeakMap<object, string>();
+
+/** The machine's state diagram with the states `states` (dotted state values) marked. */
+function highlighted(machine: Model['variant']['machine'], states: string[]): string {
+  let base = machineDiagrams.get(machine);
+  if (base === undefined) machineDiagrams.set(machine, (base = stateDiagram(machine)));
+  // The diagram names a state by its path with every other character as '_'.
+  const ids = [...new Set(states)].map((s) => s.replace(/[^A-Za-z0-9]/g, '_'));
+  if (!ids.length) return base;
+  return `${base}\n    classDef here fill:#ffd54f,stroke:#b8860b,stroke-width:3px\n    class ${ids.join(',')} here`;
 }
 
 interface Followed {
@@ -167,6 +182,7 @@ export function runView(model: Model, path: readonly number[], at = path.length)
     pastBound: !sim.withinBounds(world),
     choices,
     diagram: sequenceDiagram(shownRecords, n),
+    stateDiagram: highlighted(variant.machine, cards.filter((c) => c.up).map((c) => c.state)),
   };
 }
 
