@@ -1,0 +1,67 @@
+/**
+ * The report as a person reads it: a summary first, a table of contents whose links land on
+ * headings, numbers with separators, property tables folded away, and each counterexample once,
+ * with every property it violates and a link that opens it in the explorer.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createModel } from '../src/check/model.js';
+import { runChecks, type CheckReport } from '../src/check/run-checks.js';
+import { builtIns } from '../src/cli/protocol-source.js';
+import { toHtml } from '../src/report/html.js';
+import { toMarkdown } from '../src/report/markdown.js';
+import { buildReport } from '../src/report/write-report.js';
+import { parsePath, runView } from '../src/viewer/run-view.js';
+import { modelFromQuery } from '../src/viewer/model-query.js';
+
+const subjects = builtIns().filter((s) => s.protocol.name === 'election');
+const election = subjects[0].protocol;
+let reports: CheckReport[];
+let md: string;
+let html: string;
+
+beforeAll(() => {
+  const buggy = runChecks(createModel(election, { variant: 'vote-twice' }), { mode: 'explore' });
+  // The same run also breaking a second property (as a run often does): shown once, naming both.
+  const v = buggy.violations[0];
+  buggy.violations.push({ ...v, invariant: 'term never decreases' });
+  reports = [runChecks(createModel(election), { mode: 'walk', runs: 5, seed: 1 }), buggy];
+  const doc = buildReport(reports, subjects, []);
+  md = toMarkdown(doc);
+  html = toHtml(doc, 'report');
+});
+
+describe('report layout', () => {
+  it('opens with a table of contents, then a one-line-per-primitive summary', () => {
+    const toc = md.indexOf('- [Summary](#summary)');
+    expect(toc).toBeGreaterThan(md.indexOf('# coordkit report'));
+    expect(md.indexOf('## Summary')).toBeGreaterThan(toc);
+    expect(md.indexOf('## Summary')).toBeLessThan(md.indexOf('## Check results'));
+    const states = reports.reduce((s, r) => s + (r.explore?.states ?? 0), 0);
+    expect(states).toBeGreaterThan(999);
+    expect(md).toMatch(new RegExp(`\\| election \\| ok \\(1 verified, 1 buggy caught\\) \\| ${states.toLocaleString('en-US')} \\| [\\d,]+ ms \\|`));
+    // Every contents link lands on a heading's id.
+    const ids = new Set([...html.matchAll(/<h[23] id="([^"]+)"/g)].map((m) => m[1]));
+    const links = [...html.matchAll(/<nav class="toc">(.*?)<\/nav>/gs)][0][1].match(/href="#([^"]+)"/g)!.map((h) => h.slice(7, -1));
+    expect(links.length).toBe(ids.size);
+    for (const l of links) expect(ids.has(l)).toBe(true);
+  });
+
+  it('folds the property tables away and keeps numbers on one line', () => {
+    expect(md).toContain('<details>');
+    expect(html).toMatch(/<details><summary>Every property of every checked variant<\/summary>/);
+    expect(html).toMatch(/<td class="num">[\d,]+ ms<\/td>/);
+    expect(html).toContain('white-space:nowrap');
+  });
+
+  it('shows a counterexample once, with every property it violates, linked to the explorer', () => {
+    const heading = '### election · vote-twice: one vote per node per term, term never decreases';
+    expect(md.split(heading)).toHaveLength(2);
+    expect(md.match(/^### election · vote-twice/gm)).toHaveLength(1);
+    const link = /\[this run in the explorer\]\((http:\/\/127\.0\.0\.1:4820\/\?[^)]+)\)/.exec(md)![1];
+    expect(html).toContain(`<a href="${link.replace(/&/g, '&amp;')}">this run in the explorer</a>`);
+    const q = new URL(link).searchParams;
+    const path = parsePath(q.get('path'));
+    const view = runView(modelFromQuery(election, {}, q), path);
+    expect(view.properties.find((p) => p.name === 'one vote per node per term')!.firstViolatedAt).toBe(path.length);
+  });
+});
