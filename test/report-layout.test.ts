@@ -1,8 +1,13 @@
 /**
  * The report as a person reads it: a summary first, a table of contents whose links land on
  * headings, numbers with separators, property tables folded away, and each counterexample once,
- * with every property it violates and a link that opens it in the explorer.
+ * with every property it violates and a link that opens it in the explorer; `coordkit report`
+ * renders the last saved results rather than checking again.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createModel } from '../src/check/model.js';
 import { runChecks, type CheckReport } from '../src/check/run-checks.js';
@@ -64,4 +69,38 @@ describe('report layout', () => {
     const view = runView(modelFromQuery(election, {}, q), path);
     expect(view.properties.find((p) => p.name === 'one vote per node per term')!.firstViolatedAt).toBe(path.length);
   });
+});
+
+describe('coordkit report renders the last results', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'coordkit-report-saved-'));
+  const report = (...args: string[]) =>
+    spawnSync('node', ['bin/coordkit.js', 'report', '--protocol', 'examples/two-phase-commit/index.ts', '--out', dir, '--runs', '5', ...args], { encoding: 'utf8', timeout: 200_000 });
+
+  it('checks and saves results.json when there is none, then renders from it without checking, the same report', () => {
+    const first = report();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).toContain('checking two-phase-commit commit-early');
+    const md = readFileSync(join(dir, 'index.md'), 'utf8');
+    const saved = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    expect(saved.find((r: { variant: string }) => r.variant === 'commit-early').violations[0].path.length).toBeGreaterThan(0);
+    const again = report();
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain('checking');
+    expect(again.stderr).toContain(`rendering the check results in ${join(dir, 'results.json')}`);
+    expect(readFileSync(join(dir, 'index.md'), 'utf8')).toBe(md);
+  }, 240_000);
+
+  it('a counterexample that no longer replays: one line saying to check again; --rerun does', () => {
+    const file = join(dir, 'results.json');
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    saved.find((r: { variant: string }) => r.variant === 'commit-early').violations[0].path = [999];
+    writeFileSync(file, JSON.stringify(saved));
+    const stale = report();
+    expect(stale.status).toBe(2);
+    expect(stale.stderr).toMatch(/^coordkit: .*results\.json: the counterexample of two-phase-commit commit-early no longer replays \(step 1: choice 999 is not enabled .*\): check again with `coordkit report --rerun`\n$/);
+    const rerun = report('--rerun');
+    expect(rerun.status, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toContain('checking two-phase-commit');
+    expect(JSON.parse(readFileSync(file, 'utf8')).find((r: { variant: string }) => r.variant === 'commit-early').violations[0].path).not.toEqual([999]);
+  }, 240_000);
 });

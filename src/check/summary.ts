@@ -45,6 +45,7 @@ export function reportJson(r: CheckReport) {
     mode: r.mode,
     network: r.model.config.network,
     faults: r.model.config.faults,
+    params: r.model.config.params,
     states: r.explore?.states ?? 0,
     transitions: r.explore?.transitions ?? 0,
     depth: r.explore?.depth ?? 0,
@@ -56,6 +57,6 @@ export function reportJson(r: CheckReport) {
     statesPerSecond: r.explore?.statesPerSecond ?? 0,
     walk: r.walk ? { runs: r.walk.runs, steps: r.walk.steps, seed: r.walk.seed } : undefined,
     coverage: { states: r.coverage.states, transitions: r.coverage.transitions },
-    violations: r.violations.map((v) => ({ invariant: v.invariant, kind: v.kind, mode: v.mode, steps: v.steps.length, replay: v.replay })),
+    violations: r.violations.map((v) => ({ invariant: v.invariant, kind: v.kind, mode: v.mode, steps: v.steps.length, path: v.path, replay: v.replay })),
   };
 }
