@@ -138,11 +138,18 @@ function printReport(r: CheckReport, link?: (path: number[]) => { command: strin
     const bad = r.violations.filter((v) => v.invariant === p.name);
     out.push(`  ${bad.length ? 'VIOLATED' : 'ok      '} ${p.kind.padEnd(10)} ${p.name}${bad.length ? ` (${bad.map((v) => v.mode).join(', ')})` : ''}`);
   }
+  // A run that breaks several properties at once is printed once, naming them all.
+  const runs = new Map<string, typeof r.violations>();
   for (const v of r.violations) {
-    out.push('', `violation of '${v.invariant}' (${v.kind}) found by ${v.mode}${v.steps.length ? ` in ${v.steps.length} steps` : ''}:`);
+    const key = v.steps.length ? `${v.mode} ${v.path.join(':')} ${v.steps.length}` : `${v.mode} ${v.invariant}`;
+    runs.set(key, [...(runs.get(key) ?? []), v]);
+  }
+  for (const same of runs.values()) {
+    const v = same[0];
+    out.push('', `violation of ${same.map((x) => `'${x.invariant}' (${x.kind})`).join(', ')} found by ${v.mode}${v.steps.length ? ` in ${v.steps.length} steps` : ''}:`);
     if (!v.steps.length) out.push(v.kind === 'sometimes' ? '  no reachable world satisfies it' : '  it fails in the initial world');
     out.push(...describeRun(v.steps, config.nodes));
-    if (v.steps.length) out.push('', '```mermaid', sequenceDiagram(v.steps, config.nodes, `${protocol.name} ${config.variant}: ${v.invariant}`), '```');
+    if (v.steps.length) out.push('', '```mermaid', sequenceDiagram(v.steps, config.nodes, `${protocol.name} ${config.variant}: ${same.map((x) => x.invariant).join(', ')}`), '```');
     out.push(`replay: ${v.replay}`);
     if (link && v.steps.length) {
       const l = link(v.path);
