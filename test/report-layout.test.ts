@@ -74,10 +74,10 @@ describe('report layout', () => {
 describe('coordkit report renders the last results', () => {
   const dir = mkdtempSync(join(tmpdir(), 'coordkit-report-saved-'));
   const report = (...args: string[]) =>
-    spawnSync('node', ['bin/coordkit.js', 'report', '--protocol', 'examples/two-phase-commit/index.ts', '--out', dir, '--runs', '5', ...args], { encoding: 'utf8', timeout: 200_000 });
+    spawnSync('node', ['bin/coordkit.js', 'report', '--protocol', 'examples/two-phase-commit/index.ts', '--out', dir, ...args], { encoding: 'utf8', timeout: 200_000 });
 
   it('checks and saves results.json when there is none, then renders from it without checking, the same report', () => {
-    const first = report();
+    const first = report('--runs', '5');
     expect(first.status, first.stderr).toBe(0);
     expect(first.stderr).toContain('checking two-phase-commit commit-early');
     const md = readFileSync(join(dir, 'index.md'), 'utf8');
@@ -88,6 +88,8 @@ describe('coordkit report renders the last results', () => {
     expect(again.stderr).not.toContain('checking');
     expect(again.stderr).toContain(`rendering the check results in ${join(dir, 'results.json')}`);
     expect(readFileSync(join(dir, 'index.md'), 'utf8')).toBe(md);
+    // Other check bounds mean checking again.
+    expect(report('--runs', '3').stderr).toContain('checking two-phase-commit');
   }, 240_000);
 
   it('a counterexample that no longer replays: one line saying to check again; --rerun does', () => {
@@ -98,7 +100,7 @@ describe('coordkit report renders the last results', () => {
     const stale = report();
     expect(stale.status).toBe(2);
     expect(stale.stderr).toMatch(/^coordkit: .*results\.json: the counterexample of two-phase-commit commit-early no longer replays \(step 1: choice 999 is not enabled .*\): check again with `coordkit report --rerun`\n$/);
-    const rerun = report('--rerun');
+    const rerun = report('--rerun', '--runs', '5');
     expect(rerun.status, rerun.stderr).toBe(0);
     expect(rerun.stderr).toContain('checking two-phase-commit');
     expect(JSON.parse(readFileSync(file, 'utf8')).find((r: { variant: string }) => r.variant === 'commit-early').violations[0].path).not.toEqual([999]);

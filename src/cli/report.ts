@@ -1,7 +1,7 @@
 /**
  * `coordkit report [--out DIR] [--rerun] [--runs R] [--max-states M] [--protocol FILE]... [--config FILE]`:
  * renders DIR/index.md and DIR/index.html from the last check results (DIR/results.json, as
- * `coordkit all` leaves them); with `--rerun`, or when there are none, first checks every
+ * `coordkit all` leaves them); with `--rerun` (or `--runs`, `--max-states`), or when there are none, first checks every
  * protocol (the kit's primitives, the `--protocol` files, or the protocols of
  * `coordkit.config.js`): its verified variant by exploration and walks, each buggy variant by
  * exploration at the configuration that reveals it, and saves the results there.
@@ -32,7 +32,8 @@ export async function reportCommand(args: string[]): Promise<number> {
   const outDir = values.out ?? 'report';
   const resultsFile = join(outDir, 'results.json');
   let saved;
-  if (!values.rerun) {
+  // Asking for other check bounds is asking to check again.
+  if (!(values.rerun || values.runs !== undefined || values['max-states'] !== undefined)) {
     try {
       saved = loadSavedReports(resultsFile, sources.map((s) => s.protocol));
     } catch (err) {
