@@ -5,16 +5,19 @@
  * renders the last saved results rather than checking again.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createModel } from '../src/check/model.js';
 import { runChecks, type CheckReport } from '../src/check/run-checks.js';
 import { builtIns } from '../src/cli/protocol-source.js';
 import { toHtml } from '../src/report/html.js';
 import { toMarkdown } from '../src/report/markdown.js';
-import { buildReport } from '../src/report/write-report.js';
+import { chromiumPath } from '../src/report/headless-chromium.js';
+import { buildReport, mermaidBundle } from '../src/report/write-report.js';
 import { parsePath, runView } from '../src/viewer/run-view.js';
 import { modelFromQuery } from '../src/viewer/model-query.js';
 
@@ -105,4 +108,28 @@ describe('coordkit report renders the last results', () => {
     expect(rerun.stderr).toContain('checking two-phase-commit');
     expect(JSON.parse(readFileSync(file, 'utf8')).find((r: { variant: string }) => r.variant === 'commit-early').violations[0].path).not.toEqual([999]);
   }, 240_000);
+});
+
+describe('the HTML report in headless Chromium', () => {
+  it('reads on a phone-width window: nothing scrolls the page sideways, the summary comes first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coordkit-report-phone-'));
+    copyFileSync(mermaidBundle(), join(dir, 'mermaid.min.js'));
+    writeFileSync(join(dir, 'index.html'), html);
+    const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'], timeout: 60_000 });
+    try {
+      const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+      await page.goto(pathToFileURL(join(dir, 'index.html')).href);
+      await page.waitForSelector('body[data-mermaid-done="yes"]', { timeout: 120_000 });
+      expect(JSON.parse((await page.getAttribute('body', 'data-mermaid-errors'))!)).toEqual([]);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      const order = await page.evaluate(() => [...document.querySelectorAll('h2')].map((h) => h.textContent));
+      expect(order[0]).toBe('Summary');
+      await page.setViewportSize({ width: 1200, height: 900 });
+      // The summary is on the first screen of a desktop window.
+      const summary = await page.locator('#summary').boundingBox();
+      expect(summary!.y).toBeLessThan(900);
+    } finally {
+      await browser.close();
+    }
+  }, 200_000);
 });
