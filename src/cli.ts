@@ -3,6 +3,7 @@ import { allCommand } from './cli/all.js';
 import { certsCommand } from './cli/certs.js';
 import { checkCommand } from './cli/check.js';
 import { clusterCommand } from './cli/cluster.js';
+import { exploreCommand } from './cli/explore.js';
 import { initCommand } from './cli/init.js';
 import { listCommand } from './cli/list.js';
 import { nodeCommand } from './cli/node.js';
@@ -21,6 +22,7 @@ const commands: Record<string, Command> = {
   report: reportCommand,
   list: listCommand,
   check: checkCommand,
+  explore: exploreCommand,
   all: allCommand,
   node: nodeCommand,
   cluster: clusterCommand,

@@ -50,6 +50,7 @@ export function reportJson(r: CheckReport) {
     mode: r.mode,
     network: r.model.config.network,
     faults: r.model.config.faults,
+    params: r.model.config.params,
     states: r.explore?.states ?? 0,
     transitions: r.explore?.transitions ?? 0,
     depth: r.explore?.depth ?? 0,
@@ -65,6 +66,6 @@ export function reportJson(r: CheckReport) {
     walk: r.walk ? { runs: r.walk.runs, steps: r.walk.steps, seed: r.walk.seed } : undefined,
     coverage: r.coverage.measured ? { measured: true, states: r.coverage.states, transitions: r.coverage.transitions } : { measured: false },
     properties: v.properties,
-    violations: r.violations.map((x) => ({ invariant: x.invariant, kind: x.kind, mode: x.mode, steps: x.steps.length, replay: x.replay, ...(x.notReached ? { notReached: x.notReached } : {}) })),
+    violations: r.violations.map((x) => ({ invariant: x.invariant, kind: x.kind, mode: x.mode, steps: x.steps.length, path: x.path, replay: x.replay, ...(x.notReached ? { notReached: x.notReached } : {}) })),
   };
 }

@@ -71,8 +71,8 @@ function swarm(enabled: Choice[], profile: number, index: number): Choice[] {
 }
 
 /** The step a run's integer picks. */
-function pick(sim: Simulator, world: World, profile: number, index: number): { choice: Choice; next: World; record: StepRecord } | undefined {
-  const pool = swarm(sim.enabled(world), profile, index);
+function pick(sim: Simulator, world: World, profile: number, index: number, enabled = sim.enabled(world)): { choice: Choice; next: World; record: StepRecord } | undefined {
+  const pool = swarm(enabled, profile, index);
   if (!pool.length) return undefined;
   const choice = pool[(index >>> 2) % pool.length];
   const { world: next, record } = sim.step(world, choice);
@@ -111,9 +111,11 @@ function replaySwarm(sim: Simulator, profile: number, choices: readonly number[]
   const steps: StepRecord[] = [];
   const path: number[] = [];
   for (const index of choices) {
-    const picked = pick(sim, world, profile, index);
+    // Choices are fresh objects on every call: find the pick in the same list it came from.
+    const enabled = sim.enabled(world);
+    const picked = pick(sim, world, profile, index, enabled);
     if (!picked) break;
-    path.push(sim.enabled(world).indexOf(picked.choice));
+    path.push(enabled.indexOf(picked.choice));
     world = picked.next;
     steps.push(picked.record);
   }

@@ -10,12 +10,13 @@ import { createModel } from '../check/model.js';
 import { describeRun } from '../check/describe-run.js';
 import { sequenceDiagram } from '../trace/sequence-diagram.js';
 import { paramArgs } from './param-args.js';
+import { exploreLink } from '../viewer/explore-link.js';
 import { parse } from './parse.js';
 import { resolveProtocol, withRef } from './protocol-source.js';
 import { choiceArg, intArg, listArg, UsageError } from './usage-error.js';
 
 const USAGE =
-  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--max-states S] [--max-in-flight K] [--max-round R] [--max-crashes|--max-drops|--max-duplicates|--max-partitions C] [--search bfs|dfs] [--workers N] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--param NAME=VALUE]... [--json] [--protocol FILE | --config FILE]';
+  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--max-states S] [--max-in-flight K] [--max-round R] [--max-crashes|--max-drops|--max-duplicates|--max-partitions C] [--search bfs|dfs] [--workers N] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--param NAME=VALUE]... [--json] [--explore-link] [--protocol FILE | --config FILE]';
 const MODES = ['explore', 'walk', 'both'] as const;
 /**
  * Distinct worlds explored unless --max-states says otherwise: every default configuration of
@@ -45,7 +46,7 @@ export async function checkCommand(args: string[]): Promise<number> {
     args,
     {
       variant: { type: 'string', help: 'V the variant to check (default: the verified one)' },
-      nodes: { type: 'string', help: 'N nodes, 2 to 7' },
+      nodes: { type: 'string', help: 'N nodes, 2 to 16 (what the protocol allows)' },
       mode: { type: 'string', help: 'M explore (every world within the bounds), walk (random runs) or both (default)' },
       network: { type: 'string', help: 'NET fifo, unordered or unordered-duplicating' },
       faults: { type: 'string', help: 'LIST faults to inject: loss,dup,crash,partition or none' },
@@ -63,6 +64,7 @@ export async function checkCommand(args: string[]): Promise<number> {
       seed: { type: 'string', help: 'S seed of the walk' },
       path: { type: 'string', help: 'P replay one walk (with --seed): the path a failure printed' },
       json: { type: 'boolean', help: 'print one JSON object instead of text' },
+      'explore-link': { type: 'boolean', help: 'print, beside each replay command, the browser explorer link that opens the run' },
       protocol: { type: 'string', help: 'FILE check a protocol module of your own (JavaScript or TypeScript)' },
       config: { type: 'string', help: 'FILE a coordkit.config.js naming your protocols (the protocol then by name)' },
       symmetry: { type: 'string', help: 'on|off reduce by symmetry of node ids (default on)' },
@@ -129,7 +131,7 @@ export async function checkCommand(args: string[]): Promise<number> {
   });
   withRef(source, report.violations);
   if (values.json) process.stdout.write(JSON.stringify(reportJson(report)) + '\n');
-  else printReport(report);
+  else printReport(report, values['explore-link'] ? (path) => exploreLink(source.ref, model, path) : undefined);
   return report.violations.length ? 1 : 0;
 }
 
@@ -143,7 +145,7 @@ const LABELS: Record<PropertyStatus, string> = {
   'not-established': 'unproven',
 };
 
-function printReport(r: CheckReport): void {
+function printReport(r: CheckReport, link?: (path: number[]) => { command: string; url: string }): void {
   const { protocol, config } = r.model;
   const verdicts = verdict(r);
   const out: string[] = [];
@@ -159,16 +161,24 @@ function printReport(r: CheckReport): void {
   const c = r.coverage;
   out.push(c.measured ? `coverage of the node machine: ${(c.states * 100).toFixed(0)}% of states, ${(c.transitions * 100).toFixed(0)}% of declared transitions` : 'coverage of the node machine: not measured (no node step ran)');
   for (const p of verdicts.properties) out.push(`  ${LABELS[p.status]} ${p.kind.padEnd(10)} ${p.name}${p.detail ? ` (${p.detail})` : ''}`);
-  for (const v of r.violations) {
-    if (v.notReached) {
-      out.push('', `'${v.invariant}' (${v.kind}) was not reached: ${v.notReached}`, `replay: ${v.replay}`);
-      continue;
-    }
-    out.push('', `violation of '${v.invariant}' (${v.kind}) found by ${v.mode}${v.steps.length ? ` in ${v.steps.length} steps` : ''}:`);
+  for (const v of r.violations.filter((x) => x.notReached)) out.push('', `'${v.invariant}' (${v.kind}) was not reached: ${v.notReached}`, `replay: ${v.replay}`);
+  // A run that breaks several properties at once is printed once, naming them all.
+  const runs = new Map<string, typeof r.violations>();
+  for (const v of r.violations.filter((x) => !x.notReached)) {
+    const key = v.steps.length ? `${v.mode} ${v.path.join(':')} ${v.steps.length}` : `${v.mode} ${v.invariant}`;
+    runs.set(key, [...(runs.get(key) ?? []), v]);
+  }
+  for (const same of runs.values()) {
+    const v = same[0];
+    out.push('', `violation of ${same.map((x) => `'${x.invariant}' (${x.kind})`).join(', ')} found by ${v.mode}${v.steps.length ? ` in ${v.steps.length} steps` : ''}:`);
     if (!v.steps.length) out.push(v.kind === 'sometimes' ? '  no reachable world satisfies it (every reachable world was searched)' : '  it fails in the initial world');
     out.push(...describeRun(v.steps, config.nodes));
-    if (v.steps.length) out.push('', '```mermaid', sequenceDiagram(v.steps, config.nodes, `${protocol.name} ${config.variant}: ${v.invariant}`), '```');
+    if (v.steps.length) out.push('', '```mermaid', sequenceDiagram(v.steps, config.nodes, `${protocol.name} ${config.variant}: ${same.map((x) => x.invariant).join(', ')}`), '```');
     out.push(`replay: ${v.replay}`);
+    if (link && v.steps.length) {
+      const l = link(v.path);
+      out.push(`explore: ${l.command}, then open ${l.url}`);
+    }
   }
   out.push('', verdicts.summary);
   process.stdout.write(out.join('\n') + '\n');

@@ -4,15 +4,23 @@
  * records on <body> how many diagrams produced an SVG and which failed (`data-mermaid-*`), so a
  * headless browser can check it.
  */
-import type { ReportDocument } from './document.js';
+import type { Table } from '../trace/metrics-tables.js';
+import { contents, type ReportDocument } from './document.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-/** Inline Markdown the report's text uses: `code` and **bold**. */
-const inline = (s: string) => esc(s).replace(/`([^`]+)`/g, '<code>$1</code>').replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');
+/** Inline Markdown the report's text uses: `code`, **bold** and [links](to the local explorer or an anchor). */
+const inline = (s: string) =>
+  esc(s)
+    .replace(/`([^`]+)`/g, '<code>$1</code>')
+    .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
+    .replace(/\[([^\]]+)\]\(((?:http:\/\/127\.0\.0\.1:\d+\/|#)[^)\s]*)\)/g, '<a href="$2">$1</a>');
 
 const STYLE = `body{font:15px/1.5 system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}th{background:#f4f4f4}
+td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+nav.toc{background:#f7f7f7;border:1px solid #ddd;padding:.4em 1em;margin:1em 0}nav.toc ul{margin:.2em 0;padding-left:1.2em}
+.wide{overflow-x:auto}@media (max-width:700px){body{font-size:14px;margin:1em auto}}
 pre.code{background:#f7f7f7;padding:.6em;overflow:auto;font-size:12px}figure{margin:1em 0;overflow:auto}figcaption{font-style:italic;color:#555}
 .mermaid-error{color:#b00020;white-space:pre-wrap}`;
 
@@ -42,24 +50,51 @@ mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', maxTextSize: 5
   document.body.dataset.mermaidDone = 'yes';
 })();`;
 
+function tableHtml(t: Table): string {
+  const out = [`<p><strong>${inline(t.title)}</strong></p><div class="wide"><table><thead><tr>${t.headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>`];
+  // Numbers (with their unit) align right and never wrap.
+  for (const r of t.rows) out.push(`<tr>${r.map((c) => `<td${/^[\d,.]+( ms| %|%)?$/.test(c) ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`);
+  out.push('</tbody></table></div>');
+  if (t.summary) out.push(`<p>${inline(t.summary)}</p>`);
+  return out.join('\n');
+}
+
+function tocHtml(toc: ReturnType<typeof contents>): string {
+  const out = ['<nav class="toc"><strong>Contents</strong><ul>'];
+  let open = false;
+  for (const c of toc) {
+    if (c.level === 2) {
+      if (open) out.push('</ul></li>');
+      out.push(`<li><a href="#${esc(c.anchor)}">${inline(c.text)}</a><ul>`);
+      open = true;
+    } else out.push(`<li><a href="#${esc(c.anchor)}">${inline(c.text)}</a></li>`);
+  }
+  if (open) out.push('</ul></li>');
+  out.push('</ul></nav>');
+  return out.join('');
+}
+
 export function toHtml(doc: ReportDocument, title: string, mermaidSrc = 'mermaid.min.js'): string {
-  const out: string[] = ['<!doctype html>', '<html lang="en"><head><meta charset="utf-8">', `<title>${esc(title)}</title>`, `<style>${STYLE}</style>`, '</head><body>'];
+  const toc = contents(doc);
+  let heading = 0;
+  const out: string[] = ['<!doctype html>', '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">', `<title>${esc(title)}</title>`, `<style>${STYLE}</style>`, '</head><body>'];
   for (const b of doc) {
     switch (b.kind) {
-      case 'heading':
-        out.push(`<h${b.level}>${inline(b.text)}</h${b.level}>`);
+      case 'heading': {
+        const anchor = b.level === 2 || b.level === 3 ? toc[heading++]?.anchor : undefined;
+        out.push(`<h${b.level}${anchor ? ` id="${esc(anchor)}"` : ''}>${inline(b.text)}</h${b.level}>`);
+        if (b.level === 1) out.push(tocHtml(toc));
         break;
+      }
       case 'text':
         out.push(`<p>${inline(b.text)}</p>`);
         break;
-      case 'table': {
-        const t = b.table;
-        out.push(`<p><strong>${inline(t.title)}</strong></p><table><thead><tr>${t.headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>`);
-        for (const r of t.rows) out.push(`<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`);
-        out.push('</tbody></table>');
-        if (t.summary) out.push(`<p>${inline(t.summary)}</p>`);
+      case 'details':
+        out.push(`<details><summary>${inline(b.summary)}</summary>`, ...b.tables.map(tableHtml), '</details>');
         break;
-      }
+      case 'table':
+        out.push(tableHtml(b.table));
+        break;
       case 'code':
         out.push(`<pre class="code">${esc(b.text)}</pre>`);
         break;

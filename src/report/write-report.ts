@@ -21,6 +21,7 @@ import { stateDiagram } from '../trace/state-diagram.js';
 import { mermaidBlocks, type Block, type ReportDocument } from './document.js';
 import { toHtml } from './html.js';
 import { toMarkdown } from './markdown.js';
+import { exploreLink } from '../viewer/explore-link.js';
 
 /** A protocol as the report shows it: where its scenarios are, and how a command line names it. */
 export interface ReportSubject {
@@ -40,6 +41,27 @@ export function runShippedScenarios(subjects: readonly ReportSubject[], seed = 1
   return runs;
 }
 
+const count = (n: number) => n.toLocaleString('en-US');
+const ms = (n: number) => `${count(Math.round(n))} ms`;
+
+/** One line per primitive: whether every variant gave the expected verdict, the states explored, the time taken. */
+function summarySection(reports: readonly CheckReport[], protocols: readonly Protocol[]): Block[] {
+  const blocks: Block[] = [{ kind: 'heading', level: 2, text: 'Summary' }];
+  if (!reports.length) return [...blocks, { kind: 'text', text: 'No checks were run.' }];
+  const rows = protocols.flatMap((p) => {
+    const mine = reports.filter((r) => r.model.protocol === p);
+    if (!mine.length) return [];
+    const unexpected = mine.filter((r) => summaryRow(r).verdict !== 'ok').map((r) => r.model.config.variant);
+    const caught = mine.filter((r) => r.model.variant.breaks).length;
+    const states = mine.reduce((sum, r) => sum + (r.explore?.states ?? 0), 0);
+    const time = mine.reduce((sum, r) => sum + r.elapsedMs, 0);
+    const verdict = unexpected.length ? `UNEXPECTED: ${unexpected.join(', ')}` : `ok (${mine.length - caught} verified, ${caught} buggy caught)`;
+    return [[p.name, verdict, count(states), ms(time)]];
+  });
+  blocks.push({ kind: 'table', table: { title: 'Every primitive at a glance (details below)', headers: ['primitive', 'verdict', 'states explored', 'time'], rows } });
+  return blocks;
+}
+
 function checkSection(reports: readonly CheckReport[]): Block[] {
   const blocks: Block[] = [{ kind: 'heading', level: 2, text: 'Check results' }];
   if (!reports.length) return [...blocks, { kind: 'text', text: 'No checks were run.' }];
@@ -52,20 +74,19 @@ function checkSection(reports: readonly CheckReport[]): Block[] {
         const row = summaryRow(r);
         const j = reportJson(r);
         const cov = j.coverage.measured ? `${Math.round(j.coverage.states! * 100)}% / ${Math.round(j.coverage.transitions! * 100)}%` : 'not measured';
-        return [row.primitive, row.variant, row.mode, String(j.states), String(j.transitions), j.complete ? 'yes' : 'no', cov, `${row.timeMs} ms`, row.found, row.verdict];
+        return [row.primitive, row.variant, row.mode, count(j.states), count(j.transitions), j.complete ? 'yes' : 'no', cov, ms(row.timeMs), row.found, row.verdict];
       }),
     },
   });
-  for (const r of reports) {
-    blocks.push({
-      kind: 'table',
-      table: {
-        title: `${r.model.protocol.name} · ${r.model.config.variant}: properties`,
-        headers: ['property', 'kind', 'result'],
-        rows: r.model.protocol.properties.map((p) => [p.name, p.kind, r.violations.some((v) => v.invariant === p.name) ? 'VIOLATED' : 'holds']),
-      },
-    });
-  }
+  blocks.push({
+    kind: 'details',
+    summary: 'Every property of every checked variant',
+    tables: reports.map((r) => ({
+      title: `${r.model.protocol.name} · ${r.model.config.variant}: properties`,
+      headers: ['property', 'kind', 'result'],
+      rows: r.model.protocol.properties.map((p) => [p.name, p.kind, r.violations.some((v) => v.invariant === p.name) ? 'VIOLATED' : 'holds']),
+    })),
+  });
   return blocks;
 }
 
@@ -85,18 +106,28 @@ function scenarioSection(runs: readonly RenderedRun[], subjects: readonly Report
   return blocks;
 }
 
-function counterexampleSection(reports: readonly CheckReport[]): Block[] {
+/** Each counterexample once, with every property it violates, and a link that opens it in the browser explorer. */
+function counterexampleSection(reports: readonly CheckReport[], subjects: readonly ReportSubject[]): Block[] {
   const blocks: Block[] = [{ kind: 'heading', level: 2, text: 'Counterexamples found in the buggy variants' }];
   let found = 0;
   for (const r of reports) {
     const { protocol, config, variant } = r.model;
+    const runs = new Map<string, typeof r.violations>();
     for (const v of r.violations) {
       if (!v.steps.length) continue;
+      const key = `${v.mode} ${v.path.join(':')} ${v.steps.length}`;
+      runs.set(key, [...(runs.get(key) ?? []), v]);
+    }
+    for (const same of runs.values()) {
+      const v = same[0];
+      const names = same.map((x) => x.invariant).join(', ');
       found++;
-      blocks.push({ kind: 'heading', level: 3, text: `${protocol.name} · ${config.variant}: ${v.invariant}` });
-      blocks.push({ kind: 'text', text: `${variant.description} Found by ${v.mode} in ${v.steps.length} steps; replay: \`${v.replay}\`.` });
+      blocks.push({ kind: 'heading', level: 3, text: `${protocol.name} · ${config.variant}: ${names}` });
+      const ref = subjects.find((s) => s.protocol === protocol)?.ref ?? protocol.name;
+      const link = exploreLink(ref, r.model, v.path);
+      blocks.push({ kind: 'text', text: `${variant.description} Found by ${v.mode} in ${v.steps.length} steps${same.length > 1 ? `, violating ${same.length} properties` : ''}; replay: \`${v.replay}\`. Step through it: run \`${link.command}\`, then open [this run in the explorer](${link.url}).` });
       blocks.push({ kind: 'code', text: describeRun(v.steps, config.nodes).join('\n') });
-      blocks.push({ kind: 'mermaid', title: `${protocol.name} ${config.variant}: ${v.invariant}`, text: sequenceDiagram(v.steps, config.nodes, `${protocol.name} ${config.variant} breaks ${v.invariant}`) });
+      blocks.push({ kind: 'mermaid', title: `${protocol.name} ${config.variant}: ${names}`, text: sequenceDiagram(v.steps, config.nodes, `${protocol.name} ${config.variant} breaks ${names}`) });
     }
   }
   if (!found) blocks.push({ kind: 'text', text: 'No counterexample in these check results.' });
@@ -118,10 +149,11 @@ export function buildReport(checkReports: readonly CheckReport[], subjects: read
   return [
     { kind: 'heading', level: 1, text: 'coordkit report' },
     { kind: 'text', text: `Primitives: ${protocols.map((p) => p.name).join(', ')}. Every diagram below is drawn from an executed run, a timed simulation or a checker's counterexample.` },
+    ...summarySection(checkReports, protocols),
     ...checkSection(checkReports),
     ...notRun.map((line): Block => ({ kind: 'text', text: `**Check could not run:** ${line}` })),
     ...scenarioSection(runs, subjects),
-    ...counterexampleSection(checkReports),
+    ...counterexampleSection(checkReports, subjects),
     ...machineSection(protocols),
   ];
 }
