@@ -42,6 +42,7 @@ const summaries: Record<string, string> = {
   cluster: 'run N real nodes on loopback through a fault script and check the run',
   certs: 'make a cluster CA and node, client and admin certificates for hand-started nodes',
   schemas: "generate the JSON Schemas of a protocol's messages from its TypeScript types",
+  explore: 'step through a protocol in the browser: every choice a button, a run is its URL',
   init: 'scaffold a protocol project of your own: machine, properties, a buggy variant, tests',
 };
 
