@@ -118,7 +118,11 @@ export function replayNode(protocol: Protocol, variant: Variant, n: number, reco
 
 const recordKey = (u: Unpersisted) => `${u.node}/${u.seq}`;
 
-/** Every received message was sent by the node it names to this node, and received at most once per send. */
+/**
+ * Every received message was sent by the node it names to this node, and received at most once per
+ * send. `merged` is in stamp order, which every process takes from one clock (trace-clock.ts), so
+ * a send sorts before its receipt.
+ */
 export function checkChannels(merged: readonly TraceRecord[], unpersisted: readonly Unpersisted[] = []): Divergence | null {
   const inFlight = new Map<string, number>();
   const neverLeft = new Set(unpersisted.map(recordKey));

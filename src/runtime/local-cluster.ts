@@ -15,6 +15,7 @@ import type { NoteFrame } from './wire.js';
 import { adminName, clientName, loadCredentials, nodeName, type TlsCredentials } from './tls.js';
 import { makeClusterCerts } from './cluster-certs.js';
 import { TraceWriter, type ClusterRecord } from './trace-log.js';
+import { traceNow } from './trace-clock.js';
 
 export interface LocalClusterOptions {
   primitive: string;
@@ -144,7 +145,7 @@ export class LocalCluster {
   }
 
   private record(r: Omit<ClusterRecord, 'node' | 'time' | 'kind'>): void {
-    this.log.append({ node: 0, time: performance.timeOrigin + performance.now(), kind: 'fault', ...r });
+    this.log.append({ node: 0, time: traceNow(), kind: 'fault', ...r });
   }
 
   private spawnNode(id: number): void {

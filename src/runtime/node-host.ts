@@ -38,6 +38,7 @@ import { PeerLink, type Address } from './peer-link.js';
 import { ClientQueue } from './client-queue.js';
 import { DEFAULT_LIMITS, RateLimitedLog, TokenBucket, type Limits } from './limits.js';
 import { readTrace, TraceWriter, truncateTornTail, type NodeRecord } from './trace-log.js';
+import { traceNow } from './trace-clock.js';
 import { adminName, clientName, identityOf, nodeName, provenName, type TlsCredentials } from './tls.js';
 import { FrameValidator } from './validator.js';
 import { MAX_FRAME_BYTES, WIRE_VERSION, type AdminFrame, type ClientBoundFrame, type Hello, type InboundFrame, type PeerFrame, type RequestFrame } from './wire.js';
@@ -259,7 +260,7 @@ export class NodeHost {
     const record: NodeRecord = {
       node: this.id,
       seq: this.seq++,
-      time: performance.timeOrigin + performance.now(),
+      time: traceNow(),
       kind,
       ...(event ? { event: event as NodeRecord['event'] } : {}),
       ...(timer ? { timer } : {}),

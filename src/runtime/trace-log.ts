@@ -27,7 +27,7 @@ export interface NodeRecord {
   node: number;
   /** Per node, from 0, across restarts. */
   seq: number;
-  /** Wall clock, ms since the epoch (fractional). */
+  /** Wall clock, ms since the epoch (fractional), the same in every process (trace-clock.ts). */
   time: number;
   kind: 'init' | 'peer' | 'timer' | 'client';
   /** The event fed to the machine (absent for init); a peer event carries `from`. */
