@@ -520,13 +520,12 @@ export class NodeHost {
   private onHello(conn: Connection, hello: Hello): void {
     if (hello.cluster !== this.options.cluster) return this.refuse(conn, `hello from cluster '${hello.cluster}', this is '${this.options.cluster}'`, { close: true });
     if (hello.version !== WIRE_VERSION) return this.refuse(conn, `wire version ${hello.version} not supported (this node speaks ${WIRE_VERSION})`, { close: true });
-    if ((hello.node === undefined) === (hello.client === undefined)) return this.refuse(conn, 'hello must name exactly one of node or client', { close: true });
-    const claimed = hello.node !== undefined ? nodeName(hello.node) : clientName(hello.client!);
+    const claimed = 'node' in hello ? nodeName(hello.node) : clientName(hello.client);
     // The certificate alone says whether a client is an admin; its hello names it either way.
     const proven = identityOf(conn.proven);
-    const agrees = conn.proven === claimed || (hello.client !== undefined && conn.proven === adminName(hello.client));
+    const agrees = conn.proven === claimed || ('client' in hello && conn.proven === adminName(hello.client));
     if (this.options.tls && !agrees) return this.refuse(conn, `hello claims ${claimed} but the certificate proves ${conn.proven}`, { close: true });
-    if (hello.node !== undefined) {
+    if ('node' in hello) {
       if (!this.links.has(hello.node)) return this.refuse(conn, `hello from unknown node ${hello.node}`, { close: true });
       conn.role = { kind: 'peer', node: hello.node };
       const older = this.peerConnections.get(hello.node);
@@ -539,7 +538,7 @@ export class NodeHost {
       this.admitted.get(conn.key)?.release();
     } else {
       // Without TLS nothing is proven, so every client is trusted as an admin (the node warned at start).
-      conn.role = { kind: 'client', name: hello.client!, admin: !this.options.tls || proven?.role === 'admin' };
+      conn.role = { kind: 'client', name: hello.client, admin: !this.options.tls || proven?.role === 'admin' };
       this.clients.add(conn);
       conn.socket.setTimeout(this.limits.clientIdleTimeoutMs);
     }
