@@ -218,6 +218,10 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
           enqueue.emit(send('others', { type: 'decided', ...decision }));
         }
       }),
+      /** Answer to a read, or to a proposal once the decision is known: the decided value, as this node knows it. */
+      tellDecision: enqueueActions(({ context, enqueue }) => {
+        enqueue.emit(note({ type: 'decision', value: context.learned }));
+      }),
       learn: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'decided') return;
         enqueue.cancel('consensus');
@@ -241,6 +245,9 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
       propose: { guard: 'inBound', actions: 'answerPropose' },
       commit: { guard: 'inBound', actions: 'answerCommit' },
       decided: { guard: 'firstDecision', target: '.learned', actions: 'learn' },
+      // A proposal after the decision cannot change it: the proposer is told the decided value.
+      'client.propose': { guard: 'hasLearned', actions: 'tellDecision' },
+      'client.get': { actions: 'tellDecision' },
     },
     states: {
       /** Where a (re)started node resumes: a pending proposal is retried at once. */

@@ -158,6 +158,10 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
       }),
       announce: emit(({ context }) => send('others', { type: 'leader_announce', term: context.currentTerm, version: context.data.version })),
       sync: emit(({ context, event }) => send(fromOf(event), { type: 'state_sync', term: context.currentTerm, data: context.data })),
+      /** A write at a node that is not the leader: refused, naming the leader it follows. */
+      redirect: emit(({ context }) => note({ type: 'not_leader', term: context.currentTerm, leader: context.leader })),
+      /** A read, at any node: the value as this node holds it. */
+      report: emit(({ context }) => note({ type: 'value', term: context.currentTerm, version: context.data.version, value: context.data.value, leader: context.leader })),
       write: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'client.set') return;
         const data = { version: context.data.version + 1, value: event.value };
@@ -192,6 +196,9 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
         { actions: 'ack' },
       ],
       state_sync: { guard: 'syncNotStale', actions: 'applySync' },
+      // Only the leader writes (its own handler takes precedence); everyone else says whom to ask.
+      'client.set': { actions: 'redirect' },
+      'client.get': { actions: 'report' },
     },
     states: {
       follower: {

@@ -29,6 +29,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { NodeId, Protocol, Variant } from '../protocol.js';
 import { isCounter, MAX_NODES } from '../bounds.js';
+import { describeMessage } from '../describe-message.js';
 import { effectsOf, flattenValue } from '../machine-effects.js';
 import { ClientSessions } from './client-sessions.js';
 import { DiskFault, type DiskIo } from './disk-io.js';
@@ -565,7 +566,8 @@ export class NodeHost {
     }
     if (frame.request.type === 'client.status') {
       const context = this.snapshot.context as Record<string, unknown>;
-      const round = this.options.protocol.round?.(context);
+      const { statusRound, round: roundOf } = this.options.protocol;
+      const round = statusRound ? statusRound(context) : roundOf?.(context);
       this.write(conn, {
         type: 'status',
         id: frame.id,
@@ -583,6 +585,8 @@ export class NodeHost {
     if (!record && this.halted) return;
     if (!record) return this.write(conn, { type: 'error', id: frame.id, reason: `the machine failed on ${frame.request.type}` });
     this.sessions?.settle(conn, frame.request, record.before !== record.after);
+    const refused = record.notes.find((n) => this.options.protocol.refusals?.includes(n.type));
+    if (refused) return this.write(conn, { type: 'error', id: frame.id, reason: `${frame.request.type} refused: ${describeMessage(refused)}`, note: refused });
     this.write(conn, { type: 'reply', id: frame.id, node: this.id, state: record.after, notes: record.notes });
   }
 

@@ -1,7 +1,7 @@
 /**
  * `<primitive>.wire.schema.json`: the envelope with the primitive's own types in every slot that
  * carries one (`msg` is its `Message`, `request` its `Client` or `client.status`, `note` and each
- * of a reply's `notes` its `Note`), in one self-contained schema whose root is every frame of
+ * of a reply's `notes` and an error's `note` its `Note`), in one self-contained schema whose root is every frame of
  * either direction. One validation settles a frame, in any language, without re-dispatching by
  * hand. Composed from the two generated schemas, so a node may compose it without the generator.
  */
@@ -41,6 +41,7 @@ export function composeWireSchema(envelope: SchemaFile, own: SchemaFile, primiti
   retype(definitions.RequestFrame, ['properties', 'request'], { $ref: '#/definitions/Request' }, 'RequestFrame.request');
   retype(definitions.NoteFrame, ['properties', 'note'], { $ref: '#/definitions/Note' }, 'NoteFrame.note');
   retype(definitions.ReplyFrame, ['properties', 'notes', 'items'], { $ref: '#/definitions/Note' }, 'ReplyFrame.notes');
+  retype(definitions.ErrorFrame, ['properties', 'note'], { $ref: '#/definitions/Note' }, 'ErrorFrame.note');
   const sorted: Record<string, Schema> = {};
   for (const key of Object.keys(definitions).sort()) sorted[key] = definitions[key];
   return {

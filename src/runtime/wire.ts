@@ -136,6 +136,8 @@ export interface ErrorFrame {
   /** The request's id, when the refused frame was a request with a readable id. */
   id?: Counter;
   reason: string;
+  /** The primitive's note by which its machine refused the request (a write at a node that is not the leader names the leader to ask). */
+  note?: { type: string; [field: string]: unknown };
 }
 
 /** @items.type integer @items.minimum 1 @items.maximum 32 */
