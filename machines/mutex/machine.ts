@@ -111,7 +111,9 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
       emitted: {} as MutexEmitted,
     },
     guards: {
+      /** Every other node answered this restarted node's rejoin. */
       recovered: ({ context }) => context.rejoined.length === context.n - 1,
+      /** Some node has not yet answered this restarted node's rejoin. */
       restarted: ({ context }) => context.rejoined.length < context.n - 1,
       /** The message's timestamps are within the wire's bounds; a message outside them is ignored. */
       inBound: ({ event }) => inBound(event),
@@ -137,6 +139,7 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
         q.assign({ clock: ts, later: addLater(context, event.from, event.ts), queue: enqueue(context.queue, { ts: event.ts, node: event.from }) });
         q.emit(send(event.from, { type: 'reply', ts }));
       }),
+      /** Advances the clock past the reply and records that the sender replied later than this request. */
       receiveReply: enqueueActions(({ context, event, enqueue: q }) => {
         if (event.type !== 'reply') return;
         q.assign({ clock: received(context, event.ts), later: addLater(context, event.from, event.ts) });
@@ -150,6 +153,7 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
           queue: context.queue.filter((r) => r.node !== event.from),
         });
       }),
+      /** A restarted node asks every other node for its pending request, with a fresh timestamp. */
       rejoin: enqueueActions(({ context, enqueue: q }) => {
         const ts = context.clock + 1;
         q.assign({ clock: ts });
@@ -179,6 +183,7 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
         q.assign({ clock: ts, rejoined, queue: enqueue(context.queue, { ts: event.pending, node: event.from }) });
         q.emit(send(event.from, { type: 'reply', ts }));
       }),
+      /** Enters the critical section: notes the grant with its fencing token. */
       enter: enqueueActions(({ context, enqueue: q }) => {
         const ts = context.myTs!;
         const token = options.orderToken ? fencingToken(ts, context.id, context.n) : context.grants + 1;

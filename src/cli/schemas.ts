@@ -3,14 +3,15 @@
  * Schemas of a protocol's messages, client requests and notes, generated from its own
  * TypeScript types (the file and names its `types` declare) by typescript-json-schema, with the
  * wire envelope beside them and `<name>.wire.schema.json`, the two in one: what its nodes validate
- * every frame with. They go to DIR, by
+ * every frame with; and `<name>.md`, its behaviour written down from its machine. They go to DIR, by
  * default to the protocol's schema folder. Without a name or file: every protocol of the config,
  * or the kit's own primitives (`npm run schemas`: regenerated with the message catalogue, stale
  * files removed).
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../package-root.js';
+import { behaviourDoc } from '../runtime/behaviour-doc.js';
 import { generateSchemas, protocolSchemas, wireSchemaFile, type SchemaInput } from '../runtime/schema-gen.js';
 import { parse } from './parse.js';
 import { builtIns, kitSchemaDir, resolveProtocol, resolveProtocols, type ProtocolSource } from './protocol-source.js';
@@ -51,7 +52,10 @@ function writeProtocolSchemas(sources: readonly ProtocolSource[], out: string | 
     try {
       files = protocolSchemas(inputs, generator);
       const envelopeText = readFileSync(join(kitSchemaDir(), 'envelope.schema.json'), 'utf8');
-      for (const input of inputs) files.set(...wireSchemaFile(envelopeText, files.get(`${input.protocol.name}.schema.json`)!, input.protocol.name, generator));
+      for (const input of inputs) {
+        files.set(...wireSchemaFile(envelopeText, files.get(`${input.protocol.name}.schema.json`)!, input.protocol.name, generator));
+        files.set(`${input.protocol.name}.md`, behaviourDoc(input.protocol, dirname(input.typesFile), `${dirname(input.label)}/`, generator));
+      }
     } catch (err) {
       throw new UsageError(`cannot generate the schemas of ${inputs.map((i) => i.protocol.name).join(', ')}: ${(err as Error).message.split('\n')[0]}`);
     }

@@ -2,7 +2,8 @@
  * Generates the wire's JSON Schemas from the TypeScript types, with typescript-json-schema:
  * `envelope.schema.json` from src/runtime/wire.ts, and one `<primitive>.schema.json` per
  * registered primitive from the file and type names its Protocol declares in `types`, and
- * `<primitive>.wire.schema.json`, the two composed into one schema of every frame. Exclusive
+ * `<primitive>.wire.schema.json`, the two composed into one schema of every frame, and
+ * `<primitive>.md`, its behaviour written down from its machine (behaviour-doc.ts). Exclusive
  * unions are `oneOf`. Each
  * primitive schema has the primitive's own type names as definitions plus three stable aliases,
  * `Message`, `Client` and `Note`, which validators and other implementations refer to. Also
@@ -12,6 +13,7 @@ import { dirname, resolve } from 'node:path';
 import * as TJS from 'typescript-json-schema';
 import type { Protocol } from '../protocol.js';
 import { messageCatalog } from './message-catalog.js';
+import { behaviourDoc } from './behaviour-doc.js';
 import { exactUnions } from './exact-unions.js';
 import { schemaId } from './schema-id.js';
 import { composeWireSchema, wireName } from './wire-schema.js';
@@ -122,6 +124,7 @@ export function generateSchemas(protocols: readonly Protocol[], root: string): M
     const own = protocolSchema(program, input, generator, SETTINGS);
     out.set(`${input.protocol.name}.schema.json`, own);
     out.set(...wireSchemaFile(out.get('envelope.schema.json')!, own, input.protocol.name, generator));
+    out.set(`${input.protocol.name}.md`, behaviourDoc(input.protocol, dirname(input.typesFile), `${dirname(input.label)}/`, generator));
   }
   const parsed = new Map(typed.map((p) => [p.name, JSON.parse(out.get(`${p.name}.schema.json`)!)]));
   out.set(CATALOG_FILE, messageCatalog(typed, parsed));
