@@ -117,7 +117,7 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
       restarted: ({ context }) => context.rejoined.length < context.n - 1,
       /** The message's timestamps are within the wire's bounds; a message outside them is ignored. */
       inBound: ({ event }) => inBound(event),
-      /** Rule 5. */
+      /** Rule 5: this node's request is first in its queue and every other node has sent something timestamped later. */
       canEnter: ({ context }) => {
         const head = context.queue[0];
         if (!head || head.node !== context.id || head.ts !== context.myTs) return false;
@@ -125,14 +125,14 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
       },
     },
     actions: {
-      /** Rule 1. */
+      /** Rule 1: to ask for the lock, queue this node's request with a fresh timestamp and send it to every other node. */
       request: enqueueActions(({ context, enqueue: q }) => {
         const ts = context.clock + 1;
         q.assign({ clock: ts, myTs: ts, later: [], queue: enqueue(context.queue, { ts, node: context.id }) });
         q.emit(note({ type: 'request', ts }));
         q.emit(send('others', { type: 'request', ts }));
       }),
-      /** Rule 2. */
+      /** Rule 2: queue a peer's request and answer it with a timestamped reply. */
       answerRequest: enqueueActions(({ context, event, enqueue: q }) => {
         if (event.type !== 'request') return;
         const ts = received(context, event.ts) + 1;
@@ -144,7 +144,7 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
         if (event.type !== 'reply') return;
         q.assign({ clock: received(context, event.ts), later: addLater(context, event.from, event.ts) });
       }),
-      /** Rule 4. */
+      /** Rule 4: a peer released: drop its request from the queue. */
       receiveRelease: enqueueActions(({ context, event, enqueue: q }) => {
         if (event.type !== 'release') return;
         q.assign({
@@ -190,7 +190,7 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
         q.assign({ grants: context.grants + 1, token });
         q.emit(note({ type: 'enter', ts, token }));
       }),
-      /** Rule 3. */
+      /** Rule 3: to release, drop this node's request from its queue and send a timestamped release to every other node. */
       release: enqueueActions(({ context, enqueue: q }) => {
         const ts = context.clock + 1;
         q.assign({ clock: ts, myTs: null, later: [], token: null, queue: context.queue.filter((r) => r.node !== context.id) });

@@ -236,7 +236,7 @@ export function behaviourDoc(protocol: Protocol, sourceDir: string, label: strin
     const body = withHelpers(named.get(a)?.body ?? '', helperText);
     const e = effects(body, durable);
     if (impl?.event && impl?.id) timers.set(impl.id, { event: impl.event.type, delay: String(impl.delay) });
-    for (const m of body.matchAll(/raise\(\{\s*type:\s*'([\w.]+)'\s*\},\s*\{\s*delay:\s*(\w+),\s*id:\s*'([\w.]+)'/g)) timers.set(m[3], { event: m[1], delay: String(constants.get(m[2]) ?? m[2]) });
+    for (const m of body.matchAll(/raise\(\{\s*type:\s*'([\w.]+)'[^}]*\},\s*\{\s*delay:\s*([\w.]+),\s*id:\s*'([\w.]+)'/g)) timers.set(m[3], { event: m[1], delay: String(constants.get(m[2]) ?? `\`${m[2]}\``) });
     const arms = e.timers.map((t) => `arms \`${t}\``).concat(e.cancels.map((t) => `cancels \`${t}\``));
     if (impl?.id && impl?.event) arms.push(`arms \`${impl.id}\``);
     if (impl?.type === 'xstate.cancel' && typeof impl.sendId === 'string') arms.push(`cancels \`${impl.sendId}\``);
@@ -244,6 +244,7 @@ export function behaviourDoc(protocol: Protocol, sourceDir: string, label: strin
     lines.push(`| \`${a}\` | ${sentence(a) || '—'} | ${list(e.sends)} | ${list(e.notes)} | ${list(e.changes)} | ${unique(arms).join(', ') || '—'} |`);
   }
   lines.push('', '## Timers', '', 'A node draws each delay from the range below (the machine\'s delay times the host\'s jitter factor); re-arming a timer replaces it.', '', '| timer | event | delay (ms) |', '| --- | --- | --- |');
+  if (!timers.size) lines.push('| (none: this machine arms no timer) | | |');
   for (const [id, t] of [...timers].sort()) {
     const factor = protocol.timerJitter?.[id];
     const d = Number(t.delay);
