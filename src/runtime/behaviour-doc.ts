@@ -172,7 +172,9 @@ export function behaviourDoc(protocol: Protocol, sourceDir: string, label: strin
     '',
     '## Durable state',
     '',
-    `\`${durable.join('`, `')}\`: written to stable storage after a step changes them and **before** any message of that step is sent; a restarted node resumes from them (every other field starts afresh).`,
+    durable.length
+      ? `\`${durable.join('`, `')}\`: written to stable storage after a step changes them and **before** any message of that step is sent; a restarted node resumes from them (every other field starts afresh).`
+      : 'None: a restarted node starts afresh.',
     '',
     '## State diagram',
     '',
