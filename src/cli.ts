@@ -3,6 +3,7 @@ import { allCommand } from './cli/all.js';
 import { certsCommand } from './cli/certs.js';
 import { checkCommand } from './cli/check.js';
 import { clusterCommand } from './cli/cluster.js';
+import { conformCommand } from './cli/conform.js';
 import { initCommand } from './cli/init.js';
 import { listCommand } from './cli/list.js';
 import { nodeCommand } from './cli/node.js';
@@ -23,6 +24,7 @@ const commands: Record<string, Command> = {
   all: allCommand,
   node: nodeCommand,
   cluster: clusterCommand,
+  conform: conformCommand,
   certs: certsCommand,
   schemas: schemasCommand,
   init: initCommand,
