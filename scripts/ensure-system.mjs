@@ -3,8 +3,8 @@
  * `npm test` runs this first. The report tests need a program from the system, not from npm:
  * they render Mermaid in Debian's `chromium`. When it is missing and this user can install it
  * (root, apt-get), it is installed; otherwise one line says what is missing and how to get it,
- * and the tests run anyway (those few fail, saying why). Certificates are made in-process, so
- * nothing else is needed.
+ * and the tests run anyway (those few fail, saying why). Certificates are made in-process.
+ * Python's jsonschema is optional (below).
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
@@ -33,4 +33,13 @@ if (lacking.length && process.getuid?.() === 0 && onPath('apt-get')) {
 }
 if (lacking.length) {
   process.stdout.write(`coordkit tests: missing chromium (the report tests; or set CHROMIUM=/path/to/it); install with: sudo apt-get install -y chromium\n`);
+}
+
+// The wire-contract tests also validate with Python's jsonschema, a validator not written in
+// JavaScript. pip gets one quick try (no retries) when the module is missing; without it those
+// checks are skipped and say so.
+const hasJsonschema = () => spawnSync('python3', ['-c', 'import jsonschema'], { stdio: 'ignore', timeout: 20_000 }).status === 0;
+if (onPath('python3') && !hasJsonschema()) {
+  spawnSync('python3', ['-m', 'pip', 'install', '--quiet', '--user', '--retries', '0', '--timeout', '10', 'jsonschema'], { stdio: 'ignore', timeout: 120_000 });
+  if (!hasJsonschema()) process.stdout.write('coordkit tests: python3 lacks jsonschema (the Python schema checks are skipped); install with: python3 -m pip install jsonschema\n');
 }

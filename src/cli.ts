@@ -3,6 +3,7 @@ import { allCommand } from './cli/all.js';
 import { certsCommand } from './cli/certs.js';
 import { checkCommand } from './cli/check.js';
 import { clusterCommand } from './cli/cluster.js';
+import { conformCommand } from './cli/conform.js';
 import { exploreCommand } from './cli/explore.js';
 import { initCommand } from './cli/init.js';
 import { listCommand } from './cli/list.js';
@@ -26,6 +27,7 @@ const commands: Record<string, Command> = {
   all: allCommand,
   node: nodeCommand,
   cluster: clusterCommand,
+  conform: conformCommand,
   certs: certsCommand,
   schemas: schemasCommand,
   init: initCommand,
@@ -42,6 +44,7 @@ const summaries: Record<string, string> = {
   cluster: 'run N real nodes on loopback through a fault script and check the run',
   certs: 'make a cluster CA and node, client and admin certificates for hand-started nodes',
   schemas: "generate the JSON Schemas of a protocol's messages from its TypeScript types",
+  conform: "check another implementation's NDJSON traces against the model",
   explore: 'step through a protocol in the browser: every choice a button, a run is its URL',
   init: 'scaffold a protocol project of your own: machine, properties, a buggy variant, tests',
 };

@@ -220,6 +220,17 @@ export interface Protocol {
   symmetry?: { idFields: string[] };
   /** The node's round for the maxRound bound (term, ballot, generation). */
   round?(context: any): number;
+  /**
+   * What a node's `client.status` reports as its round, when not `round` (a protocol whose
+   * bound counts rounds of several terms reports the term it is in).
+   */
+  statusRound?(context: any): number;
+  /**
+   * Note types by which a machine refuses the client request it is handling (a write at a node
+   * that is not the leader, naming the leader to ask). The TCP host answers such a request with
+   * an `error` carrying the note instead of a `reply`.
+   */
+  refusals?: string[];
   /** What is wrong with a configuration's params, in one line; undefined when nothing is. */
   checkParams?(config: ProtocolConfig): string | undefined;
   /** Host-side jitter for named timers: the delay is drawn in [delay, delay * factor]. */

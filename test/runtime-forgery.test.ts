@@ -18,7 +18,7 @@ import { analyzeTraces } from '../src/runtime/run-cluster.js';
 import { adminName, clientName, loadCredentials, nodeName, type TlsCredentials } from '../src/runtime/tls.js';
 import { readTrace, type NodeRecord } from '../src/runtime/trace-log.js';
 import type { StatusFrame } from '../src/runtime/wire.js';
-import { runCli } from './runtime-helpers.js';
+import { runCli, waitFor } from './runtime-helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'coordkit-forgery-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -62,16 +62,6 @@ const loadCa = () => caPem;
 /** Answers as frames (one JSON object per line). */
 const frames = (text: string) => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
 const log = (c: LocalCluster, id: number) => readFileSync(join(c.nodeDir(id), 'node.log'), 'utf8');
-
-async function waitFor<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await sleep(25);
-  }
-}
 
 const statuses = (c: LocalCluster) => Promise.all(c.ids.map((id) => c.client(id).status()));
 const peerEvents = (c: LocalCluster, id: number) => readTrace(join(c.nodeDir(id), 'trace.ndjson')).filter((r): r is NodeRecord => r.kind === 'peer');

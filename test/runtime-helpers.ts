@@ -38,3 +38,14 @@ export async function runCli(args: string[]): Promise<{ status: number; stdout: 
     process.stderr.write = err;
   }
 }
+
+/** Polls `get` until `ok` holds for what it returns (which it then returns); fails naming `what` with the last value. */
+export async function waitFor<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 8000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -162,6 +162,10 @@ describe('schemas, nodes and clusters', () => {
     expect(schema.definitions.Message).toEqual({ $ref: '#/definitions/TpcMessage' });
     expect(JSON.stringify(schema.definitions.TpcClient)).toContain('client.prepare');
     expect(existsSync(join(out, 'envelope.schema.json'))).toBe(true);
+    const wire = JSON.parse(readFileSync(join(out, 'two-phase-commit.wire.schema.json'), 'utf8'));
+    expect(wire.$id).toBe('urn:coordkit:schema:two-phase-commit.wire');
+    expect(wire.definitions.PeerFrame.properties.msg.$ref).toBe('#/definitions/Message');
+    expect(readFileSync(join(out, 'two-phase-commit.md'), 'utf8')).toMatch(/^# two-phase-commit: behaviour\n[\s\S]*```mermaid\nstateDiagram-v2[\s\S]*## States\n/);
   });
 
   it('a compiled module finds the declarations beside it when its types file is not there', () => {

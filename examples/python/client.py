@@ -71,25 +71,27 @@ class Schemas:
         while "$ref" in node:
             node = defs[node["$ref"].split("/")[-1]]
         out = []
-        for member in node.get("anyOf", [node]):
+        for member in node.get("oneOf", [node]):
             while "$ref" in member:
                 member = defs[member["$ref"].split("/")[-1]]
             out.append(member["properties"]["type"]["const"])
         return out
 
     def check(self, doc_name, definition, instance):
+        """Validates against one definition of a schema document, or the whole document when `definition` is None."""
         if jsonschema is None:
             return
         doc = self.load(doc_name)
         if doc is None:
             raise ProtocolError("no schema %s.schema.json to validate against" % doc_name)
-        # A copy of the document whose root refers to one definition: no cross-document refs needed.
-        root = dict(doc)
-        root["$ref"] = "#/definitions/" + definition
+        root = doc
+        if definition is not None:
+            # A copy of the document whose root refers to one definition: no cross-document refs needed.
+            root = {"$schema": doc["$schema"], "$ref": "#/definitions/" + definition, "definitions": doc["definitions"]}
         try:
             jsonschema.Draft7Validator(root).validate(instance)
         except jsonschema.ValidationError as e:
-            raise ProtocolError("frame fails %s#/definitions/%s: %s" % (doc_name, definition, e.message))
+            raise ProtocolError("frame fails %s%s: %s" % (doc_name, "" if definition is None else "#/definitions/" + definition, e.message))
         self.validated += 1
 
 
@@ -136,13 +138,13 @@ class Node:
                 raise ProtocolError("%s sent a frame over %d bytes" % (self.address, MAX_FRAME_BYTES))
         line, _, self.buffer = self.buffer.partition(b"\n")
         frame = json.loads(line)
-        self.schemas.check("envelope", "ClientBoundFrame", frame)
+        # Before the node's hello names its primitive, the envelope; after, the primitive's wire
+        # schema, which settles a whole frame (the notes it carries included) in one validation.
         primitive = getattr(self, "primitive", None)
-        if primitive and frame.get("type") == "note":
-            self.schemas.check(primitive, "Note", frame["note"])
-        if primitive and frame.get("type") == "reply":
-            for note in frame["notes"]:
-                self.schemas.check(primitive, "Note", note)
+        if primitive:
+            self.schemas.check(primitive + ".wire", None, frame)
+        else:
+            self.schemas.check("envelope", "ClientBoundFrame", frame)
         return frame
 
     def call(self, frame, timeout_s):

@@ -107,19 +107,24 @@ export function barrierMachine(options: BarrierOptions, machineId = 'barrier') {
       emitted: {} as BarrierEmitted,
     },
     guards: {
+      /** This node is the coordinator (node 1), which holds the barrier. */
       isCoordinator: ({ context }) => context.id === COORDINATOR,
+      /** This node is not waiting at the barrier. */
       released: ({ context }) => context.waitingFor === null,
       /** The message's generation is within the wire's bounds; a message outside them is ignored. */
       inBound: ({ event }) => !('generation' in event) || isCounter(event.generation),
     },
     actions: {
+      /** The coordinator opens the barrier, at generation 0. */
       openBarrier: enqueueActions(({ enqueue: q }) => {
         q.assign({ barrier: BARRIER_ID });
         q.emit(note({ type: 'registered', barrier: BARRIER_ID, generation: 0 }));
       }),
+      /** A participant asks the coordinator to register it at the barrier. */
       askToRegister: enqueueActions(({ enqueue: q }) => {
         q.emit(send(COORDINATOR, { type: 'register', barrier: BARRIER_ID }));
       }),
+      /** The coordinator answers a registration for its barrier with the current generation. */
       acceptRegistration: enqueueActions(({ context, event, enqueue: q }) => {
         if (event.type !== 'register' || event.barrier !== context.barrier) return;
         q.emit(send(event.from, { type: 'registered', barrier: context.barrier, generation: context.generation }));
@@ -131,16 +136,19 @@ export function barrierMachine(options: BarrierOptions, machineId = 'barrier') {
         q.assign({ barrier: event.barrier, generation });
         q.emit(note({ type: 'registered', barrier: event.barrier, generation }));
       }),
+      /** Arrives at the barrier in the current generation: the coordinator counts itself, a participant tells the coordinator. */
       arrive: enqueueActions(({ context, enqueue: q }) => {
         q.assign({ waitingFor: context.generation });
         q.emit(note({ type: 'arrive', generation: context.generation }));
         if (context.id === COORDINATOR) count({ ...context, waitingFor: context.generation }, context.id, q as Enqueue);
         else q.emit(send(COORDINATOR, { type: 'arrive', barrier: context.barrier!, generation: context.generation }));
       }),
+      /** The coordinator counts an arrival of the current generation at its barrier (releasing when all arrived). */
       countArrival: enqueueActions(({ context, event, enqueue: q }) => {
         if (event.type !== 'arrive' || event.barrier !== context.barrier || !counts(context, event.generation)) return;
         count(context, event.from, q as Enqueue);
       }),
+      /** The coordinator's deadline for the generation: releases those that arrived; the others are stragglers. */
       deadline: enqueueActions(({ context, event, enqueue: q }) => {
         if (event.type !== 'deadline' || event.generation !== context.generation || context.arrived.length === 0) return;
         release(context, context.arrived, true, q as Enqueue);

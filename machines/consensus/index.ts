@@ -121,6 +121,8 @@ export const consensus: Protocol = {
   params: { proposers: { type: 'ints', min: 1, max: 'nodes', description: 'the nodes clients ask to propose' } },
   ghost: consensusGhost,
   round: (c: ConsensusContext) => roundOfTerm(c.promised ?? 0, c.n),
+  // The bound counts rounds of n terms each; a node's status names the term (ballot) it is in.
+  statusRound: (c: ConsensusContext) => c.promised ?? 0,
   timerJitter: { consensus: 2 },
   checkParams: checkProposers,
   clients: (node, used, config) => (used < 1 && proposers(config).includes(node.id) ? [{ type: 'client.propose', value: proposalOf(node.id) }] : []),

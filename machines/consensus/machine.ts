@@ -157,18 +157,27 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
       emitted: {} as ConsensusEmitted,
     },
     guards: {
+      /** A client's proposal is not yet decided (a restarted proposer retries it). */
       pending: ({ context }) => context.proposal !== null && context.learned === null,
+      /** This node knows the decided value. */
       hasLearned: ({ context }) => context.learned !== null,
+      /** No decision is known yet, so a proposal can still be made. */
       canPropose: ({ context }) => context.learned === null,
+      /** A promise for the term this node is proposing in (within bounds). */
       promiseForTerm: ({ context, event }) => event.type === 'promise' && inBound(event) && event.term === context.term,
+      /** An ack of the term this node is committing in. */
       ackForTerm: ({ context, event }) => event.type === 'ack' && event.term === context.term,
+      /** Promises (its own included) reached the commit quorum. */
       enoughPromises: ({ context }) => context.promises.length >= commitQuorum(context.n),
+      /** A majority (its own acceptance included) acked the commit: the value is chosen. */
       enoughAcks: ({ context }) => context.acks.length >= majority(context.n),
+      /** A decided notification (within bounds) at a node that knew no decision yet. */
       firstDecision: ({ context, event }) => event.type === 'decided' && inBound(event) && context.learned === null,
       /** The message's terms are within the wire's bounds; a message outside them is ignored. */
       inBound: ({ event }) => inBound(event),
     },
     actions: {
+      /** Keeps the client's value as this node's proposal (durable, so a restart retries it). */
       takeProposal: enqueueActions(({ event, enqueue }) => {
         if (event.type !== 'client.propose') return;
         enqueue.assign({ proposal: event.value });
@@ -193,6 +202,7 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
         enqueue.emit(send('others', { type: 'propose', term, value: context.proposal! }));
         enqueue.raise({ type: 'consensus_timeout' }, { delay: CONSENSUS_TIMEOUT_MS, id: 'consensus' });
       }),
+      /** Counts the sender's promise and keeps the highest (term, value) reported. */
       countPromise: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'promise') return;
         enqueue.assign({ promises: addNode(context.promises, event.from), highest: higher(context.highest, reported(event.accepted)) });
@@ -204,6 +214,7 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
         if (acceptCommit(context, context.term, value, enqueue)) enqueue.assign({ acks: [context.id] });
         enqueue.emit(send('others', { type: 'commit', term: context.term, value }));
       }),
+      /** Counts the sender's ack. */
       countAck: enqueueActions(({ context, event, enqueue }) => {
         if (event.type === 'ack') enqueue.assign({ acks: addNode(context.acks, event.from) });
       }),
@@ -218,6 +229,11 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
           enqueue.emit(send('others', { type: 'decided', ...decision }));
         }
       }),
+      /** Answer to a read, or to a proposal once the decision is known: the decided value, as this node knows it. */
+      tellDecision: enqueueActions(({ context, enqueue }) => {
+        enqueue.emit(note({ type: 'decision', value: context.learned }));
+      }),
+      /** Applies the value another proposer decided and stops proposing. */
       learn: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'decided') return;
         enqueue.cancel('consensus');
@@ -241,6 +257,9 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
       propose: { guard: 'inBound', actions: 'answerPropose' },
       commit: { guard: 'inBound', actions: 'answerCommit' },
       decided: { guard: 'firstDecision', target: '.learned', actions: 'learn' },
+      // A proposal after the decision cannot change it: the proposer is told the decided value.
+      'client.propose': { guard: 'hasLearned', actions: 'tellDecision' },
+      'client.get': { actions: 'tellDecision' },
     },
     states: {
       /** Where a (re)started node resumes: a pending proposal is retried at once. */

@@ -52,8 +52,11 @@ export interface DecidedMessage {
 
 export type ConsensusMessage = ProposeMessage | PromiseMessage | CommitMessage | AckMessage | DecidedMessage;
 
-/** Client requests a node accepts: propose `value` for consensus. */
-export type ConsensusClient = { type: 'client.propose'; value: string };
+/**
+ * Client requests a node accepts: propose `value` for consensus (at a node that already knows
+ * the decision, answered with it), or read the decision as this node knows it.
+ */
+export type ConsensusClient = { type: 'client.propose'; value: string } | { type: 'client.get' };
 
 /** The proposer's retry timer (`consensus_timeout`, 5000 ms in the seed). */
 export type ConsensusTimer = { type: 'consensus_timeout' };
@@ -65,13 +68,16 @@ export type ConsensusTimer = { type: 'consensus_timeout' };
  * - `accepted`: this node accepted `value` in `term` (phase 2).
  * - `applied`: this node applied `value` to its local state (`apply_consensus`).
  * - `decided`: this node, as proposer, saw a majority ack `value` in `term` (`consensus_complete`).
+ * - `decision`: answer to a proposal or a read: the decided value as this node knows it (null:
+ *   it knows none yet).
  */
 export type ConsensusNote =
   | { type: 'proposed'; value: string }
   | { type: 'promised'; term: Counter }
   | { type: 'accepted'; term: Counter; value: string }
   | { type: 'applied'; term: Counter; value: string }
-  | { type: 'decided'; term: Counter; value: string };
+  | { type: 'decided'; term: Counter; value: string }
+  | { type: 'decision'; value: string | null };
 
 export type Inbound<M> = M & { from: NodeId };
 export type ConsensusEvent = Inbound<ConsensusMessage> | ConsensusClient | ConsensusTimer;

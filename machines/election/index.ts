@@ -59,6 +59,7 @@ export const election: Protocol = {
   ghost: ['term', 'voted', 'elected'],
   symmetry: { idFields: ['id', 'votedFor', 'leader', 'votes', 'for'] },
   round: (c: ElectionContext) => c.currentTerm,
+  refusals: ['not_leader'],
   timerJitter: { election: 2 },
   clients: (node, used, config) =>
     node.state === 'leader' && used < Number(config.params.writes ?? 0) ? [{ type: 'client.set', value: `v${used + 1}` }] : [],

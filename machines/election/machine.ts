@@ -88,24 +88,36 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
       higherTerm: ({ context, event }) => inBound(event) && termOf(event) > context.currentTerm,
       /** The message's counters are within the wire's bounds; a message outside them is ignored. */
       inBound: ({ event }) => inBound(event),
+      /** A heartbeat of this node's own term: its sender is the term's leader. */
       fromCurrentLeaderTerm: ({ context, event }) => termOf(event) === context.currentTerm,
+      /** A granted pre-vote for the term this node would campaign in, which with those already counted makes a majority. */
       preVoteMajority: ({ context, event }) =>
         event.type === 'pre_vote' && event.granted && event.term === context.currentTerm + 1 &&
         addVote(context.votes, event.from).length >= majority(context.n),
+      /** A granted pre-vote for the term this node would campaign in (not yet a majority). */
       preVoteCounts: ({ context, event }) => event.type === 'pre_vote' && event.granted && event.term === context.currentTerm + 1,
+      /** A granted vote in this node's term, which with those already counted (its own included) makes a majority. */
       voteMajority: ({ context, event }) =>
         event.type === 'vote' && event.granted && event.term === context.currentTerm &&
         addVote(context.votes, event.from).length >= majority(context.n),
+      /** A granted vote in this node's term (not yet a majority). */
       voteCounts: ({ context, event }) => event.type === 'vote' && event.granted && event.term === context.currentTerm,
+      /** A follower's ack of this term shows a version older than the leader's. */
       followerBehind: ({ context, event }) =>
         event.type === 'leader_ack' && event.term === context.currentTerm && event.version < context.data.version,
+      /** A state sync from a term no older than this node's (within bounds). */
       syncNotStale: ({ context, event }) => event.type === 'state_sync' && inBound(event) && event.term >= context.currentTerm,
     },
     actions: {
+      /** Arms (or re-arms) the election timeout. */
       armElectionTimer: raise({ type: 'election_timeout' }, { delay: ELECTION_TIMEOUT_MS, id: 'election' }),
+      /** The leader needs no election timeout. */
       cancelElectionTimer: cancel('election'),
+      /** Arms the next heartbeat. */
       armHeartbeat: raise({ type: 'heartbeat' }, { delay: HEARTBEAT_MS, id: 'heartbeat' }),
+      /** A node that stops leading stops heartbeating. */
       cancelHeartbeat: cancel('heartbeat'),
+      /** Adopts the message's higher term: no vote cast in it, no leader known, no votes counted. */
       adoptTerm: enqueueActions(({ event, enqueue }) => {
         enqueue.assign({ currentTerm: termOf(event), votedFor: null, leader: null, votes: [] });
         enqueue.emit(note({ type: 'term', term: termOf(event) }));
@@ -128,21 +140,26 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
         const granted = e.term > context.currentTerm && e.version >= context.data.version && context.leader === null;
         return send(e.from, { type: 'pre_vote', term: e.term, granted });
       }),
+      /** Follows the heartbeat's sender as leader of the current term (noted when it is new). */
       follow: enqueueActions(({ context, event, enqueue }) => {
         if (context.leader === fromOf(event)) return;
         enqueue.assign({ leader: fromOf(event) });
         enqueue.emit(note({ type: 'accept_leader', term: context.currentTerm, leader: fromOf(event) }));
       }),
+      /** Answers a heartbeat with this node's term and version, so a stale leader steps down and a leader sees who is behind. */
       ack: emit(({ context, event }) => send(fromOf(event), { type: 'leader_ack', term: context.currentTerm, version: context.data.version })),
+      /** Takes the leader's value when it is newer than this node's. */
       applySync: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'state_sync' || event.data.version <= context.data.version) return;
         enqueue.assign({ data: event.data });
         enqueue.emit(note({ type: 'synced', term: context.currentTerm, version: event.data.version }));
       }),
+      /** Asks the others for pre-votes for term + 1, counting its own, without changing its term. */
       startPreVote: enqueueActions(({ context, enqueue }) => {
         enqueue.assign({ votes: [context.id], leader: null });
         enqueue.emit(send('others', { type: 'pre_vote_request', term: context.currentTerm + 1, version: context.data.version }));
       }),
+      /** Campaigns: bumps its term, votes for itself and asks the others for votes. */
       startElection: enqueueActions(({ context, enqueue }) => {
         const term = context.currentTerm + 1;
         enqueue.assign({ currentTerm: term, votedFor: context.id, votes: [context.id], leader: null });
@@ -150,14 +167,24 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
         enqueue.emit(note({ type: 'voted', term, for: context.id }));
         enqueue.emit(send('others', { type: 'vote_request', term, version: context.data.version }));
       }),
+      /** Forgets the votes of an earlier campaign. */
       forgetVotes: assign({ votes: [] }),
+      /** Counts the sender's (pre-)vote, once per voter. */
       countVote: assign({ votes: ({ context, event }) => addVote(context.votes, fromOf(event)) }),
+      /** Leads the term it won, noting the voters. */
       becomeLeader: enqueueActions(({ context, enqueue }) => {
         enqueue.assign({ leader: context.id });
         enqueue.emit(note({ type: 'elected', term: context.currentTerm, votes: context.votes }));
       }),
+      /** Heartbeats every other node with its term and version. */
       announce: emit(({ context }) => send('others', { type: 'leader_announce', term: context.currentTerm, version: context.data.version })),
+      /** Sends its value to the follower behind it. */
       sync: emit(({ context, event }) => send(fromOf(event), { type: 'state_sync', term: context.currentTerm, data: context.data })),
+      /** A write at a node that is not the leader: refused, naming the leader it follows. */
+      redirect: emit(({ context }) => note({ type: 'not_leader', term: context.currentTerm, leader: context.leader })),
+      /** A read, at any node: the value as this node holds it. */
+      report: emit(({ context }) => note({ type: 'value', term: context.currentTerm, version: context.data.version, value: context.data.value, leader: context.leader })),
+      /** Writes the client's value as the next version. */
       write: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'client.set') return;
         const data = { version: context.data.version + 1, value: event.value };
@@ -192,6 +219,9 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
         { actions: 'ack' },
       ],
       state_sync: { guard: 'syncNotStale', actions: 'applySync' },
+      // Only the leader writes (its own handler takes precedence); everyone else says whom to ask.
+      'client.set': { actions: 'redirect' },
+      'client.get': { actions: 'report' },
     },
     states: {
       follower: {

@@ -62,8 +62,11 @@ export interface StateSync {
 
 export type ElectionMessage = PreVoteRequest | PreVote | VoteRequest | Vote | LeaderAnnounce | LeaderAck | StateSync;
 
-/** Client requests a node accepts. */
-export type ElectionClient = { type: 'client.set'; value: string };
+/**
+ * Client requests a node accepts: `client.set` writes the replicated value (at the leader; any
+ * other node refuses it with `not_leader`), `client.get` reads it as this node knows it.
+ */
+export type ElectionClient = { type: 'client.set'; value: string } | { type: 'client.get' };
 
 /** Timer events the machine raises to itself with a delay. */
 export type ElectionTimer = { type: 'election_timeout' } | { type: 'heartbeat' };
@@ -75,7 +78,11 @@ export type ElectionNote =
   | { type: 'elected'; term: Counter; votes: NodeIdList }
   | { type: 'accept_leader'; term: Counter; leader: NodeId }
   | { type: 'synced'; term: Counter; version: Counter }
-  | { type: 'written'; term: Counter; version: Counter };
+  | { type: 'written'; term: Counter; version: Counter }
+  /** A write refused: this node is not the leader; `leader` is the node it follows (the one to ask), null when it follows none. */
+  | { type: 'not_leader'; term: Counter; leader: NodeId | null }
+  /** Answer to `client.get`: the replicated value as this node holds it, and the leader it follows. */
+  | { type: 'value'; term: Counter; version: Counter; value: string | null; leader: NodeId | null };
 
 export type Inbound<M> = M & { from: NodeId };
 export type ElectionEvent = Inbound<ElectionMessage> | ElectionClient | ElectionTimer;

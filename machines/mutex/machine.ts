@@ -111,11 +111,13 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
       emitted: {} as MutexEmitted,
     },
     guards: {
+      /** Every other node answered this restarted node's rejoin. */
       recovered: ({ context }) => context.rejoined.length === context.n - 1,
+      /** Some node has not yet answered this restarted node's rejoin. */
       restarted: ({ context }) => context.rejoined.length < context.n - 1,
       /** The message's timestamps are within the wire's bounds; a message outside them is ignored. */
       inBound: ({ event }) => inBound(event),
-      /** Rule 5. */
+      /** Rule 5: this node's request is first in its queue and every other node has sent something timestamped later. */
       canEnter: ({ context }) => {
         const head = context.queue[0];
         if (!head || head.node !== context.id || head.ts !== context.myTs) return false;
@@ -123,25 +125,26 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
       },
     },
     actions: {
-      /** Rule 1. */
+      /** Rule 1: to ask for the lock, queue this node's request with a fresh timestamp and send it to every other node. */
       request: enqueueActions(({ context, enqueue: q }) => {
         const ts = context.clock + 1;
         q.assign({ clock: ts, myTs: ts, later: [], queue: enqueue(context.queue, { ts, node: context.id }) });
         q.emit(note({ type: 'request', ts }));
         q.emit(send('others', { type: 'request', ts }));
       }),
-      /** Rule 2. */
+      /** Rule 2: queue a peer's request and answer it with a timestamped reply. */
       answerRequest: enqueueActions(({ context, event, enqueue: q }) => {
         if (event.type !== 'request') return;
         const ts = received(context, event.ts) + 1;
         q.assign({ clock: ts, later: addLater(context, event.from, event.ts), queue: enqueue(context.queue, { ts: event.ts, node: event.from }) });
         q.emit(send(event.from, { type: 'reply', ts }));
       }),
+      /** Advances the clock past the reply and records that the sender replied later than this request. */
       receiveReply: enqueueActions(({ context, event, enqueue: q }) => {
         if (event.type !== 'reply') return;
         q.assign({ clock: received(context, event.ts), later: addLater(context, event.from, event.ts) });
       }),
-      /** Rule 4. */
+      /** Rule 4: a peer released: drop its request from the queue. */
       receiveRelease: enqueueActions(({ context, event, enqueue: q }) => {
         if (event.type !== 'release') return;
         q.assign({
@@ -150,6 +153,7 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
           queue: context.queue.filter((r) => r.node !== event.from),
         });
       }),
+      /** A restarted node asks every other node for its pending request, with a fresh timestamp. */
       rejoin: enqueueActions(({ context, enqueue: q }) => {
         const ts = context.clock + 1;
         q.assign({ clock: ts });
@@ -179,13 +183,14 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
         q.assign({ clock: ts, rejoined, queue: enqueue(context.queue, { ts: event.pending, node: event.from }) });
         q.emit(send(event.from, { type: 'reply', ts }));
       }),
+      /** Enters the critical section: notes the grant with its fencing token. */
       enter: enqueueActions(({ context, enqueue: q }) => {
         const ts = context.myTs!;
         const token = options.orderToken ? fencingToken(ts, context.id, context.n) : context.grants + 1;
         q.assign({ grants: context.grants + 1, token });
         q.emit(note({ type: 'enter', ts, token }));
       }),
-      /** Rule 3. */
+      /** Rule 3: to release, drop this node's request from its queue and send a timestamped release to every other node. */
       release: enqueueActions(({ context, enqueue: q }) => {
         const ts = context.clock + 1;
         q.assign({ clock: ts, myTs: null, later: [], token: null, queue: context.queue.filter((r) => r.node !== context.id) });

@@ -230,7 +230,7 @@ export function schemasCommand(source: ProtocolSource, dir = source.schemaDir): 
 export function requireSchemas(source: ProtocolSource, dir: string): void {
   const { protocol } = source;
   if (!protocol.types) throw new UsageError(`${protocol.name} declares no 'types' (the file and names of its message, client and note types), so it has no schemas to validate frames with: add them, then run \`${schemasCommand(source, dir)}\``);
-  for (const name of ['envelope', protocol.name]) {
+  for (const name of ['envelope', protocol.name, `${protocol.name}.wire`]) {
     const file = join(dir, `${name}.schema.json`);
     if (!existsSync(file)) throw new UsageError(`no schema ${file}: generate it with \`${schemasCommand(source, dir)}\``);
   }

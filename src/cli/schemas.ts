@@ -2,15 +2,17 @@
  * `coordkit schemas [<primitive> | --protocol FILE | --config FILE] [--out DIR]`: the JSON
  * Schemas of a protocol's messages, client requests and notes, generated from its own
  * TypeScript types (the file and names its `types` declare) by typescript-json-schema, with the
- * wire envelope beside them: what its nodes validate every frame with. They go to DIR, by
+ * wire envelope beside them and `<name>.wire.schema.json`, the two in one: what its nodes validate
+ * every frame with; and `<name>.md`, its behaviour written down from its machine. They go to DIR, by
  * default to the protocol's schema folder. Without a name or file: every protocol of the config,
  * or the kit's own primitives (`npm run schemas`: regenerated with the message catalogue, stale
  * files removed).
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../package-root.js';
-import { generateSchemas, protocolSchemas, type SchemaInput } from '../runtime/schema-gen.js';
+import { behaviourDoc } from '../runtime/behaviour-doc.js';
+import { generateSchemas, protocolSchemas, wireSchemaFile, type SchemaInput } from '../runtime/schema-gen.js';
 import { parse } from './parse.js';
 import { builtIns, kitSchemaDir, resolveProtocol, resolveProtocols, type ProtocolSource } from './protocol-source.js';
 import { UsageError } from './usage-error.js';
@@ -54,8 +56,14 @@ function writeProtocolSchemas(sources: readonly ProtocolSource[], out: string | 
   const written: string[] = [];
   for (const [dir, inputs] of byDir) {
     let files: Map<string, string>;
+    const generator = inputs.every((i) => i.builtIn) ? 'npm run schemas' : 'coordkit schemas';
     try {
-      files = protocolSchemas(inputs, inputs.every((i) => i.builtIn) ? 'npm run schemas' : 'coordkit schemas');
+      files = protocolSchemas(inputs, generator);
+      const envelopeText = readFileSync(join(kitSchemaDir(), 'envelope.schema.json'), 'utf8');
+      for (const input of inputs) {
+        files.set(...wireSchemaFile(envelopeText, files.get(`${input.protocol.name}.schema.json`)!, input.protocol.name, generator));
+        files.set(`${input.protocol.name}.md`, behaviourDoc(input.protocol, dirname(input.typesFile), `${dirname(input.label)}/`, generator));
+      }
     } catch (err) {
       throw new UsageError(`cannot generate the schemas of ${inputs.map((i) => i.protocol.name).join(', ')}: ${(err as Error).message.split('\n')[0]}`);
     }

@@ -14,7 +14,8 @@ export function exampleOf(node: any, schema: Schema, depth = 0): unknown {
   if (node.$ref) return exampleOf(schema.definitions[node.$ref.replace('#/definitions/', '')], schema, depth + 1);
   if ('const' in node) return node.const;
   if (node.enum) return node.enum[0];
-  if (node.anyOf) return exampleOf(node.anyOf.find((m: any) => m.type !== 'null') ?? node.anyOf[0], schema, depth + 1);
+  const union = node.oneOf ?? node.anyOf;
+  if (union) return exampleOf(union.find((m: any) => m.type !== 'null') ?? union[0], schema, depth + 1);
   const type = Array.isArray(node.type) ? node.type.find((t: string) => t !== 'null') : node.type;
   switch (type) {
     case 'integer':
@@ -42,7 +43,7 @@ export function exampleOf(node: any, schema: Schema, depth = 0): unknown {
 function members(schema: Schema, def: string): { node: any; name?: string }[] {
   let node = schema.definitions[def];
   while (node?.$ref) node = schema.definitions[node.$ref.replace('#/definitions/', '')];
-  const list = node?.anyOf ?? [node];
+  const list = node?.oneOf ?? node?.anyOf ?? [node];
   return list.map((m: any) => {
     if (!m.$ref) return { node: m };
     const name = m.$ref.replace('#/definitions/', '');
@@ -59,7 +60,7 @@ const typeText = (node: any, schema: Schema): string => {
   if (!node) return 'any';
   if (node.$ref) return node.$ref.replace('#/definitions/', '');
   if ('const' in node) return JSON.stringify(node.const);
-  if (node.anyOf) return node.anyOf.map((m: any) => typeText(m, schema)).join(' \\| ');
+  if (node.oneOf ?? node.anyOf) return (node.oneOf ?? node.anyOf).map((m: any) => typeText(m, schema)).join(' \\| ');
   if (node.enum) return node.enum.map((e: unknown) => JSON.stringify(e)).join(' \\| ');
   if (Array.isArray(node.type)) return node.type.map((t: string) => (t === 'integer' ? `integer${range(node)}` : t)).join(' \\| ');
   if (node.type === 'array') {

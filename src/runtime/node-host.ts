@@ -29,6 +29,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { NodeId, Protocol, Variant } from '../protocol.js';
 import { isCounter, MAX_NODES } from '../bounds.js';
+import { describeMessage } from '../describe-message.js';
 import { effectsOf, flattenValue } from '../machine-effects.js';
 import { ClientSessions } from './client-sessions.js';
 import { DiskFault, type DiskIo } from './disk-io.js';
@@ -521,13 +522,12 @@ export class NodeHost {
   private onHello(conn: Connection, hello: Hello): void {
     if (hello.cluster !== this.options.cluster) return this.refuse(conn, `hello from cluster '${hello.cluster}', this is '${this.options.cluster}'`, { close: true });
     if (hello.version !== WIRE_VERSION) return this.refuse(conn, `wire version ${hello.version} not supported (this node speaks ${WIRE_VERSION})`, { close: true });
-    if ((hello.node === undefined) === (hello.client === undefined)) return this.refuse(conn, 'hello must name exactly one of node or client', { close: true });
-    const claimed = hello.node !== undefined ? nodeName(hello.node) : clientName(hello.client!);
+    const claimed = 'node' in hello ? nodeName(hello.node) : clientName(hello.client);
     // The certificate alone says whether a client is an admin; its hello names it either way.
     const proven = identityOf(conn.proven);
-    const agrees = conn.proven === claimed || (hello.client !== undefined && conn.proven === adminName(hello.client));
+    const agrees = conn.proven === claimed || ('client' in hello && conn.proven === adminName(hello.client));
     if (this.options.tls && !agrees) return this.refuse(conn, `hello claims ${claimed} but the certificate proves ${conn.proven}`, { close: true });
-    if (hello.node !== undefined) {
+    if ('node' in hello) {
       if (!this.links.has(hello.node)) return this.refuse(conn, `hello from unknown node ${hello.node}`, { close: true });
       conn.role = { kind: 'peer', node: hello.node };
       const older = this.peerConnections.get(hello.node);
@@ -540,7 +540,7 @@ export class NodeHost {
       this.admitted.get(conn.key)?.release();
     } else {
       // Without TLS nothing is proven, so every client is trusted as an admin (the node warned at start).
-      conn.role = { kind: 'client', name: hello.client!, admin: !this.options.tls || proven?.role === 'admin' };
+      conn.role = { kind: 'client', name: hello.client, admin: !this.options.tls || proven?.role === 'admin' };
       this.clients.add(conn);
       conn.socket.setTimeout(this.limits.clientIdleTimeoutMs);
     }
@@ -567,7 +567,8 @@ export class NodeHost {
     }
     if (frame.request.type === 'client.status') {
       const context = this.snapshot.context as Record<string, unknown>;
-      const round = this.options.protocol.round?.(context);
+      const { statusRound, round: roundOf } = this.options.protocol;
+      const round = statusRound ? statusRound(context) : roundOf?.(context);
       this.write(conn, {
         type: 'status',
         id: frame.id,
@@ -585,6 +586,8 @@ export class NodeHost {
     if (!record && this.halted) return;
     if (!record) return this.write(conn, { type: 'error', id: frame.id, reason: `the machine failed on ${frame.request.type}` });
     this.sessions?.settle(conn, frame.request, record.before !== record.after);
+    const refused = record.notes.find((n) => this.options.protocol.refusals?.includes(n.type));
+    if (refused) return this.write(conn, { type: 'error', id: frame.id, reason: `${frame.request.type} refused: ${describeMessage(refused)}`, note: refused });
     this.write(conn, { type: 'reply', id: frame.id, node: this.id, state: record.after, notes: record.notes });
   }
 

@@ -1,7 +1,10 @@
 /**
  * Generates the wire's JSON Schemas from the TypeScript types, with typescript-json-schema:
  * `envelope.schema.json` from src/runtime/wire.ts, and one `<primitive>.schema.json` per
- * registered primitive from the file and type names its Protocol declares in `types`. Each
+ * registered primitive from the file and type names its Protocol declares in `types`, and
+ * `<primitive>.wire.schema.json`, the two composed into one schema of every frame, and
+ * `<primitive>.md`, its behaviour written down from its machine (behaviour-doc.ts). Exclusive
+ * unions are `oneOf`. Each
  * primitive schema has the primitive's own type names as definitions plus three stable aliases,
  * `Message`, `Client` and `Note`, which validators and other implementations refer to. Also
  * `messages.md`, the catalogue of every message with an example.
@@ -10,13 +13,18 @@ import { dirname, resolve } from 'node:path';
 import * as TJS from 'typescript-json-schema';
 import type { Protocol } from '../protocol.js';
 import { messageCatalog } from './message-catalog.js';
+import { behaviourDoc } from './behaviour-doc.js';
+import { exactUnions } from './exact-unions.js';
 import { schemaId } from './schema-id.js';
+import { composeWireSchema, wireName } from './wire-schema.js';
 
 export const ENVELOPE_FILE = 'src/runtime/wire.ts';
 export const ENVELOPE_SYMBOLS = [
   'InboundFrame',
   'ClientBoundFrame',
   'Hello',
+  'NodeHello',
+  'ClientHello',
   'PeerFrame',
   'RequestFrame',
   'StatusRequest',
@@ -59,7 +67,7 @@ function schemaText(program: TJS.Program, file: string, symbols: string[], name:
   const definitions: Record<string, unknown> = {};
   for (const [alias, target] of Object.entries(aliases)) definitions[alias] = { $ref: `#/definitions/${target}` };
   for (const key of Object.keys(generated.definitions).sort()) definitions[key] = generated.definitions[key];
-  const schema = { $schema: 'http://json-schema.org/draft-07/schema#', $id: schemaId(name), description, definitions };
+  const schema = exactUnions({ $schema: 'http://json-schema.org/draft-07/schema#', $id: schemaId(name), description, definitions });
   return JSON.stringify(schema, null, 2) + '\n';
 }
 
@@ -73,6 +81,12 @@ function protocolSchema(program: TJS.Program, input: SchemaInput, generator: str
   const { protocol: p, typesFile, label } = input;
   const { message, client, note } = p.types;
   return schemaText(program, typesFile, [message, client, note], p.name, { Message: message, Client: client, Note: note }, described(label, generator), settings);
+}
+
+/** `<name>.wire.schema.json`'s file name and text, from the envelope's and the primitive's schema texts. */
+export function wireSchemaFile(envelope: string, own: string, name: string, generator: string): [string, string] {
+  const schema = composeWireSchema(JSON.parse(envelope), JSON.parse(own), name, generator);
+  return [`${wireName(name)}.schema.json`, JSON.stringify(schema, null, 2) + '\n'];
 }
 
 /**
@@ -106,7 +120,12 @@ export function generateSchemas(protocols: readonly Protocol[], root: string): M
   const generator = 'npm run schemas';
   const out = new Map<string, string>();
   out.set('envelope.schema.json', schemaText(program, resolve(root, ENVELOPE_FILE), ENVELOPE_SYMBOLS, 'envelope', {}, described(ENVELOPE_FILE, generator), SETTINGS));
-  for (const input of inputs) out.set(`${input.protocol.name}.schema.json`, protocolSchema(program, input, generator, SETTINGS));
+  for (const input of inputs) {
+    const own = protocolSchema(program, input, generator, SETTINGS);
+    out.set(`${input.protocol.name}.schema.json`, own);
+    out.set(...wireSchemaFile(out.get('envelope.schema.json')!, own, input.protocol.name, generator));
+    out.set(`${input.protocol.name}.md`, behaviourDoc(input.protocol, dirname(input.typesFile), `${dirname(input.label)}/`, generator));
+  }
   const parsed = new Map(typed.map((p) => [p.name, JSON.parse(out.get(`${p.name}.schema.json`)!)]));
   out.set(CATALOG_FILE, messageCatalog(typed, parsed));
   return out;

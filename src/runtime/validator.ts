@@ -1,19 +1,19 @@
 /**
- * Validates inbound frames against the generated schemas (ajv, strict mode, every validator
- * compiled once at startup). A frame is checked in two stages: the envelope (`hello`, `peer`,
- * `request`, `admin`), then what it carries against the primitive's schema (`Message` for a peer
- * frame, `Client` for a request). Dispatching on `type` first gives one precise reason per
- * refused frame instead of ajv's list of every union branch that failed.
+ * Validates inbound frames against the primitive's generated wire schema (ajv, strict mode, every
+ * validator compiled once at startup): one validation per frame, by the frame's `type`, covers
+ * what it carries. A refused frame gets one precise reason instead of ajv's list of every union
+ * member that failed.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { schemaId } from './schema-id.js';
-import type { InboundFrame, PeerFrame, RequestFrame } from './wire.js';
+import { wireName } from './wire-schema.js';
+import type { InboundFrame } from './wire.js';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-const ENVELOPE_TYPES: Record<string, string> = { hello: 'Hello', peer: 'PeerFrame', request: 'RequestFrame', admin: 'AdminFrame' };
+const INBOUND: Record<string, string> = { hello: 'Hello', peer: 'PeerFrame', request: 'RequestFrame', admin: 'AdminFrame' };
 
 /** Reads a schema file, failing with one line that names it. */
 export function readSchema(dir: string, name: string): { $id: string; definitions: Record<string, any> } {
@@ -36,6 +36,10 @@ export function strictAjv(): Ajv {
   return new Ajv({ strict: true, allErrors: false });
 }
 
+const fail = (message: string): never => {
+  throw new Error(message);
+};
+
 const describeError = (v: ValidateFunction, whole: string): string => {
   const e = v.errors?.[0];
   if (!e) return 'invalid';
@@ -44,52 +48,52 @@ const describeError = (v: ValidateFunction, whole: string): string => {
   return `${where} ${e.message}${extra}`;
 };
 
-/** Validators for one union definition (`Message`, `Client`), one per member, keyed by its `type` const. */
+/** Validators for the members of a union definition (`Message`, `Request`), keyed by each member's constant `type`. */
 function unionByType(ajv: Ajv, schema: { $id: string; definitions: Record<string, any> }, def: string): Map<string, ValidateFunction> {
   const out = new Map<string, ValidateFunction>();
-  const resolveRef = (node: any, path: string): [any, string] => {
+  const visit = (node: any, path: string): void => {
     while (node && typeof node.$ref === 'string') {
       const name = node.$ref.replace('#/definitions/', '');
       path = `#/definitions/${name}`;
       node = schema.definitions[name];
     }
-    return [node, path];
-  };
-  const [union, unionPath] = resolveRef(schema.definitions[def], `#/definitions/${def}`);
-  const members: [any, string][] = union?.anyOf ? union.anyOf.map((m: any, i: number) => resolveRef(m, `${unionPath}/anyOf/${i}`)) : [[union, unionPath]];
-  for (const [member, path] of members) {
-    const type = member?.properties?.type?.const;
+    const union = node?.oneOf ?? node?.anyOf;
+    if (Array.isArray(union)) return union.forEach((m: any, i: number) => visit(m, `${path}/${node.oneOf ? 'oneOf' : 'anyOf'}/${i}`));
+    const type = node?.properties?.type?.const;
     if (typeof type !== 'string') throw new Error(`schema ${schema.$id}: a member of ${def} has no constant 'type'`);
     const v = ajv.getSchema(`${schema.$id}${path}`);
     if (!v) throw new Error(`schema ${schema.$id}: cannot resolve ${path}`);
     out.set(type, v);
-  }
+  };
+  visit(schema.definitions[def], `#/definitions/${def}`);
   return out;
 }
 
-/** Checks inbound frames for one primitive. Build once per process. */
+/**
+ * Checks inbound frames for one primitive against its wire schema (`<primitive>.wire.schema.json`),
+ * where one validation settles a frame, carried message included. Build once per process.
+ */
 export class FrameValidator {
-  private readonly envelope = new Map<string, ValidateFunction>();
+  private readonly frames = new Map<string, ValidateFunction>();
   private readonly messages: Map<string, ValidateFunction>;
   private readonly clients: Map<string, ValidateFunction>;
+  /** A node's hello and a client's, to say which rule of its kind a refused hello breaks. */
+  private readonly hellos: [ValidateFunction, ValidateFunction];
 
   constructor(schemaDir: string, primitive: string) {
     const ajv = strictAjv();
-    const envelope = readSchema(schemaDir, 'envelope');
-    const own = readSchema(schemaDir, primitive);
-    if (envelope.$id !== schemaId('envelope') || own.$id !== schemaId(primitive)) throw new Error(`schemas in ${schemaDir} do not carry the expected $id`);
-    ajv.addSchema(envelope);
-    ajv.addSchema(own);
-    for (const [type, def] of Object.entries(ENVELOPE_TYPES)) {
-      const v = ajv.getSchema(`${envelope.$id}#/definitions/${def}`);
-      if (!v) throw new Error(`envelope schema lacks ${def}`);
-      this.envelope.set(type, v);
+    const wire = readSchema(schemaDir, wireName(primitive));
+    if (wire.$id !== schemaId(wireName(primitive))) throw new Error(`schemas in ${schemaDir} do not carry the expected $id`);
+    ajv.addSchema(wire);
+    for (const [type, def] of Object.entries(INBOUND)) {
+      const v = ajv.getSchema(`${wire.$id}#/definitions/${def}`);
+      if (!v) throw new Error(`wire schema of ${primitive} lacks ${def}`);
+      this.frames.set(type, v);
     }
-    this.messages = unionByType(ajv, own, 'Message');
-    this.clients = unionByType(ajv, own, 'Client');
-    const status = ajv.getSchema(`${envelope.$id}#/definitions/StatusRequest`);
-    if (!status) throw new Error('envelope schema lacks StatusRequest');
-    this.clients.set('client.status', status);
+    this.messages = unionByType(ajv, wire, 'Message');
+    this.clients = unionByType(ajv, wire, 'Request');
+    const hello = (def: string) => ajv.getSchema(`${wire.$id}#/definitions/${def}`) ?? fail(`wire schema of ${primitive} lacks ${def}`);
+    this.hellos = [hello('NodeHello'), hello('ClientHello')];
   }
 
   /** Message types of the primitive, as the schema lists them. */
@@ -107,18 +111,30 @@ export class FrameValidator {
     }
     if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) return { ok: false, reason: 'frame is not a JSON object' };
     const type = (frame as { type?: unknown }).type;
-    const v = typeof type === 'string' ? this.envelope.get(type) : undefined;
+    const v = typeof type === 'string' ? this.frames.get(type) : undefined;
     if (!v) return { ok: false, reason: `unknown frame type ${JSON.stringify(type ?? null)}` };
-    if (!v(frame)) return { ok: false, reason: `bad ${type} frame: ${describeError(v, 'frame')}` };
-    const f = frame as InboundFrame;
-    const inner = type === 'peer' ? (f as PeerFrame).msg : type === 'request' ? (f as RequestFrame).request : null;
-    if (inner) {
+    if (v(frame)) return { ok: true, value: frame as InboundFrame };
+    return { ok: false, reason: this.explain(type as string, frame as Record<string, any>, v) };
+  }
+
+  /**
+   * One precise reason for a refused frame: what the carried message breaks, when it breaks
+   * something, rather than ajv's list of every union member that failed.
+   */
+  private explain(type: string, frame: Record<string, any>, v: ValidateFunction): string {
+    const inner = type === 'peer' ? frame.msg : type === 'request' ? frame.request : undefined;
+    if (inner !== null && typeof inner === 'object' && !Array.isArray(inner)) {
       const what = type === 'peer' ? 'message' : 'client request';
-      const innerType = inner.type;
-      const m = (type === 'peer' ? this.messages : this.clients).get(innerType);
-      if (!m) return { ok: false, reason: `unknown ${what} type ${JSON.stringify(innerType)}` };
-      if (!m(inner)) return { ok: false, reason: `bad ${innerType} ${what}: ${describeError(m, 'it')}` };
+      const m = (type === 'peer' ? this.messages : this.clients).get(inner.type);
+      if (!m) return `unknown ${what} type ${JSON.stringify(inner.type ?? null)}`;
+      if (!m(inner)) return `bad ${inner.type} ${what}: ${describeError(m, 'it')}`;
     }
-    return { ok: true, value: f };
+    if (type === 'hello') {
+      const node = frame.node !== undefined;
+      if (node === (frame.client !== undefined)) return `bad hello frame: it names ${node ? 'both a node and a client' : 'neither a node nor a client'} (exactly one)`;
+      v = this.hellos[node ? 0 : 1];
+      v(frame);
+    }
+    return `bad ${type} frame: ${describeError(v, 'frame')}`;
   }
 }

@@ -17,22 +17,30 @@ export const WIRE_VERSION = 1;
 export const MAX_FRAME_BYTES = 64 * 1024;
 
 /**
- * First frame on every connection, in both directions. A node connecting to a peer names itself
- * with `node`; a client names itself with `client`. A node answers with its own hello, naming
- * its `node` id and the `primitive` it runs.
+ * First frame on every connection, in both directions: a node's (`node`, and `primitive` when it
+ * answers) or a client's (`client`), never both and never neither. A node answers with its own
+ * hello, naming its `node` id and the `primitive` it runs.
  */
-export interface Hello {
+export type Hello = NodeHello | ClientHello;
+
+/** What every hello carries. */
+interface HelloFields {
   type: 'hello';
   /** Cluster id: frames from another cluster are refused. */
   cluster: string;
   /** Wire version; must equal the receiver's. @TJS-type integer @minimum 1 @maximum 281474976710655 */
   version: number;
-  /** The sender's node id, when the sender is a node. */
-  node?: NodeId;
-  /** A name for the sender, when it is a client. */
-  client?: string;
-  /** The primitive the sending node runs (set in a node's hello). */
+}
+
+/** A node's hello: the sender's node id, and the primitive it runs when it answers a hello. */
+export interface NodeHello extends HelloFields {
+  node: NodeId;
   primitive?: string;
+}
+
+/** A client's hello: a name for the client. */
+export interface ClientHello extends HelloFields {
+  client: string;
 }
 
 /** A peer message from node `from` to node `to`; `msg` is one of the primitive's messages. */
@@ -42,7 +50,7 @@ export interface PeerFrame {
   from: NodeId;
   /** Must equal the receiving node. */
   to: NodeId;
-  /** A message of the primitive (`#/definitions/<Primitive>Message` of its schema). */
+  /** A message of the primitive: `Message` of `<primitive>.schema.json`, in place in `<primitive>.wire.schema.json`. */
   msg: { type: string; [field: string]: unknown };
 }
 
@@ -128,6 +136,8 @@ export interface ErrorFrame {
   /** The request's id, when the refused frame was a request with a readable id. */
   id?: Counter;
   reason: string;
+  /** The primitive's note by which its machine refused the request (a write at a node that is not the leader names the leader to ask). */
+  note?: { type: string; [field: string]: unknown };
 }
 
 /** @items.type integer @items.minimum 1 @items.maximum 32 */
