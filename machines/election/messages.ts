@@ -71,6 +71,14 @@ export type ElectionClient = { type: 'client.set'; value: string } | { type: 'cl
 /** Timer events the machine raises to itself with a delay. */
 export type ElectionTimer = { type: 'election_timeout' } | { type: 'heartbeat' };
 
+/**
+ * The leader a node follows, or null when it follows none.
+ * @TJS-type ["integer", "null"]
+ * @minimum 1
+ * @maximum 32
+ */
+export type LeaderOrNone = NodeId | null;
+
 /** Observable facts: ghost history, traces and client answers. */
 export type ElectionNote =
   | { type: 'term'; term: Counter }
@@ -80,9 +88,9 @@ export type ElectionNote =
   | { type: 'synced'; term: Counter; version: Counter }
   | { type: 'written'; term: Counter; version: Counter }
   /** A write refused: this node is not the leader; `leader` is the node it follows (the one to ask), null when it follows none. */
-  | { type: 'not_leader'; term: Counter; leader: NodeId | null }
+  | { type: 'not_leader'; term: Counter; leader: LeaderOrNone }
   /** Answer to `client.get`: the replicated value as this node holds it, and the leader it follows. */
-  | { type: 'value'; term: Counter; version: Counter; value: string | null; leader: NodeId | null };
+  | { type: 'value'; term: Counter; version: Counter; value: string | null; leader: LeaderOrNone };
 
 export type Inbound<M> = M & { from: NodeId };
 export type ElectionEvent = Inbound<ElectionMessage> | ElectionClient | ElectionTimer;
