@@ -33,10 +33,12 @@ describe('consensus: node machine paths', () => {
 describe('consensus: coverage of the default check (exhaustive, then walks that may retry)', () => {
   const report = runChecks(model, { mode: 'both', seed: 1 });
 
-  it('reaches every state and takes every declared transition', () => {
+  it('reaches every state and takes every declared transition but the read', () => {
     expect(report.violations).toEqual([]);
     expect(report.coverage.measured).toBe(true);
     expect(report.coverage.unreachedStates).toEqual([]);
-    expect(report.coverage.unreachedTransitions).toEqual([]);
+    // The model's clients never read: `client.get` changes nothing, so it only answers over TCP
+    // (test/client-semantics.test.ts), and the coverage says so rather than hide it.
+    expect(report.coverage.unreachedTransitions).toEqual(['(any state)|client.get|(any state)']);
   });
 });
