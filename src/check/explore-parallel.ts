@@ -13,6 +13,7 @@ import { Judge } from './judge.js';
 import type { Model } from './model.js';
 import { replay } from './replay.js';
 import { SharedFingerprintSet } from './shared-fingerprint-set.js';
+import type { Prefixer } from './shard-prefix.js';
 import { WorkBoard } from './work-board.js';
 import type { Violation } from './violation.js';
 
@@ -31,6 +32,8 @@ export interface ParallelOptions extends ExploreOptions {
   stallMs?: number;
   /** Random pauses in the threads' hand-off (stress tests only; see explore-worker.ts). */
   jitter?: WorkerTask['jitter'];
+  /** A shard (shard.ts): searches the worlds above the split here; the threads search below this shard's share. */
+  prefix?: Prefixer;
 }
 
 export async function exploreParallel(model: Model, options: ParallelOptions): Promise<ExploreResult> {
@@ -45,10 +48,14 @@ export async function exploreParallel(model: Model, options: ParallelOptions): P
   const stats = new SharedArrayBuffer(options.workers * STAT_FIELDS * 8);
   const board = WorkBoard.allocate(options.workers);
 
-  const root = sim.initial().world;
-  visited.add(sim.fingerprint(root));
-  judge.judge(root, () => []);
-  const reports = judge.stop ? [] : await runWorkers(Array.from({ length: options.workers }, (_, index) => ({
+  const above = options.prefix?.(sim, judge, visited);
+  if (above) visited.flush();
+  else {
+    const root = sim.initial().world;
+    visited.add(sim.fingerprint(root));
+    judge.judge(root, () => []);
+  }
+  const reports = judge.stop || above?.starts.length === 0 ? [] : await runWorkers(Array.from({ length: options.workers }, (_, index) => ({
     module: options.module,
     name: model.protocol.name,
     config: model.config,
@@ -61,6 +68,7 @@ export async function exploreParallel(model: Model, options: ParallelOptions): P
     maxStates,
     all: !!options.all,
     jitter: options.jitter,
+    starts: above?.starts.map((s) => s.path),
   })), () => {
     const now = progress(visited, stats, options.workers, started);
     options.onProgress?.(now);
@@ -82,16 +90,16 @@ export async function exploreParallel(model: Model, options: ParallelOptions): P
   const ordered = model.protocol.properties.map((p) => violations.get(p.name)).filter((v): v is Violation => !!v);
   const states = visited.size;
   const stopped = ordered.length && !options.all ? 'violation' : states >= maxStates ? 'max-states' : visited.full ? 'capacity' : undefined;
-  const bounded = reports.reduce((sum, r) => sum + r.bounded, 0);
-  const roundCut = reports.reduce((sum, r) => sum + r.roundCut, 0);
+  const bounded = reports.reduce((sum, r) => sum + r.bounded, above?.bounded ?? 0);
+  const roundCut = reports.reduce((sum, r) => sum + r.roundCut, above?.roundCut ?? 0);
   const elapsedMs = performance.now() - started;
   const result: ExploreResult = {
     search: 'dfs',
     threads: options.workers,
     handoffs: reports.reduce((sum, r) => sum + r.jobs, 0),
     states,
-    transitions: reports.reduce((sum, r) => sum + r.transitions, 0),
-    depth: Math.max(0, ...reports.map((r) => r.depth)),
+    transitions: reports.reduce((sum, r) => sum + r.transitions, above?.transitions ?? 0),
+    depth: Math.max(above?.depth ?? 0, ...reports.map((r) => r.depth)),
     elapsedMs,
     statesPerSecond: Math.round((states / Math.max(elapsedMs, 1)) * 1000),
     complete: stopped === undefined,

@@ -36,6 +36,8 @@ export interface WorkerTask {
    * protocol, and offers of work every `pollEvery` transitions instead of 1,024.
    */
   jitter?: { seed: number; maxMs: number; pollEvery?: number };
+  /** A shard (shard.ts): the paths of the worlds thread 0 searches below, in turn, instead of the initial world. */
+  starts?: number[][];
 }
 
 /** What a thread is doing, as written to its `stats` (index 3). */
@@ -90,8 +92,11 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
     share: { wanted: () => board.wanted, give: (job: Job) => board.give(job) },
   };
   // Thread 0 starts from the initial world (already visited and judged); the others wait for work.
-  let start: Start | undefined = task.index === 0 ? { world: sim.initial().world } : undefined;
+  const own = task.index === 0 ? [...(task.starts ?? [[]])] : [];
+  let start: Start | undefined;
   for (;;) {
+    const path = own.shift();
+    if (path) start = { world: replay(model, path, sim).worlds.at(-1)!, path };
     if (!start) {
       phase('waiting for work');
       const job = board.take(stopped);
@@ -109,6 +114,8 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
     totals.depth = Math.max(totals.depth, t.depth);
     start = undefined;
     if (stopped()) break;
+    // Thread 0 holds its unit of work until its last start is searched.
+    if (own.length) continue;
     board.finished();
   }
   phase('finished');

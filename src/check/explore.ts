@@ -45,6 +45,21 @@ export interface ExploreOptions {
   progressEvery?: number;
   /** Keep going after the first violation (each property reported once). */
   all?: boolean;
+  /**
+   * Breadth-first only, for shards (shard.ts): offered each level once built; a function it
+   * returns keeps the level's worlds it accepts (by their order in the level), and no later
+   * level is offered.
+   */
+  split?: (level: SplitLevel) => ((k: number) => boolean) | undefined;
+}
+
+/** A level of a breadth-first search as offered to `split`, with the totals up to it. */
+export interface SplitLevel {
+  depth: number;
+  size: number;
+  states: number;
+  transitions: number;
+  cut: BoundCuts;
 }
 
 export interface ExploreResult {
@@ -137,6 +152,7 @@ function breadthFirst(model: Model, sim: Simulator, judge: Judge, options: Explo
   let transitions = 0;
   let depth = 0;
   const cut: BoundCuts = { inFlight: 0, round: 0, depth: 0 };
+  let split = options.split;
 
   const root = sim.initial().world;
   visited.add(sim.fingerprint(root));
@@ -171,9 +187,16 @@ function breadthFirst(model: Model, sim: Simulator, judge: Judge, options: Explo
         stop = judge.stop || parents.size >= maxStates;
       }
     }
+    if (next.length) depth++;
+    const keep = next.length && !stop ? split?.({ depth, size: next.length, states: parents.size, transitions, cut: { ...cut } }) : undefined;
+    if (keep) {
+      split = undefined;
+      let kept = 0;
+      for (let k = 0; k < next.length; k++) if (keep(k)) [next[kept], nextIds[kept++]] = [next[k], nextIds[k]];
+      next.length = nextIds.length = kept;
+    }
     frontier = next;
     frontierIds = nextIds;
-    if (next.length) depth++;
   }
   // A level left unexpanded by the depth bound.
   if (!stop) cut.depth += frontier.length;

@@ -28,8 +28,13 @@ export interface RunOptions {
   seed?: number;
   path?: string;
   progress?: boolean;
-  /** An exploration already run (on several threads): used instead of exploring again. */
+  /** An exploration already run (on several threads, or a shard's): used instead of exploring again. */
   explored?: ExploreResult;
+  /**
+   * A shard of a split check (shard.ts): its walk takes the seed's runs from `firstRun` on, and
+   * `sometimes` properties it did not reach are left to the merge of every shard.
+   */
+  shard?: { firstRun: number };
 }
 
 export function runChecks(model: Model, options: RunOptions): CheckReport {
@@ -47,12 +52,14 @@ export function runChecks(model: Model, options: RunOptions): CheckReport {
     report.explore.reached.forEach((t) => reached.add(t));
   }
   if (options.mode !== 'explore') {
-    report.walk = walk(model, { runs: options.runs, seed: options.seed, path: options.path });
+    // fast-check's path: from run `firstRun` on (a path of one number starts its run sequence there).
+    const path = options.path ?? (options.shard ? String(options.shard.firstRun) : undefined);
+    report.walk = walk(model, { runs: options.runs, seed: options.seed, path });
     report.violations.push(...report.walk.violations);
     report.walk.reached.forEach((t) => reached.add(t));
   }
   report.coverage = coverage(machineGraph(model.variant.machine), reached);
-  if (!options.path && report.violations.length === 0) report.violations.push(...unreached(report));
+  if (!options.path && !options.shard && report.violations.length === 0) report.violations.push(...unreached(report));
   report.elapsedMs = performance.now() - started;
   return report;
 }

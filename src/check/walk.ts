@@ -16,6 +16,9 @@ import type { World } from '../sim/world.js';
 import { replayCommand } from './replay-command.js';
 import type { Violation } from './violation.js';
 
+/** Runs of a walk unless told otherwise. */
+export const DEFAULT_RUNS = 1000;
+
 export interface WalkOptions {
   runs?: number;
   /** Choices per run at most. */
@@ -129,7 +132,7 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
   const counter = { steps: 0 };
   const maxSteps = options.maxSteps ?? Math.max(model.config.maxDepth, 60);
   const safetyOnly = !!options.safetyOnly;
-  const runs = options.runs ?? 1000;
+  const runs = options.runs ?? DEFAULT_RUNS;
   const run = fc.tuple(fc.nat({ max: PROFILES - 1 }), fc.array(fc.nat({ max: 0xffff }), { minLength: Math.min(maxSteps, 8), maxLength: maxSteps, size: 'max' }));
   const property = fc.property(run, ([profile, choices]) => runOnce(sim, profile, choices, safetyOnly, sometimes, counter) === null);
   const details = fc.check(property, { numRuns: runs, seed: options.seed, path: options.path });

@@ -14,9 +14,13 @@ import { exploreLink } from '../viewer/explore-link.js';
 import { parse } from './parse.js';
 import { resolveProtocol, withRef } from './protocol-source.js';
 import { choiceArg, intArg, listArg, UsageError } from './usage-error.js';
+import { parseShard, runBlock, SHARD_SEED, type ShardSpec } from '../check/shard.js';
+import { exploreShard } from '../check/shard-explore.js';
+import { shardJson, shardVerdict, type ShardRun } from '../check/shard-report.js';
+import { DEFAULT_RUNS } from '../check/walk.js';
 
 const USAGE =
-  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--max-states S] [--max-in-flight K] [--max-round R] [--max-crashes|--max-drops|--max-duplicates|--max-partitions C] [--search bfs|dfs] [--workers N] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--param NAME=VALUE]... [--json] [--explore-link] [--protocol FILE | --config FILE]';
+  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--max-states S] [--max-in-flight K] [--max-round R] [--max-crashes|--max-drops|--max-duplicates|--max-partitions C] [--search bfs|dfs] [--workers N] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--param NAME=VALUE]... [--shard i/n [--shard-depth D]] [--json] [--explore-link] [--protocol FILE | --config FILE]';
 const MODES = ['explore', 'walk', 'both'] as const;
 /**
  * Distinct worlds explored unless --max-states says otherwise: every default configuration of
@@ -63,6 +67,8 @@ export async function checkCommand(args: string[]): Promise<number> {
       runs: { type: 'string', help: 'R random runs of the walk' },
       seed: { type: 'string', help: 'S seed of the walk' },
       path: { type: 'string', help: 'P replay one walk (with --seed): the path a failure printed' },
+      shard: { type: 'string', help: 'i/n check only shard i of n (a CI matrix job); coordkit merge joins the --json results' },
+      'shard-depth': { type: 'string', help: 'D split the exploration among the shards at depth D (default: the first level with 8 worlds per shard)' },
       json: { type: 'boolean', help: 'print one JSON object instead of text' },
       'explore-link': { type: 'boolean', help: 'print, beside each replay command, the browser explorer link that opens the run' },
       protocol: { type: 'string', help: 'FILE check a protocol module of your own (JavaScript or TypeScript)' },
@@ -113,8 +119,20 @@ export async function checkCommand(args: string[]): Promise<number> {
     throw new UsageError(`--search dfs cannot honour a depth bound (max depth ${model.config.maxDepth}); use --search bfs, or --max-depth 0 to lift it`);
   }
   const maxStates = intArg('max-states', values['max-states'], 1, 100_000_000) ?? DEFAULT_MAX_STATES;
+  const shard = shardArgs(values, mode);
+  const runs = intArg('runs', values.runs, 1, 1_000_000);
   let explored: ExploreResult | undefined;
-  if (workers > 1 && mode !== 'walk') {
+  let run: ShardRun | undefined;
+  if (shard) {
+    run = { spec: shard, ...(mode !== 'explore' ? { runs: { ...runBlock(shard, runs ?? DEFAULT_RUNS), of: runs ?? DEFAULT_RUNS } } : {}) };
+    if (mode !== 'walk') {
+      const printer = values.json ? undefined : progressPrinter(`explore ${protocol.name} shard ${shard.index}/${shard.count}${workers > 1 ? ` (${workers} threads)` : ''}`);
+      const done = await exploreShard(model, shard, { search: search ?? 'bfs', workers, module: source.moduleUrl, maxStates, onProgress: printer?.update });
+      printer?.done();
+      explored = done.explore;
+      run.prefix = done.prefix;
+    }
+  } else if (workers > 1 && mode !== 'walk') {
     const printer = values.json ? undefined : progressPrinter(`explore ${protocol.name} (${workers} threads)`);
     explored = await exploreParallel(model, { workers, module: source.moduleUrl, maxStates, onProgress: printer?.update });
     printer?.done();
@@ -123,16 +141,31 @@ export async function checkCommand(args: string[]): Promise<number> {
     mode,
     search,
     explored,
-    runs: intArg('runs', values.runs, 1, 1_000_000),
+    runs: run?.runs ? run.runs.count : runs,
     maxStates,
-    seed,
+    seed: seed ?? (shard ? SHARD_SEED : undefined),
     path: values.path,
     progress: !values.json,
+    shard: run && { firstRun: run.runs?.first ?? 0 },
   });
   withRef(source, report.violations);
-  if (values.json) process.stdout.write(JSON.stringify(reportJson(report)) + '\n');
-  else printReport(report, values['explore-link'] ? (path) => exploreLink(source.ref, model, path) : undefined);
+  if (values.json) process.stdout.write(JSON.stringify(run ? shardJson(report, run) : reportJson(report)) + '\n');
+  else printReport(report, values['explore-link'] ? (path) => exploreLink(source.ref, model, path) : undefined, run && shardVerdict(report, run));
   return report.violations.length ? 1 : 0;
+}
+
+/** `--shard i/n` and `--shard-depth D`, checked against the mode. */
+function shardArgs(values: Record<string, unknown>, mode: (typeof MODES)[number]): ShardSpec | undefined {
+  const depth = intArg('shard-depth', values['shard-depth'] as string | undefined, 1, 10_000);
+  if (values.shard === undefined) {
+    if (depth !== undefined) throw new UsageError('--shard-depth needs --shard i/n');
+    return undefined;
+  }
+  const spec = parseShard(values.shard as string);
+  if (typeof spec === 'string') throw new UsageError(spec);
+  if (values.path !== undefined) throw new UsageError('--path replays one walk run: drop --shard');
+  if (depth !== undefined && mode === 'walk') throw new UsageError('--shard-depth splits an exploration: it does not apply to --mode walk');
+  return depth === undefined ? spec : { ...spec, depth };
 }
 
 /** How each property's status is printed (same width, so the names line up). */
@@ -145,9 +178,8 @@ const LABELS: Record<PropertyStatus, string> = {
   'not-established': 'unproven',
 };
 
-function printReport(r: CheckReport, link?: (path: number[]) => { command: string; url: string }): void {
+function printReport(r: CheckReport, link?: (path: number[]) => { command: string; url: string }, verdicts = verdict(r)): void {
   const { protocol, config } = r.model;
-  const verdicts = verdict(r);
   const out: string[] = [];
   const params = Object.entries(config.params).map(([k, v]) => ` · ${k} ${JSON.stringify(v)}`).join('');
   out.push(`${protocol.name} · variant ${config.variant} · ${config.nodes} nodes · ${config.network} network · faults ${config.faults.join(',') || 'none'}${params}`);
