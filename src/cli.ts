@@ -7,6 +7,7 @@ import { conformCommand } from './cli/conform.js';
 import { exploreCommand } from './cli/explore.js';
 import { initCommand } from './cli/init.js';
 import { listCommand } from './cli/list.js';
+import { mergeCommand } from './cli/merge.js';
 import { nodeCommand } from './cli/node.js';
 import { reportCommand } from './cli/report.js';
 import { simulateCommand } from './cli/simulate.js';
@@ -23,6 +24,7 @@ const commands: Record<string, Command> = {
   report: reportCommand,
   list: listCommand,
   check: checkCommand,
+  merge: mergeCommand,
   explore: exploreCommand,
   all: allCommand,
   node: nodeCommand,
@@ -36,6 +38,7 @@ const commands: Record<string, Command> = {
 /** One line per command for `coordkit --help`. */
 const summaries: Record<string, string> = {
   check: 'model-check one primitive: explore its worlds and/or walk random runs',
+  merge: "join the --json results of 'check --shard i/n' into one verdict",
   all: 'check every protocol and variant (built-ins, or your config\'s), write results and the report',
   list: 'list the primitives, their variants and properties',
   simulate: 'one timed run of a scenario, with diagrams and metrics',

@@ -40,7 +40,8 @@ export function shardVerdict(r: CheckReport, run: ShardRun): Verdict {
     const share = stop ? `not searched to the end: ${stop}` : cuts.length ? `searched within the bounds; not expanded: ${cuts.join('; ')}` : 'searched to the end, no bound cut it';
     extent = `${split}; its share ${share}`;
   }
-  const walked = run.runs ? `; walk: runs ${count(run.runs.first)} to ${count(run.runs.first + run.runs.count - 1)} of the seed's ${count(run.runs.of)}` : '';
+  const b = run.runs;
+  const walked = !b ? '' : b.count ? `; walk: runs ${count(b.first)} to ${count(b.first + b.count - 1)} of the seed's ${count(b.of)}` : `; walk: none of the seed's ${count(b.of)} runs`;
   const summary = failed.length
     ? `FAIL: ${failed.map((p) => p.name).join(', ')}`
     : `${who.toUpperCase()}: NO VIOLATION in this shard's share${walked}; 'coordkit merge' of every shard's --json result gives the verdict`;

@@ -34,7 +34,7 @@ export interface Verdict {
 const count = (n: number) => n.toLocaleString('en-US');
 
 /** The bounds that held worlds back, each with the flag that raises it. */
-export function boundsCut(e: ExploreResult, config: CheckConfig): string[] {
+export function boundsCut(e: Pick<ExploreResult, 'cut'>, config: Pick<CheckConfig, 'maxInFlight' | 'maxRound' | 'maxDepth'>): string[] {
   const out: string[] = [];
   if (e.cut.inFlight) out.push(`${count(e.cut.inFlight)} worlds at the in-flight bound ${config.maxInFlight} (raise it with --max-in-flight)`);
   if (e.cut.round) out.push(`${count(e.cut.round)} worlds past the round bound ${config.maxRound} (raise it with --max-round)`);
