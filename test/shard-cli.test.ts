@@ -47,11 +47,13 @@ describe('coordkit check --shard, coordkit merge', () => {
     expect(merged.out.trim().split('\n').at(-1)).toMatch(/^FAIL: no release before all arrived/);
   });
 
-  it('two shards on two threads each merge to the exhaustive verdict', async () => {
-    const check = ['mutex', '--nodes', '2', '--param', 'requests=2', '--symmetry', 'off', '--mode', 'explore', '--workers', '2', '--shard-depth', '3'];
-    const { runs, merged } = await matrix('threads', check, 2, '--json');
+  it('two shards on two threads each search what they search on one, and merge to the exhaustive verdict', async () => {
+    const check = ['mutex', '--nodes', '2', '--param', 'requests=2', '--symmetry', 'off', '--mode', 'explore', '--shard-depth', '3'];
+    const [{ runs, merged }, one] = await Promise.all([matrix('threads', [...check, '--workers', '2'], 2, '--json'), matrix('thread', [...check, '--search', 'dfs'], 2)]);
     expect(runs.map((r) => r.code)).toEqual([0, 0]);
     expect(runs.map((r) => JSON.parse(r.out).threads)).toEqual([2, 2]);
+    const counts = (rs: typeof runs) => rs.map((r) => [JSON.parse(r.out).states, JSON.parse(r.out).transitions]);
+    expect(counts(runs)).toEqual(counts(one.runs));
     const m = JSON.parse(merged.out);
     expect(merged.code).toBe(0);
     expect(m).toMatchObject({ outcome: 'pass', exhaustive: true, shards: { count: 2, missing: [] }, prefix: { depth: 3 } });
