@@ -164,7 +164,7 @@ export function mergeShards(inputs: MergeInput[], unshardedInput?: MergeInput): 
     : gaps.length
       ? `not exhaustive: ${gaps.join('; ')}; the rest of the space was not searched`
       : cuts.length
-        ? `bounded: every shard searched its share within the bounds; not expanded: ${cuts.join('; ')}`
+        ? `bounded: every shard searched its share within the bounds; not expanded (summed over the shards): ${cuts.join('; ')}`
         : 'exhaustive: every shard searched its share to the end, no bound cut the search: together they searched every reachable world';
 
   const reached = (p: string) => shards.some((s) => (s.unsatisfied.explore !== null && !s.unsatisfied.explore.includes(p)) || (s.unsatisfied.walk !== null && !s.unsatisfied.walk.includes(p)));
