@@ -103,9 +103,9 @@ describe('sharded exploration, merged', () => {
     const dfs = await sharded([...check, '--search', 'dfs'], 3);
     expect(dfs.merged.json).toMatchObject({ outcome: 'pass', exhaustive: true, search: 'dfs' });
     expect(dfs.shards.map((s) => s.shard.prefix)).toEqual(bfs.shards.map((s) => s.shard.prefix));
-    const buggy = await sharded(['election', '--variant', 'vote-twice', '--mode', 'explore', '--search', 'dfs'], 2);
+    const buggy = await sharded(['barrier', '--variant', 'off-by-one', '--shard-depth', '2', '--mode', 'explore', '--search', 'dfs'], 2);
     expect(buggy.merged.code).toBe(1);
-    expect(statuses(buggy.merged.json)['one vote per node per term']).toBe('violated');
+    expect(statuses(buggy.merged.json)['no release before all arrived']).toBe('violated');
   });
 
   it('walk shards take blocks of one seed\'s runs: the earliest failing run is the unsharded walk\'s', async () => {
