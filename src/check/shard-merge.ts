@@ -84,7 +84,6 @@ function sameness(r: ShardJson): [string, unknown][] {
     ['mode', r.mode],
     ['shard count', r.shard.count],
     ['search', r.search ?? null],
-    ['--shard-depth', r.shard.depth],
     ['split (depth, worlds)', r.shard.prefix && [r.shard.prefix.depth, r.shard.prefix.frontier]],
     ['walk seed and runs', r.walk && r.shard.runs && [r.walk.seed, r.shard.runs.of]],
   ];
