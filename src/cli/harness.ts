@@ -130,7 +130,8 @@ function describe(r: HarnessReport, script: ClusterScript): string {
   out.push(`properties over the explained run${r.properties.upTo === 'end' ? '' : ' up to the first divergence'} (${r.properties.worlds} worlds), and the history properties over every note the nodes pushed:`);
   for (const name of r.properties.checked) {
     const bad = r.properties.violations.find((v) => v.property === name);
-    out.push(`  ${bad ? 'VIOLATED' : 'ok      '} ${name}${bad ? ` (over the ${bad.over})` : ''}`);
+    if (r.properties.notJudged.includes(name)) out.push(`  not judged ${name} (the run diverged before its end)`);
+    else out.push(`  ${bad ? 'VIOLATED' : 'ok      '} ${name}${bad ? ` (over the ${bad.over})` : ''}`);
   }
   if (r.divergences.length) out.push('the run up to the first divergence:', '```mermaid', readFileSync(r.diagramFile, 'utf8').replace(/^```mermaid\n|```\n$/g, '').trimEnd(), '```');
   out.push(`wrote ${r.wireFile}, ${r.diagramFile}, ${join(r.dir, 'report.json')}`);

@@ -53,7 +53,7 @@ export interface HarnessReport {
   divergences: WireDivergence[];
   /** Divergences of the explained run as a trace (channels: every receipt was sent). */
   traceDivergences: { node: number; seq: number; what: string }[];
-  properties: { checked: string[]; worlds: number; violations: (TraceViolation & { over: 'explained run' | 'observed notes' })[]; upTo: 'end' | 'first divergence' };
+  properties: { checked: string[]; notJudged: string[]; worlds: number; violations: (TraceViolation & { over: 'explained run' | 'observed notes' })[]; upTo: 'end' | 'first divergence' };
   diagramFile: string;
   wireFile: string;
   elapsedMs: number;
@@ -120,8 +120,10 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessReport> {
   const conformance = checkConformance(o.protocol, o.variant, n, judged);
   const props = checkTraceProperties(o.protocol, o.variant, n, judged);
   const observed = checkHistoryProperties(o.protocol, n, wire.flatMap((w) => (w.kind === 'note' ? [{ node: w.node, note: w.note }] : [])));
+  // A run cut at a divergence has no end to judge `eventually` properties at.
+  const notJudged = replay.divergences.length ? o.protocol.properties.filter((p) => p.kind === 'eventually').map((p) => p.name) : [];
   const violations = [
-    ...props.violations.map((v) => ({ ...v, over: 'explained run' as const })),
+    ...props.violations.filter((v) => !notJudged.includes(v.property)).map((v) => ({ ...v, over: 'explained run' as const })),
     ...observed.violations.filter((v) => !props.violations.some((p) => p.property === v.property)).map((v) => ({ ...v, over: 'observed notes' as const })),
   ];
 
@@ -150,7 +152,7 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessReport> {
     wire: { sent, delivered: wire.filter((w) => w.kind === 'deliver').length, lost, refused: wire.filter((w) => w.kind === 'invalid').length, notes: wire.filter((w) => w.kind === 'note').length, answers: wire.filter((w) => w.kind === 'answer').length },
     divergences: replay.divergences,
     traceDivergences: conformance.divergences,
-    properties: { checked: props.checked, worlds: props.worlds, violations, upTo: replay.divergences.length ? 'first divergence' : 'end' },
+    properties: { checked: props.checked, notJudged, worlds: props.worlds, violations, upTo: replay.divergences.length ? 'first divergence' : 'end' },
     diagramFile,
     wireFile: join(o.dir, 'wire.ndjson'),
     elapsedMs: Math.round(performance.now() - t0),

@@ -24,9 +24,9 @@ import type { Msg, WireRecord } from './wire-record.js';
 /** Hidden steps tried between two observations. */
 export const HIDDEN_STEPS = 4;
 /** Explanations kept per node. */
-export const BEAM = 64;
+export const BEAM = 32;
 /** Received messages a node may hold unhandled. */
-const MAX_UNHANDLED = 4;
+const MAX_UNHANDLED = 2;
 
 interface Item {
   from: number; // 0: the harness's client
@@ -162,7 +162,9 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
   const search = (beam: Cfg[], consume: (c: Cfg) => Cfg | null | 'dead', seenNext: Set<string>, describe: (c: Cfg) => string | null): Cfg[] => {
     const found: Cfg[] = [];
     let frontier = beam;
-    for (let depth = 0; depth <= HIDDEN_STEPS && frontier.length; depth++) {
+    // Explanations with the fewest hidden steps, and those with one more (a message handled after a timer rather than before).
+    let limit = HIDDEN_STEPS;
+    for (let depth = 0; depth <= limit && frontier.length; depth++) {
       const next: Cfg[] = [];
       const keys = new Set<string>();
       for (const c of frontier) {
@@ -171,6 +173,7 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
         if (what) seenNext.add(what);
         if (r === 'dead') continue;
         if (r) {
+          if (!found.length) limit = Math.min(HIDDEN_STEPS, depth + 1);
           found.push(r);
           continue;
         }
@@ -182,7 +185,7 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
           }
         }
       }
-      frontier = next.slice(0, BEAM * 4);
+      frontier = next.slice(0, BEAM * 2);
     }
     return found;
   };
@@ -260,10 +263,15 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
             next.push(c);
             continue;
           }
-          if (!c.queue.some((q) => q.from === item.from)) {
-            const d = apply(c, item.from ? 'peer' : 'client', item.event);
-            if (d) next.push(d);
+          // Handled now, after the messages of the same sender still waiting (they came first).
+          let d: Cfg | null = c;
+          for (let i; d && (i = d.queue.findIndex((q) => q.from === item.from)) >= 0; ) {
+            const rest: Cfg = clone(d);
+            const [first] = rest.queue.splice(i, 1);
+            d = apply(rest, first.from ? 'peer' : 'client', first.event);
           }
+          if (d) d = apply(d, item.from ? 'peer' : 'client', item.event);
+          if (d) next.push(d);
           if (c.queue.length < MAX_UNHANDLED) next.push({ ...clone(c), queue: [...c.queue, item], cost: c.cost + 1 });
         }
         beam = prune(next);
