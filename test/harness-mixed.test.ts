@@ -4,20 +4,15 @@
  * the deliberately wrong Python peer (it grants a second vote in a term) caught, naming the
  * divergence and the property, with the diagram of the run up to it. Needs `npx tsc -p .` first.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { peerCommand } from './harness.test.js';
+import { FIXTURES, harness, peerCommand } from './harness-helpers.js';
 
-const ROOT = join(__dirname, '..');
-const BIN = join(ROOT, 'bin', 'coordkit.js');
-const FIXTURES = join(__dirname, 'fixtures', 'harness');
 const tmp = mkdtempSync(join(tmpdir(), 'coordkit-harness-mixed-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const harness = (args: string[]) => spawnSync(process.execPath, [BIN, 'harness', ...args], { encoding: 'utf8', timeout: 90_000, cwd: ROOT });
 
 describe('coordkit harness, mixed and wrong', () => {
   it('passes two TypeScript and two Python nodes through a partition, a heal, a kill -9 and a restart', () => {

@@ -13,17 +13,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { protocols } from '../machines/index.js';
 import { replayWire } from '../src/harness/wire-replay.js';
 import type { WireRecord } from '../src/harness/wire-record.js';
+import { BIN, FIXTURES, harness, peerCommand, PYTHON, ROOT } from './harness-helpers.js';
 
-const ROOT = join(__dirname, '..');
-const BIN = join(ROOT, 'bin', 'coordkit.js');
-const FIXTURES = join(__dirname, 'fixtures', 'harness');
-/** The interpreter itself, not a version manager's shim (which can take seconds to start a process). */
-export const PYTHON = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 20_000 }).stdout.trim() || 'python3';
-export const peerCommand = (file: string) => `${PYTHON} ${join(ROOT, 'examples', 'python', file)} --id {id} --listen {listen} --peers {peers} --data {data} --cluster {cluster} --tls-dir {tls}`;
 const tmp = mkdtempSync(join(tmpdir(), 'coordkit-harness-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const harness = (args: string[]) => spawnSync(process.execPath, [BIN, 'harness', ...args], { encoding: 'utf8', timeout: 90_000, cwd: ROOT });
 const election = protocols.find((p) => p.name === 'election')!;
 
 describe('coordkit harness with the Python election peer', () => {

@@ -96,7 +96,11 @@ export function replayWire(protocol: Protocol, variant: Variant, n: number, wire
 function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, wire: readonly WireRecord[]): { records: NodeRecord[]; divergence: WireDivergence | null } {
   const others = Array.from({ length: n }, (_, i) => i + 1).filter((v) => v !== id);
   const linkUp = new Set<number>();
+  /** When each link last came up; a step placed after that moment may really have run before it. */
+  const linkUpAt = new Map<number, number>();
   let t = 0;
+  /** The previous observation of this node: a hidden step placed now may have run any time since. */
+  let windowStart = 0;
 
   /** One step of the machine; null when the machine fails on the event. */
   const apply = (c: Cfg, kind: NodeRecord['kind'], event: Msg | undefined, extra: { timer?: string; restored?: object | null } = {}): Cfg | null => {
@@ -115,7 +119,7 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
         for (const to of e.to === 'others' ? others : [e.to as number]) {
           rec.sends.push({ to, msg: e.msg });
           const q = d.out.get(to) ?? [];
-          q.push({ m: canonical(e.msg), optional: !linkUp.has(to) });
+          q.push({ m: canonical(e.msg), optional: !linkUp.has(to) || (linkUpAt.get(to) ?? 0) > windowStart });
           d.out.set(to, q);
         }
       } else if (e.kind === 'note') {
@@ -221,6 +225,7 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
 
   for (const w of wire) {
     if (!('node' in w) || w.node !== id) continue;
+    windowStart = t;
     t = w.time;
     switch (w.kind) {
       case 'start': {
@@ -241,7 +246,10 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
         beam = prune(beam.map((c) => ({ ...clone(c), notes: [] })));
         break;
       case 'link':
-        if (w.up) linkUp.add(w.to);
+        if (w.up) {
+          linkUp.add(w.to);
+          linkUpAt.set(w.to, w.time);
+        }
         else {
           linkUp.delete(w.to);
           beam = beam.map((c) => {
