@@ -24,9 +24,9 @@ import type { Msg, WireRecord } from './wire-record.js';
 /** Hidden steps tried between two observations. */
 export const HIDDEN_STEPS = 4;
 /** Explanations kept per node. */
-export const BEAM = 32;
+export const BEAM = 64;
 /** Received messages a node may hold unhandled. */
-const MAX_UNHANDLED = 2;
+const MAX_UNHANDLED = 4;
 
 interface Item {
   from: number; // 0: the harness's client
@@ -85,15 +85,27 @@ function keyOf(c: Cfg): string {
 export function replayWire(protocol: Protocol, variant: Variant, n: number, wire: readonly WireRecord[]): WireReplay {
   const records: NodeRecord[][] = [];
   const divergences: WireDivergence[] = [];
+  const memo = new Map<string, [AnyMachineSnapshot, readonly unknown[]]>();
   for (let id = 1; id <= n; id++) {
-    const r = replayOne(protocol, variant, n, id, wire);
+    const r = replayOne(protocol, variant, n, id, wire, memo);
     records.push(r.records);
     if (r.divergence) divergences.push(r.divergence);
   }
   return { records, divergences };
 }
 
-function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, wire: readonly WireRecord[]): { records: NodeRecord[]; divergence: WireDivergence | null } {
+/** The machine's step, memoized: explanations share states, and `transition` is pure. */
+function step(variant: Variant, snap: AnyMachineSnapshot, event: Msg, memo: Map<string, [AnyMachineSnapshot, readonly unknown[]]>): [AnyMachineSnapshot, readonly unknown[]] {
+  const key = JSON.stringify(snap.value) + '\u0001' + canonical(snap.context) + '\u0001' + canonical(event);
+  let r = memo.get(key);
+  if (!r) {
+    r = transition(variant.machine, snap, event as never) as never;
+    memo.set(key, r!);
+  }
+  return r!;
+}
+
+function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, wire: readonly WireRecord[], memo: Map<string, [AnyMachineSnapshot, readonly unknown[]]>): { records: NodeRecord[]; divergence: WireDivergence | null } {
   const others = Array.from({ length: n }, (_, i) => i + 1).filter((v) => v !== id);
   const linkUp = new Set<number>();
   /** When each link last came up; a step placed after that moment may really have run before it. */
@@ -106,7 +118,7 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
   const apply = (c: Cfg, kind: NodeRecord['kind'], event: Msg | undefined, extra: { timer?: string; restored?: object | null } = {}): Cfg | null => {
     let result: [AnyMachineSnapshot, readonly unknown[]];
     try {
-      result = (kind === 'init' ? initialTransition(variant.machine, { id, n, restored: extra.restored ?? undefined }) : transition(variant.machine, c.snap!, event as never)) as never;
+      result = (kind === 'init' ? initialTransition(variant.machine, { id, n, restored: extra.restored ?? undefined }) : step(variant, c.snap!, event!, memo)) as never;
     } catch {
       return null;
     }
@@ -194,9 +206,11 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
     return found;
   };
 
+  /** Keeps the cheapest of each distinct explanation; a message left unhandled costs more the longer it waits. */
   const prune = (cfgs: Cfg[]): Cfg[] => {
     const byKey = new Map<string, Cfg>();
     for (const c of cfgs) {
+      c.cost += c.queue.length;
       const k = keyOf(c);
       const old = byKey.get(k);
       if (!old || old.cost > c.cost) byKey.set(k, c);
@@ -220,17 +234,16 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
     for (let tr = c?.trail ?? null; tr; tr = tr.prev) out.push(tr.rec);
     return out.reverse();
   };
-  const diverge = (what: string) => ({ records: trailOf(beam[0]), divergence: { node: id, time: t, what } });
   const listed = (s: Set<string>) => (s.size ? [...s].slice(0, 3).join('; ') : 'nothing');
 
-  for (const w of wire) {
-    if (!('node' in w) || w.node !== id) continue;
+  /** Takes one observation into the beam; returns why no explanation accounts for it, or null. */
+  const observe = (w: WireRecord & { node: number }, lazy: boolean): string | null => {
     windowStart = t;
     t = w.time;
     switch (w.kind) {
       case 'start': {
         beam = prune(beam.map((c) => apply({ ...clone(c), up: true, queue: [], out: new Map(), notes: null, answers: [], timers: new Map() }, 'init', undefined, { restored: c.snap ? variant.durable(c.snap.context) : null })).filter((c): c is Cfg => !!c));
-        if (!beam.length) return diverge('the machine fails to start from the durable state');
+        if (!beam.length) return ('the machine fails to start from the durable state');
         break;
       }
       case 'kill':
@@ -260,7 +273,7 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
         }
         break;
       case 'invalid':
-        return diverge(`sent a frame the contract refuses (${w.reason}): ${w.line}`);
+        return (`sent a frame the contract refuses (${w.reason}): ${w.line}`);
       case 'deliver':
       case 'request': {
         const item: Item = w.kind === 'deliver' ? { from: w.from, event: { ...w.msg, from: w.from }, key: '' } : { from: 0, event: w.request, key: '' };
@@ -269,6 +282,10 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
         for (const c of beam) {
           if (!c.up) {
             next.push(c);
+            continue;
+          }
+          if (lazy) {
+            next.push({ ...clone(c), queue: [...c.queue, item], cost: c.cost + 1 });
             continue;
           }
           // Handled now, after the messages of the same sender still waiting (they came first).
@@ -280,10 +297,12 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
           }
           if (d) d = apply(d, item.from ? 'peer' : 'client', item.event);
           if (d) next.push(d);
-          if (c.queue.length < MAX_UNHANDLED) next.push({ ...clone(c), queue: [...c.queue, item], cost: c.cost + 1 });
+          // Handling it later matters only if handling it now does something, or if a message still waiting may change what it does.
+          const noop = d && !c.queue.length && d.trail!.prev === c.trail && d.trail!.rec.sends.length + d.trail!.rec.notes.length + d.trail!.rec.timers.length + d.trail!.rec.cancels.length === 0 && d.trail!.rec.before === d.trail!.rec.after && canonical(d.snap!.context) === canonical(c.snap!.context);
+          if (!noop && c.queue.length < MAX_UNHANDLED) next.push({ ...clone(c), queue: [...c.queue, item], cost: c.cost + 1 });
         }
         beam = prune(next);
-        if (!beam.length) return diverge(`the machine cannot take ${item.key}`);
+        if (!beam.length) return (`the machine cannot take ${item.key}`);
         break;
       }
       case 'send': {
@@ -296,7 +315,7 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
           d.out.set(w.to, q);
           return d;
         }, seen, (c) => c.out.get(w.to)?.find((p) => !p.optional)?.m ?? null);
-        if (!found.length) return diverge(`sent ${m} to node ${w.to}; the model's next message to node ${w.to} here is ${listed(seen)}`);
+        if (!found.length) return (`sent ${m} to node ${w.to}; the model's next message to node ${w.to} here is ${listed(seen)}`);
         beam = prune(found);
         break;
       }
@@ -309,7 +328,7 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
           if (i < 0) return null;
           return i === 0 ? { ...clone(c), notes: c.notes.slice(1) } : 'dead';
         }, seen, (c) => c.notes?.[0] ?? null);
-        if (!found.length) return diverge(`noted ${m}; the model's next note here is ${listed(seen)}`);
+        if (!found.length) return (`noted ${m}; the model's next note here is ${listed(seen)}`);
         beam = prune(found);
         break;
       }
@@ -324,11 +343,44 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
           const ok = w.error !== undefined ? (w.notes.length === 0 || (refused !== undefined && canonical(refused) === canonical(w.notes[0]))) : !refused && a.after === w.state && canonical(a.notes) === canonical(w.notes);
           return ok ? { ...clone(c), answers: c.answers.slice(1) } : 'dead';
         }, seen, (c) => (c.answers[0] ? `state ${c.answers[0].after}, notes ${canonical(c.answers[0].notes)}` : null));
-        if (!found.length) return diverge(`answered a request with ${told}; the model answers ${listed(seen)}`);
+        if (!found.length) return (`answered a request with ${told}; the model answers ${listed(seen)}`);
         beam = prune(found);
         break;
       }
     }
+    return null;
+  };
+
+  // Messages are handled when they arrive, or a little later. When that fails (a node, or the
+  // harness reading its frames, was held up while others went on), the last observations are
+  // taken again with every message delivered in them left waiting, to be handled whenever an
+  // explanation needs it.
+  const mine = wire.filter((w): w is WireRecord & { node: number } => 'node' in w && w.node === id);
+  const history: { beam: Cfg[]; linkUp: number[]; linkUpAt: [number, number][]; t: number }[] = [];
+  for (let j = 0; j < mine.length; j++) {
+    history[j] = { beam, linkUp: [...linkUp], linkUpAt: [...linkUpAt], t };
+    const failure = observe(mine[j], false);
+    if (!failure) continue;
+    const failedAt = t;
+    let recovered = false;
+    for (const back of [4, 16, 64]) {
+      const from = Math.max(0, j - back);
+      const h = history[from];
+      beam = h.beam;
+      linkUp.clear();
+      h.linkUp.forEach((x) => linkUp.add(x));
+      linkUpAt.clear();
+      h.linkUpAt.forEach(([k, v]) => linkUpAt.set(k, v));
+      t = h.t;
+      let k = from;
+      while (k <= j && !observe(mine[k], true)) k++;
+      if (k > j) {
+        recovered = true;
+        break;
+      }
+      if (from === 0) break;
+    }
+    if (!recovered) return { records: trailOf(history[j].beam[0]), divergence: { node: id, time: failedAt, what: failure } };
   }
   return { records: trailOf(beam[0]), divergence: null };
 }
