@@ -1,6 +1,6 @@
 /**
  * `coordkit harness` on the Python election peer of examples/python/ (written from the contract
- * alone): three Python nodes through a partition, a heal, a kill -9 of the leader and its
+ * alone): two Python nodes replicate a write; three Python nodes through a partition, a heal, a kill -9 of the leader and its
  * restart pass; every frame the proxies recorded validates with Python's jsonschema; the wire
  * replay catches a frame changed after the fact; bad input is one line and exit 2. Needs
  * `npx tsc -p .` first.
@@ -38,6 +38,15 @@ describe('coordkit harness with the Python election peer', () => {
     const lost = wire.filter((w) => w.kind === 'send' && w.fate === 'partition').length;
     expect(lost).toBeGreaterThan(0);
     expect(wire.filter((w) => w.kind === 'answer').length).toBe(2);
+  });
+
+  it('passes two Python nodes electing a leader and replicating a write', () => {
+    const script = join(tmp, 'two.json');
+    writeFileSync(script, JSON.stringify({ steps: [{ await: { match: { state: 'leader' }, count: 1, timeoutMs: 5000 } }, { client: { state: 'leader' }, request: { type: 'client.set', value: 'two' } }, { awaitNotes: { type: 'synced', count: 1, timeoutMs: 5000 } }, { client: 'all', request: { type: 'client.get' } }, { sleep: 200 }] }));
+    const r = harness(['election', '--nodes', '2', '--cmd', peerCommand('peer.py'), '--script', script, '--out', join(tmp, 'two'), '--timeout', '60']);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/"value":"two"/);
+    expect(r.stdout).toMatch(/PASS for this run/);
   });
 
   it("validates every frame the proxies recorded with Python's jsonschema (and refuses a bad one)", () => {
