@@ -13,6 +13,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { protocols } from '../machines/index.js';
 import { replayWire } from '../src/harness/wire-replay.js';
 import type { WireRecord } from '../src/harness/wire-record.js';
+import { harnessCommand } from '../src/cli/harness.js';
+import { UsageError } from '../src/cli/usage-error.js';
+import { validateScript } from '../src/runtime/cluster-script.js';
 import { BIN, FIXTURES, harness, peerCommand, PYTHON, ROOT } from './harness-helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'coordkit-harness-'));
@@ -74,20 +77,22 @@ describe('coordkit harness with the Python election peer', () => {
     expect(divergences[0].what).toMatch(/^(sent|noted) /);
   });
 
-  it('refuses bad input with one line and exit 2', () => {
+  it('refuses bad input with one line and exit 2', async () => {
+    const r = harness(['election', '--nodes', '3', '--cmd', 'x {port} {nope}']);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^coordkit: --cmd: unknown placeholder \{nope\} in the command template \(known: .*\)\n$/);
     const cases: [string[], RegExp][] = [
-      [['election', '--cmd', 'x {id}'], /^coordkit: give --nodes N/],
-      [['election', '--nodes', '3', '--cmd', 'x {port} {nope}'], /unknown placeholder \{nope\}/],
+      [['election', '--cmd', 'x {id}'], /^give --nodes N$/],
+      [['election', '--nodes', '3', '--cmd', 'x "unclosed'], /unclosed "/],
       [['election', '--nodes', '3', '--ours', '4', '--cmd', 'x'], /--ours lists node ids from 1 to 3, got '4'/],
+      [['election', '--nodes', '3'], /give --cmd "TEMPLATE"/],
+      [['election', '--nodes', '3', '--cmd', 'x', '--script', join(FIXTURES, 'nope.json')], /cannot read --script/],
     ];
-    for (const [args, message] of cases) {
-      const r = harness(args);
-      expect(r.status, r.stderr).toBe(2);
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stderr).toMatch(message);
-    }
-    const cluster = spawnSync(process.execPath, [BIN, 'cluster', 'election', '--nodes', '3', '--script', join(FIXTURES, 'split-votes.json'), '--out', join(tmp, 'refused')], { encoding: 'utf8', timeout: 30_000 });
-    expect(cluster.status).toBe(2);
-    expect(cluster.stderr).toMatch(/only coordkit harness, whose links run through proxies, delays or drops frames/);
+    for (const [args, message] of cases) await expect(harnessCommand(args)).rejects.toThrow(UsageError);
+    for (const [args, message] of cases) await expect(harnessCommand(args)).rejects.toThrow(message);
+    // coordkit cluster has no proxies: its scripts may not delay or drop.
+    const raw = JSON.parse(readFileSync(join(FIXTURES, 'split-votes.json'), 'utf8'));
+    expect(() => validateScript(raw, 3)).toThrow(/step 1 \(delay\): only coordkit harness, whose links run through proxies, delays or drops frames/);
+    expect(validateScript(raw, 3, { proxied: true }).steps).toHaveLength(4);
   });
 });
