@@ -86,10 +86,13 @@ describe('coordkit harness with the Python election peer', () => {
       [['election', '--nodes', '3', '--cmd', 'x "unclosed'], /unclosed "/],
       [['election', '--nodes', '3', '--ours', '4', '--cmd', 'x'], /--ours lists node ids from 1 to 3, got '4'/],
       [['election', '--nodes', '3'], /give --cmd "TEMPLATE"/],
-      [['election', '--nodes', '3', '--cmd', 'x', '--script', join(FIXTURES, 'nope.json')], /cannot read --script/],
+      [['election', '--nodes', '3', '--cmd', 'sh {id}', '--script', join(FIXTURES, 'nope.json')], /cannot read --script/],
+      [['election', '--nodes', '3', '--cmd', 'nosuchbinary {id}'], /^--cmd: nosuchbinary is not an executable file on PATH$/],
     ];
-    for (const [args, message] of cases) await expect(harnessCommand(args)).rejects.toThrow(UsageError);
-    for (const [args, message] of cases) await expect(harnessCommand(args)).rejects.toThrow(message);
+    for (const [args, message] of cases) {
+      await expect(harnessCommand(args)).rejects.toThrow(UsageError);
+      await expect(harnessCommand(args)).rejects.toThrow(message);
+    }
     // coordkit cluster has no proxies: its scripts may not delay or drop.
     const raw = JSON.parse(readFileSync(join(FIXTURES, 'split-votes.json'), 'utf8'));
     expect(() => validateScript(raw, 3)).toThrow(/step 1 \(delay\): only coordkit harness, whose links run through proxies, delays or drops frames/);

@@ -5,8 +5,8 @@
  * and judges the run against the model (src/harness/). Exit 0 when the run conforms and every
  * property held, 1 when not, 2 on bad input.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
 import { ScriptError, validateScript, type ClusterScript } from '../runtime/cluster-script.js';
 import { defaultScript } from '../runtime/run-cluster.js';
 import { FrameValidator } from '../runtime/validator.js';
@@ -14,13 +14,13 @@ import { checkTemplate, PLACEHOLDERS } from '../harness/command-template.js';
 import { runHarness, type HarnessReport } from '../harness/run-harness.js';
 import { HIDDEN_STEPS } from '../harness/wire-replay.js';
 import { MAX_NODES } from '../bounds.js';
-import { parse } from './parse.js';
+import { helpText, HelpRequest, parse } from './parse.js';
 import { requireSchemas, resolveProtocol } from './protocol-source.js';
 import { choiceArg, intArg, UsageError } from './usage-error.js';
 
-const USAGE = `coordkit harness <primitive> --cmd "TEMPLATE" --nodes N [--ours 1,2] [--script FILE] [--out DIR] [--seed S] [--timeout SEC] [--variant V] [--protocol FILE | --config FILE] [--json]
+const USAGE = 'coordkit harness <primitive> --cmd "TEMPLATE" --nodes N [--ours 1,2] [--script FILE] [--out DIR] [--seed S] [--timeout SEC] [--variant V] [--protocol FILE | --config FILE] [--json]';
 
-TEMPLATE starts one node of the implementation under test; it is split into words as a shell
+const TEMPLATE_HELP = `TEMPLATE starts one node of the implementation under test; it is split into words as a shell
 would (quotes, no expansion) and run without a shell. Placeholders:
 ${Object.entries(PLACEHOLDERS).map(([k, v]) => `  {${k}}  ${v}`).join('\n')}
 Example: --cmd "python3 examples/python/peer.py --id {id} --listen {listen} --peers {peers} --data {data} --cluster {cluster} --tls-dir {tls}"`;
@@ -49,24 +49,37 @@ function prepareOut(dir: string): void {
   mkdirSync(dir, { recursive: true });
 }
 
+/** Whether a command names an executable file, as given or found on PATH. */
+function executable(command: string): boolean {
+  const runnable = (file: string) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (command.includes('/')) return runnable(command);
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && runnable(join(dir, command)));
+}
+
+const OPTIONS = {
+  cmd: { type: 'string', help: 'TEMPLATE  the command that starts one node of the implementation (placeholders above)' },
+  nodes: { type: 'string', help: `N  nodes, 2 to ${MAX_NODES}` },
+  ours: { type: 'string', help: 'IDS  nodes that run coordkit node instead of the command, e.g. 1,2' },
+  script: { type: 'string', help: "FILE  a fault script (coordkit cluster's steps, plus delay and drop; default: the primitive's own)" },
+  out: { type: 'string', help: 'DIR  where wire.ndjson, sequence.md, report.json and the nodes\' folders go' },
+  seed: { type: 'string', help: 'S  seed of the drops (default: random, printed)' },
+  timeout: { type: 'string', help: 'SEC  the whole run, start to verdict; every process is killed by then (default 120)' },
+  variant: { type: 'string', help: 'V  the model variant to judge against, and that our nodes run' },
+  protocol: { type: 'string', help: 'FILE  a protocol module of your own' },
+  config: { type: 'string', help: 'FILE  a coordkit.config.js naming your protocols' },
+  json: { type: 'boolean', help: 'print the report as JSON' },
+} as const;
+
 export async function harnessCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    args,
-    {
-      cmd: { type: 'string', help: 'TEMPLATE  the command that starts one node of the implementation (placeholders above)' },
-      nodes: { type: 'string', help: `N  nodes, 2 to ${MAX_NODES}` },
-      ours: { type: 'string', help: 'IDS  nodes that run coordkit node instead of the command, e.g. 1,2' },
-      script: { type: 'string', help: "FILE  a fault script (coordkit cluster's steps, plus delay and drop; default: the primitive's own)" },
-      out: { type: 'string', help: 'DIR  where wire.ndjson, sequence.md, report.json and the nodes\' folders go' },
-      seed: { type: 'string', help: 'S  seed of the drops (default: random, printed)' },
-      timeout: { type: 'string', help: 'SEC  the whole run, start to verdict; every process is killed by then (default 120)' },
-      variant: { type: 'string', help: 'V  the model variant to judge against, and that our nodes run' },
-      protocol: { type: 'string', help: 'FILE  a protocol module of your own' },
-      config: { type: 'string', help: 'FILE  a coordkit.config.js naming your protocols' },
-      json: { type: 'boolean', help: 'print the report as JSON' },
-    },
-    USAGE,
-  );
+  if (args.includes('--help') || args.includes('-h')) throw new HelpRequest(helpText(USAGE, OPTIONS).replace('\n\noptions:', `\n\n${TEMPLATE_HELP}\n\noptions:`));
+  const { values, positionals } = parse(args, OPTIONS, USAGE);
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (usage: coordkit harness --help)`);
   const nodes = intArg('nodes', values.nodes, 2, MAX_NODES);
   if (nodes === undefined) throw new UsageError('give --nodes N');
@@ -84,6 +97,7 @@ export async function harnessCommand(args: string[]): Promise<number> {
   } catch (err) {
     throw new UsageError(`--cmd: ${(err as Error).message}`);
   }
+  if (command.length && !executable(command[0])) throw new UsageError(`--cmd: ${command[0]} is not an executable file${command[0].includes('/') ? '' : ' on PATH'}`);
   const seed = intArg('seed', values.seed, 0, 2 ** 31 - 1) ?? Math.floor(Math.random() * 2 ** 31);
   const timeoutMs = (intArg('timeout', values.timeout, 5, 3600) ?? 120) * 1000;
   const source = await resolveProtocol({ name: positionals[0], protocol: values.protocol, config: values.config });
