@@ -4,6 +4,7 @@ import { certsCommand } from './cli/certs.js';
 import { checkCommand } from './cli/check.js';
 import { clusterCommand } from './cli/cluster.js';
 import { conformCommand } from './cli/conform.js';
+import { harnessCommand } from './cli/harness.js';
 import { exploreCommand } from './cli/explore.js';
 import { initCommand } from './cli/init.js';
 import { listCommand } from './cli/list.js';
@@ -30,6 +31,7 @@ const commands: Record<string, Command> = {
   node: nodeCommand,
   cluster: clusterCommand,
   conform: conformCommand,
+  harness: harnessCommand,
   certs: certsCommand,
   schemas: schemasCommand,
   init: initCommand,
@@ -48,6 +50,7 @@ const summaries: Record<string, string> = {
   certs: 'make a cluster CA and node, client and admin certificates for hand-started nodes',
   schemas: "generate the JSON Schemas of a protocol's messages from its TypeScript types",
   conform: "check another implementation's NDJSON traces against the model",
+  harness: 'run another implementation as N processes behind kit proxies, fault it and judge it against the model',
   explore: 'step through a protocol in the browser: every choice a button, a run is its URL',
   init: 'scaffold a protocol project of your own: machine, properties, a buggy variant, tests',
 };

@@ -15,9 +15,28 @@
  * - `{"heal": true}`;
  * - `{"client": 1, "request": {"type": "client.acquire"}}`: a client request at node 1; the node
  *   may also be chosen by status, `{"client": {"state": "critical"}, ...}` (the first up node
- *   whose status has those fields), or be `"all"` (every up node, in id order).
+ *   whose status has those fields), or be `"all"` (every up node, in id order);
+ * - only where every link runs through a proxy (`coordkit harness`): `{"delay": {"ms": 100}}`
+ *   (every frame held that long, order kept per link; `"links": [[1,2]]` for some directed links
+ *   only; 0 lifts it) and `{"drop": {"rate": 0.2}}` (each frame lost with that probability).
  */
-import type { LocalCluster } from './local-cluster.js';
+import type { NoteFrame, StatusFrame } from './wire.js';
+
+/** What a script drives: a local cluster, or the harness's processes behind their proxies. */
+export interface ScriptTarget {
+  readonly ids: number[];
+  isUp(id: number): boolean;
+  client(id: number): { status(): Promise<StatusFrame> };
+  readonly notes: NoteFrame[];
+  kill(id: number): Promise<void>;
+  restart(id: number): Promise<void>;
+  partition(sides: number[][]): Promise<void>;
+  heal(): Promise<void>;
+  request(id: number, request: { type: string }): Promise<{ state: string; notes: unknown[] }>;
+  /** Only a proxied cluster delays and drops frames. */
+  delay?(ms: number, links?: [number, number][]): Promise<void>;
+  drop?(rate: number): Promise<void>;
+}
 
 export type Step =
   | { sleep: number }
@@ -27,7 +46,9 @@ export type Step =
   | { restart: number | 'killed' }
   | { partition: number[][] | 'majority|minority' }
   | { heal: true }
-  | { client: number | 'all' | Record<string, unknown>; request: { type: string; [field: string]: unknown } };
+  | { client: number | 'all' | Record<string, unknown>; request: { type: string; [field: string]: unknown } }
+  | { delay: { ms: number; links?: [number, number][] } }
+  | { drop: { rate: number } };
 
 export interface ClusterScript {
   description?: string;
@@ -39,7 +60,8 @@ export interface ClusterScript {
 /** A script that cannot be run as written. */
 export class ScriptError extends Error {}
 
-const KEYS = ['sleep', 'await', 'awaitNotes', 'kill', 'restart', 'partition', 'heal', 'client'];
+const KEYS = ['sleep', 'await', 'awaitNotes', 'kill', 'restart', 'partition', 'heal', 'client', 'delay', 'drop'];
+const PROXIED = ['delay', 'drop'];
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const isNodeRef = (v: unknown, n: number, word: string) => v === word || (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= n);
 
@@ -49,7 +71,7 @@ export function scriptNodes(raw: unknown): number | undefined {
 }
 
 /** Checks a parsed script against a cluster of `n` nodes; throws ScriptError naming the bad step. */
-export function validateScript(raw: unknown, n: number): ClusterScript {
+export function validateScript(raw: unknown, n: number, options: { proxied?: boolean } = {}): ClusterScript {
   if (!isObject(raw) || !Array.isArray(raw.steps)) throw new ScriptError('a script is an object with a "steps" array');
   if (raw.nodes !== undefined && raw.nodes !== n) throw new ScriptError(`the script is written for ${String(raw.nodes)} nodes, the cluster has ${n}`);
   raw.steps.forEach((step: unknown, i: number) => {
@@ -62,6 +84,7 @@ export function validateScript(raw: unknown, n: number): ClusterScript {
     if (extra.length) throw new ScriptError(`${at}: unexpected field(s) ${extra.join(', ')}`);
     const v = step[key];
     const bad = (what: string) => new ScriptError(`${at} (${key}): ${what}`);
+    if (PROXIED.includes(key) && !options.proxied) throw bad('only coordkit harness, whose links run through proxies, delays or drops frames');
     switch (key) {
       case 'sleep':
         if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 600_000) throw bad('milliseconds from 0 to 600000');
@@ -93,6 +116,15 @@ export function validateScript(raw: unknown, n: number): ClusterScript {
       case 'heal':
         if (v !== true) throw bad('must be true');
         break;
+      case 'delay': {
+        const links = isObject(v) ? v.links : undefined;
+        if (!isObject(v) || !Number.isInteger(v.ms) || (v.ms as number) < 0 || (v.ms as number) > 60_000) throw bad('an object with ms from 0 to 60000');
+        if (links !== undefined && !(Array.isArray(links) && links.every((l) => Array.isArray(l) && l.length === 2 && l.every((x) => isNodeRef(x, n, '')) && l[0] !== l[1]))) throw bad(`links must be [from, to] pairs of distinct nodes 1..${n}`);
+        break;
+      }
+      case 'drop':
+        if (!isObject(v) || typeof v.rate !== 'number' || !(v.rate >= 0 && v.rate <= 1)) throw bad('an object with a rate from 0 to 1');
+        break;
       case 'client':
         if (!isNodeRef(v, n, 'all') && !isObject(v)) throw bad(`a node 1..${n}, "all", or an object of status fields`);
         if (!isObject(step.request) || typeof step.request.type !== 'string') throw bad('needs a request object with a type');
@@ -118,7 +150,7 @@ export function requestScript(requests: readonly { node: number; request: { type
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The node the up nodes follow, if they agree on one. */
-async function leaderOf(cluster: LocalCluster): Promise<number | null> {
+async function leaderOf(cluster: ScriptTarget): Promise<number | null> {
   const statuses = await Promise.all(cluster.ids.filter((id) => cluster.isUp(id)).map((id) => cluster.client(id).status()));
   const leaders = new Set(statuses.map((s) => s.leader));
   const [only] = [...leaders];
@@ -127,7 +159,7 @@ async function leaderOf(cluster: LocalCluster): Promise<number | null> {
 
 const fieldsMatch = (status: object, match: Record<string, unknown>) => Object.entries(match).every(([k, v]) => (status as Record<string, unknown>)[k] === v);
 
-async function firstMatching(cluster: LocalCluster, match: Record<string, unknown>): Promise<number | null> {
+async function firstMatching(cluster: ScriptTarget, match: Record<string, unknown>): Promise<number | null> {
   for (const id of cluster.ids.filter((i) => cluster.isUp(i))) if (fieldsMatch(await cluster.client(id).status(), match)) return id;
   return null;
 }
@@ -136,7 +168,7 @@ async function firstMatching(cluster: LocalCluster, match: Record<string, unknow
 export type StepLog = string[];
 
 /** Runs the steps against a started cluster; throws ScriptError when an await times out. */
-export async function runScript(cluster: LocalCluster, script: ClusterScript, log: StepLog = []): Promise<StepLog> {
+export async function runScript(cluster: ScriptTarget, script: ClusterScript, log: StepLog = []): Promise<StepLog> {
   const t0 = performance.now();
   const stamp = (line: string) => log.push(`${Math.round(performance.now() - t0).toString().padStart(6)} ms  ${line}`);
   let lastKilled: number | null = null;
@@ -196,6 +228,12 @@ export async function runScript(cluster: LocalCluster, script: ClusterScript, lo
         const reply = await cluster.request(target, step.request);
         stamp(`client ${JSON.stringify(step.request)} at node ${target}: ${reply.state}${reply.notes.length ? ' ' + JSON.stringify(reply.notes) : ''}`);
       }
+    } else if ('delay' in step) {
+      await cluster.delay!(step.delay.ms, step.delay.links);
+      stamp(`delay ${step.delay.ms} ms on ${step.delay.links ? step.delay.links.map(([a, b]) => `${a}->${b}`).join(' ') : 'every link'}`);
+    } else if ('drop' in step) {
+      await cluster.drop!(step.drop.rate);
+      stamp(`drop each frame with probability ${step.drop.rate}`);
     }
   }
   return log;

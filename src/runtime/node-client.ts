@@ -17,6 +17,8 @@ export class NodeClient {
   /** Errors the node sent that answered no request. */
   readonly errors: ErrorFrame[] = [];
   hello!: Hello;
+  /** Called with each pushed note as it arrives (the harness stamps them). */
+  onNote?: (frame: NoteFrame) => void;
 
   private constructor(private readonly socket: Socket) {}
 
@@ -57,6 +59,7 @@ export class NodeClient {
   private onFrame(frame: ClientBoundFrame): void {
     if (frame.type === 'note') {
       this.notes.push(frame);
+      this.onNote?.(frame);
       return;
     }
     const id = 'id' in frame ? frame.id : undefined;

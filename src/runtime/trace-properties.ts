@@ -72,3 +72,25 @@ export function checkTraceProperties(protocol: Protocol, variant: Variant, n: nu
   }
   return { checked: [...always, ...eventually].map((p) => p.name), worlds, violations };
 }
+
+/**
+ * The `always` properties that read only the ghost history, judged over notes as a node's clients
+ * saw them (an implementation's notes, when no trace of its states exists). Returns the names of
+ * the properties judged and those violated, with the index of the note after which each failed.
+ */
+export function checkHistoryProperties(protocol: Protocol, n: number, notes: readonly GhostNote[]): { checked: string[]; violations: TraceViolation[] } {
+  const ghost = protocol.ghost ? new Set(protocol.ghost) : null;
+  const judged = protocol.properties.filter((p) => p.kind === 'always' && p.reads === 'history');
+  const history: GhostNote[] = [];
+  const seen = new Set<string>();
+  const violations: TraceViolation[] = [];
+  notes.forEach(({ node, note }, index) => {
+    const key = node + '\u0001' + canonical(note);
+    if ((ghost && !ghost.has(note.type)) || seen.has(key)) return;
+    seen.add(key);
+    history.push({ node, note });
+    const world: WorldView = { n, nodes: [], history: history.slice(), inFlight: [], quiescent: false };
+    for (const p of judged) if (!violations.some((v) => v.property === p.name) && !p.holds(world)) violations.push({ property: p.name, kind: 'always', index });
+  });
+  return { checked: judged.map((p) => p.name), violations };
+}
