@@ -1,21 +1,22 @@
 /** The `coordkit` command: one subcommand per file under cli/. */
-import { allCommand } from './cli/all.js';
-import { certsCommand } from './cli/certs.js';
-import { checkCommand } from './cli/check.js';
-import { clusterCommand } from './cli/cluster.js';
-import { conformCommand } from './cli/conform.js';
-import { exploreCommand } from './cli/explore.js';
-import { initCommand } from './cli/init.js';
-import { listCommand } from './cli/list.js';
-import { nodeCommand } from './cli/node.js';
-import { reportCommand } from './cli/report.js';
-import { simulateCommand } from './cli/simulate.js';
 import { HelpRequest } from './cli/parse.js';
 import { UsageError } from './cli/usage-error.js';
 
 type Command = (args: string[]) => Promise<number>;
 
-// Loaded only when run: it brings the schema generator and TypeScript, which no other command needs.
+// Each command is loaded only when run: a node must not pay for the checker, the report or the
+// schema generator (and TypeScript), which only other commands need.
+const allCommand: Command = async (args) => (await import('./cli/all.js')).allCommand(args);
+const certsCommand: Command = async (args) => (await import('./cli/certs.js')).certsCommand(args);
+const checkCommand: Command = async (args) => (await import('./cli/check.js')).checkCommand(args);
+const clusterCommand: Command = async (args) => (await import('./cli/cluster.js')).clusterCommand(args);
+const conformCommand: Command = async (args) => (await import('./cli/conform.js')).conformCommand(args);
+const exploreCommand: Command = async (args) => (await import('./cli/explore.js')).exploreCommand(args);
+const initCommand: Command = async (args) => (await import('./cli/init.js')).initCommand(args);
+const listCommand: Command = async (args) => (await import('./cli/list.js')).listCommand(args);
+const nodeCommand: Command = async (args) => (await import('./cli/node.js')).nodeCommand(args);
+const reportCommand: Command = async (args) => (await import('./cli/report.js')).reportCommand(args);
+const simulateCommand: Command = async (args) => (await import('./cli/simulate.js')).simulateCommand(args);
 const schemasCommand: Command = async (args) => (await import('./cli/schemas.js')).schemasCommand(args);
 
 const commands: Record<string, Command> = {

@@ -7,6 +7,9 @@
  * no reply, no timer. Retrying is not safe: after a failed fsync the kernel may already have
  * dropped the dirty pages and report success next time (PostgreSQL's "fsyncgate"), so the only
  * state a node may trust is the one it reads back at its next start.
+ *
+ * The write-ahead log's appends and flushes are the asynchronous calls: they run on libuv's
+ * thread pool, so timers and peer frames keep being handled while the disk works.
  */
 import * as fs from 'node:fs';
 
@@ -17,7 +20,16 @@ export interface DiskIo {
   closeSync(fd: number): void;
   renameSync(from: string, to: string): void;
   ftruncateSync(fd: number, length: number): void;
+  unlinkSync(path: string): void;
+  open(path: string, flags: string): Promise<number>;
+  write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
+  fdatasync(fd: number): Promise<void>;
+  fsync(fd: number): Promise<void>;
 }
+
+/** A callback call of node:fs as a promise (the fs/promises API wants FileHandles, not descriptors). */
+const promised = <T>(call: (done: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> =>
+  new Promise((resolve, reject) => call((err, value) => (err ? reject(err) : resolve(value as T))));
 
 /** The real file system. */
 export const nodeDisk: DiskIo = {
@@ -27,6 +39,11 @@ export const nodeDisk: DiskIo = {
   closeSync: (fd) => fs.closeSync(fd),
   renameSync: (from, to) => fs.renameSync(from, to),
   ftruncateSync: (fd, length) => fs.ftruncateSync(fd, length),
+  unlinkSync: (path) => fs.unlinkSync(path),
+  open: (path, flags) => promised((done) => fs.open(path, flags, done)),
+  write: (fd, buffer, offset, length, position) => promised((done) => fs.write(fd, buffer, offset, length, position, done)),
+  fdatasync: (fd) => promised((done) => fs.fdatasync(fd, done)),
+  fsync: (fd) => promised((done) => fs.fsync(fd, done)),
 };
 
 /** A durable write (or the open, fsync or rename around it) that failed. */
@@ -60,6 +77,25 @@ export function diskCall<T>(op: string, file: string, call: () => T): T {
     return call();
   } catch (err) {
     throw DiskFault.of(op, file, err);
+  }
+}
+
+/** Runs one asynchronous file-system call, turning whatever it rejects with into a DiskFault. */
+export async function diskCallAsync<T>(op: string, file: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw DiskFault.of(op, file, err);
+  }
+}
+
+/** Writes all of `bytes` at `position`, off the event loop (a write may do part of it). */
+export async function writeAllAt(io: DiskIo, fd: number, file: string, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = await diskCallAsync('write', file, () => io.write(fd, bytes, done, bytes.length - done, position + done));
+    if (n <= 0) throw new DiskFault('write', file, 'EIO', 'the write made no progress');
+    done += n;
   }
 }
 
