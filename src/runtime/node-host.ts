@@ -163,7 +163,7 @@ export class NodeHost {
     this.store = new DurableStore(options.dataDir, options.protocol.name, options.id, options.disk, options.store);
     this.store.onDurable = () => this.release();
     this.store.onFault = (fault) => this.halt(fault);
-    this.validator = new FrameValidator(options.schemaDir, options.protocol.name);
+    this.validator = new FrameValidator(options.schemaDir, options.protocol.name, options.dataDir);
     const logTo = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
     this.log = (line) => logTo(`node ${this.id}: ${line}`);
     this.random = options.random ?? Math.random;
