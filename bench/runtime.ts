@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { coordkitRows, type CoordkitBench } from './runtime-coordkit.js';
+import { coordkitRows, part, type CoordkitBench } from './runtime-coordkit.js';
 import { etcdRows, etcdVersion } from './runtime-etcd.js';
 import { appendSyncs, atomicReplaces, tcpRoundTrips } from './runtime-floor.js';
 import { latency, table, type Row } from './runtime-stats.js';
@@ -54,7 +54,7 @@ async function main(): Promise<number> {
   rows.push({ key: 'replace', figure: 'temp file + fsync + rename + folder fsync (the store before the log)', floor: latency(atomicReplaces(join(bench.dir, 'floor'), bench.samples)) });
   rows.push(...(await coordkitRows(bench)));
   const version = skipEtcd ? null : etcdVersion();
-  if (version) rows.push(...(await etcdRows(bench)));
+  if (version) await part(bench, 'etcd', rows, 'etcd', 'etcd', () => etcdRows(bench));
   else process.stderr.write(`bench:runtime: etcd skipped: ${skipEtcd ? '--no-etcd' : 'no `etcd` binary on PATH (Debian: apt-get install etcd-server)'}\n`);
   process.stdout.write(`\nruntime bench, ${Math.round((Date.now() - started) / 1000)} s, ${bench.samples} samples per latency, ${bench.failoverTrials} failover trials${version ? `, ${version}` : ', without etcd'}\n\n${table(rows)}\n`);
   if (!out) rmSync(bench.dir, { recursive: true, force: true });
