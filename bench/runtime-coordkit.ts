@@ -122,17 +122,18 @@ async function writeLoad(b: CoordkitBench, c: LocalCluster, leader: number, clie
   }
   const writers = [c.client(leader), ...own];
   const ms: number[] = [];
-  let refused = 0;
+  const refused = new Map<string, number>();
   const stopAt = performance.now() + seconds * 1000;
   const t0 = performance.now();
   await Promise.all(
     writers.map(async (w, i) => {
       for (let k = 0; performance.now() < stopAt; k++) {
         const s = performance.now();
-        const f = await w.call({ type: 'request', request: { type: 'client.set', value: `w${i}-${k}` } }, 10_000).catch(() => null);
-        if (f?.type === 'reply') ms.push(since(s));
+        const f = await w.call({ type: 'request', request: { type: 'client.set', value: `w${i}-${k}` } }, 10_000).catch((err: Error) => err);
+        if (!(f instanceof Error) && f.type === 'reply') ms.push(since(s));
         else {
-          refused++;
+          const why = f instanceof Error ? 'no answer' : f.type === 'error' ? f.reason.replace(/[\d.]+/g, 'N').slice(0, 60) : f.type;
+          refused.set(why, (refused.get(why) ?? 0) + 1);
           await sleep(20);
         }
       }
@@ -140,7 +141,7 @@ async function writeLoad(b: CoordkitBench, c: LocalCluster, leader: number, clie
   );
   const elapsed = since(t0);
   for (const w of own) w.close();
-  return { ms, refused, elapsed };
+  return { ms, refused: [...refused].map(([why, n]) => `${n} × ${why}`).join('; '), elapsed };
 }
 
 async function electionFigures(b: CoordkitBench): Promise<Row[]> {
@@ -163,7 +164,7 @@ async function electionFigures(b: CoordkitBench): Promise<Row[]> {
       {
         key: 'write32',
         figure: `election \`client.set\` at the leader, 32 clients (${b.throughputSeconds} s)`,
-        coordkit: `${perSecond(load.ms.length, load.elapsed)}, ${latency(load.ms)}${load.refused ? `, ${load.refused} refused (rate limit 200/s per client)` : ''}`,
+        coordkit: `${perSecond(load.ms.length, load.elapsed)}, ${latency(load.ms)}${load.refused ? `; failed: ${load.refused}` : ''}`,
       },
     ];
   } finally {
@@ -217,7 +218,7 @@ async function stability(b: CoordkitBench): Promise<string> {
     await poll;
     const last = await agreedLeader(c);
     const changes = new Set([`${first.leader}@${first.term}`, ...seen, `${last.leader}@${last.term}`]).size - 1;
-    return `${changes} leader change${changes === 1 ? '' : 's'} (${load.ms.length} writes, ${perSecond(load.ms.length, load.elapsed)}, ${latency(load.ms)})`;
+    return `${changes} leader change${changes === 1 ? '' : 's'} (${load.ms.length} writes, ${perSecond(load.ms.length, load.elapsed)}, ${latency(load.ms)}${load.refused ? `; failed: ${load.refused}` : ''})`;
   } finally {
     await c.stop();
   }

@@ -3,7 +3,7 @@
  * a matching file throws the errno error Node itself would throw (a full disk, a read-only
  * folder, an I/O error). A failing write may first write part of what it was given, as a write
  * to a nearly full disk does. The log's asynchronous calls count with the synchronous ones of
- * their kind (`write`, `fsync` for fsync and fdatasync, `open`).
+ * their kind (`fsync` for fsync and fdatasync, `open`).
  */
 import { nodeDisk, type DiskIo } from '../src/runtime/disk-io.js';
 
@@ -85,15 +85,6 @@ export class FaultyDisk implements DiskIo {
     const fd = await nodeDisk.open(path, flags);
     this.paths.set(fd, path);
     return fd;
-  }
-
-  async write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
-    if (this.hit('write', this.paths.get(fd))) {
-      const partial = Math.min(this.plan.partialBytes ?? 0, length);
-      if (partial > 0) await nodeDisk.write(fd, buffer, offset, partial, position);
-      this.fail('write');
-    }
-    return nodeDisk.write(fd, buffer, offset, length, position);
   }
 
   async fdatasync(fd: number): Promise<void> {

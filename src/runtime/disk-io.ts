@@ -8,8 +8,10 @@
  * dropped the dirty pages and report success next time (PostgreSQL's "fsyncgate"), so the only
  * state a node may trust is the one it reads back at its next start.
  *
- * The write-ahead log's appends and flushes are the asynchronous calls: they run on libuv's
- * thread pool, so timers and peer frames keep being handled while the disk works.
+ * The write-ahead log's fdatasync (and a compaction's open and fsync) are the asynchronous calls:
+ * they run on libuv's thread pool, so timers and peer frames keep being handled while the disk
+ * works. Its appends are synchronous writes into the page cache, which take microseconds; one
+ * trip to the thread pool per flush instead of two is what a busy machine notices.
  */
 import * as fs from 'node:fs';
 
@@ -22,7 +24,6 @@ export interface DiskIo {
   ftruncateSync(fd: number, length: number): void;
   unlinkSync(path: string): void;
   open(path: string, flags: string): Promise<number>;
-  write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
   fdatasync(fd: number): Promise<void>;
   fsync(fd: number): Promise<void>;
 }
@@ -41,7 +42,6 @@ export const nodeDisk: DiskIo = {
   ftruncateSync: (fd, length) => fs.ftruncateSync(fd, length),
   unlinkSync: (path) => fs.unlinkSync(path),
   open: (path, flags) => promised((done) => fs.open(path, flags, done)),
-  write: (fd, buffer, offset, length, position) => promised((done) => fs.write(fd, buffer, offset, length, position, done)),
   fdatasync: (fd) => promised((done) => fs.fdatasync(fd, done)),
   fsync: (fd) => promised((done) => fs.fsync(fd, done)),
 };
@@ -89,19 +89,9 @@ export async function diskCallAsync<T>(op: string, file: string, call: () => Pro
   }
 }
 
-/** Writes all of `bytes` at `position`, off the event loop (a write may do part of it). */
-export async function writeAllAt(io: DiskIo, fd: number, file: string, bytes: Uint8Array, position: number): Promise<void> {
-  let done = 0;
-  while (done < bytes.length) {
-    const n = await diskCallAsync('write', file, () => io.write(fd, bytes, done, bytes.length - done, position + done));
-    if (n <= 0) throw new DiskFault('write', file, 'EIO', 'the write made no progress');
-    done += n;
-  }
-}
-
 /** Writes all of `text` (a write to a nearly full disk may write part of it and fail on the rest). */
-export function writeAll(io: DiskIo, fd: number, file: string, text: string): void {
-  const bytes = Buffer.from(text);
+export function writeAll(io: DiskIo, fd: number, file: string, text: string | Uint8Array): void {
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
   let done = 0;
   while (done < bytes.length) {
     const n = diskCall('write', file, () => io.writeSync(fd, bytes, done, bytes.length - done));

@@ -25,7 +25,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonical } from '../canonical.js';
-import { closeQuietly, diskCall, diskCallAsync, DiskFault, nodeDisk, writeAllAt, type DiskIo } from './disk-io.js';
+import { closeQuietly, diskCall, diskCallAsync, DiskFault, nodeDisk, writeAll, type DiskIo } from './disk-io.js';
 import { encodeRecord, scanLog } from './wal-format.js';
 
 /** What each record holds. */
@@ -144,7 +144,8 @@ export class DurableStore {
         diskCall('unlink', file, () => io.unlinkSync(file));
         continue;
       }
-      const fd = diskCall('open', file, () => io.openSync(file, 'r+'));
+      // Appending: every write lands at the end, which the cut below makes the last good record's.
+      const fd = diskCall('open', file, () => io.openSync(file, 'a'));
       this.segment = { n, file, fd, size: scan.end };
       if (scan.end < data.length) {
         diskCall('truncate', file, () => io.ftruncateSync(fd, scan.end));
@@ -230,7 +231,7 @@ export class DurableStore {
     const segment = this.segment;
     if (!segment) throw new Error('the durable store was not loaded');
     if (segment.size > 0 && segment.size + record.length > this.segmentBytes) return this.compact(record);
-    await writeAllAt(this.io, segment.fd, segment.file, record, segment.size);
+    writeAll(this.io, segment.fd, segment.file, record);
     await diskCallAsync('fdatasync', segment.file, () => this.io.fdatasync(segment.fd));
     segment.size += record.length;
   }
@@ -242,7 +243,7 @@ export class DurableStore {
     const file = join(this.dir, segmentName(n));
     const fd = await diskCallAsync('open', file, () => this.io.open(file, 'w'));
     try {
-      await writeAllAt(this.io, fd, file, record, 0);
+      writeAll(this.io, fd, file, record);
       await diskCallAsync('fdatasync', file, () => this.io.fdatasync(fd));
       const dirFd = await diskCallAsync('open', this.dir, () => this.io.open(this.dir, 'r'));
       try {
