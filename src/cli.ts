@@ -1,23 +1,24 @@
 /** The `coordkit` command: one subcommand per file under cli/. */
-import { allCommand } from './cli/all.js';
-import { certsCommand } from './cli/certs.js';
-import { checkCommand } from './cli/check.js';
-import { clusterCommand } from './cli/cluster.js';
-import { conformCommand } from './cli/conform.js';
-import { harnessCommand } from './cli/harness.js';
-import { exploreCommand } from './cli/explore.js';
-import { initCommand } from './cli/init.js';
-import { listCommand } from './cli/list.js';
-import { mergeCommand } from './cli/merge.js';
-import { nodeCommand } from './cli/node.js';
-import { reportCommand } from './cli/report.js';
-import { simulateCommand } from './cli/simulate.js';
 import { HelpRequest } from './cli/parse.js';
 import { UsageError } from './cli/usage-error.js';
 
 type Command = (args: string[]) => Promise<number>;
 
-// Loaded only when run: it brings the schema generator and TypeScript, which no other command needs.
+// Each command is loaded only when run: a node must not pay for the checker, the report or the
+// schema generator (and TypeScript), which only other commands need.
+const allCommand: Command = async (args) => (await import('./cli/all.js')).allCommand(args);
+const certsCommand: Command = async (args) => (await import('./cli/certs.js')).certsCommand(args);
+const checkCommand: Command = async (args) => (await import('./cli/check.js')).checkCommand(args);
+const clusterCommand: Command = async (args) => (await import('./cli/cluster.js')).clusterCommand(args);
+const conformCommand: Command = async (args) => (await import('./cli/conform.js')).conformCommand(args);
+const exploreCommand: Command = async (args) => (await import('./cli/explore.js')).exploreCommand(args);
+const initCommand: Command = async (args) => (await import('./cli/init.js')).initCommand(args);
+const listCommand: Command = async (args) => (await import('./cli/list.js')).listCommand(args);
+const nodeCommand: Command = async (args) => (await import('./cli/node.js')).nodeCommand(args);
+const reportCommand: Command = async (args) => (await import('./cli/report.js')).reportCommand(args);
+const simulateCommand: Command = async (args) => (await import('./cli/simulate.js')).simulateCommand(args);
+const harnessCommand: Command = async (args) => (await import('./cli/harness.js')).harnessCommand(args);
+const mergeCommand: Command = async (args) => (await import('./cli/merge.js')).mergeCommand(args);
 const schemasCommand: Command = async (args) => (await import('./cli/schemas.js')).schemasCommand(args);
 
 const commands: Record<string, Command> = {
@@ -40,7 +41,6 @@ const commands: Record<string, Command> = {
 /** One line per command for `coordkit --help`. */
 const summaries: Record<string, string> = {
   check: 'model-check one primitive: explore its worlds and/or walk random runs',
-  merge: "join the --json results of 'check --shard i/n' into one verdict",
   all: 'check every protocol and variant (built-ins, or your config\'s), write results and the report',
   list: 'list the primitives, their variants and properties',
   simulate: 'one timed run of a scenario, with diagrams and metrics',
@@ -49,8 +49,9 @@ const summaries: Record<string, string> = {
   cluster: 'run N real nodes on loopback through a fault script and check the run',
   certs: 'make a cluster CA and node, client and admin certificates for hand-started nodes',
   schemas: "generate the JSON Schemas of a protocol's messages from its TypeScript types",
-  conform: "check another implementation's NDJSON traces against the model",
+  merge: "join the --json results of 'check --shard i/n' into one verdict",
   harness: 'run another implementation as N processes behind kit proxies, fault it and judge it against the model',
+  conform: "check another implementation's NDJSON traces against the model",
   explore: 'step through a protocol in the browser: every choice a button, a run is its URL',
   init: 'scaffold a protocol project of your own: machine, properties, a buggy variant, tests',
 };

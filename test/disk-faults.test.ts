@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { protocols } from '../machines/index.js';
 import type { NodeId } from '../src/protocol.js';
 import { DiskFault, type DiskIo } from '../src/runtime/disk-io.js';
-import { DurableStore } from '../src/runtime/durable-store.js';
+import { DurableStore, readStoredState, type StoreOptions } from '../src/runtime/durable-store.js';
 import { freePorts } from '../src/runtime/local-cluster.js';
 import { NodeHost } from '../src/runtime/node-host.js';
 import { kitSchemaDir as schemasDir } from '../src/cli/protocol-source.js';
@@ -41,12 +41,14 @@ interface FaultRun {
   halts: number;
   /** Node 1's last record before it halted (the failed step, when the trace write succeeded). */
   last: NodeRecord;
+  /** Node 1's first term change, the step whose flush the state faults hit, and every record from it on. */
+  fromTermChange: NodeRecord[];
   restartLog: string[];
   analysis: ReturnType<typeof analyzeTraces>;
 }
 
 /** Node 1 (built by `Host1`, on `disk`) halts on the fault; it then restarts on the real disk and the run is judged. */
-async function runWithFault(name: string, disk: DiskIo & { fired: boolean }, Host1: typeof NodeHost = NodeHost): Promise<FaultRun> {
+async function runWithFault(name: string, disk: DiskIo & { fired: boolean }, Host1: typeof NodeHost = NodeHost, store: StoreOptions = {}): Promise<FaultRun> {
   const dir = join(root, name);
   const ports = await freePorts(3);
   const addr = (id: number): Address => ({ host: '127.0.0.1', port: ports[id - 1] });
@@ -66,7 +68,7 @@ async function runWithFault(name: string, disk: DiskIo & { fired: boolean }, Hos
       insecure: true,
       ...extra,
     });
-  const first = make(1, Host1, { disk, onHalt: (f: DiskFault) => faults.push(f) });
+  const first = make(1, Host1, { disk, store, onHalt: (f: DiskFault) => faults.push(f) });
   const others = [make(2, NodeHost), make(3, NodeHost)];
   let restarted: NodeHost | null = null;
   try {
@@ -75,7 +77,9 @@ async function runWithFault(name: string, disk: DiskIo & { fired: boolean }, Hos
     const deadline = Date.now() + 8000;
     while (!first.fault && Date.now() < deadline) await sleep(10);
     expect(first.fault, 'the planned fault never happened').not.toBeNull();
-    const last = readTrace(first.traceFile).at(-1) as NodeRecord;
+    const records = readTrace(first.traceFile) as NodeRecord[];
+    const last = records.at(-1)!;
+    const fromTermChange = records.slice(records.findIndex((r) => (r.context as { currentTerm: number }).currentTerm > 0));
     await first.stop();
     await sleep(300); // anything node 1 sent has arrived by now
     restarted = make(1, NodeHost, { log: (line: string) => restartLog.push(line) });
@@ -83,40 +87,47 @@ async function runWithFault(name: string, disk: DiskIo & { fired: boolean }, Hos
     await sleep(500);
     await Promise.all([restarted.stop(), ...others.map((h) => h.stop())]);
     const files = [1, 2, 3].map((id) => join(dir, `node-${id}`, 'trace.ndjson'));
-    return { fault: faults[0], halts: faults.length, last, restartLog, analysis: analyzeTraces(election, prevote, 3, files) };
+    return { fault: faults[0], halts: faults.length, last, fromTermChange, restartLog, analysis: analyzeTraces(election, prevote, 3, files) };
   } finally {
     await Promise.all([first.stop(), restarted?.stop(), ...others.map((h) => h.stop())]);
   }
 }
 
-const stateFaults: DiskFaultPlan[] = [
-  { op: 'write', file: 'state.json.tmp', nth: 2, code: 'ENOSPC' },
-  { op: 'open', file: 'state.json.tmp', nth: 2, code: 'EACCES' },
-  { op: 'fsync', file: 'state.json.tmp', nth: 2, code: 'EIO' },
-  { op: 'rename', file: 'state.json.tmp', nth: 2, code: 'EROFS' },
+/**
+ * The log's first record is written at start, the second on the first term change. With one-byte
+ * segments every flush after the first is a compaction: it opens and writes the next segment.
+ */
+const stateFaults: (DiskFaultPlan & { call: string; store?: StoreOptions; written?: true })[] = [
+  { op: 'write', file: 'wal-', nth: 2, code: 'ENOSPC', call: 'write' },
+  // The record was written before its fdatasync failed: the page cache still holds it, so a
+  // restart on the same machine reads it back (the state is then ahead of what was sent).
+  { op: 'fsync', file: 'wal-', nth: 2, code: 'EIO', call: 'fdatasync', written: true },
+  { op: 'open', file: 'wal-000002', nth: 1, code: 'EACCES', call: 'open', store: { segmentBytes: 1 } },
+  { op: 'write', file: 'wal-000002', nth: 1, code: 'EROFS', call: 'write', store: { segmentBytes: 1 } },
 ];
 
 describe('a failed durable write halts the node before anything that depends on it leaves', () => {
   for (const plan of stateFaults) {
-    it(`state file: ${plan.op} fails with ${plan.code} on the node's first term change`, async () => {
-      const run = await runWithFault(`state-${plan.op}`, new FaultyDisk(plan));
+    it(`log: ${plan.call} fails with ${plan.code} on the node's first term change${plan.store ? ' (a compaction)' : ''}`, async () => {
+      const run = await runWithFault(`state-${plan.op}-${plan.code}`, new FaultyDisk(plan), NodeHost, plan.store);
       expect(run.halts).toBe(1);
       expect(run.fault.code).toBe(plan.code);
-      expect(run.fault.message).toMatch(new RegExp(`^disk fault: ${plan.op} \\S*state\\.json\\.tmp.* failed: ${plan.code} \\(`));
+      expect(run.fault.message).toMatch(new RegExp(`^disk fault: ${plan.call} \\S*wal-\\d+\\.log failed: ${plan.code} \\(`));
       // The step whose state failed to save was traced with messages to send...
-      expect(run.last.sends.filter((s) => !s.lost).length).toBeGreaterThan(0);
-      // ...the node restarted from the state before it, so the step did not happen, and no peer received any of them.
-      expect(run.analysis.unpersisted).toEqual([{ node: 1, seq: run.last.seq }]);
+      expect(run.fromTermChange[0].sends.filter((s) => !s.lost).length).toBeGreaterThan(0);
+      // ...the node restarted from the state before it, so that step and any it took while the
+      // flush ran did not happen, and no peer received any of their messages.
+      expect(run.analysis.unpersisted).toEqual(plan.written ? [] : run.fromTermChange.map((r) => ({ node: 1, seq: r.seq })));
       expect(run.analysis.divergences).toEqual([]);
       expect(run.analysis.properties.violations).toEqual([]);
     });
   }
 
-  it('state folder: fsync after the rename fails with EIO; the node restarts from the renamed state, and still nothing of the step was received', async () => {
-    // Two saves so far (start, first term change), each an fsync of the file and one of the folder: the 4th is the folder's.
-    const run = await runWithFault('state-dir-fsync', new FaultyDisk({ op: 'fsync', file: 'node-1', nth: 4, code: 'EIO' }));
+  it('log folder: its fsync after a compaction wrote the next segment fails with EIO; the node restarts from that segment, and still nothing of the step was received', async () => {
+    // The folder at start (its first segment), the record at start, the compaction's segment, then the folder: the 4th.
+    const run = await runWithFault('state-dir-fsync', new FaultyDisk({ op: 'fsync', file: 'node-1', nth: 4, code: 'EIO' }), NodeHost, { segmentBytes: 1 });
     expect(run.fault.message).toMatch(/^disk fault: fsync \S*node-1 failed: EIO/);
-    expect(run.last.sends.filter((s) => !s.lost).length).toBeGreaterThan(0);
+    expect(run.fromTermChange[0].sends.filter((s) => !s.lost).length).toBeGreaterThan(0);
     expect(run.analysis.unpersisted).toEqual([]);
     expect(run.analysis.divergences).toEqual([]);
     expect(run.analysis.properties.violations).toEqual([]);
@@ -143,24 +154,38 @@ describe('a failed durable write halts the node before anything that depends on 
 
   it('the same check catches a host that sends before it persists', async () => {
     const run = await runWithFault('eager', new FaultyDisk(stateFaults[0]), EagerHost);
-    expect(run.last.sends.filter((s) => !s.lost).length).toBeGreaterThan(0);
+    expect(run.fromTermChange[0].sends.filter((s) => !s.lost).length).toBeGreaterThan(0);
     expect(run.analysis.divergences.some((d) => /which never sent it/.test(d.what))).toBe(true);
   });
 });
 
-describe('the state file and the trace on a failing disk', () => {
-  it('a failed save keeps the previous state, whichever call fails', () => {
+/** Saves one state and waits for its flush; the fault, if it failed. */
+function flushed(store: DurableStore, durable: object): Promise<DiskFault | null> {
+  return new Promise((resolve) => {
+    store.onDurable = () => resolve(null);
+    store.onFault = resolve;
+    store.save(durable);
+  });
+}
+
+describe('the log and the trace on a failing disk', () => {
+  it('a failed flush keeps the previous state, whichever call fails, and reports no later state durable', async () => {
     for (const plan of stateFaults) {
-      const dir = join(root, `store-${plan.op}`);
-      const disk = new FaultyDisk({ ...plan, nth: 2 });
-      const store = new DurableStore(dir, 'election', 1, disk);
+      const dir = join(root, `store-${plan.op}-${plan.code}`);
+      const disk = new FaultyDisk(plan);
+      const store = new DurableStore(dir, 'election', 1, disk, plan.store);
       expect(store.load()).toBeUndefined();
-      store.save({ currentTerm: 1 });
-      expect(() => store.save({ currentTerm: 2 })).toThrow(DiskFault);
+      expect(await flushed(store, { currentTerm: 1 })).toBeNull();
+      const fault = await flushed(store, { currentTerm: 2 });
+      expect(fault).toBeInstanceOf(DiskFault);
       expect(disk.fired).toBe(true);
-      const reread = new DurableStore(dir, 'election', 1).load();
-      // A failed rename leaves the old file; so does every call before it.
-      expect(reread).toEqual({ currentTerm: 1 });
+      expect(store.save({ currentTerm: 3 })).toBe(2);
+      expect(store.durable).toBe(1);
+      await store.close();
+      // A write cut short is a torn tail the next start cuts off; what was flushed before stands.
+      const kept = { currentTerm: plan.written ? 2 : 1 };
+      expect(new DurableStore(dir, 'election', 1).load()).toEqual(kept);
+      expect(readStoredState(dir)?.durable).toEqual(kept);
     }
   });
 

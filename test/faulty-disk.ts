@@ -2,7 +2,8 @@
  * A disk that fails on cue: the real file-system calls, except that the Nth call of one kind on
  * a matching file throws the errno error Node itself would throw (a full disk, a read-only
  * folder, an I/O error). A failing write may first write part of what it was given, as a write
- * to a nearly full disk does.
+ * to a nearly full disk does. The log's asynchronous calls count with the synchronous ones of
+ * their kind (`fsync` for fsync and fdatasync, `open`).
  */
 import { nodeDisk, type DiskIo } from '../src/runtime/disk-io.js';
 
@@ -73,5 +74,26 @@ export class FaultyDisk implements DiskIo {
 
   ftruncateSync(fd: number, length: number): void {
     nodeDisk.ftruncateSync(fd, length);
+  }
+
+  unlinkSync(path: string): void {
+    nodeDisk.unlinkSync(path);
+  }
+
+  async open(path: string, flags: string): Promise<number> {
+    if (this.hit('open', path)) this.fail('open');
+    const fd = await nodeDisk.open(path, flags);
+    this.paths.set(fd, path);
+    return fd;
+  }
+
+  async fdatasync(fd: number): Promise<void> {
+    if (this.hit('fsync', this.paths.get(fd))) this.fail('fdatasync');
+    return nodeDisk.fdatasync(fd);
+  }
+
+  async fsync(fd: number): Promise<void> {
+    if (this.hit('fsync', this.paths.get(fd))) this.fail('fsync');
+    return nodeDisk.fsync(fd);
   }
 }

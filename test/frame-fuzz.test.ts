@@ -18,6 +18,7 @@ import { GARBAGE_LIMIT } from '../src/runtime/node-host.js';
 import { clientName, loadCredentials, nodeName } from '../src/runtime/tls.js';
 import { readTrace } from '../src/runtime/trace-log.js';
 import { FrameFuzzer, type Phase } from './frame-fuzz.js';
+import { readStoredState } from '../src/runtime/durable-store.js';
 
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
 const FRAMES = Number(process.env.FUZZ_FRAMES ?? 10_000);
@@ -61,10 +62,10 @@ describe(`seeded fuzz of malformed frames (FUZZ_SEED=${SEED})`, () => {
     try {
       await cluster.kill(3);
       const targets = [1, 2];
-      const files = (id: number) => ({ trace: join(cluster.nodeDir(id), 'trace.ndjson'), state: join(cluster.nodeDir(id), 'state.json'), log: join(cluster.nodeDir(id), 'node.log') });
+      const files = (id: number) => ({ trace: join(cluster.nodeDir(id), 'trace.ndjson'), log: join(cluster.nodeDir(id), 'node.log') });
       const snapshot = async (id: number) => {
         const { id: _request, ...status } = await cluster.client(id).status();
-        return { records: readTrace(files(id).trace).length, state: readFileSync(files(id).state, 'utf8'), status };
+        return { records: readTrace(files(id).trace).length, state: JSON.stringify(readStoredState(cluster.nodeDir(id))), status };
       };
       // Node 3's absence must have reached both nodes' links before the baseline is taken.
       for (const deadline = Date.now() + 5000; ; ) {

@@ -16,6 +16,7 @@ import { LocalCluster } from '../src/runtime/local-cluster.js';
 import { loadCredentials, nodeName } from '../src/runtime/tls.js';
 import { readTrace, type NodeRecord } from '../src/runtime/trace-log.js';
 import type { StatusFrame } from '../src/runtime/wire.js';
+import { readStoredState } from '../src/runtime/durable-store.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let cluster: LocalCluster | null = null;
@@ -168,7 +169,7 @@ describe('a term of 2^53 on the wire', () => {
       const records = readTrace(join(cluster.nodeDir(id), 'trace.ndjson')) as NodeRecord[];
       expect(records.length).toBeGreaterThan(1);
       for (const r of records) expect(numbersIn(r.event).concat(numbersIn(r.context)).every((v) => isCounter(v)), JSON.stringify(r.event)).toBe(true);
-      const durable = JSON.parse(readFileSync(join(cluster.nodeDir(id), 'state.json'), 'utf8')).durable;
+      const durable = readStoredState(cluster.nodeDir(id))!.durable as { currentTerm: number };
       expect(durable.currentTerm, `node ${id}`).toBeLessThan(100);
       expect(isCounter(durable.currentTerm)).toBe(true);
     }

@@ -19,6 +19,7 @@ import { adminName, clientName, loadCredentials, nodeName, type TlsCredentials }
 import { readTrace, type NodeRecord } from '../src/runtime/trace-log.js';
 import type { StatusFrame } from '../src/runtime/wire.js';
 import { runCli, waitFor } from './runtime-helpers.js';
+import { readStoredState } from '../src/runtime/durable-store.js';
 
 const root = mkdtempSync(join(tmpdir(), 'coordkit-forgery-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -147,7 +148,7 @@ describe('forged frames against an election cluster (mutual TLS by default)', ()
       // and no forged event ever reached a machine.
       const after = await statuses(c);
       expect(after.map((s) => [s.state, s.round, s.leader])).toEqual(before.map((s) => [s.state, s.round, s.leader]));
-      const durable = JSON.parse(readFileSync(join(c.nodeDir(target), 'state.json'), 'utf8')).durable;
+      const durable = readStoredState(c.nodeDir(target))!.durable as { currentTerm: number; data?: { value: unknown } };
       expect(durable.currentTerm).toBe(before[0].round);
       expect(durable.data?.value ?? null).not.toBe('forged');
       for (const id of c.ids) expect(peerEvents(c, id).filter((r) => (r.event as { term?: number }).term === 1000)).toEqual([]);

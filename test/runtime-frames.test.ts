@@ -17,6 +17,7 @@ import { readTrace } from '../src/runtime/trace-log.js';
 import { GARBAGE_LIMIT } from '../src/runtime/node-host.js';
 import { MAX_FRAME_BYTES } from '../src/runtime/wire.js';
 import { rawConnection, runCli } from './runtime-helpers.js';
+import { readStoredState } from '../src/runtime/durable-store.js';
 
 const BIN = join(__dirname, '..', 'bin', 'coordkit.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -135,7 +136,7 @@ describe('inbound frames', () => {
     expect(status).toMatchObject({ node: 1, primitive: 'election', round: 0, leader: null });
     expect(peerRecords()).toHaveLength(1);
     // Durable state: still term 0, no vote.
-    expect(JSON.parse(readFileSync(join(dir, 'data', 'state.json'), 'utf8')).durable).toMatchObject({ currentTerm: 0, votedFor: null });
+    expect(readStoredState(join(dir, 'data'))!.durable).toMatchObject({ currentTerm: 0, votedFor: null });
     client.close();
     expect(child!.exitCode).toBeNull();
   });

@@ -55,6 +55,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
       listen: { type: 'string', help: 'HOST:PORT  where to listen (required)' },
       peers: { type: 'string', help: 'ID=HOST:PORT,...  the other nodes (required)' },
       data: { type: 'string', help: 'DIR  durable state and trace (required)' },
+      'wal-segment-bytes': { type: 'string', help: 'N  size of a write-ahead log segment before it is compacted (default 1048576)' },
       cluster: { type: 'string', help: 'C  cluster name every peer must agree on (default: coordkit)' },
       'stop-on-stdin-close': { type: 'boolean', help: 'stop when standard input closes (for launchers)' },
       'tls-dir': { type: 'string', help: 'DIR  ca.pem and node-<id>.pem/.key for mutual TLS (made by coordkit certs)' },
@@ -93,6 +94,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
       schemaDir,
       ...(values['tls-dir'] ? { tls: loadCredentials(values['tls-dir'], nodeName(id)) } : { insecure: true }),
       onHalt: (f) => halted(f),
+      ...(values['wal-segment-bytes'] !== undefined ? { store: { segmentBytes: intArg('wal-segment-bytes', values['wal-segment-bytes'], 1, 2 ** 30)! } } : {}),
     });
     await host.start();
   } catch (err) {

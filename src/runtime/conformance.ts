@@ -8,11 +8,12 @@
  * (TCP neither invents nor duplicates). A host that sends, changes, persists or times anything
  * on its own is caught here.
  *
- * The host traces a step, then persists it, then sends. A kill between the first two leaves the
- * last traced step of that incarnation unpersisted: the node restarts from the state before it.
- * That is legal only if none of the step's messages left, so such a step is reported as
- * `unpersisted`, its sends count as never sent (a receipt of one is a divergence: the host sent
- * before persisting), and the property check ignores it.
+ * The host traces a step, then persists it, then sends. Its log commits in groups, so a kill
+ * before a flush leaves the last traced steps of that incarnation unpersisted: the node restarts
+ * from the state of an earlier step (the newest whose durable state is the one restored). That is
+ * legal only if none of those steps' messages left, so they are reported as `unpersisted`, their
+ * sends count as never sent (a receipt of one is a divergence: the host sent before persisting),
+ * and the property check ignores them.
  */
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { Protocol, Variant } from '../protocol.js';
@@ -46,8 +47,10 @@ export interface NodeReplay {
 export function replayNode(protocol: Protocol, variant: Variant, n: number, records: readonly NodeRecord[]): NodeReplay {
   let snapshot: AnyMachineSnapshot | null = null;
   let lastContext: unknown = undefined;
-  let contextBeforeLast: unknown = undefined;
   let lastRecord: NodeRecord | null = null;
+  /** The records since the last start, with their durable states, and the state that start restored. */
+  let trail: { record: NodeRecord; durable: string }[] = [];
+  let startedFrom = canonical(null);
   let pending = new Map<string, string>();
   const unpersisted: Unpersisted[] = [];
   const others = (self: number) => Array.from({ length: n }, (_, i) => i + 1).filter((v) => v !== self);
@@ -58,11 +61,15 @@ export function replayNode(protocol: Protocol, variant: Variant, n: number, reco
     if (r.kind === 'init') {
       const restored = canonical(r.restored ?? null);
       if (restored !== durableOf(lastContext)) {
-        if (lastRecord === null || restored !== durableOf(contextBeforeLast)) {
+        let kept = trail.length;
+        while (kept > 0 && trail[kept - 1].durable !== restored) kept--;
+        if (lastRecord === null || (kept === 0 && restored !== startedFrom)) {
           return fail(r, `restarted from ${restored}, but its last traced durable state was ${durableOf(lastContext)}`);
         }
-        unpersisted.push({ node: lastRecord.node, seq: lastRecord.seq });
+        for (const t of trail.slice(kept)) unpersisted.push({ node: t.record.node, seq: t.record.seq });
       }
+      trail = [];
+      startedFrom = restored;
       result = initialTransition(variant.machine, { id: r.node, n, restored: r.restored ?? undefined }) as never;
       pending = new Map();
     } else {
@@ -109,9 +116,9 @@ export function replayNode(protocol: Protocol, variant: Variant, n: number, reco
       else if (e.kind === 'cancel') pending.delete(e.id);
     }
     snapshot = next;
-    contextBeforeLast = lastContext;
     lastContext = next.context;
     lastRecord = r;
+    trail.push({ record: r, durable: durableOf(next.context) });
   }
   return { divergence: null, unpersisted };
 }

@@ -7,6 +7,11 @@
  * no reply, no timer. Retrying is not safe: after a failed fsync the kernel may already have
  * dropped the dirty pages and report success next time (PostgreSQL's "fsyncgate"), so the only
  * state a node may trust is the one it reads back at its next start.
+ *
+ * The write-ahead log's fdatasync (and a compaction's open and fsync) are the asynchronous calls:
+ * they run on libuv's thread pool, so timers and peer frames keep being handled while the disk
+ * works. Its appends are synchronous writes into the page cache, which take microseconds; one
+ * trip to the thread pool per flush instead of two is what a busy machine notices.
  */
 import * as fs from 'node:fs';
 
@@ -17,7 +22,15 @@ export interface DiskIo {
   closeSync(fd: number): void;
   renameSync(from: string, to: string): void;
   ftruncateSync(fd: number, length: number): void;
+  unlinkSync(path: string): void;
+  open(path: string, flags: string): Promise<number>;
+  fdatasync(fd: number): Promise<void>;
+  fsync(fd: number): Promise<void>;
 }
+
+/** A callback call of node:fs as a promise (the fs/promises API wants FileHandles, not descriptors). */
+const promised = <T>(call: (done: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> =>
+  new Promise((resolve, reject) => call((err, value) => (err ? reject(err) : resolve(value as T))));
 
 /** The real file system. */
 export const nodeDisk: DiskIo = {
@@ -27,6 +40,10 @@ export const nodeDisk: DiskIo = {
   closeSync: (fd) => fs.closeSync(fd),
   renameSync: (from, to) => fs.renameSync(from, to),
   ftruncateSync: (fd, length) => fs.ftruncateSync(fd, length),
+  unlinkSync: (path) => fs.unlinkSync(path),
+  open: (path, flags) => promised((done) => fs.open(path, flags, done)),
+  fdatasync: (fd) => promised((done) => fs.fdatasync(fd, done)),
+  fsync: (fd) => promised((done) => fs.fsync(fd, done)),
 };
 
 /** A durable write (or the open, fsync or rename around it) that failed. */
@@ -63,9 +80,18 @@ export function diskCall<T>(op: string, file: string, call: () => T): T {
   }
 }
 
+/** Runs one asynchronous file-system call, turning whatever it rejects with into a DiskFault. */
+export async function diskCallAsync<T>(op: string, file: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw DiskFault.of(op, file, err);
+  }
+}
+
 /** Writes all of `text` (a write to a nearly full disk may write part of it and fail on the rest). */
-export function writeAll(io: DiskIo, fd: number, file: string, text: string): void {
-  const bytes = Buffer.from(text);
+export function writeAll(io: DiskIo, fd: number, file: string, text: string | Uint8Array): void {
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
   let done = 0;
   while (done < bytes.length) {
     const n = diskCall('write', file, () => io.writeSync(fd, bytes, done, bytes.length - done));

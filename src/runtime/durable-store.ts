@@ -1,42 +1,128 @@
 /**
- * The durable part of a node's context on disk. Written atomically: a temporary file is written
- * and fsynced, renamed over the old one, and the folder is fsynced so the rename itself survives
- * a power cut. A restarted node resumes from it; a file that cannot be read or does not belong
- * to this node is a startup error, never a silent reset (a reset node could vote twice in a term).
+ * The durable part of a node's context on disk, as a write-ahead log (wal-format.ts): each flush
+ * appends one checksummed record holding the whole durable context and ends with fdatasync. A
+ * restarted node resumes from the last record that checks out; a file that cannot be read or
+ * does not belong to this node is a startup error, never a silent reset (a reset node could vote
+ * twice in a term).
  *
- * The state file cannot tear: it is only ever replaced by a rename of a complete, fsynced file,
- * so a crash or a failed write leaves either the old file or the new one. A crash mid-save leaves
- * at most a stray `state.json.tmp`, which is never read and is overwritten by the next save. A
- * failed write (full disk, read-only folder, I/O error) throws a `DiskFault` and leaves the
- * previous state in place; the host then stops (see disk-io.ts).
+ * Group commit: one flush runs at a time, off the event loop. Every state saved while it runs
+ * rides the next one, and since a record is the whole context, that flush writes only the newest
+ * (a later state supersedes the ones before it). `save` returns a ticket, `durable` says which
+ * tickets are on disk; the host holds back whatever depends on a state until its ticket is.
+ *
+ * Compaction: when the segment (`wal-NNNNNN.log`) would pass `segmentBytes`, the flush writes the
+ * newest state as the first record of the next segment, fdatasyncs it and the folder, and only
+ * then deletes the old one. A crash in between leaves two segments; the newer wins if it holds a
+ * record, and is discarded if it does not (its record was never promised to anyone).
+ *
+ * A crash mid-append leaves a torn tail: cut off at the next start and reported, never fatal. A
+ * bad record with good ones after it is corruption, a startup error. A failed write, fdatasync
+ * or compaction (full disk, read-only folder, I/O error) is a `DiskFault` handed to `onFault`
+ * once; no later save is written and no ticket after the fault is ever reported durable.
+ *
+ * A `state.json` from a version without the log is read when no segment holds a record.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonical } from '../canonical.js';
-import { closeQuietly, diskCall, nodeDisk, writeAll, type DiskIo } from './disk-io.js';
+import { closeQuietly, diskCall, diskCallAsync, DiskFault, nodeDisk, writeAll, type DiskIo } from './disk-io.js';
+import { encodeRecord, scanLog } from './wal-format.js';
 
-/** What the state file holds. */
+/** What each record holds. */
 export interface StoredState {
   primitive: string;
   node: number;
   durable: object;
 }
 
-/** A state file that is unreadable, corrupt or another node's. */
+/** A log or state file that is unreadable, corrupt or another node's. */
 export class CorruptStateError extends Error {}
 
-export class DurableStore {
-  readonly file: string;
-  private last: string | null = null;
-  /** Atomic writes done, for tests and metrics. */
-  writes = 0;
+/** Past this, the next flush starts a new segment with the newest state (a snapshot). */
+export const DEFAULT_SEGMENT_BYTES = 1 << 20;
 
-  constructor(private readonly dir: string, private readonly primitive: string, private readonly node: number, private readonly io: DiskIo = nodeDisk) {
-    this.file = join(dir, 'state.json');
+const SEGMENT = /^wal-(\d{6,})\.log$/;
+const segmentName = (n: number) => `wal-${String(n).padStart(6, '0')}.log`;
+
+/** The log's segments in a folder, newest first. */
+function segmentsIn(dir: string): { n: number; file: string }[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((f) => SEGMENT.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ n: Number(m[1]), file: join(dir, m[0]) }))
+    .sort((a, b) => b.n - a.n);
+}
+
+function parseStored(text: string, where: string): StoredState {
+  let parsed: StoredState;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new CorruptStateError(`${where} is corrupt: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || typeof parsed.durable !== 'object' || parsed.durable === null || Array.isArray(parsed.durable)) {
+    throw new CorruptStateError(`${where} is corrupt: no durable object`);
+  }
+  return parsed;
+}
+
+/** What a folder's log (or legacy state file) holds last, read only: for tests and tools. */
+export function readStoredState(dir: string): StoredState | undefined {
+  for (const { file } of segmentsIn(dir)) {
+    const scan = scanLog(readFileSync(file));
+    if (scan.tail === 'corrupt') throw new CorruptStateError(`write-ahead log ${file} is corrupt at byte ${scan.end}: a bad record with good ones after it`);
+    const last = scan.records.at(-1);
+    if (last) return parseStored(last.toString('utf8'), `write-ahead log ${file}`);
+  }
+  const legacy = join(dir, 'state.json');
+  return existsSync(legacy) ? parseStored(readFileSync(legacy, 'utf8'), `state file ${legacy}`) : undefined;
+}
+
+export interface StoreOptions {
+  segmentBytes?: number;
+}
+
+export class DurableStore {
+  /** The segment being appended to. */
+  private segment: { n: number; file: string; fd: number; size: number } | null = null;
+  private last: string | null = null;
+  /** The newest saved state's record, not yet being flushed. */
+  private pending: Buffer | null = null;
+  private flushing: Promise<void> | null = null;
+  private failed: DiskFault | null = null;
+  private closing = false;
+  private readonly segmentBytes: number;
+  /** Tickets handed out by `save`, and those on disk (every ticket up to it). */
+  submitted = 0;
+  durable = 0;
+  /** Flushes done (each one write and one fdatasync), records written, segments started by compaction. */
+  flushes = 0;
+  writes = 0;
+  compactions = 0;
+  /** What `load` cut off the end of the log. */
+  torn: { file: string; bytes: number } | null = null;
+  /** Called after each flush with the highest ticket now on disk. */
+  onDurable: (ticket: number) => void = () => {};
+  /** Called once when a flush fails. */
+  onFault: (fault: DiskFault) => void = () => {};
+
+  constructor(private readonly dir: string, private readonly primitive: string, private readonly node: number, private readonly io: DiskIo = nodeDisk, options: StoreOptions = {}) {
+    this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
   }
 
-  /** The stored durable context, or undefined on a first start. */
+  /** The segment being appended to (after `load`). */
+  get file(): string {
+    return this.segment?.file ?? join(this.dir, segmentName(1));
+  }
+
+  /**
+   * The stored durable context, or undefined on a first start. Cuts a torn tail, discards the
+   * leftovers of an unfinished compaction, and opens the log for appending. Throws a
+   * `DiskFault` when the folder cannot be written, a `CorruptStateError` when the log cannot be trusted.
+   */
   load(): object | undefined {
+    const io = this.io;
     diskCall('create folder', this.dir, () => {
       try {
         mkdirSync(this.dir, { recursive: true });
@@ -45,51 +131,145 @@ export class DurableStore {
         mkdirSync(this.dir);
       }
     });
-    if (!existsSync(this.file)) return undefined;
-    const text = diskCall('read', this.file, () => readFileSync(this.file, 'utf8'));
-    let parsed: StoredState;
+    let stored: StoredState | undefined;
+    let from = '';
+    const segments = segmentsIn(this.dir);
+    for (const [i, { n, file }] of segments.entries()) {
+      const data = diskCall('read', file, () => readFileSync(file));
+      const scan = scanLog(data);
+      if (scan.tail === 'corrupt') throw new CorruptStateError(`write-ahead log ${file} is corrupt at byte ${scan.end}: a bad record with good ones after it`);
+      const last = scan.records.at(-1);
+      if (!last && i < segments.length - 1) {
+        // A compaction that died before its first record was on disk: the older segment stands.
+        diskCall('unlink', file, () => io.unlinkSync(file));
+        continue;
+      }
+      // Appending: every write lands at the end, which the cut below makes the last good record's.
+      const fd = diskCall('open', file, () => io.openSync(file, 'a'));
+      this.segment = { n, file, fd, size: scan.end };
+      if (scan.end < data.length) {
+        diskCall('truncate', file, () => io.ftruncateSync(fd, scan.end));
+        diskCall('fsync', file, () => io.fsyncSync(fd));
+        this.torn = { file, bytes: data.length - scan.end };
+      }
+      from = `write-ahead log ${file}`;
+      if (last) stored = parseStored(last.toString('utf8'), from);
+      // Older segments are what a finished compaction had yet to delete.
+      for (const older of segments.slice(i + 1)) diskCall('unlink', older.file, () => io.unlinkSync(older.file));
+      break;
+    }
+    if (!stored) {
+      const legacy = join(this.dir, 'state.json');
+      from = `state file ${legacy}`;
+      if (existsSync(legacy)) stored = parseStored(diskCall('read', legacy, () => readFileSync(legacy, 'utf8')), from);
+    }
+    if (stored && (stored.primitive !== this.primitive || stored.node !== this.node)) {
+      if (this.segment) closeQuietly(io, this.segment.fd);
+      this.segment = null;
+      throw new CorruptStateError(`${from} belongs to ${stored.primitive} node ${stored.node}, not ${this.primitive} node ${this.node}`);
+    }
+    if (!this.segment) {
+      const file = join(this.dir, segmentName(1));
+      const fd = diskCall('open', file, () => io.openSync(file, 'w'));
+      this.segment = { n: 1, file, fd, size: 0 };
+      this.syncFolder();
+    }
+    if (!stored) return undefined;
+    this.last = canonical(stored.durable);
+    return stored.durable;
+  }
+
+  private syncFolder(): void {
+    const fd = diskCall('open', this.dir, () => this.io.openSync(this.dir, 'r'));
     try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      throw new CorruptStateError(`state file ${this.file} is corrupt: ${(err as Error).message.split('\n')[0]}`);
+      diskCall('fsync', this.dir, () => this.io.fsyncSync(fd));
+    } finally {
+      closeQuietly(this.io, fd);
     }
-    if (!parsed || typeof parsed !== 'object' || typeof parsed.durable !== 'object' || parsed.durable === null || Array.isArray(parsed.durable)) {
-      throw new CorruptStateError(`state file ${this.file} is corrupt: no durable object`);
-    }
-    if (parsed.primitive !== this.primitive || parsed.node !== this.node) {
-      throw new CorruptStateError(`state file ${this.file} belongs to ${parsed.primitive} node ${parsed.node}, not ${this.primitive} node ${this.node}`);
-    }
-    this.last = canonical(parsed.durable);
-    return parsed.durable;
   }
 
   /**
-   * Writes `durable` if it differs from what is stored; returns whether it wrote. Throws a
-   * `DiskFault` when any call fails; what was stored before is then still stored, except after
-   * a failed fsync of the folder, where the new file may or may not survive a power cut.
+   * Queues `durable` for the next flush if it differs from the newest saved state. Returns the
+   * ticket that covers it (and every state saved before it): once `durable` reaches it, the
+   * state is on disk.
    */
-  save(durable: object): boolean {
+  save(durable: object): number {
     const key = canonical(durable);
-    if (key === this.last) return false;
-    const io = this.io;
-    const tmp = this.file + '.tmp';
-    const stored: StoredState = { primitive: this.primitive, node: this.node, durable };
-    const fd = diskCall('open', tmp, () => io.openSync(tmp, 'w'));
-    try {
-      writeAll(io, fd, tmp, JSON.stringify(stored) + '\n');
-      diskCall('fsync', tmp, () => io.fsyncSync(fd));
-    } finally {
-      closeQuietly(io, fd);
-    }
-    diskCall('rename', `${tmp} to ${this.file}`, () => io.renameSync(tmp, this.file));
-    const dirFd = diskCall('open', this.dir, () => io.openSync(this.dir, 'r'));
-    try {
-      diskCall('fsync', this.dir, () => io.fsyncSync(dirFd));
-    } finally {
-      closeQuietly(io, dirFd);
-    }
+    if (key === this.last || this.failed || this.closing) return this.submitted;
     this.last = key;
-    this.writes++;
-    return true;
+    const stored: StoredState = { primitive: this.primitive, node: this.node, durable };
+    this.pending = encodeRecord(Buffer.from(JSON.stringify(stored)));
+    this.submitted++;
+    this.kick();
+    return this.submitted;
+  }
+
+  /** Starts a flush unless one is running (it starts the next itself). */
+  private kick(): void {
+    if (this.flushing || !this.pending || this.failed || !this.segment) return;
+    const record = this.pending;
+    const ticket = this.submitted;
+    this.pending = null;
+    this.flushes++;
+    this.flushing = this.flush(record).then(
+      () => {
+        this.flushing = null;
+        this.durable = ticket;
+        this.writes++;
+        this.onDurable(ticket);
+        this.kick();
+      },
+      (err) => {
+        this.flushing = null;
+        this.failed = DiskFault.of('write', this.file, err);
+        this.onFault(this.failed);
+      },
+    );
+  }
+
+  private async flush(record: Buffer): Promise<void> {
+    const segment = this.segment;
+    if (!segment) throw new Error('the durable store was not loaded');
+    if (segment.size > 0 && segment.size + record.length > this.segmentBytes) return this.compact(record);
+    writeAll(this.io, segment.fd, segment.file, record);
+    await diskCallAsync('fdatasync', segment.file, () => this.io.fdatasync(segment.fd));
+    segment.size += record.length;
+  }
+
+  /** Starts the next segment with the newest state, then drops the old one. */
+  private async compact(record: Buffer): Promise<void> {
+    const old = this.segment!;
+    const n = old.n + 1;
+    const file = join(this.dir, segmentName(n));
+    const fd = await diskCallAsync('open', file, () => this.io.open(file, 'w'));
+    try {
+      writeAll(this.io, fd, file, record);
+      await diskCallAsync('fdatasync', file, () => this.io.fdatasync(fd));
+      const dirFd = await diskCallAsync('open', this.dir, () => this.io.open(this.dir, 'r'));
+      try {
+        await diskCallAsync('fsync', this.dir, () => this.io.fsync(dirFd));
+      } finally {
+        closeQuietly(this.io, dirFd);
+      }
+    } catch (err) {
+      closeQuietly(this.io, fd);
+      throw err;
+    }
+    this.segment = { n, file, fd, size: record.length };
+    this.compactions++;
+    closeQuietly(this.io, old.fd);
+    try {
+      this.io.unlinkSync(old.file);
+    } catch {
+      // Harmless: the next start keeps the newer segment, which holds a record, and deletes this one.
+    }
+  }
+
+  /** Takes no more saves, writes what was saved (unless a flush failed), then closes the log. */
+  async close(): Promise<void> {
+    this.closing = true;
+    while (this.flushing) await this.flushing;
+    if (this.segment) closeQuietly(this.io, this.segment.fd);
+    this.segment = null;
   }
 }

@@ -38,6 +38,8 @@ export interface LocalClusterOptions {
   insecure?: boolean;
   /** Certificates made earlier (the names above, e.g. shared by several clusters) instead of a fresh CA. */
   tlsDir?: string;
+  /** More `coordkit node` options for every node (e.g. `--wal-segment-bytes 1`). */
+  nodeArgs?: string[];
 }
 
 /** The client certificate a local cluster makes for its users (`<dir>/tls/client-user.pem`). */
@@ -158,7 +160,7 @@ export class LocalCluster {
     else args.push('--primitive', this.options.primitive);
     if (this.options.variant) args.push('--variant', this.options.variant);
     if (this.options.schemaDir) args.push('--schemas', this.options.schemaDir);
-    args.push(...(this.tlsDir ? ['--tls-dir', this.tlsDir] : ['--insecure']));
+    args.push(...(this.tlsDir ? ['--tls-dir', this.tlsDir] : ['--insecure']), ...(this.options.nodeArgs ?? []));
     const logFd = openSync(join(dir, 'node.log'), 'a');
     const child = spawn(process.execPath, args, { detached: true, stdio: ['pipe', logFd, logFd] });
     child.stdin!.on('error', () => {});

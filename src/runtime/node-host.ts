@@ -1,10 +1,12 @@
 /**
  * The TCP host of one node. It holds one xstate snapshot and feeds every inbound peer message,
  * timer and client request through the pure `transition()`; it then appends a trace record,
- * persists the durable part of the new context (before anything that depends on it leaves), and
- * executes the effects the machine returned: socket sends, timers with real `setTimeout` (with
- * the protocol's jitter for named timers), cancels. No protocol decision is made here (the
- * etcd-io/raft `Ready` discipline: persist, then send).
+ * saves the durable part of the new context to the write-ahead log (durable-store.ts), and
+ * executes the effects the machine returned: timers with real `setTimeout` (with the protocol's
+ * jitter for named timers) and cancels at once, socket sends, notes and replies once the flush
+ * covering the step is on disk. No protocol decision is made here (the etcd-io/raft `Ready`
+ * discipline: persist, then send). The flush runs off the event loop, so later frames and timers
+ * are handled meanwhile; their sends queue behind it in order, and ride the next flush.
  *
  * One listening port serves peers, clients and admins. With mutual TLS (the default) the
  * certificate proves which a connection is and the hello must agree with it; peers may send only
@@ -33,7 +35,7 @@ import { describeMessage } from '../describe-message.js';
 import { effectsOf, flattenValue } from '../machine-effects.js';
 import { ClientSessions } from './client-sessions.js';
 import { DiskFault, type DiskIo } from './disk-io.js';
-import { DurableStore } from './durable-store.js';
+import { DurableStore, type StoreOptions } from './durable-store.js';
 import { encodeFrame, LineSplitter } from './framing.js';
 import { PeerLink, type Address } from './peer-link.js';
 import { ClientQueue } from './client-queue.js';
@@ -72,6 +74,16 @@ export interface NodeOptions {
   insecure?: boolean;
   /** Lower (or raise) some of the DEFAULT_LIMITS. */
   limits?: Partial<Limits>;
+  /** How the write-ahead log is kept (default: DEFAULT_SEGMENT_BYTES per segment). */
+  store?: StoreOptions;
+}
+
+/** What a step does outside the process once the state it depends on is on disk. */
+interface Held {
+  ticket: number;
+  run: () => void;
+  /** Called instead of `run` when the node halts first. */
+  drop?: () => void;
 }
 
 type Role = { kind: 'new' } | { kind: 'peer'; node: NodeId } | { kind: 'client'; name: string; admin: boolean };
@@ -132,6 +144,9 @@ export class NodeHost {
   private blocked = new Set<NodeId>();
   private server: Server | null = null;
   private halted: DiskFault | null = null;
+  private stopped = false;
+  /** Effects waiting for their flush, in step order. */
+  private readonly held: Held[] = [];
   private readonly log: (line: string) => void;
   private readonly random: () => number;
   /** Who holds the protocol's session-held resource, when it declares one. */
@@ -145,8 +160,10 @@ export class NodeHost {
     const ids = [options.id, ...options.peers.keys()].sort((a, b) => a - b);
     if (ids.some((v, i) => v !== i + 1)) throw new Error(`node ids must be 1..${this.n} (this node and its peers), got ${ids.join(',')}`);
     if (this.n > MAX_NODES) throw new Error(`a cluster has at most ${MAX_NODES} nodes (node ids are bounded on the wire), got ${this.n}`);
-    this.store = new DurableStore(options.dataDir, options.protocol.name, options.id, options.disk);
-    this.validator = new FrameValidator(options.schemaDir, options.protocol.name);
+    this.store = new DurableStore(options.dataDir, options.protocol.name, options.id, options.disk, options.store);
+    this.store.onDurable = () => this.release();
+    this.store.onFault = (fault) => this.halt(fault);
+    this.validator = new FrameValidator(options.schemaDir, options.protocol.name, options.dataDir);
     const logTo = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
     this.log = (line) => logTo(`node ${this.id}: ${line}`);
     this.random = options.random ?? Math.random;
@@ -168,6 +185,11 @@ export class NodeHost {
     return join(this.options.dataDir, 'trace.ndjson');
   }
 
+  /** Flushes of the write-ahead log and records written (group commit: flushes <= steps that saved). */
+  get storeCounts(): { flushes: number; writes: number; compactions: number } {
+    return { flushes: this.store.flushes, writes: this.store.writes, compactions: this.store.compactions };
+  }
+
   /** The fault that halted the node, if one did. */
   get fault(): DiskFault | null {
     return this.halted;
@@ -179,6 +201,7 @@ export class NodeHost {
    */
   async start(): Promise<void> {
     const restored = this.store.load();
+    if (this.store.torn) this.log(`${this.store.torn.file}: truncated a torn last record (${this.store.torn.bytes} bytes, a write that did not finish)`);
     const torn = truncateTornTail(this.traceFile, this.options.disk);
     if (torn) this.log(`${this.traceFile}:${torn.line}: truncated a torn last record (${torn.bytes} bytes, a write that did not finish)`);
     this.seq = readTrace(this.traceFile).length;
@@ -195,6 +218,8 @@ export class NodeHost {
       link.open();
     }
     this.apply('init', undefined, undefined, actions, { restored: restored ?? null, before: undefined });
+    // Started once the first state is on disk: a folder that takes no writes fails the start.
+    await new Promise<void>((resolve) => this.hold(this.store.submitted, resolve, resolve));
     if (this.halted) throw this.halted;
   }
 
@@ -223,6 +248,7 @@ export class NodeHost {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.sessions?.close();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
@@ -230,6 +256,7 @@ export class NodeHost {
     for (const c of this.connections) c.socket.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.refusals.flush();
+    await this.store.close();
     this.trace?.close();
   }
 
@@ -274,7 +301,9 @@ export class NodeHost {
       timers: [],
       cancels: [],
     };
+    /** Sends wait for the flush; timers are the process's own and start at once. */
     const outgoing: (() => void)[] = [];
+    const local: (() => void)[] = [];
     for (const effect of effectsOf(actions)) {
       switch (effect.kind) {
         case 'send': {
@@ -289,35 +318,60 @@ export class NodeHost {
           const factor = this.options.protocol.timerJitter?.[effect.id] ?? 1;
           const firesInMs = Math.round(effect.delayMs * (1 + (factor - 1) * this.random()));
           record.timers.push({ id: effect.id, event: effect.event, delayMs: effect.delayMs, firesInMs });
-          outgoing.push(() => this.arm(effect.id, effect.event, firesInMs));
+          local.push(() => this.arm(effect.id, effect.event, firesInMs));
           break;
         }
         case 'cancel':
           record.cancels.push(effect.id);
-          outgoing.push(() => this.disarm(effect.id));
+          local.push(() => this.disarm(effect.id));
           break;
       }
     }
-    // Trace, persist, then act: a kill between the first two leaves a traced step whose effects
-    // never left the process, which the conformance replay recognizes (see conformance.ts).
+    // Trace, persist, then act: a kill before the flush leaves traced steps whose effects never
+    // left the process, which the conformance replay recognizes (see conformance.ts).
+    let ticket: number;
     try {
       this.trace.append(record);
-      this.store.save(this.options.variant.durable(context));
+      ticket = this.store.save(this.options.variant.durable(context));
     } catch (err) {
       if (!(err instanceof DiskFault)) throw err;
       this.halt(err);
       return null;
     }
     this.counts.events++;
-    for (const run of outgoing) run();
-    for (const note of record.notes) this.toClients({ type: 'note', node: this.id, note });
-    this.sessions?.observe(record.notes);
+    for (const run of local) run();
+    this.hold(ticket, () => {
+      for (const run of outgoing) run();
+      for (const note of record.notes) this.toClients({ type: 'note', node: this.id, note });
+      this.sessions?.observe(record.notes);
+    });
     return record;
+  }
+
+  /**
+   * Runs `run` once every state saved so far is on disk (at once when it is), after everything
+   * held before it; `drop` instead when the node halts first.
+   */
+  private hold(ticket: number, run: () => void, drop?: () => void): void {
+    if (this.halted) return drop?.();
+    if (this.held.length === 0 && ticket <= this.store.durable) return run();
+    this.held.push({ ticket, run, drop });
+  }
+
+  /** A flush finished: what waited for it goes, in order. */
+  private release(): void {
+    while (this.held.length && this.held[0].ticket <= this.store.durable && !this.halted) {
+      const next = this.held.shift()!;
+      if (this.stopped) next.drop?.();
+      else next.run();
+    }
   }
 
   /** Fail-stop: nothing of the failed step runs, every connection goes, the fault is reported once. */
   private halt(fault: DiskFault): void {
+    if (this.halted) return;
     this.halted = fault;
+    for (const h of this.held.splice(0)) h.drop?.();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     for (const link of this.links.values()) link.close();
@@ -348,15 +402,22 @@ export class NodeHost {
     return () => link.send(line, outcome);
   }
 
+  /**
+   * A timer that comes due is handled after the frames that had already arrived by then (the
+   * event loop polls sockets before `setImmediate` callbacks): after a busy moment, a follower
+   * reads the leader's heartbeat that beat its election timeout before the timeout counts. If one
+   * of them re-arms or cancels the timer, the old firing is void.
+   */
   private arm(id: string, event: { type: string }, delayMs: number): void {
     this.disarm(id);
-    this.timers.set(
-      id,
-      setTimeout(() => {
+    const handle: NodeJS.Timeout = setTimeout(() => {
+      setImmediate(() => {
+        if (this.timers.get(id) !== handle) return;
         this.timers.delete(id);
         this.process('timer', event, id);
-      }, delayMs),
-    );
+      });
+    }, delayMs);
+    this.timers.set(id, handle);
   }
 
   private disarm(id: string): void {
@@ -569,7 +630,7 @@ export class NodeHost {
       const context = this.snapshot.context as Record<string, unknown>;
       const { statusRound, round: roundOf } = this.options.protocol;
       const round = statusRound ? statusRound(context) : roundOf?.(context);
-      this.write(conn, {
+      const status: ClientBoundFrame = {
         type: 'status',
         id: frame.id,
         node: this.id,
@@ -579,16 +640,20 @@ export class NodeHost {
         leader: typeof context.leader === 'number' ? context.leader : null,
         connected: [...this.links.values()].filter((l) => l.connected).map((l) => l.peer),
         authenticated: !!this.options.tls,
-      });
-      return;
+      };
+      // What it reports may be newer than the disk: it waits for the flush like any answer.
+      return this.hold(this.store.submitted, () => this.write(conn, status));
     }
     const record = this.process('client', frame.request);
     if (!record && this.halted) return;
     if (!record) return this.write(conn, { type: 'error', id: frame.id, reason: `the machine failed on ${frame.request.type}` });
     this.sessions?.settle(conn, frame.request, record.before !== record.after);
-    const refused = record.notes.find((n) => this.options.protocol.refusals?.includes(n.type));
-    if (refused) return this.write(conn, { type: 'error', id: frame.id, reason: `${frame.request.type} refused: ${describeMessage(refused)}`, note: refused });
-    this.write(conn, { type: 'reply', id: frame.id, node: this.id, state: record.after, notes: record.notes });
+    // The answer tells the client what the step did: it waits for the step's flush too.
+    this.hold(this.store.submitted, () => {
+      const refused = record.notes.find((n) => this.options.protocol.refusals?.includes(n.type));
+      if (refused) return this.write(conn, { type: 'error', id: frame.id, reason: `${frame.request.type} refused: ${describeMessage(refused)}`, note: refused });
+      this.write(conn, { type: 'reply', id: frame.id, node: this.id, state: record.after, notes: record.notes });
+    });
   }
 
   private onAdmin(conn: Connection, frame: AdminFrame): void {

@@ -8,7 +8,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import { nodeName, type TlsCredentials } from './tls.js';
+import { nodeName, secureContextOf, type TlsCredentials } from './tls.js';
 import { encodeFrame, LineSplitter } from './framing.js';
 import { MAX_FRAME_BYTES, type Hello } from './wire.js';
 
@@ -46,7 +46,7 @@ export class PeerLink {
     const { host, port } = this.address;
     const expected = nodeName(this.peer);
     const socket = this.tls
-      ? connectTls({ host, port, ...this.tls, checkServerIdentity: (_host, cert) => (cert.subject?.CN === expected ? undefined : new Error(`certificate names ${cert.subject?.CN}, expected ${expected}`)) })
+      ? connectTls({ host, port, secureContext: secureContextOf(this.tls), checkServerIdentity: (_host, cert) => (cert.subject?.CN === expected ? undefined : new Error(`certificate names ${cert.subject?.CN}, expected ${expected}`)) })
       : connect({ host, port });
     socket.setNoDelay(true);
     this.socket = socket;

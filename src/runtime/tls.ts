@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PeerCertificate } from 'node:tls';
+import { createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
 
 /** A party's credentials, as PEM bytes. */
 export interface TlsCredentials {
@@ -33,6 +33,15 @@ export function identityOf(cn: string | null): Identity | null {
   if (!m) return null;
   if (m[1] !== 'node') return { role: m[1] as 'client' | 'admin', name: m[2] };
   return /^[1-9]\d{0,8}$/.test(m[2]) ? { role: 'peer', node: Number(m[2]) } : null;
+}
+
+const contexts = new WeakMap<TlsCredentials, SecureContext>();
+
+/** One TLS context per set of credentials: making one parses the CA and key, which costs more than the handshake. */
+export function secureContextOf(credentials: TlsCredentials): SecureContext {
+  let context = contexts.get(credentials);
+  if (!context) contexts.set(credentials, (context = createSecureContext(credentials)));
+  return context;
 }
 
 /** The credentials `name` (`node-2`, `client-billing`, `admin-ops`) has in a folder made by `makeClusterCerts`. */

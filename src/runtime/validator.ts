@@ -3,10 +3,17 @@
  * validator compiled once at startup): one validation per frame, by the frame's `type`, covers
  * what it carries. A refused frame gets one precise reason instead of ajv's list of every union
  * member that failed.
+ *
+ * Compiling costs a node most of its startup CPU, so a node keeps the compiled code (ajv's
+ * standalone output) in its own data folder, named by a hash of the schema and ajv's version: a
+ * restart loads it instead of compiling, and a changed schema compiles afresh. Ajv itself is
+ * loaded only to compile.
  */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { Ajv, ValidateFunction } from 'ajv';
 import { schemaId } from './schema-id.js';
 import { wireName } from './wire-schema.js';
 import type { InboundFrame } from './wire.js';
@@ -15,8 +22,9 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 const INBOUND: Record<string, string> = { hello: 'Hello', peer: 'PeerFrame', request: 'RequestFrame', admin: 'AdminFrame' };
 
-/** Reads a schema file, failing with one line that names it. */
-export function readSchema(dir: string, name: string): { $id: string; definitions: Record<string, any> } {
+type Schema = { $id: string; definitions: Record<string, any> };
+
+function readSchemaText(dir: string, name: string): { text: string; schema: Schema } {
   const file = join(dir, `${name}.schema.json`);
   let text: string;
   try {
@@ -25,15 +33,61 @@ export function readSchema(dir: string, name: string): { $id: string; definition
     throw new Error(`no schema ${file} (generate it with \`coordkit schemas\`)`);
   }
   try {
-    return JSON.parse(text);
+    return { text, schema: JSON.parse(text) };
   } catch (err) {
     throw new Error(`schema ${file} is not JSON: ${(err as Error).message}`);
   }
 }
 
+/** Reads a schema file, failing with one line that names it. */
+export function readSchema(dir: string, name: string): Schema {
+  return readSchemaText(dir, name).schema;
+}
+
+const require = createRequire(import.meta.url);
+
 /** A fresh ajv in strict mode, as every validator in the kit uses. */
-export function strictAjv(): Ajv {
-  return new Ajv({ strict: true, allErrors: false });
+export function strictAjv(options: { source?: boolean } = {}): Ajv {
+  const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+  return new AjvClass({ strict: true, allErrors: false, ...(options.source ? { code: { source: true } } : {}) });
+}
+
+/**
+ * The validators named in `refs` (export name → schema ref), from the folder's cache when it
+ * holds this schema's, else compiled (and cached there when the folder takes it).
+ */
+function validators(schema: Schema, text: string, refs: Record<string, string>, cacheDir: string | undefined): Record<string, ValidateFunction> {
+  const ajvVersion = (require('ajv/package.json') as { version: string }).version;
+  const key = createHash('sha256').update(`${ajvVersion}\0${JSON.stringify(refs)}\0${text}`).digest('hex').slice(0, 24);
+  const file = cacheDir ? join(cacheDir, `validators-${key}.cjs`) : null;
+  const load = (code: string) => {
+    const module = { exports: {} as Record<string, ValidateFunction> };
+    new Function('require', 'module', 'exports', code)(require, module, module.exports);
+    return module.exports;
+  };
+  if (file) {
+    try {
+      const cached = load(readFileSync(file, 'utf8'));
+      if (Object.keys(refs).every((name) => typeof cached[name] === 'function')) return cached;
+    } catch {
+      // absent or unreadable: compiled below
+    }
+  }
+  const ajv = strictAjv({ source: !!file });
+  ajv.addSchema(schema);
+  const out: Record<string, ValidateFunction> = {};
+  for (const [name, ref] of Object.entries(refs)) out[name] = ajv.getSchema(ref) ?? fail(`schema ${schema.$id}: cannot resolve ${ref.slice(schema.$id.length)}`);
+  if (file) {
+    try {
+      const standaloneCode = (require('ajv/dist/standalone') as { default: (ajv: Ajv, refs: Record<string, string>) => string }).default;
+      mkdirSync(cacheDir!, { recursive: true });
+      writeFileSync(file + '.tmp', standaloneCode(ajv, refs));
+      renameSync(file + '.tmp', file);
+    } catch {
+      // A cache is not state: a folder that takes no writes costs only the next start's compile.
+    }
+  }
+  return out;
 }
 
 const fail = (message: string): never => {
@@ -48,9 +102,9 @@ const describeError = (v: ValidateFunction, whole: string): string => {
   return `${where} ${e.message}${extra}`;
 };
 
-/** Validators for the members of a union definition (`Message`, `Request`), keyed by each member's constant `type`. */
-function unionByType(ajv: Ajv, schema: { $id: string; definitions: Record<string, any> }, def: string): Map<string, ValidateFunction> {
-  const out = new Map<string, ValidateFunction>();
+/** Refs of the members of a union definition (`Message`, `Request`), keyed by each member's constant `type`. */
+function unionByType(schema: Schema, def: string): Map<string, string> {
+  const out = new Map<string, string>();
   const visit = (node: any, path: string): void => {
     while (node && typeof node.$ref === 'string') {
       const name = node.$ref.replace('#/definitions/', '');
@@ -61,9 +115,7 @@ function unionByType(ajv: Ajv, schema: { $id: string; definitions: Record<string
     if (Array.isArray(union)) return union.forEach((m: any, i: number) => visit(m, `${path}/${node.oneOf ? 'oneOf' : 'anyOf'}/${i}`));
     const type = node?.properties?.type?.const;
     if (typeof type !== 'string') throw new Error(`schema ${schema.$id}: a member of ${def} has no constant 'type'`);
-    const v = ajv.getSchema(`${schema.$id}${path}`);
-    if (!v) throw new Error(`schema ${schema.$id}: cannot resolve ${path}`);
-    out.set(type, v);
+    out.set(type, `${schema.$id}${path}`);
   };
   visit(schema.definitions[def], `#/definitions/${def}`);
   return out;
@@ -80,20 +132,24 @@ export class FrameValidator {
   /** A node's hello and a client's, to say which rule of its kind a refused hello breaks. */
   private readonly hellos: [ValidateFunction, ValidateFunction];
 
-  constructor(schemaDir: string, primitive: string) {
-    const ajv = strictAjv();
-    const wire = readSchema(schemaDir, wireName(primitive));
+  /** `cacheDir`: where compiled validators are kept between starts (a node's data folder). */
+  constructor(schemaDir: string, primitive: string, cacheDir?: string) {
+    const { text, schema: wire } = readSchemaText(schemaDir, wireName(primitive));
     if (wire.$id !== schemaId(wireName(primitive))) throw new Error(`schemas in ${schemaDir} do not carry the expected $id`);
-    ajv.addSchema(wire);
-    for (const [type, def] of Object.entries(INBOUND)) {
-      const v = ajv.getSchema(`${wire.$id}#/definitions/${def}`);
-      if (!v) throw new Error(`wire schema of ${primitive} lacks ${def}`);
-      this.frames.set(type, v);
-    }
-    this.messages = unionByType(ajv, wire, 'Message');
-    this.clients = unionByType(ajv, wire, 'Request');
-    const hello = (def: string) => ajv.getSchema(`${wire.$id}#/definitions/${def}`) ?? fail(`wire schema of ${primitive} lacks ${def}`);
-    this.hellos = [hello('NodeHello'), hello('ClientHello')];
+    const definition = (def: string) => (wire.definitions?.[def] ? `${wire.$id}#/definitions/${def}` : fail(`wire schema of ${primitive} lacks ${def}`));
+    const refs: Record<string, string> = {};
+    for (const [type, def] of Object.entries(INBOUND)) refs[`frame_${type}`] = definition(def);
+    const messages = unionByType(wire, 'Message');
+    const clients = unionByType(wire, 'Request');
+    [...messages.values()].forEach((ref, i) => (refs[`message_${i}`] = ref));
+    [...clients.values()].forEach((ref, i) => (refs[`request_${i}`] = ref));
+    refs.hello_node = definition('NodeHello');
+    refs.hello_client = definition('ClientHello');
+    const v = validators(wire, text, refs, cacheDir);
+    for (const type of Object.keys(INBOUND)) this.frames.set(type, v[`frame_${type}`]);
+    this.messages = new Map([...messages.keys()].map((type, i) => [type, v[`message_${i}`]]));
+    this.clients = new Map([...clients.keys()].map((type, i) => [type, v[`request_${i}`]]));
+    this.hellos = [v.hello_node, v.hello_client];
   }
 
   /** Message types of the primitive, as the schema lists them. */

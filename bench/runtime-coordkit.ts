@@ -1,0 +1,307 @@
+/**
+ * coordkit's runtime measured as a user meets it: real `coordkit node` processes on loopback over
+ * mutual TLS (the default), driven by clients with the cluster's client certificate.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeClusterCerts } from '../src/runtime/cluster-certs.js';
+import { LOCAL_CLIENT, LocalCluster, localCertNames } from '../src/runtime/local-cluster.js';
+import { NodeClient } from '../src/runtime/node-client.js';
+import { packageRoot } from '../src/runtime/package-root.js';
+import { clientName, loadCredentials } from '../src/runtime/tls.js';
+import { latency, percentile, perSecond, since, sleep, until, type Row } from './runtime-stats.js';
+
+export interface CoordkitBench {
+  dir: string;
+  /** Samples per latency figure (fewer with --quick). */
+  samples: number;
+  failoverTrials: number;
+  stabilitySeconds: number;
+  throughputSeconds: number;
+  progress: (line: string) => void;
+}
+
+const TLS = 'tls';
+
+async function start(b: CoordkitBench, primitive: string, nodes: number, name: string): Promise<LocalCluster> {
+  return LocalCluster.start({ primitive, nodes, dir: join(b.dir, name), tlsDir: join(b.dir, TLS), startTimeoutMs: 30_000 });
+}
+
+const openClient = (b: CoordkitBench, c: LocalCluster, id: number) =>
+  NodeClient.open(c.addresses.get(id)!, c.cluster, LOCAL_CLIENT, 10_000, loadCredentials(join(b.dir, TLS), clientName(LOCAL_CLIENT)));
+
+const notesOf = (client: NodeClient, type: string) => client.notes.filter((n) => n.note.type === type).length;
+
+/** The leader every running node follows, once they agree and it says it leads. */
+async function agreedLeader(c: LocalCluster, timeoutMs = 10_000): Promise<{ leader: number; term: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const statuses = await Promise.all(c.ids.filter((id) => c.isUp(id)).map((id) => c.client(id).status(1000)));
+      const leaders = new Set(statuses.map((s) => s.leader));
+      const leader = statuses[0].leader;
+      const own = statuses.find((s) => s.node === leader);
+      if (leaders.size === 1 && typeof leader === 'number' && own?.state === 'leader') return { leader, term: own.round ?? 0 };
+    } catch {
+      // a node just killed or restarting
+    }
+    if (Date.now() > deadline) throw new Error('no agreed leader');
+    await sleep(5);
+  }
+}
+
+async function consensusDecisions(b: CoordkitBench): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < Math.max(5, Math.round(b.samples / 20)); i++) {
+    const c = await start(b, 'consensus', 3, `consensus-${i}`);
+    try {
+      const client = await openClient(b, c, 1);
+      await client.status();
+      const t0 = performance.now();
+      await client.request({ type: 'client.propose', value: `v${i}` } as { type: string }, 10_000);
+      if (await until(() => notesOf(client, 'applied') > 0, 10_000, 0)) out.push(since(t0));
+      client.close();
+    } finally {
+      await c.stop();
+    }
+  }
+  return out;
+}
+
+async function mutexFigures(b: CoordkitBench): Promise<Row[]> {
+  const c = await start(b, 'mutex', 3, 'mutex');
+  try {
+    const a = await openClient(b, c, 1);
+    const other = await openClient(b, c, 2);
+    const enter: number[] = [];
+    const cycleStart = performance.now();
+    for (let i = 0; i < b.samples; i++) {
+      const entered = notesOf(a, 'enter');
+      const t0 = performance.now();
+      await a.request({ type: 'client.acquire' }, 10_000);
+      if (!(await until(() => notesOf(a, 'enter') > entered, 10_000, 0))) throw new Error('mutex: no enter');
+      enter.push(since(t0));
+      await a.request({ type: 'client.release' }, 10_000);
+    }
+    const cycles = perSecond(b.samples, since(cycleStart));
+    const handoff: number[] = [];
+    for (let i = 0; i < Math.max(20, b.samples / 4); i++) {
+      const aIn = notesOf(a, 'enter');
+      await a.request({ type: 'client.acquire' }, 10_000);
+      await until(() => notesOf(a, 'enter') > aIn, 10_000, 0);
+      const bIn = notesOf(other, 'enter');
+      await other.request({ type: 'client.acquire' }, 10_000);
+      await sleep(30); // B's request has reached every node's queue
+      const t0 = performance.now();
+      await a.request({ type: 'client.release' }, 10_000);
+      if (!(await until(() => notesOf(other, 'enter') > bIn, 10_000, 0))) throw new Error('mutex: no handoff');
+      handoff.push(since(t0));
+      await other.request({ type: 'client.release' }, 10_000);
+    }
+    a.close();
+    other.close();
+    return [
+      { key: 'enter', figure: 'mutex acquire → enter, uncontended', coordkit: latency(enter) },
+      { key: 'handoff', figure: 'mutex handoff (release → enter on another node)', coordkit: latency(handoff) },
+      { key: 'cycles', figure: 'mutex acquire/release cycles per second, 1 client', coordkit: cycles },
+    ];
+  } finally {
+    await c.stop();
+  }
+}
+
+/** `clients` connections writing at the leader as fast as answers come back, for `seconds`. */
+async function writeLoad(b: CoordkitBench, c: LocalCluster, leader: number, clients: number, seconds: number) {
+  // The launcher's own connection counts against the per-address cap (32): it is one of the writers.
+  // Opened one after another: 31 TLS handshakes at once keep a leader's event loop busy past its followers' timeouts.
+  const own: NodeClient[] = [];
+  for (let i = 1; i < clients; i++) {
+    own.push(await openClient(b, c, leader));
+    await sleep(10);
+  }
+  const writers = [c.client(leader), ...own];
+  const ms: number[] = [];
+  const refused = new Map<string, number>();
+  const stopAt = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    writers.map(async (w, i) => {
+      for (let k = 0; performance.now() < stopAt; k++) {
+        const s = performance.now();
+        const f = await w.call({ type: 'request', request: { type: 'client.set', value: `w${i}-${k}` } }, 10_000).catch((err: Error) => err);
+        if (!(f instanceof Error) && f.type === 'reply') ms.push(since(s));
+        else {
+          const why = f instanceof Error ? 'no answer' : f.type === 'error' ? f.reason.replace(/[\d.]+/g, 'N').slice(0, 60) : f.type;
+          refused.set(why, (refused.get(why) ?? 0) + 1);
+          await sleep(20);
+        }
+      }
+    }),
+  );
+  const elapsed = since(t0);
+  for (const w of own) w.close();
+  return { ms, refused: [...refused].map(([why, n]) => `${n} × ${why}`).join('; '), elapsed };
+}
+
+async function electionFigures(b: CoordkitBench): Promise<Row[]> {
+  const c = await start(b, 'election', 3, 'election');
+  try {
+    const { leader } = await agreedLeader(c);
+    const client = await openClient(b, c, leader);
+    const set: number[] = [];
+    for (let i = 0; i < b.samples; i++) {
+      const t0 = performance.now();
+      await client.request({ type: 'client.set', value: `s${i}` } as { type: string }, 10_000);
+      set.push(since(t0));
+      // Under the per-client rate limit (200/s).
+      await sleep(5);
+    }
+    client.close();
+    const load = await writeLoad(b, c, leader, 32, b.throughputSeconds);
+    return [
+      { key: 'write1', figure: 'election `client.set` at the leader, 1 client', coordkit: latency(set) },
+      {
+        key: 'write32',
+        figure: `election \`client.set\` at the leader, 32 clients (${b.throughputSeconds} s)`,
+        coordkit: `${perSecond(load.ms.length, load.elapsed)}, ${latency(load.ms)}${load.refused ? `; failed: ${load.refused}` : ''}`,
+      },
+    ];
+  } finally {
+    await c.stop();
+  }
+}
+
+async function failover(b: CoordkitBench, nodes: number): Promise<number[]> {
+  const c = await start(b, 'election', nodes, `failover-${nodes}`);
+  const out: number[] = [];
+  try {
+    for (let trial = 0; trial < b.failoverTrials; trial++) {
+      const { leader, term } = await agreedLeader(c, 20_000);
+      await sleep(100 + Math.random() * 100);
+      const t0 = performance.now();
+      await c.kill(leader);
+      const elected = await until(async () => {
+        const statuses = await Promise.all(c.ids.filter((id) => c.isUp(id)).map((id) => c.client(id).status(1000).catch(() => null)));
+        return statuses.some((s) => s?.state === 'leader' && (s.round ?? 0) > term);
+      }, 10_000, 1);
+      if (elected) out.push(since(t0));
+      // A restart that is slow to link up on a busy machine is waited for by the next trial.
+      await c.restart(leader).catch((err) => b.progress(`failover: restart of node ${leader}: ${(err as Error).message}`));
+    }
+  } finally {
+    await c.stop();
+  }
+  return out;
+}
+
+async function stability(b: CoordkitBench): Promise<string> {
+  const c = await start(b, 'election', 3, 'stability');
+  try {
+    const first = await agreedLeader(c);
+    const seen: string[] = [];
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        for (const id of c.ids) {
+          const s = await c.client(id).status(2000).catch(() => null);
+          if (s && s.state === 'leader') {
+            const key = `${s.node}@${s.round}`;
+            if (seen.at(-1) !== key) seen.push(key);
+          }
+        }
+        await sleep(50);
+      }
+    })();
+    const load = await writeLoad(b, c, first.leader, 32, b.stabilitySeconds);
+    polling = false;
+    await poll;
+    const last = await agreedLeader(c);
+    const changes = new Set([`${first.leader}@${first.term}`, ...seen, `${last.leader}@${last.term}`]).size - 1;
+    return `${changes} leader change${changes === 1 ? '' : 's'} (${load.ms.length} writes, ${perSecond(load.ms.length, load.elapsed)}, ${latency(load.ms)}${load.refused ? `; failed: ${load.refused}` : ''})`;
+  } finally {
+    await c.stop();
+  }
+}
+
+/**
+ * CPU a `coordkit node` process spends from spawn until it says it listens (Linux /proc), started
+ * on a fresh data folder and then again on the same one (a restart: compiled validators kept).
+ */
+export async function startupCpu(b: CoordkitBench, samples: number): Promise<{ first: number[]; restart: number[]; empty: number[] }> {
+  const first: number[] = [];
+  const restart: number[] = [];
+  const empty: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    first.push(await nodeStartCpu(b, i));
+    restart.push(await nodeStartCpu(b, i));
+    empty.push(emptyNodeCpu());
+  }
+  return { first, restart, empty };
+}
+
+/** CPU of a Node process that does nothing: what this machine charges any process to start, right now. */
+function emptyNodeCpu(): number {
+  const r = spawnSync(process.execPath, ['-e', 'const u=process.cpuUsage();process.stdout.write(String((u.user+u.system)/1000))'], { encoding: 'utf8', timeout: 30_000 });
+  return Math.round(Number(r.stdout));
+}
+
+async function nodeStartCpu(b: CoordkitBench, i: number): Promise<number> {
+  const tick = 100; // USER_HZ on Linux
+  {
+    const args = [join(packageRoot(), 'bin', 'coordkit.js'), 'node', '--primitive', 'election', '--id', '1', '--listen', '127.0.0.1:0', '--peers', '2=127.0.0.1:1,3=127.0.0.1:2', '--data', join(b.dir, 'startup', String(i)), '--tls-dir', join(b.dir, TLS), '--cluster', 'startup'];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let text = '';
+        child.stderr!.on('data', (d) => {
+          text += d;
+          if (text.includes('listening')) resolve();
+        });
+        child.once('exit', () => reject(new Error(`node exited before listening: ${text.trim()}`)));
+      });
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / tick;
+    } finally {
+      clearTimeout(kill);
+      child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
+    }
+  }
+}
+
+/** Runs one part of the bench; a part that fails is a row saying so, not the end of the run. */
+export async function part(b: CoordkitBench, name: string, rows: Row[], key: string, system: 'coordkit' | 'etcd', run: () => Promise<Row[]>): Promise<void> {
+  b.progress(`${system}: ${name}`);
+  try {
+    rows.push(...(await run()));
+  } catch (err) {
+    b.progress(`${system}: ${name} failed: ${(err as Error).message}`);
+    rows.push({ key, figure: name, [system]: `failed: ${(err as Error).message.split('\n')[0]}` });
+  }
+}
+
+export async function coordkitRows(b: CoordkitBench): Promise<Row[]> {
+  await makeClusterCerts(join(b.dir, TLS), localCertNames(5), { days: 1 });
+  const rows: Row[] = [];
+  await part(b, 'consensus decisions (a fresh 3-node cluster each)', rows, 'consensus', 'coordkit', async () => [
+    { key: 'consensus', figure: 'consensus `client.propose` → `applied`, links up (3 nodes)', coordkit: latency(await consensusDecisions(b)) },
+  ]);
+  await part(b, 'mutex', rows, 'enter', 'coordkit', () => mutexFigures(b));
+  await part(b, 'election writes', rows, 'write1', 'coordkit', () => electionFigures(b));
+  for (const n of [3, 5]) {
+    await part(b, `failover at ${n} nodes, ${b.failoverTrials} trials`, rows, `failover${n}`, 'coordkit', async () => [
+      { key: `failover${n}`, figure: `leader failover after kill -9, ${n} nodes`, coordkit: latency(await failover(b, n)) },
+    ]);
+  }
+  await part(b, `${b.stabilitySeconds} s of writes from 32 clients`, rows, 'stability', 'coordkit', async () => [
+    { key: 'stability', figure: `leader changes under ${b.stabilitySeconds} s of pipelined writes (32 clients)`, coordkit: await stability(b) },
+  ]);
+  b.progress('coordkit: node startup CPU');
+  const cpu = await startupCpu(b, 10);
+  const cpuFigure = (ms: number[]) => `p50 ${percentile(ms, 50)} ms, max ${Math.max(...ms)} ms (n ${ms.length})`;
+  rows.push({ key: 'startup', figure: 'node startup CPU (spawn → listening, mutual TLS), first start; floor: `node -e` that does nothing', floor: cpuFigure(cpu.empty), coordkit: cpuFigure(cpu.first) });
+  rows.push({ key: 'restart', figure: 'node startup CPU, restart on the same data folder', coordkit: cpuFigure(cpu.restart) });
+  return rows;
+}

@@ -1,0 +1,63 @@
+/** Percentiles and the figures of the runtime bench, printed side by side. */
+
+export interface Sample {
+  /** Latencies in ms. */
+  ms: number[];
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+const fixed = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+
+/** `p50 1.23 ms, p99 4.56 ms (n 200)` */
+export function latency(ms: readonly number[]): string {
+  if (ms.length === 0) return 'no samples';
+  return `p50 ${fixed(percentile(ms, 50))} ms, p99 ${fixed(percentile(ms, 99))} ms (n ${ms.length})`;
+}
+
+export const perSecond = (count: number, elapsedMs: number) => `${fixed((count * 1000) / elapsedMs)}/s`;
+
+/** Milliseconds since `t0` (a `performance.now()`). */
+export const since = (t0: number) => performance.now() - t0;
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function until(ok: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 2): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await ok()) return true;
+    await sleep(stepMs);
+  }
+  return false;
+}
+
+export interface Row {
+  /** Rows of different systems with the same key are the same measurement, side by side. */
+  key: string;
+  figure: string;
+  floor?: string;
+  coordkit?: string;
+  etcd?: string;
+}
+
+/** Rows of the same key merged into one (first figure name kept, the other added when it differs). */
+export function merge(rows: readonly Row[]): Row[] {
+  const out = new Map<string, Row>();
+  for (const r of rows) {
+    const had = out.get(r.key);
+    if (!had) out.set(r.key, { ...r });
+    else out.set(r.key, { ...had, ...Object.fromEntries(Object.entries(r).filter(([k, v]) => k !== 'figure' && v !== undefined)), figure: had.figure === r.figure ? had.figure : `${had.figure} / ${r.figure}` });
+  }
+  return [...out.values()];
+}
+
+/** A Markdown table: figure | floor | coordkit | etcd. */
+export function table(rows: readonly Row[]): string {
+  const lines = ['| figure | floor | coordkit | etcd |', '|---|---|---|---|'];
+  for (const r of merge(rows)) lines.push(`| ${r.figure} | ${r.floor ?? ''} | ${r.coordkit ?? ''} | ${r.etcd ?? ''} |`);
+  return lines.join('\n');
+}

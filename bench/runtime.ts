@@ -1,0 +1,64 @@
+/**
+ * `npm run bench:runtime [-- --quick] [--stability-seconds S] [--trials N] [--samples N] [--out DIR]`:
+ * the runtime's figures in one run, side by side: the floor of this machine (TCP round trip, a
+ * durable append), coordkit's real node processes over mutual TLS, and etcd when an `etcd`
+ * binary is installed (skipped with one line otherwise). Progress on stderr, the table on stdout.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { coordkitRows, part, type CoordkitBench } from './runtime-coordkit.js';
+import { etcdRows, etcdVersion } from './runtime-etcd.js';
+import { appendSyncs, atomicReplaces, tcpRoundTrips } from './runtime-floor.js';
+import { latency, table, type Row } from './runtime-stats.js';
+
+const USAGE = 'npm run bench:runtime -- [--quick] [--no-etcd] [--stability-seconds S (default 60)] [--trials N (failover trials, default 20)] [--samples N (latency samples, default 200)] [--out DIR]';
+
+function whole(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error(`--${name} must be a whole number from 1, got '${raw}'`);
+  return Number(raw);
+}
+
+async function main(): Promise<number> {
+  let bench: CoordkitBench;
+  let out: string | undefined;
+  let skipEtcd = false;
+  try {
+    const { values } = parseArgs({ options: { quick: { type: 'boolean' }, 'no-etcd': { type: 'boolean' }, 'stability-seconds': { type: 'string' }, trials: { type: 'string' }, samples: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' } } });
+    if (values.help) {
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    const quick = !!values.quick;
+    out = values.out;
+    skipEtcd = !!values['no-etcd'];
+    bench = {
+      dir: out ? resolve(out) : mkdtempSync(join(tmpdir(), 'coordkit-bench-runtime-')),
+      samples: whole('samples', values.samples, quick ? 40 : 200),
+      failoverTrials: whole('trials', values.trials, quick ? 4 : 20),
+      stabilitySeconds: whole('stability-seconds', values['stability-seconds'], quick ? 5 : 60),
+      throughputSeconds: quick ? 3 : 10,
+      progress: (line) => process.stderr.write(`bench:runtime: ${line}\n`),
+    };
+  } catch (err) {
+    process.stderr.write(`bench:runtime: ${(err as Error).message.split('\n')[0]} (usage: ${USAGE})\n`);
+    return 2;
+  }
+  const started = Date.now();
+  const rows: Row[] = [];
+  bench.progress('floor');
+  rows.push({ key: 'rtt', figure: 'TCP ping-pong round trip, loopback, two processes', floor: latency(await tcpRoundTrips(2000)) });
+  rows.push({ key: 'append', figure: 'append 160 bytes + fdatasync', floor: latency(appendSyncs(join(bench.dir, 'floor'), bench.samples)) });
+  rows.push({ key: 'replace', figure: 'temp file + fsync + rename + folder fsync (the store before the log)', floor: latency(atomicReplaces(join(bench.dir, 'floor'), bench.samples)) });
+  rows.push(...(await coordkitRows(bench)));
+  const version = skipEtcd ? null : etcdVersion();
+  if (version) await part(bench, 'etcd', rows, 'etcd', 'etcd', () => etcdRows(bench));
+  else process.stderr.write(`bench:runtime: etcd skipped: ${skipEtcd ? '--no-etcd' : 'no `etcd` binary on PATH (Debian: apt-get install etcd-server)'}\n`);
+  process.stdout.write(`\nruntime bench, ${Math.round((Date.now() - started) / 1000)} s, ${bench.samples} samples per latency, ${bench.failoverTrials} failover trials${version ? `, ${version}` : ', without etcd'}\n\n${table(rows)}\n`);
+  if (!out) rmSync(bench.dir, { recursive: true, force: true });
+  return 0;
+}
+
+process.exitCode = await main();
