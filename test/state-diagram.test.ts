@@ -130,7 +130,7 @@ mermaid.initialize({ startOnLoad: false, securityLevel: 'strict' });
     const results = (await tab.evaluate(() => (window as unknown as { results: Rendered[] }).results)) as Rendered[];
     rendered = results.map((r, i) => ({ ...r, name: machines[i].name }));
     await tab.close();
-  });
+  }, 150_000);
   afterAll(releaseBrowser);
 
   const overlap = (a: number[], b: number[]) => a[0] < b[2] - 1 && b[0] < a[2] - 1 && a[1] < b[3] - 1 && b[1] < a[3] - 1;

@@ -142,7 +142,7 @@ function counterexampleSection(reports: readonly CheckReport[], subjects: readon
       blocks.push({ kind: 'heading', level: 3, text: `${protocol.name} · ${config.variant}: ${names}` });
       const ref = subjects.find((s) => s.protocol === protocol)?.ref ?? protocol.name;
       const link = exploreLink(ref, r.model, v.path, port);
-      blocks.push({ kind: 'text', text: `${variant.description} Found by ${v.mode} in ${count(v.steps.length)} steps${same.length > 1 ? `, violating ${same.length} properties` : ''}: [open this run in the explorer](${link.url}). Replay: \`${v.replay}\`.` });
+      blocks.push({ kind: 'text', text: `${variant.description} Found by ${v.mode} in ${count(v.steps.length)} steps${same.length > 1 ? `, violating ${same.length} properties` : ''}: [open this run in the explorer](${link.url}); replay: \`${v.replay}\`.` });
       blocks.push({
         kind: 'details',
         summary: `The ${count(v.steps.length)} steps and their sequence diagram`,
