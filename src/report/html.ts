@@ -20,7 +20,7 @@ const STYLE = `body{font:15px/1.5 system-ui,sans-serif;max-width:1200px;margin:2
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}th{background:#f4f4f4}
 td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 nav.toc{background:#f7f7f7;border:1px solid #ddd;padding:.4em 1em;margin:1em 0}nav.toc ul{margin:.2em 0;padding-left:1.2em}
-.wide{overflow-x:auto}@media (max-width:700px){body{font-size:14px;margin:1em auto}}
+.wide{overflow-x:auto}@media (max-width:700px){body{font-size:14px;margin:1em auto;padding:0 .6em}td,th{padding:2px 4px}}
 pre.code{background:#f7f7f7;padding:.6em;overflow:auto;font-size:12px}figure{margin:1em 0;overflow:auto}figcaption{font-style:italic;color:#555}
 .mermaid-error{color:#b00020;white-space:pre-wrap}`;
 
