@@ -44,7 +44,7 @@ describe('explore links', () => {
     const v = w.violations[0];
     expect(v.path.every((i) => i >= 0)).toBe(true);
     expect(endOf(model, v.path, v.invariant).verdict).toBe('violated');
-    const viewer = await startViewer({ protocol: model.protocol, defaults: {}, port: 0 });
+    const viewer = await startViewer({ protocols: [model.protocol], defaults: {}, port: 0 });
     viewers.push(viewer);
     const res = await fetch(`${viewer.url}api/run?${modelQuery(model)}&seed=${v.seed}&walk=${v.counterexamplePath}`);
     expect(res.status).toBe(200);

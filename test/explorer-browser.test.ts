@@ -2,43 +2,41 @@
  * The browser explorer, driven in real headless Chromium (Debian's, through playwright-core,
  * which downloads no browser): a counterexample the checker found is taken by clicking, the
  * property turns red at the step the checker says, and the URL reproduces the run on reload;
- * the same for a user's protocol; bad URLs get a message on the page.
+ * the same for a user's protocol; bad URLs get a message on the page. One explorer serves both
+ * protocols, as `coordkit explore` without a primitive does, and the pages share one browser.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli.js';
 import { explore } from '../src/check/explore.js';
 import { createModel, type Model } from '../src/check/model.js';
 import { builtIns, loadProtocolFile } from '../src/cli/protocol-source.js';
-import { chromiumPath } from '../src/report/headless-chromium.js';
+import type { Protocol } from '../src/protocol.js';
 import { modelQuery } from '../src/viewer/model-query.js';
 import { startViewer, type Viewer } from '../src/viewer/server.js';
+import { releaseBrowser, sharedBrowser } from './shared-browser.js';
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const shots = mkdtempSync(join(tmpdir(), 'coordkit-explorer-'));
-let browser: Browser;
-const viewers: Viewer[] = [];
+let context: BrowserContext;
+let viewer: Viewer;
+let election: Protocol;
+let twoPhase: Protocol;
 
 beforeAll(async () => {
-  const executablePath = chromiumPath();
-  if (!executablePath) throw new Error('chromium is not installed (apt-get install -y chromium)');
-  browser = await chromium.launch({ executablePath, args: ARGS, timeout: 60_000 });
+  election = builtIns().find((s) => s.protocol.name === 'election')!.protocol;
+  twoPhase = (await loadProtocolFile('examples/two-phase-commit/index.ts')).protocol;
+  viewer = await startViewer({ protocols: [election, twoPhase], defaults: {}, port: 0 });
+  // One context: its pages share the HTTP cache, so Mermaid's bundle is fetched once.
+  context = await (await sharedBrowser()).newContext({ viewport: { width: 1280, height: 900 } });
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await Promise.all(viewers.map((v) => v.close()));
+  await context?.close();
+  await releaseBrowser();
+  await viewer?.close();
 });
-
-async function serve(model: Model): Promise<Viewer> {
-  const v = await startViewer({ protocol: model.protocol, defaults: { variant: model.config.variant }, port: 0 });
-  viewers.push(v);
-  return v;
-}
 
 /** The first counterexample the checker finds for `property`, as choice indices. */
 function counterexample(model: Model, property: string): number[] {
@@ -65,13 +63,11 @@ async function clickThrough(page: Page, path: number[], property: string): Promi
 
 describe('coordkit explore in headless Chromium', () => {
   it("takes election vote-twice's counterexample by clicking: the property turns red at its last step, and the URL is the run", async () => {
-    const election = builtIns().find((s) => s.protocol.name === 'election')!.protocol;
     const model = createModel(election, { variant: 'vote-twice' });
     const property = 'one vote per node per term';
     const path = counterexample(model, property);
     expect(path.length).toBeGreaterThan(3);
-    const viewer = await serve(model);
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
     await page.goto(`${viewer.url}?${modelQuery(model)}`);
     await ready(page, []);
     expect(await page.locator('#cards .card').count()).toBe(3);
@@ -82,13 +78,17 @@ describe('coordkit explore in headless Chromium', () => {
     expect(verdicts.at(-1)).toBe('violated');
     expect(await page.textContent(`#props tr[data-property="${property}"]`)).toContain(`first at step ${path.length}`);
     expect(await page.locator('#diagram svg').count()).toBe(1);
+    // The step where it first fails is marked with the property's name, and no other step.
+    expect(await page.locator('#steps li.fails').count()).toBe(1);
+    expect(await page.textContent(`#steps li[data-step="${path.length}"]`)).toContain(`✗ ${property}`);
     // The machine's diagram marks the states the nodes are in (two candidates, one follower).
     expect(await page.locator('#states svg .here').count()).toBe(2);
     expect(await page.textContent('#states-caption')).toContain('Node 3: follower');
     expect(page.url()).toContain(`path=${path.join(':')}`);
-    await page.screenshot({ path: join(shots, 'explorer.png'), fullPage: true });
-    if (process.env.UPDATE_SCREENSHOTS) copyFileSync(join(shots, 'explorer.png'), 'docs/explorer.png');
-    expect(statSync(join(shots, 'explorer.png')).size).toBeGreaterThan(10_000);
+    // The README's picture of the explorer is this page at this step.
+    await page.screenshot({ path: 'docs/explorer.png' });
+    expect(statSync('docs/explorer.png').size).toBeGreaterThan(10_000);
+    expect(statSync('docs/explorer.png').size).toBeLessThan(300_000);
 
     // Reload: the same world.
     const before = await worldText(page);
@@ -96,7 +96,7 @@ describe('coordkit explore in headless Chromium', () => {
     await ready(page, path);
     expect(await worldText(page)).toBe(before);
     // The same URL in a fresh page too.
-    const other = await browser.newPage();
+    const other = await context.newPage();
     await other.goto(page.url());
     await ready(other, path);
     expect(await worldText(other)).toBe(before);
@@ -122,12 +122,10 @@ describe('coordkit explore in headless Chromium', () => {
   });
 
   it("opens a user's protocol (examples/two-phase-commit) the same way", async () => {
-    const source = await loadProtocolFile('examples/two-phase-commit/index.ts');
-    const model = createModel(source.protocol, { variant: 'commit-early' });
+    const model = createModel(twoPhase, { variant: 'commit-early' });
     const property = 'no resource manager commits while another aborts';
     const path = counterexample(model, property);
-    const viewer = await serve(model);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
     await page.goto(`${viewer.url}?${modelQuery(model)}`);
     await ready(page, []);
     expect(await page.locator('#cards .card').count()).toBe(model.config.nodes);
@@ -140,14 +138,17 @@ describe('coordkit explore in headless Chromium', () => {
     await page.reload();
     await ready(page, path);
     expect(await worldText(page)).toBe(before);
+    // A choice this world does not enable: the run up to the step before, and a message.
+    await page.goto(`${viewer.url}?${modelQuery(model, [...path.slice(0, 2), 99])}`);
+    await ready(page, path.slice(0, 2));
+    expect(await page.textContent('#error')).toMatch(/step 3: choice 99 is not enabled/);
+    expect(await page.locator('#cards .card').count()).toBe(model.config.nodes);
     await page.close();
   });
 
   it('random steps are reproducible from their seed, and a run stays readable at 5 nodes', async () => {
-    const election = builtIns().find((s) => s.protocol.name === 'election')!.protocol;
     const model = createModel(election, { nodes: 5 });
-    const viewer = await serve(model);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
     await page.goto(`${viewer.url}?${modelQuery(model)}`);
     await ready(page, []);
     const randomRun = async () => {
@@ -183,13 +184,12 @@ describe('coordkit explore in headless Chromium', () => {
   it.each([
     ['path=0:x', /malformed path '0:x'/, 'error'],
     ['path=0:999', /step 2: choice 999 is not enabled/, '0@1'],
-    ['protocol=nosuch', /serves election, not 'nosuch'/, 'error'],
+    ['protocol=nosuch', /serves election, two-phase-commit, not 'nosuch'/, 'error'],
+    ['protocol=two-phase-commit&path=1:x', /malformed path '1:x'/, 'error'],
     ['variant=nope', /unknown variant 'nope' \(choose from: prevote/, 'error'],
     ['nodes=40', /nodes must be from 2 to 7, got 40/, 'error'],
   ])('bad input %s: a clear message on the page, never a blank page', async (query, message, shown) => {
-    const election = builtIns().find((s) => s.protocol.name === 'election')!.protocol;
-    const viewer = viewers[0] ?? (await serve(createModel(election)));
-    const page = await browser.newPage();
+    const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${viewer.url}?${query}`);
@@ -203,22 +203,22 @@ describe('coordkit explore in headless Chromium', () => {
 });
 
 describe('coordkit explore on the command line', () => {
-  const run = (...args: string[]) => spawnSync('node', ['bin/coordkit.js', 'explore', ...args], { encoding: 'utf8', timeout: 30_000 });
+  /** The command line's entry point in this process: its exit code and what it wrote to stderr. */
+  const run = async (...args: string[]) => {
+    let stderr = '';
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+    try {
+      return { status: await main(['explore', ...args]), stderr };
+    } finally {
+      write.mockRestore();
+    }
+  };
 
   it('a port in use: one line, exit 2', async () => {
     const busy = createServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
     const port = (busy.address() as { port: number }).port;
-    const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-      const child = spawn('node', ['bin/coordkit.js', 'explore', 'election', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (d) => (stderr += d));
-      const timer = setTimeout(() => child.kill(), 30_000);
-      child.on('exit', (status) => {
-        clearTimeout(timer);
-        resolve({ status, stderr });
-      });
-    });
+    const r = await run('election', '--port', String(port));
     busy.close();
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(`coordkit: port ${port} on 127.0.0.1 is in use: choose another with --port (--port 0 takes any free port)\n`);
@@ -229,15 +229,16 @@ describe('coordkit explore on the command line', () => {
     [['election', '--variant', 'nope'], /^coordkit: unknown variant 'nope'/],
     [['election', '--port', 'http'], /^coordkit: --port must be a whole number/],
     [['election', '--path', '1:x'], /^coordkit: --path must be choice numbers/],
-  ])('%j: one-line error, exit 2', (args, message) => {
-    const r = run(...args);
+    [['--variant', 'vote-twice'], /^coordkit: --variant sets the model of one protocol: name the primitive \(choose from: election, consensus, mutex, barrier/],
+  ])('%j: one-line error, exit 2', async (args, message) => {
+    const r = await run(...args);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('serves on loopback and stops on SIGTERM', async () => {
-    const child = spawn('node', ['bin/coordkit.js', 'explore', 'election', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  it('without a primitive, serves every one on loopback, and stops on SIGTERM', async () => {
+    const child = spawn('node', ['bin/coordkit.js', 'explore', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     let out = '';
     const url = await new Promise<string>((resolve) => child.stdout.on('data', (d) => {
@@ -248,6 +249,9 @@ describe('coordkit explore on the command line', () => {
     const res = await fetch(url.replace('/?', '/api/run?'));
     expect(res.status).toBe(200);
     expect((await res.json()).cards).toHaveLength(3);
+    expect(out).toContain('also serving consensus, mutex, barrier');
+    const mutex = await (await fetch(url.replace(/\/\?.*/, '/api/run?protocol=mutex&nodes=4'))).json();
+    expect([mutex.protocol, mutex.cards.length]).toEqual(['mutex', 4]);
     const exited = new Promise<number | null>((r) => child.on('exit', r));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

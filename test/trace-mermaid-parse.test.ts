@@ -1,16 +1,16 @@
 /**
  * Every kind of Mermaid text the kit emits parses with Mermaid's own parser. Mermaid's
  * state-diagram parser needs a DOM (DOMPurify), so all texts are parsed in headless Chromium
- * with the same bundle the HTML report ships.
+ * (the one the browser tests share) with the same bundle the HTML report ships.
  */
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { protocols } from '../machines/index.js';
 import { createModel } from '../src/check/model.js';
 import { explore } from '../src/check/explore.js';
-import { bodyData } from '../src/report/headless-chromium.js';
 import { parsePage } from '../src/report/parse-page.js';
 import { mermaidBundle, runShippedScenarios } from '../src/report/write-report.js';
 import { builtIns } from '../src/cli/protocol-source.js';
@@ -22,6 +22,7 @@ import { stateDiagram } from '../src/trace/state-diagram.js';
 import { traceOfSteps } from '../src/trace/trace.js';
 import { traceSequenceDiagram } from '../src/trace/trace-sequence.js';
 import { partitionFlowchart } from '../src/trace/partition-flowchart.js';
+import { releaseBrowser, sharedBrowser } from './shared-browser.js';
 
 const texts: { name: string; text: string }[] = [];
 const broken = [
@@ -64,13 +65,18 @@ function collect(): void {
 
 describe('every emitted Mermaid text parses (headless Chromium)', () => {
   let results: string[] = [];
-  beforeAll(() => {
+  beforeAll(async () => {
     collect();
     const dir = mkdtempSync(join(tmpdir(), 'coordkit-parse-'));
     copyFileSync(mermaidBundle(), join(dir, 'mermaid.min.js'));
     writeFileSync(join(dir, 'parse.html'), parsePage([...broken, ...texts].map((t) => t.text)));
-    results = JSON.parse(bodyData(join(dir, 'parse.html'))['parse-results'] ?? '[]');
-  });
+    const page = await (await sharedBrowser()).newPage();
+    await page.goto(pathToFileURL(join(dir, 'parse.html')).href, { waitUntil: 'commit' });
+    await page.waitForSelector('body[data-parse-results]', { state: 'attached', timeout: 90_000 });
+    results = JSON.parse((await page.getAttribute('body', 'data-parse-results')) ?? '[]');
+    await page.close();
+  }, 120_000);
+  afterAll(releaseBrowser);
 
   it('rejects broken texts (the check can fail)', () => {
     expect(results).toHaveLength(broken.length + texts.length);

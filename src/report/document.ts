@@ -7,14 +7,14 @@ export type Block =
   | { kind: 'table'; table: Table }
   | { kind: 'code'; text: string }
   | { kind: 'mermaid'; title: string; text: string }
-  /** Tables folded away until opened (`<details>`, which GitHub Markdown renders too). */
-  | { kind: 'details'; summary: string; tables: Table[] };
+  /** Blocks folded away until opened (`<details>`, which GitHub Markdown renders too). */
+  | { kind: 'details'; summary: string; blocks: Block[]; open?: boolean };
 
 export type ReportDocument = Block[];
 
 /** Every Mermaid text of a document, in order. */
 export function mermaidBlocks(doc: ReportDocument): { title: string; text: string }[] {
-  return doc.filter((b): b is Extract<Block, { kind: 'mermaid' }> => b.kind === 'mermaid');
+  return doc.flatMap((b) => (b.kind === 'mermaid' ? [b] : b.kind === 'details' ? mermaidBlocks(b.blocks) : []));
 }
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as '-'. */
@@ -26,7 +26,8 @@ export function slug(text: string): string {
 export function contents(doc: ReportDocument): { level: 2 | 3; text: string; anchor: string }[] {
   const seen = new Map<string, number>();
   const out: { level: 2 | 3; text: string; anchor: string }[] = [];
-  for (const b of doc) {
+  const flat = (blocks: ReportDocument): Block[] => blocks.flatMap((b) => (b.kind === 'details' ? flat(b.blocks) : [b]));
+  for (const b of flat(doc)) {
     if (b.kind !== 'heading' || b.level === 1 || b.level === 4) continue;
     const base = slug(b.text.replace(/`/g, ''));
     const count = seen.get(base) ?? 0;

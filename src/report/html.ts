@@ -20,13 +20,14 @@ const STYLE = `body{font:15px/1.5 system-ui,sans-serif;max-width:1200px;margin:2
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}th{background:#f4f4f4}
 td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 nav.toc{background:#f7f7f7;border:1px solid #ddd;padding:.4em 1em;margin:1em 0}nav.toc ul{margin:.2em 0;padding-left:1.2em}
-.wide{overflow-x:auto}@media (max-width:700px){body{font-size:14px;margin:1em auto}}
+.wide{overflow-x:auto}@media (max-width:700px){body{font-size:14px;margin:1em auto;padding:0 .6em}td,th{padding:2px 4px}}
 pre.code{background:#f7f7f7;padding:.6em;overflow:auto;font-size:12px}figure{margin:1em 0;overflow:auto}figcaption{font-style:italic;color:#555}
 .mermaid-error{color:#b00020;white-space:pre-wrap}`;
 
 /** Runs in the page: parse, then render every diagram, one at a time; record the outcome on <body>. */
 const SCRIPT = `
-mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', maxTextSize: 500000, maxEdges: 5000 });
+// Diagrams keep their natural size (a 5-node sequence diagram shrunk to the page is unreadable); their figure scrolls instead.
+mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', maxTextSize: 500000, maxEdges: 5000, sequence: { useMaxWidth: false }, state: { useMaxWidth: false }, flowchart: { useMaxWidth: false } });
 (async () => {
   const blocks = [...document.querySelectorAll('pre.mermaid')];
   const errors = [];
@@ -78,19 +79,29 @@ export function toHtml(doc: ReportDocument, title: string, mermaidSrc = 'mermaid
   const toc = contents(doc);
   let heading = 0;
   const out: string[] = ['<!doctype html>', '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">', `<title>${esc(title)}</title>`, `<style>${STYLE}</style>`, '</head><body>'];
-  for (const b of doc) {
+  const nextAnchor = () => toc[heading++]?.anchor;
+  blocksHtml(doc, out, toc, nextAnchor);
+  out.push(`<script src="${esc(mermaidSrc)}"></script>`, `<script>${SCRIPT}</script>`, '</body></html>');
+  return out.join('\n');
+}
+
+function blocksHtml(blocks: ReportDocument, out: string[], toc: ReturnType<typeof contents>, nextAnchor: () => string | undefined): void {
+  for (const b of blocks) {
     switch (b.kind) {
       case 'heading': {
-        const anchor = b.level === 2 || b.level === 3 ? toc[heading++]?.anchor : undefined;
+        const anchor = b.level === 2 || b.level === 3 ? nextAnchor() : undefined;
+        // The table of contents follows the summary (the first section), so the summary is on the first screen.
+        if (b.level === 2 && anchor !== toc[0]?.anchor && !out.some((l) => l.startsWith('<nav class="toc">'))) out.push(tocHtml(toc));
         out.push(`<h${b.level}${anchor ? ` id="${esc(anchor)}"` : ''}>${inline(b.text)}</h${b.level}>`);
-        if (b.level === 1) out.push(tocHtml(toc));
         break;
       }
       case 'text':
         out.push(`<p>${inline(b.text)}</p>`);
         break;
       case 'details':
-        out.push(`<details><summary>${inline(b.summary)}</summary>`, ...b.tables.map(tableHtml), '</details>');
+        out.push(`<details${b.open ? ' open' : ''}><summary>${inline(b.summary)}</summary>`);
+        blocksHtml(b.blocks, out, toc, nextAnchor);
+        out.push('</details>');
         break;
       case 'table':
         out.push(tableHtml(b.table));
@@ -103,6 +114,4 @@ export function toHtml(doc: ReportDocument, title: string, mermaidSrc = 'mermaid
         break;
     }
   }
-  out.push(`<script src="${esc(mermaidSrc)}"></script>`, `<script>${SCRIPT}</script>`, '</body></html>');
-  return out.join('\n');
 }

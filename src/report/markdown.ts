@@ -3,13 +3,19 @@ import { tableMarkdown } from '../trace/metrics-tables.js';
 import { contents, type ReportDocument } from './document.js';
 
 export function toMarkdown(doc: ReportDocument): string {
+  return blocksMarkdown(doc, doc);
+}
+
+function blocksMarkdown(blocks: ReportDocument, doc: ReportDocument): string {
   const out: string[] = [];
-  for (const b of doc) {
+  for (const b of blocks) {
     switch (b.kind) {
       case 'heading':
+        // The table of contents follows the summary (the first section).
+        if (b === doc.filter((x) => x.kind === 'heading' && x.level === 2)[1]) {
+          out.push('**Contents**', '', ...contents(doc).map((c) => `${c.level === 3 ? '  ' : ''}- [${c.text.replace(/[[\]]/g, '')}](#${c.anchor})`), '');
+        }
         out.push(`${'#'.repeat(b.level)} ${b.text}`);
-        // The table of contents follows the title.
-        if (b.level === 1) out.push('', ...contents(doc).map((c) => `${c.level === 3 ? '  ' : ''}- [${c.text.replace(/[[\]]/g, '')}](#${c.anchor})`));
         break;
       case 'text':
         out.push(b.text);
@@ -21,9 +27,8 @@ export function toMarkdown(doc: ReportDocument): string {
         out.push('```', b.text, '```');
         break;
       case 'details':
-        out.push('<details>', `<summary>${b.summary}</summary>`, '');
-        for (const t of b.tables) out.push(tableMarkdown(t), '');
-        out.push('</details>');
+        // GitHub renders Markdown inside <details> when blank lines set it apart.
+        out.push(b.open ? '<details open>' : '<details>', `<summary>${b.summary}</summary>`, '', blocksMarkdown(b.blocks, doc), '</details>');
         break;
       case 'mermaid':
         out.push(`*${b.title}*`, '', '```mermaid', b.text, '```');

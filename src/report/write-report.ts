@@ -21,7 +21,7 @@ import { stateDiagram } from '../trace/state-diagram.js';
 import { mermaidBlocks, type Block, type ReportDocument } from './document.js';
 import { toHtml } from './html.js';
 import { toMarkdown } from './markdown.js';
-import { exploreLink } from '../viewer/explore-link.js';
+import { DEFAULT_EXPLORE_PORT, exploreLink } from '../viewer/explore-link.js';
 
 /** A protocol as the report shows it: where its scenarios are, and how a command line names it. */
 export interface ReportSubject {
@@ -82,10 +82,13 @@ function checkSection(reports: readonly CheckReport[]): Block[] {
   blocks.push({
     kind: 'details',
     summary: 'Every property of every checked variant',
-    tables: reports.map((r) => ({
-      title: `${r.model.protocol.name} · ${r.model.config.variant}: properties`,
-      headers: ['property', 'kind', 'result'],
-      rows: r.model.protocol.properties.map((p) => [p.name, p.kind, r.violations.some((v) => v.invariant === p.name) ? 'VIOLATED' : 'holds']),
+    blocks: reports.map((r) => ({
+      kind: 'table',
+      table: {
+        title: `${r.model.protocol.name} · ${r.model.config.variant}: properties`,
+        headers: ['property', 'kind', 'result'],
+        rows: r.model.protocol.properties.map((p) => [p.name, p.kind, r.violations.some((v) => v.invariant === p.name) ? 'VIOLATED' : 'holds']),
+      },
     })),
   });
   return blocks;
@@ -107,9 +110,22 @@ function scenarioSection(runs: readonly RenderedRun[], subjects: readonly Report
   return blocks;
 }
 
+/**
+ * The one `coordkit explore` command that serves every protocol of the report: the kit's
+ * primitives, the `--protocol` files, or the config that names them.
+ */
+export function exploreAllCommand(subjects: readonly ReportSubject[]): string {
+  const args = subjects.map((s) => (s.ref === s.protocol.name ? '' : s.ref.startsWith('--config ') ? s.ref.split(' ').slice(0, 2).join(' ') : s.ref));
+  return ['coordkit explore', ...new Set(args.filter(Boolean))].join(' ');
+}
+
 /** Each counterexample once, with every property it violates, and a link that opens it in the browser explorer. */
-function counterexampleSection(reports: readonly CheckReport[], subjects: readonly ReportSubject[]): Block[] {
+function counterexampleSection(reports: readonly CheckReport[], subjects: readonly ReportSubject[], port: number): Block[] {
   const blocks: Block[] = [{ kind: 'heading', level: 2, text: 'Counterexamples found in the buggy variants' }];
+  blocks.push({
+    kind: 'text',
+    text: `Each link opens its run in the browser explorer, at the step where the property first fails, to step back and forth: start \`${exploreAllCommand(subjects)}\` once (it serves every protocol of this report${port === DEFAULT_EXPLORE_PORT ? '' : `; add \`--port ${port}\``}), then click.`,
+  });
   let found = 0;
   for (const r of reports) {
     const { protocol, config, variant } = r.model;
@@ -125,10 +141,16 @@ function counterexampleSection(reports: readonly CheckReport[], subjects: readon
       found++;
       blocks.push({ kind: 'heading', level: 3, text: `${protocol.name} · ${config.variant}: ${names}` });
       const ref = subjects.find((s) => s.protocol === protocol)?.ref ?? protocol.name;
-      const link = exploreLink(ref, r.model, v.path);
-      blocks.push({ kind: 'text', text: `${variant.description} Found by ${v.mode} in ${v.steps.length} steps${same.length > 1 ? `, violating ${same.length} properties` : ''}; replay: \`${v.replay}\`. Step through it: run \`${link.command}\`, then open [this run in the explorer](${link.url}).` });
-      blocks.push({ kind: 'code', text: describeRun(v.steps, config.nodes).join('\n') });
-      blocks.push({ kind: 'mermaid', title: `${protocol.name} ${config.variant}: ${names}`, text: sequenceDiagram(v.steps, config.nodes, `${protocol.name} ${config.variant} breaks ${names}`) });
+      const link = exploreLink(ref, r.model, v.path, port);
+      blocks.push({ kind: 'text', text: `${variant.description} Found by ${v.mode} in ${count(v.steps.length)} steps${same.length > 1 ? `, violating ${same.length} properties` : ''}: [open this run in the explorer](${link.url}); replay: \`${v.replay}\`.` });
+      blocks.push({
+        kind: 'details',
+        summary: `The ${count(v.steps.length)} steps and their sequence diagram`,
+        blocks: [
+          { kind: 'code', text: describeRun(v.steps, config.nodes).join('\n') },
+          { kind: 'mermaid', title: `${protocol.name} ${config.variant}: ${names}`, text: sequenceDiagram(v.steps, config.nodes, `${protocol.name} ${config.variant} breaks ${names}`) },
+        ],
+      });
     }
   }
   if (!found) blocks.push({ kind: 'text', text: 'No counterexample in these check results.' });
@@ -136,7 +158,10 @@ function counterexampleSection(reports: readonly CheckReport[], subjects: readon
 }
 
 function machineSection(protocols: readonly Protocol[]): Block[] {
-  const blocks: Block[] = [{ kind: 'heading', level: 2, text: 'Node machines' }];
+  const blocks: Block[] = [
+    { kind: 'heading', level: 2, text: 'Node machines' },
+    { kind: 'text', text: 'Every transition of each machine: `always` marks an eventless one, taken as soon as its guard holds; a transition that changes no state (it updates the context or sends) is listed inside its state; "(any state)" holds those declared for every state.' },
+  ];
   for (const p of protocols) {
     const v = p.variants.find((x) => x.name === p.defaultVariant) ?? p.variants[0];
     blocks.push({ kind: 'heading', level: 3, text: `${p.name} (${v.name})` }, { kind: 'text', text: p.description });
@@ -145,7 +170,7 @@ function machineSection(protocols: readonly Protocol[]): Block[] {
   return blocks;
 }
 
-export function buildReport(checkReports: readonly CheckReport[], subjects: readonly ReportSubject[], runs: readonly RenderedRun[], notRun: readonly string[] = []): ReportDocument {
+export function buildReport(checkReports: readonly CheckReport[], subjects: readonly ReportSubject[], runs: readonly RenderedRun[], notRun: readonly string[] = [], explorePort = DEFAULT_EXPLORE_PORT): ReportDocument {
   const protocols = subjects.map((s) => s.protocol);
   return [
     { kind: 'heading', level: 1, text: 'coordkit report' },
@@ -154,7 +179,7 @@ export function buildReport(checkReports: readonly CheckReport[], subjects: read
     ...checkSection(checkReports),
     ...notRun.map((line): Block => ({ kind: 'text', text: `**Check could not run:** ${line}` })),
     ...scenarioSection(runs, subjects),
-    ...counterexampleSection(checkReports, subjects),
+    ...counterexampleSection(checkReports, subjects, explorePort),
     ...machineSection(protocols),
   ];
 }
@@ -171,6 +196,8 @@ export interface ReportOptions {
   seed?: number;
   /** Checks that could not run, one line each, shown in the report. */
   notRun?: readonly string[];
+  /** The port of the explorer the counterexample links open in (default: `coordkit explore`'s). */
+  explorePort?: number;
 }
 
 /**
@@ -180,7 +207,7 @@ export interface ReportOptions {
 export function writeReport(outDir: string, checkReports: readonly CheckReport[], options: ReportOptions): { files: string[]; diagrams: number } {
   const protocols = options.protocols;
   const runs = runShippedScenarios(protocols, options.seed ?? 1);
-  const doc = buildReport(checkReports, protocols, runs, options.notRun ?? []);
+  const doc = buildReport(checkReports, protocols, runs, options.notRun ?? [], options.explorePort);
   mkdirSync(outDir, { recursive: true });
   const files = [join(outDir, 'index.md'), join(outDir, 'index.html'), join(outDir, 'mermaid.min.js')];
   writeFileSync(files[0], toMarkdown(doc));

@@ -10,12 +10,14 @@ export interface Table {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-const ms = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${Math.round(x * 10) / 10} ms`);
+// Thousands separated, as people read them: 10,763 ms.
+const num = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 1 });
+const ms = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${num(x)} ms`);
 
 export function metricsTables(m: Metrics): Table[] {
   const tables: Table[] = [];
   const { messages } = m;
-  const countRow = (name: string, c: { messages: number; frames: number; delivered: number }) => [name, String(c.messages), String(c.frames), String(c.delivered)];
+  const countRow = (name: string, c: { messages: number; frames: number; delivered: number }) => [name, num(c.messages), num(c.frames), num(c.delivered)];
   tables.push({
     title: 'Messages by kind (a broadcast counts once as a message, once per recipient as a frame)',
     headers: ['kind', 'messages', 'frames', 'delivered'],
@@ -31,7 +33,7 @@ export function metricsTables(m: Metrics): Table[] {
     tables.push({
       title: 'Latency per link',
       headers: ['link', 'deliveries', 'min', 'mean', 'max'],
-      rows: links.map(([link, l]) => [link, String(l.count), ms(l.minMs), ms(l.meanMs), ms(l.maxMs)]),
+      rows: links.map(([link, l]) => [link, num(l.count), ms(l.minMs), ms(l.meanMs), ms(l.maxMs)]),
       summary: m.completion ? `completion: every node noted ${m.completion.note} by t=${m.completion.atMs} ms` : undefined,
     });
   }

@@ -47,7 +47,7 @@ tr.holds td.v{color:#1d7a3a}tr.violated{background:#fde8e8}tr.violated td.v{colo
 tr.not-judged td.v,tr.pending td.v{color:#777}tr.satisfied td.v{color:#1d7a3a}
 #steps{margin:0;padding-left:2.4em;max-height:30vh;overflow:auto;font-family:ui-monospace,monospace;font-size:12.5px}
 #steps li{cursor:pointer}#steps li.future{color:#999}#steps li.current{background:#fff3c4;font-weight:600}
-#steps li.fails{color:#b00020}
+#steps li.fails{color:#b00020}.fail-mark{font-weight:700}
 #diagram{overflow:auto;max-height:70vh}
 #diagram svg{max-width:none!important}
 #states{overflow:auto}
@@ -60,7 +60,28 @@ const $ = (id) => document.getElementById(id);
 const MODEL_KEYS = ['protocol', 'variant', 'nodes', 'network', 'faults', 'params'];
 let view = null;
 let busy = false;
-mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', sequence: { useMaxWidth: false } });
+// Mermaid (from the explorer server) loads when the first diagram is drawn: the world, or an
+// error, shows without waiting for it, and without it the diagrams say why they are missing.
+let diagramsReady;
+function loadDiagrams() {
+  diagramsReady ??= new Promise((resolve) => {
+    const script = h('script', { src: '/mermaid.min.js' });
+    script.onload = () => {
+      window.mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', sequence: { useMaxWidth: false } });
+      resolve(window.mermaid);
+    };
+    script.onerror = () => resolve(null);
+    document.head.append(script);
+  });
+  return diagramsReady;
+}
+async function draw(id, text) {
+  const m = await loadDiagrams();
+  if (!m) throw new Error('mermaid.min.js did not load from the explorer server');
+  return m.render(id, text);
+}
+// The state diagram changes only when the states nodes are in do; it is drawn again only then.
+let statesShown = null;
 
 function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -143,6 +164,7 @@ function value(v) {
 
 async function render() {
   const v = view;
+  document.title = 'coordkit explore ' + v.protocol;
   $('model').textContent = v.protocol + ' · variant ' + v.variant + ' · ' + v.nodes + ' nodes · ' + v.network + ' network · faults ' + (v.faults.join(',') || 'none');
   $('position').textContent = 'step ' + v.at + ' of ' + v.path.length + (v.quiescent ? ' · quiescent' : '') + (v.pastBound ? " · past the checker's bounds" : '');
   $('undo').disabled = v.at === 0;
@@ -187,26 +209,33 @@ async function render() {
     return h('tr', { class: cls, 'data-property': p.name, 'data-verdict': cls }, h('td', {}, p.kind), h('td', {}, p.name), h('td', { class: 'v' }, text));
   }));
 
-  const fails = new Set(v.properties.map((p) => p.firstViolatedAt).filter((x) => x !== undefined));
-  const steps = [h('li', { value: '0', class: v.at === 0 ? 'current' : '', onclick: () => moveTo(0) }, 'initial world')];
-  v.steps.forEach((s, i) => steps.push(h('li', { value: String(i + 1), class: [i + 1 === v.at ? 'current' : '', i + 1 > v.at ? 'future' : '', fails.has(i + 1) ? 'fails' : ''].join(' ').trim(), onclick: () => moveTo(i + 1) }, s)));
+  // Each step where a property first fails names it.
+  const fails = new Map();
+  for (const p of v.properties) if (p.firstViolatedAt !== undefined) fails.set(p.firstViolatedAt, [...(fails.get(p.firstViolatedAt) || []), p.name]);
+  const failMark = (i) => fails.has(i) ? h('span', { class: 'fail-mark' }, ' ✗ ' + fails.get(i).join(', ')) : null;
+  const steps = [h('li', { value: '0', class: [v.at === 0 ? 'current' : '', fails.has(0) ? 'fails' : ''].join(' ').trim(), onclick: () => moveTo(0) }, 'initial world', failMark(0))];
+  v.steps.forEach((s, i) => steps.push(h('li', { value: String(i + 1), 'data-step': String(i + 1), class: [i + 1 === v.at ? 'current' : '', i + 1 > v.at ? 'future' : '', fails.has(i + 1) ? 'fails' : ''].join(' ').trim(), onclick: () => moveTo(i + 1) }, s, failMark(i + 1))));
   $('steps').replaceChildren(...steps);
   $('steps').querySelector('.current')?.scrollIntoView({ block: 'nearest' });
 
   const here = v.cards.filter((c) => c.up).map((c) => 'Node ' + c.id + ': ' + c.state).join(' · ');
   $('states-caption').textContent = 'highlighted: the states nodes are in (' + (here || 'every node is down') + ')';
-  try {
-    const { svg } = await mermaid.render('states' + Date.now(), v.stateDiagram);
-    $('states').innerHTML = svg;
-  } catch (err) {
-    $('states').replaceChildren(h('pre', {}, 'diagram failed: ' + String(err && err.message || err).split('\\n')[0]));
+  if (v.stateDiagram !== statesShown) {
+    try {
+      const { svg } = await draw('states' + Date.now(), v.stateDiagram);
+      $('states').innerHTML = svg;
+      statesShown = v.stateDiagram;
+    } catch (err) {
+      $('states').replaceChildren(h('pre', {}, 'diagram failed: ' + String(err && err.message || err).split('\\n')[0]));
+      statesShown = null;
+    }
   }
 
   const box = $('diagram');
   if (v.at === 0) box.replaceChildren(h('p', { class: 'muted' }, 'take a choice to start the sequence diagram'));
   else {
     try {
-      const { svg } = await mermaid.render('seq' + Date.now(), v.diagram);
+      const { svg } = await draw('seq' + Date.now(), v.diagram);
       box.innerHTML = svg;
       // The newest step is the one to see.
       box.scrollTop = box.scrollHeight;
@@ -267,7 +296,6 @@ export function explorerPage(protocolName: string): string {
 <section><h2>One node's machine</h2><p class="muted" id="states-caption" style="margin:0 0 .4em"></p><div id="states"></div></section>
 </div>
 </main>
-<script src="/mermaid.min.js"></script>
 <script>${SCRIPT}</script>
 </body></html>`;
 }

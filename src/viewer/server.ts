@@ -1,7 +1,8 @@
 /**
  * The browser explorer's HTTP server: the page, Mermaid from node_modules (no CDN), and a JSON
  * API that runs the pure simulator. It listens on loopback unless told otherwise and keeps no
- * state: every request names its model and run in its query, so a URL is the run.
+ * state: every request names its protocol, model and run in its query, so a URL is the run. One
+ * server can serve several protocols (every one a report shows), so each report link opens in it.
  */
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -15,8 +16,9 @@ import { explorerPage } from './page.js';
 import { parsePath, randomRun, runView } from './run-view.js';
 
 export interface ViewerOptions {
-  protocol: Protocol;
-  /** The model a URL without a query shows (the command line's choices). */
+  /** The protocols served; a URL without `protocol=` shows the first. */
+  protocols: readonly Protocol[];
+  /** The model of the first protocol a URL without a query shows (the command line's choices). */
   defaults: Partial<CheckConfig>;
   host?: string;
   port?: number;
@@ -34,14 +36,15 @@ const MAX_RANDOM_STEPS = 200;
 class BadRequest extends Error {}
 
 export function startViewer(options: ViewerOptions): Promise<Viewer> {
-  const { protocol, defaults } = options;
+  const { protocols } = options;
   const host = options.host ?? '127.0.0.1';
-  const page = explorerPage(protocol.name);
+  const page = explorerPage(protocols.map((p) => p.name).join(', '));
   const model = (q: URLSearchParams) => {
     const named = q.get('protocol');
-    if (named !== null && named !== protocol.name) throw new BadRequest(`this explorer serves ${protocol.name}, not '${named.slice(0, 60)}': start \`coordkit explore ${named.slice(0, 60)}\` to explore it`);
+    const protocol = named === null ? protocols[0] : protocols.find((p) => p.name === named);
+    if (!protocol) throw new BadRequest(`this explorer serves ${protocols.map((p) => p.name).join(', ')}, not '${named!.slice(0, 60)}': start \`coordkit explore ${named!.slice(0, 60)}\` to explore it`);
     try {
-      return modelFromQuery(protocol, defaults, q);
+      return modelFromQuery(protocol, protocol === protocols[0] ? options.defaults : {}, q);
     } catch (err) {
       throw new BadRequest((err as Error).message);
     }
