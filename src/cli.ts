@@ -17,6 +17,8 @@ type Command = (args: string[]) => Promise<number>;
 
 // Loaded only when run: it brings the schema generator and TypeScript, which no other command needs.
 const schemasCommand: Command = async (args) => (await import('./cli/schemas.js')).schemasCommand(args);
+// Loaded only when run: it parses sources with TypeScript.
+const mutateCommand: Command = async (args) => (await import('./cli/mutate.js')).mutateCommand(args);
 
 const commands: Record<string, Command> = {
   simulate: simulateCommand,
@@ -31,6 +33,7 @@ const commands: Record<string, Command> = {
   certs: certsCommand,
   schemas: schemasCommand,
   init: initCommand,
+  mutate: mutateCommand,
 };
 
 /** One line per command for `coordkit --help`. */
@@ -47,6 +50,7 @@ const summaries: Record<string, string> = {
   conform: "check another implementation's NDJSON traces against the model",
   explore: 'step through a protocol in the browser: every choice a button, a run is its URL',
   init: 'scaffold a protocol project of your own: machine, properties, a buggy variant, tests',
+  mutate: "mutation analysis: how many single-point mutants of a machine its checks kill",
 };
 
 function topHelp(): string {
