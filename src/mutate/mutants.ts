@@ -164,7 +164,7 @@ export function mutantsOf(file: string, text: string): Mutant[] {
     add(fn, 'negate', edits, `guard ${scopeOf(ts, fn).split('/').pop()}`, 'negated');
   };
 
-  visit(source);
+  for (const region of machineRegions(ts, source) ?? [source]) visit(region);
   return identify(found, scopes, text);
 }
 
@@ -191,9 +191,57 @@ export function applyEdits(text: string, edits: readonly Edit[]): string {
   return out;
 }
 
-/** Code that is not run: types, imports and exports of names, and a machine's declared types. */
+/**
+ * The code of a file that defines its machines: each `createMachine(...)` call (with the
+ * `setup(...)` it is chained to) and the functions and constants of the file that code names,
+ * transitively. Properties, variants and the protocol's hooks, even in the same file, are the
+ * specification, not the machine. Undefined when the file defines no machine (all of it is then
+ * mutated, but for Protocol and Property objects).
+ */
+function machineRegions(ts: typeof TS, source: TS.SourceFile): TS.Node[] | undefined {
+  const roots: TS.Node[] = [];
+  const declarations = new Map<string, TS.Node[]>();
+  const scan = (n: TS.Node): void => {
+    if (ts.isCallExpression(n)) {
+      const callee = n.expression;
+      const name = ts.isPropertyAccessExpression(callee) ? callee.name.text : ts.isIdentifier(callee) ? callee.text : undefined;
+      if (name === 'createMachine') roots.push(n);
+    }
+    if ((ts.isFunctionDeclaration(n) || ts.isVariableDeclaration(n)) && n.name && ts.isIdentifier(n.name)) {
+      declarations.set(n.name.text, [...(declarations.get(n.name.text) ?? []), n]);
+    }
+    ts.forEachChild(n, scan);
+  };
+  scan(source);
+  if (!roots.length) return undefined;
+  const regions = new Set<TS.Node>(roots);
+  const within = (n: TS.Node, outer: TS.Node) => n.pos >= outer.pos && n.end <= outer.end;
+  const work = [...roots];
+  while (work.length) {
+    const region = work.pop()!;
+    const names = (n: TS.Node): void => {
+      if (ts.isIdentifier(n)) {
+        for (const d of declarations.get(n.text) ?? []) {
+          // A function around a machine is not named by it; one already inside a region is covered.
+          if (regions.has(d) || roots.some((r) => within(r, d)) || [...regions].some((r) => within(d, r))) continue;
+          regions.add(d);
+          work.push(d);
+        }
+      }
+      ts.forEachChild(n, names);
+    };
+    names(region);
+  }
+  return [...regions].filter((r) => ![...regions].some((o) => o !== r && within(r, o)));
+}
+
+/** Code that is not run (types, imports and exports of names, a machine's declared types) or that specifies rather than implements (properties, protocols). */
 function skipped(ts: typeof TS, node: TS.Node): boolean {
   if (ts.isTypeNode(node) || ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node) || ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) return true;
+  if (ts.isObjectLiteralExpression(node)) {
+    const keys = new Set(node.properties.flatMap((p) => (p.name && propertyName(ts, p.name as TS.PropertyName) ? [propertyName(ts, p.name as TS.PropertyName)!] : [])));
+    if ((keys.has('kind') && keys.has('holds')) || (keys.has('variants') && keys.has('properties'))) return true;
+  }
   return ts.isPropertyAssignment(node) && propertyName(ts, node.name) === 'types';
 }
 
