@@ -10,18 +10,21 @@ import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../package-root.js';
 import { checkArgs, readMutationFile } from '../mutate/mutation-file.js';
 import { formatMutation, mutationProgress } from '../mutate/mutation-text.js';
-import { BaselineError, listMutants, runMutation } from '../mutate/run-mutation.js';
+import { BaselineError, listMutants, runMutation, sampleIds } from '../mutate/run-mutation.js';
 import { machineFiles, sourceGraph } from '../mutate/source-graph.js';
 import { parse } from './parse.js';
 import { resolveProtocol } from './protocol-source.js';
 import { intArg, UsageError } from './usage-error.js';
 
 const USAGE =
-  'coordkit mutate <primitive> | --protocol FILE [--files LIST] [--check "OPTIONS"]... [--mutation-file FILE] [--jobs N] [--timeout S] [--only IDS] [--list] [--json] [--min-score PERCENT]';
+  'coordkit mutate <primitive> | --protocol FILE [--files LIST] [--check "OPTIONS"]... [--mutation-file FILE] [--jobs N] [--timeout S] [--only IDS | --sample N [--seed S]] [--list] [--json] [--min-score PERCENT]';
+
+/** `--check --nodes 4` as `--check=--nodes 4`: parseArgs takes a value that starts with a dash for an option. */
+const joinCheckValues = (args: string[]) => args.flatMap((a, i) => (a === '--check' && i + 1 < args.length ? [] : args[i - 1] === '--check' ? [`--check=${a}`] : [a]));
 
 export async function mutateCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
-    args,
+    joinCheckValues(args),
     {
       protocol: { type: 'string', help: 'FILE a protocol module of your own (JavaScript or TypeScript)' },
       config: { type: 'string', help: 'FILE a coordkit.config.js naming your protocols (the protocol then by name)' },
@@ -31,6 +34,8 @@ export async function mutateCommand(args: string[]): Promise<number> {
       jobs: { type: 'string', help: `N check processes in parallel (default: ${availableParallelism()}, the cores)` },
       timeout: { type: 'string', help: 'S seconds one check of one mutant may take before it counts as killed by timeout (default: 10 times the original, at least 30)' },
       only: { type: 'string', help: 'IDS check only these mutants (comma-separated ids)' },
+      sample: { type: 'string', help: 'N check a random sample of N mutants: the score is then an estimate, and says so' },
+      seed: { type: 'string', help: 'S seed of --sample (default 1)' },
       list: { type: 'boolean', help: 'list the mutants (id, place, change) without checking them' },
       json: { type: 'boolean', help: 'print one JSON object instead of text' },
       'min-score': { type: 'string', help: 'PERCENT exit 1 when the score is below it' },
@@ -51,7 +56,8 @@ export async function mutateCommand(args: string[]): Promise<number> {
     exportName = Object.keys(compiled).find((k) => compiled[k] === source.protocol);
     if (!exportName) throw new UsageError(`machines/${name}/index.ts exports no protocol named ${name}`);
   }
-  const graph = sourceGraph(entry);
+  // The kit's own sources (which a protocol in this repository imports by path) are not the protocol's.
+  const graph = sourceGraph(entry, [join(root, 'src'), join(root, 'dist')]);
   const displayRoot = source.builtIn ? root : process.cwd();
   const local = [...graph.files.keys()];
   const shown = (f: string) => relative(displayRoot, f);
@@ -83,7 +89,11 @@ export async function mutateCommand(args: string[]): Promise<number> {
   const timeout = intArg('timeout', values.timeout, 1, 86_400);
   const minScore = values['min-score'] === undefined ? undefined : Number(values['min-score']);
   if (minScore !== undefined && !(minScore >= 0 && minScore <= 100)) throw new UsageError(`--min-score must be a percentage from 0 to 100, got '${values['min-score']}'`);
-  const only = values.only === undefined ? undefined : new Set(values.only.split(',').map((s) => s.trim()).filter(Boolean));
+  let only = values.only === undefined ? undefined : new Set(values.only.split(',').map((s) => s.trim()).filter(Boolean));
+  const sampleSize = intArg('sample', values.sample, 1, 100_000);
+  const seed = intArg('seed', values.seed, 0, 2 ** 31 - 1);
+  if (seed !== undefined && sampleSize === undefined) throw new UsageError('--seed draws the sample of --sample N: give --sample too');
+  if (sampleSize !== undefined && only) throw new UsageError('give --only or --sample, not both');
 
   if (values.list) {
     const mutants = listMutants(graph, files, displayRoot).filter((m) => !only || only.has(m.id));
@@ -97,7 +107,16 @@ export async function mutateCommand(args: string[]): Promise<number> {
     if (unknown) throw new UsageError(`--only: no mutant '${unknown}' (coordkit mutate ${source.ref} --list shows them)`);
   }
 
-  const printer = values.json ? undefined : mutationProgress(`mutate ${name}`);
+  // Progress goes to stderr even with --json: an analysis takes minutes.
+  let sample: { of: number; seed: number } | undefined;
+  if (sampleSize !== undefined) {
+    const ids = listMutants(graph, files, displayRoot).map((m) => m.id);
+    if (sampleSize < ids.length) {
+      sample = { of: ids.length, seed: seed ?? 1 };
+      only = sampleIds(ids, sampleSize, sample.seed);
+    }
+  }
+  const printer = mutationProgress(`mutate ${name}`);
   let report;
   try {
     report = await runMutation({
@@ -110,15 +129,16 @@ export async function mutateCommand(args: string[]): Promise<number> {
       jobs,
       timeoutMs: timeout === undefined ? undefined : timeout * 1000,
       only,
+      sample,
       compiledRoot: source.builtIn ? root : undefined,
       exportName,
-      onProgress: printer?.update,
+      onProgress: printer.update,
     });
   } catch (err) {
     if (err instanceof BaselineError) throw new UsageError(err.message);
     throw err;
   } finally {
-    printer?.done();
+    printer.done();
   }
   if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
   else process.stdout.write(formatMutation(report));

@@ -38,7 +38,8 @@ const change = (m: MutantResult) => `${m.before} → ${m.after}`;
 export function formatMutation(r: MutationReport): string {
   const out: string[] = [];
   const pick = (s: MutantResult['status']) => r.mutants.filter((m) => m.status === s);
-  out.push(`mutate ${r.protocol}: ${r.total} mutants of ${r.files.join(', ')}; checks: ${r.configs.join(' | ')}`);
+  const sampled = r.sample ? ` (a random sample of the ${r.sample.of}, seed ${r.sample.seed})` : '';
+  out.push(`mutate ${r.protocol}: ${r.total} mutants${sampled} of ${r.files.join(', ')}; checks: ${r.configs.join(' | ')}`);
   const survivors = pick('survived');
   if (survivors.length) {
     out.push('', `survived (${survivors.length}): every check passed`);
@@ -68,7 +69,7 @@ export function formatMutation(r: MutationReport): string {
   if (wrong.length) out.push('', `listed as equivalent but killed (counted as killed; remove them from the list): ${wrong.map((m) => m.id).join(', ')}`);
   if (r.staleEquivalents.length) out.push('', `listed as equivalent but no such mutant (the code changed): ${r.staleEquivalents.join(', ')}`);
   const byKind = `${pick('killed').length} by a property, ${timeouts.length} by timeout, ${errors.length} by an error`;
-  const score = r.score === null ? 'no mutant counts' : `${(r.score * 100).toFixed(1)}%`;
+  const score = r.score === null ? 'no mutant counts' : `${(r.score * 100).toFixed(1)}%${r.sample ? ` on the sample: an estimate for all ${r.sample.of} mutants` : ''}`;
   out.push(
     '',
     `killed ${r.killed} of ${r.total - r.equivalent - r.invalid} (${byKind}); ${r.survived} survived, ${r.equivalent} equivalent, ${r.invalid} invalid`,

@@ -6,6 +6,7 @@
  * survives when every configuration passes. The score is killed / (mutants − equivalent −
  * invalid), invalid being a mutant that does not load.
  */
+import { createHash } from 'node:crypto';
 import { relative } from 'node:path';
 import { mutantsOf, type Mutant } from './mutants.js';
 import { createPool, type CheckResult } from './pool.js';
@@ -42,6 +43,8 @@ export interface MutationReport {
   /** killed / (total − equivalent − invalid), null when nothing counts. */
   score: number | null;
   elapsedMs: number;
+  /** Set when only a random sample was checked: the score estimates the whole's. */
+  sample?: { of: number; seed: number };
   /** Ids the equivalents file lists that no mutant has (the code changed since). */
   staleEquivalents: string[];
   mutants: MutantResult[];
@@ -69,6 +72,8 @@ export interface MutationOptions {
   timeoutMs?: number;
   /** Only these mutant ids. */
   only?: Set<string>;
+  /** The ids were a random sample of this many mutants, drawn with this seed. */
+  sample?: { of: number; seed: number };
   compiledRoot?: string;
   exportName?: string;
   onProgress?(p: MutationProgress): void;
@@ -82,6 +87,12 @@ export const configLabel = (args: string[]) => (args.length ? args.join(' ') : '
 /** Every mutant of the files, named relative to `displayRoot`. */
 export function listMutants(graph: SourceGraph, files: string[], displayRoot: string): (Mutant & { path: string })[] {
   return files.flatMap((path) => mutantsOf(relative(displayRoot, path), graph.files.get(path)!.text).map((m) => ({ ...m, path })));
+}
+
+/** A random sample of `size` ids, the same for the same seed and mutants. */
+export function sampleIds(ids: string[], size: number, seed: number): Set<string> {
+  const rank = (id: string) => createHash('sha256').update(`${seed}:${id}`).digest('hex');
+  return new Set([...ids].sort((a, b) => (rank(a) < rank(b) ? -1 : 1)).slice(0, size));
 }
 
 const violated = (output: string): string[] => {
@@ -187,6 +198,7 @@ export async function runMutation(o: MutationOptions): Promise<MutationReport> {
       invalid,
       score: counted ? killed / counted : null,
       elapsedMs: Math.round(performance.now() - started),
+      sample: o.sample,
       staleEquivalents: [...o.equivalent.keys()].filter((id) => !ids.has(id)),
       mutants: results,
     };

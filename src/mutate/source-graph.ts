@@ -5,7 +5,7 @@
  * other imports pointing back at the originals.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { typescript } from './typescript.js';
 
 export interface ImportRef {
@@ -61,10 +61,11 @@ function importsOf(path: string, text: string): ImportRef[] {
   return refs;
 }
 
-export function sourceGraph(entry: string): SourceGraph {
+/** `outside`: folders whose files are not the protocol's own (the kit's sources), imported as they are. */
+export function sourceGraph(entry: string, outside: string[] = []): SourceGraph {
   const files = new Map<string, SourceFile>();
   const visit = (path: string) => {
-    if (files.has(path)) return;
+    if (files.has(path) || outside.some((dir) => path.startsWith(dir + sep))) return;
     const text = readFileSync(path, 'utf8');
     const file = { path, text, imports: importsOf(path, text) };
     files.set(path, file);
