@@ -12,8 +12,12 @@ export interface MutationFile {
   equivalent: Map<string, string>;
 }
 
-/** Options of `coordkit check` that a configuration may not set: the protocol, the output and the variant are the analysis's own. */
-const RESERVED = ['--protocol', '--config', '--json', '--variant', '--path', '--explore-link', '--help', '-h'];
+/**
+ * Options of `coordkit check` that a configuration may not set: the protocol and the output are
+ * the analysis's own. `--variant` may name another verified variant (the mutated machine is
+ * shared by all of them), since the original must pass every configuration.
+ */
+const RESERVED = ['--protocol', '--config', '--json', '--path', '--explore-link', '--help', '-h'];
 
 /** The words of one configuration (`--nodes 4 --faults crash`), or why they cannot be one. */
 export function checkArgs(text: string): string[] | string {
