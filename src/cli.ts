@@ -20,6 +20,8 @@ const simulateCommand: Command = async (args) => (await import('./cli/simulate.j
 const harnessCommand: Command = async (args) => (await import('./cli/harness.js')).harnessCommand(args);
 const mergeCommand: Command = async (args) => (await import('./cli/merge.js')).mergeCommand(args);
 const schemasCommand: Command = async (args) => (await import('./cli/schemas.js')).schemasCommand(args);
+// Loaded only when run: it parses sources with TypeScript.
+const mutateCommand: Command = async (args) => (await import('./cli/mutate.js')).mutateCommand(args);
 
 const commands: Record<string, Command> = {
   simulate: simulateCommand,
@@ -36,6 +38,7 @@ const commands: Record<string, Command> = {
   certs: certsCommand,
   schemas: schemasCommand,
   init: initCommand,
+  mutate: mutateCommand,
 };
 
 /** One line per command for `coordkit --help`. */
@@ -54,6 +57,7 @@ const summaries: Record<string, string> = {
   conform: "check another implementation's NDJSON traces against the model",
   explore: 'step through a protocol in the browser: every choice a button, a run is its URL',
   init: 'scaffold a protocol project of your own: machine, properties, a buggy variant, tests',
+  mutate: "mutation analysis: how many single-point mutants of a machine its checks kill",
 };
 
 function topHelp(): string {
