@@ -87,8 +87,29 @@ export interface WorldView<C = any, N = any, M = any> {
 export interface Property<V extends WorldView = WorldView> {
   name: string;
   kind: 'always' | 'sometimes' | 'eventually';
-  /** True when the property holds in this world. */
-  holds(world: V): boolean;
+  /**
+   * True when the property holds in this world. `since`: for a `rejoin` property, the world when
+   * the cut-off nodes came back (absent elsewhere: such a property then holds).
+   */
+  holds(world: V, since?: V): boolean;
+  /**
+   * `eventually` only: how many nodes may stay down for good (crashed, or cut off by a partition
+   * that never heals) with the property still required of the others, who see them as down: a
+   * majority protocol tolerates ⌊(n − 1)/2⌋. The checker chooses which nodes and when.
+   */
+  tolerates?(n: number): number;
+  /**
+   * `eventually` with `tolerates` only: judged when nodes cut off come back. The checker keeps
+   * them cut off until the others satisfy every property that tolerates them, heals, runs fairly
+   * a while, then asks `holds(end, atHeal)`.
+   */
+  rejoin?: boolean;
+  /**
+   * `eventually` only: the property assumes reliable links and crash-stop failures, as the
+   * consensus literature's termination does; judged only after runs that lost no message, cut no
+   * link and crashed no node (the nodes a fair phase keeps down are the crashed ones).
+   */
+  reliable?: boolean;
   /**
    * `history` when the property reads nothing but the ghost history (and the model's fixed set
    * of node ids): the explorer then judges it once per distinct history (worlds share
