@@ -133,16 +133,19 @@ function stableLeader(w: View): NodeView<ElectionContext> | undefined {
  * What PreVote is for (Ongaro's thesis §9.6; the seed's partition story): nodes cut off in a
  * minority, back after the others settled on a leader, do not depose it. The leader the majority
  * followed when the partition healed still leads, in the same term, and every node follows it.
+ * A node already campaigning in a higher term when it was cut off may still win (it was not
+ * the cut that made it disrupt), so such a rejoin proves nothing either way.
  */
 export const rejoinDoesNotDisrupt: Property<View> = {
   name: 'a rejoining minority does not disrupt the leader',
   kind: 'eventually',
   tolerates: minority,
   rejoin: true,
-  holds: (w, since) => {
-    const before = since && stableLeader(since);
+  holds: (w, rejoin) => {
+    const before = rejoin && stableLeader(rejoin.heal);
     if (!before) return true;
     const term = before.context.currentTerm;
+    if (rejoin.nodes.some((id) => rejoin.cut.nodes[id - 1].context.currentTerm > term)) return true;
     const now = w.nodes[before.id - 1];
     return now.up && now.state === 'leader' && now.context.currentTerm === term &&
       w.nodes.every((v) => !v.up || (v.context.leader === before.id && v.context.currentTerm === term));

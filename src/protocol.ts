@@ -79,6 +79,13 @@ export interface WorldView<C = any, N = any, M = any> {
   quiescent: boolean;
 }
 
+/** Nodes cut off by a partition that healed, with the worlds at the cut and at the heal. */
+export interface Rejoin<V extends WorldView = WorldView> {
+  nodes: NodeId[];
+  cut: V;
+  heal: V;
+}
+
 /**
  * A named property. `always`: holds in every reachable world. `sometimes`: holds in at least
  * one (catches a vacuous model). `eventually`: holds in every quiescent world and at the end of
@@ -88,10 +95,11 @@ export interface Property<V extends WorldView = WorldView> {
   name: string;
   kind: 'always' | 'sometimes' | 'eventually';
   /**
-   * True when the property holds in this world. `since`: for a `rejoin` property, the world when
-   * the cut-off nodes came back (absent elsewhere: such a property then holds).
+   * True when the property holds in this world. `rejoin`: for a `rejoin` property, the nodes that
+   * were cut off and the worlds when they were cut off and when they came back (absent
+   * elsewhere: such a property then holds).
    */
-  holds(world: V, since?: V): boolean;
+  holds(world: V, rejoin?: Rejoin<V>): boolean;
   /**
    * `eventually` only: how many nodes may stay down for good (crashed, or cut off by a partition
    * that never heals) with the property still required of the others, who see them as down: a
@@ -101,7 +109,7 @@ export interface Property<V extends WorldView = WorldView> {
   /**
    * `eventually` with `tolerates` only: judged when nodes cut off come back. The checker keeps
    * them cut off until the others satisfy every property that tolerates them, heals, runs fairly
-   * a while, then asks `holds(end, atHeal)`.
+   * a while, then asks `holds(end, { nodes, cut, heal })`.
    */
   rejoin?: boolean;
   /**

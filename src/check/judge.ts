@@ -12,7 +12,7 @@
  */
 import type { Property, WorldView } from '../protocol.js';
 import type { Simulator } from '../sim/simulator.js';
-import type { World } from '../sim/world.js';
+import { inFlightCount, type World } from '../sim/world.js';
 import type { SearchOrder } from './explore.js';
 import { describeFairness, fairnessChoices, FAULT_FREE, goalsUnder, livenessPhase, reliablePast, type Fairness } from './liveness.js';
 import type { Model } from './model.js';
@@ -64,7 +64,7 @@ export class Judge {
       this.eventually.filter((p) => !p.rejoin && !p.tolerates && (!p.reliable || reliablePast(world))).forEach(check);
     }
     for (const p of this.pendingSometimes) if (p.holds(view)) this.pendingSometimes.delete(p);
-    if (this.fairness.length && !this.stop && world.channels.every((c) => c.length === 0)) this.fairPhases(world, path);
+    if (this.fairness.length && !this.stop && inFlightCount(world) === 0) this.fairPhases(world, path);
   }
 
   /** Runs each fair phase from `world`; a property a phase leaves unmet is violated. */

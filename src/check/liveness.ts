@@ -78,7 +78,10 @@ export const reliablePast = (world: World): boolean => world.used.drops === 0 &&
 /** The eventually-properties a phase under `fairness` from `start` judges (rejoin ones apart). */
 export function goalsUnder(protocol: Protocol, n: number, fairness: Fairness, start: World): { goals: Property[]; rejoin: Property[] } {
   const k = fairness.down.length;
-  const judged = protocol.properties.filter((p) => p.kind === 'eventually' && (k === 0 || tolerated(p, n) >= k) && (!p.reliable || reliablePast(start)));
+  // A cut loses what was in flight across it: properties that assume reliable links are judged
+  // with nodes crashed for good, not cut off.
+  const judged = protocol.properties.filter((p) =>
+    p.kind === 'eventually' && (k === 0 || tolerated(p, n) >= k) && (!p.reliable || (reliablePast(start) && (k === 0 || fairness.how === 'crash'))));
   return { goals: judged.filter((p) => !p.rejoin), rejoin: fairness.how === 'rejoin' ? judged.filter((p) => p.rejoin) : [] };
 }
 
@@ -151,6 +154,7 @@ export function livenessPhase(sim: Simulator, start: World, steps: number, somet
   if (fairness.how === 'crash') for (const id of down) if (world.nodes[id - 1].local !== null) apply({ kind: 'crash', node: id });
   for (let id = 1; id <= sim.n; id++) if (world.nodes[id - 1].local === null && !(fairness.how === 'crash' && down.has(id))) apply({ kind: 'restart', node: id });
   if (cut && world.partition === 0) apply({ kind: 'partition', sideA: maskOf(fairness.down) });
+  const atCut = sim.view(world);
   const judge = () => {
     const view = sim.view(world);
     const seen = viewUnder(view, fairness.down);
@@ -177,9 +181,10 @@ export function livenessPhase(sim: Simulator, start: World, steps: number, somet
   for (const slot of world.nodes) for (const t of slot.timers) longest = Math.max(longest, t.delayMs);
   const settle = 4 * longest * Math.max(1, ...Object.values(sim.protocol.timerJitter ?? {}));
   for (const until = now + settle; i < steps && now < until; i++) if (!next()) break;
-  const atHeal = sim.view(world);
+  const heal = sim.view(world);
   apply({ kind: 'heal' });
   for (let j = 0, until = now + settle; j < steps && now < until; j++) if (!next()) break;
   const end = sim.view(world);
-  return { unmet: rejoin.filter((p) => !p.holds(end, atHeal)), steps: records, world };
+  const back = { nodes: fairness.down, cut: atCut, heal };
+  return { unmet: rejoin.filter((p) => !p.holds(end, back)), steps: records, world };
 }
