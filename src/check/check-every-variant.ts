@@ -30,7 +30,8 @@ export function checkEveryVariant(protocols: readonly Protocol[], options: Every
       options.onStart?.(protocol.name, variant.name);
       try {
         const model = createModel(protocol, { variant: variant.name });
-        reports.push(runChecks(model, { mode: isDefault ? 'both' : 'explore', runs: options.runs, maxStates: options.maxStates, seed: options.seed, progress: options.progress }));
+        // A buggy variant need only show its bug: its search stops at the first violation.
+        reports.push(runChecks(model, { mode: isDefault ? 'both' : 'explore', runs: options.runs, maxStates: options.maxStates, seed: options.seed, progress: options.progress, all: isDefault }));
       } catch (err) {
         failures.push(`${protocol.name} ${variant.name}: ${(err as Error).message.split('\n')[0]}`);
       }

@@ -30,6 +30,11 @@ export interface RunOptions {
   progress?: boolean;
   /** An exploration already run (on several threads): used instead of exploring again. */
   explored?: ExploreResult;
+  /**
+   * Keep looking after a violation, for each property not yet violated (default): an expected
+   * liveness loss does not hide a safety bug. False: stop at the first.
+   */
+  all?: boolean;
 }
 
 export function runChecks(model: Model, options: RunOptions): CheckReport {
@@ -40,14 +45,14 @@ export function runChecks(model: Model, options: RunOptions): CheckReport {
     if (options.explored) report.explore = options.explored;
     else {
       const printer = options.progress ? progressPrinter(`explore ${model.protocol.name}`) : undefined;
-      report.explore = explore(model, { search: options.search, maxStates: options.maxStates, onProgress: printer?.update });
+      report.explore = explore(model, { search: options.search, maxStates: options.maxStates, onProgress: printer?.update, all: options.all ?? true });
       printer?.done();
     }
     report.violations.push(...report.explore.violations);
     report.explore.reached.forEach((t) => reached.add(t));
   }
   if (options.mode !== 'explore') {
-    report.walk = walk(model, { runs: options.runs, seed: options.seed, path: options.path });
+    report.walk = walk(model, { runs: options.runs, seed: options.seed, path: options.path, all: options.all ?? true });
     report.violations.push(...report.walk.violations);
     report.walk.reached.forEach((t) => reached.add(t));
   }

@@ -66,6 +66,6 @@ export function reportJson(r: CheckReport) {
     walk: r.walk ? { runs: r.walk.runs, steps: r.walk.steps, seed: r.walk.seed } : undefined,
     coverage: r.coverage.measured ? { measured: true, states: r.coverage.states, transitions: r.coverage.transitions } : { measured: false },
     properties: v.properties,
-    violations: r.violations.map((x) => ({ invariant: x.invariant, kind: x.kind, mode: x.mode, steps: x.steps.length, path: x.path, replay: x.replay, ...(x.notReached ? { notReached: x.notReached } : {}) })),
+    violations: r.violations.map((x) => ({ invariant: x.invariant, kind: x.kind, mode: x.mode, steps: x.steps.length, path: x.path, replay: x.replay, ...(x.notReached ? { notReached: x.notReached } : {}), ...(x.fairness ? { fairness: x.fairness } : {}) })),
   };
 }

@@ -116,7 +116,7 @@ export async function checkCommand(args: string[]): Promise<number> {
   let explored: ExploreResult | undefined;
   if (workers > 1 && mode !== 'walk') {
     const printer = values.json ? undefined : progressPrinter(`explore ${protocol.name} (${workers} threads)`);
-    explored = await exploreParallel(model, { workers, module: source.moduleUrl, maxStates, onProgress: printer?.update });
+    explored = await exploreParallel(model, { workers, module: source.moduleUrl, maxStates, onProgress: printer?.update, all: true });
     printer?.done();
   }
   const report = runChecks(model, {
@@ -170,7 +170,8 @@ function printReport(r: CheckReport, link?: (path: number[]) => { command: strin
   }
   for (const same of runs.values()) {
     const v = same[0];
-    out.push('', `violation of ${same.map((x) => `'${x.invariant}' (${x.kind})`).join(', ')} found by ${v.mode}${v.steps.length ? ` in ${v.steps.length} steps` : ''}:`);
+    const fair = v.fairness ? `, then a fair run with ${v.fairness}` : '';
+    out.push('', `violation of ${same.map((x) => `'${x.invariant}' (${x.kind})`).join(', ')} found by ${v.mode}${v.steps.length ? ` in ${v.steps.length} steps${fair}` : ''}:`);
     if (!v.steps.length) out.push(v.kind === 'sometimes' ? '  no reachable world satisfies it (every reachable world was searched)' : '  it fails in the initial world');
     out.push(...describeRun(v.steps, config.nodes));
     if (v.steps.length) out.push('', '```mermaid', sequenceDiagram(v.steps, config.nodes, `${protocol.name} ${config.variant}: ${same.map((x) => x.invariant).join(', ')}`), '```');
