@@ -88,8 +88,8 @@ export interface Rejoin<V extends WorldView = WorldView> {
 
 /**
  * A named property. `always`: holds in every reachable world. `sometimes`: holds in at least
- * one (catches a vacuous model). `eventually`: holds in every quiescent world and at the end of
- * every fair, fault-free liveness phase.
+ * one (catches a vacuous model). `eventually`: holds in every quiescent world and comes to hold
+ * in every fair liveness phase (src/check/liveness.ts), under the fairness it tolerates.
  */
 export interface Property<V extends WorldView = WorldView> {
   name: string;
@@ -215,6 +215,13 @@ export interface Protocol {
    * the space, so a depth bound usually joins the round and in-flight bounds.
    */
   faultBounds?: Partial<CheckConfig>;
+  /**
+   * Further configurations the default check runs besides the default model: the smallest in
+   * which a family of bugs bites (4 nodes, where self plus one vote is no longer a majority; a
+   * retry round; a third proposer), each with its own bounds. `coordkit check` runs them when no
+   * option shapes the model (only `--variant`), `npm start` for the verified variant.
+   */
+  alsoCheck?: { why: string; config: Partial<CheckConfig> }[];
   /**
    * Note types kept in the ghost history the properties read (default: all). Other notes still
    * reach traces and clients but do not make worlds distinct.

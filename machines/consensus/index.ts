@@ -146,6 +146,11 @@ export const consensus: Protocol = {
   },
   // Both proposers' broadcasts at once.
   defaultsFor: (n) => ({ maxInFlight: Math.max(4, 2 * (n - 1)) }),
+  // Stale acks need a retry round to be counted; some promise bugs need a third proposer.
+  alsoCheck: [
+    { why: 'a retry round: terms of round 1 expanded, no fault', config: { faults: [], maxRound: 1 } },
+    { why: 'three proposers, no fault', config: { faults: [], params: { proposers: [1, 2, 3] } } },
+  ],
   params: { proposers: { type: 'ints', min: 1, max: 'nodes', description: 'the nodes clients ask to propose' } },
   ghost: consensusGhost,
   round: (c: ConsensusContext) => roundOfTerm(c.promised ?? 0, c.n),

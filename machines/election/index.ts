@@ -94,6 +94,8 @@ export const election: Protocol = {
   defaultsFor: (n) => ({ maxInFlight: n <= 3 ? 3 : n + 1 }),
   params: { writes: { type: 'int', min: 0, max: 10, description: 'client writes the leader takes' } },
   faultBounds: { maxDepth: 11 },
+  // Vote counting bites only past 3 nodes, where self plus one vote is no longer a majority.
+  alsoCheck: [{ why: '4 nodes, terms ≤ 1, ≤ 4 in flight: self plus one vote is no longer a majority', config: { nodes: 4, maxRound: 1, maxInFlight: 4 } }],
   ghost: ['term', 'voted', 'elected'],
   symmetry: { idFields: ['id', 'votedFor', 'leader', 'votes', 'for'] },
   round: (c: ElectionContext) => c.currentTerm,

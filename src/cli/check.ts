@@ -130,9 +130,24 @@ export async function checkCommand(args: string[]): Promise<number> {
     progress: !values.json,
   });
   withRef(source, report.violations);
-  if (values.json) process.stdout.write(JSON.stringify(reportJson(report)) + '\n');
-  else printReport(report, values['explore-link'] ? (path) => exploreLink(source.ref, model, path) : undefined);
-  return report.violations.length ? 1 : 0;
+  // The default check also runs the configurations where further bug families bite.
+  const shaped = ['nodes', 'network', 'faults', 'max-depth', 'max-in-flight', 'max-round', ...BUDGETS.map(([flag]) => flag), 'symmetry', 'param', 'path', 'workers'].some((f) => values[f as keyof typeof values] !== undefined);
+  const also = shaped ? [] : (protocol.alsoCheck ?? []).map(({ config }) => {
+    const more = createModel(protocol, { ...config, variant: model.config.variant });
+    const r = runChecks(more, { mode, search, runs: intArg('runs', values.runs, 1, 1_000_000), maxStates, seed, progress: !values.json });
+    withRef(source, r.violations);
+    return r;
+  });
+  const link = (m: typeof model) => (values['explore-link'] ? (path: number[]) => exploreLink(source.ref, m, path) : undefined);
+  if (values.json) process.stdout.write(JSON.stringify({ ...reportJson(report), ...(also.length ? { also: also.map(reportJson) } : {}) }) + '\n');
+  else {
+    printReport(report, link(model));
+    for (const [i, r] of also.entries()) {
+      process.stdout.write(`\nalso checked by default (${protocol.alsoCheck![i].why}):\n`);
+      printReport(r, link(r.model));
+    }
+  }
+  return [report, ...also].some((r) => r.violations.length) ? 1 : 0;
 }
 
 /** How each property's status is printed (same width, so the names line up). */
