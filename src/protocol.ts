@@ -218,8 +218,8 @@ export interface Protocol {
   /**
    * Further configurations the default check runs besides the default model: the smallest in
    * which a family of bugs bites (4 nodes, where self plus one vote is no longer a majority; a
-   * retry round; a third proposer), each with its own bounds. `coordkit check` runs them when no
-   * option shapes the model (only `--variant`), `npm start` for the verified variant.
+   * retry round; a third proposer), each with its own bounds. `coordkit check` runs them for the
+   * verified variant when no option shapes the model; `npm start` explores them.
    */
   alsoCheck?: { why: string; config: Partial<CheckConfig> }[];
   /**

@@ -168,7 +168,7 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
       }),
       /** Asks the others for pre-votes for term + 1, counting its own, without changing its term. */
       startPreVote: enqueueActions(({ context, enqueue }) => {
-        enqueue.assign(options.precandidateForgetsLeader === false ? { votes: [context.id] } : { votes: [context.id], leader: null });
+        enqueue.assign({ votes: [context.id], leader: options.precandidateForgetsLeader === false ? context.leader : null });
         enqueue.emit(send('others', { type: 'pre_vote_request', term: context.currentTerm + 1, version: context.data.version }));
       }),
       /** Campaigns: bumps its term, votes for itself and asks the others for votes. */

@@ -155,18 +155,25 @@ export function livenessPhase(sim: Simulator, start: World, steps: number, somet
   for (let id = 1; id <= sim.n; id++) if (world.nodes[id - 1].local === null && !(fairness.how === 'crash' && down.has(id))) apply({ kind: 'restart', node: id });
   if (cut && world.partition === 0) apply({ kind: 'partition', sideA: maskOf(fairness.down) });
   const atCut = sim.view(world);
+  let choices = sim.enabled(world);
+  // Goals are judged at settled moments, with no client waiting and nothing to deliver (a
+  // network that keeps every message always has something): a goal that holds only because
+  // nothing has happened yet (nothing proposed) proves nothing.
+  const settled = () => !choices.some((c) => c.kind === 'client' || (c.kind === 'deliver' && sim.config.network !== 'unordered-duplicating'));
   const judge = () => {
     const view = sim.view(world);
+    if (sometimes && !down.size) for (const p of sometimes) if (p.holds(view)) sometimes.delete(p);
+    if (!settled()) return;
     const seen = viewUnder(view, fairness.down);
     for (const p of unmet) if (p.holds(seen)) unmet.delete(p);
-    if (sometimes && !down.size) for (const p of sometimes) if (p.holds(view)) sometimes.delete(p);
   };
   const next = (): boolean => {
-    const picked = fairChoice(sim, sim.enabled(world), due, now);
+    const picked = fairChoice(sim, choices, due, now);
     if (!picked) return false;
     now = picked.now;
     if (picked.choice.kind === 'timer') longest = Math.max(longest, picked.choice.timer.delayMs);
     apply(picked.choice);
+    choices = sim.enabled(world);
     return true;
   };
   judge();
@@ -176,10 +183,11 @@ export function livenessPhase(sim: Simulator, start: World, steps: number, somet
     judge();
   }
   if (!rejoin.length || unmet.size) return { unmet: [...unmet], steps: records, world };
-  // The others are stable: keep the cut a while longer (every cut-off node times out a few
-  // times), heal, and run as long again before judging what the rejoin did.
+  // The others are stable: keep the cut a while longer (twice the longest timer at its longest
+  // jitter, so every cut-off node times out at least twice), heal, and run as long again before
+  // judging what the rejoin did.
   for (const slot of world.nodes) for (const t of slot.timers) longest = Math.max(longest, t.delayMs);
-  const settle = 4 * longest * Math.max(1, ...Object.values(sim.protocol.timerJitter ?? {}));
+  const settle = 2 * longest * Math.max(1, ...Object.values(sim.protocol.timerJitter ?? {}));
   for (const until = now + settle; i < steps && now < until; i++) if (!next()) break;
   const heal = sim.view(world);
   apply({ kind: 'heal' });

@@ -130,9 +130,9 @@ export async function checkCommand(args: string[]): Promise<number> {
     progress: !values.json,
   });
   withRef(source, report.violations);
-  // The default check also runs the configurations where further bug families bite.
+  // The verified variant's default check also runs the configurations where further bug families bite.
   const shaped = ['nodes', 'network', 'faults', 'max-depth', 'max-in-flight', 'max-round', ...BUDGETS.map(([flag]) => flag), 'symmetry', 'param', 'path', 'workers'].some((f) => values[f as keyof typeof values] !== undefined);
-  const also = shaped ? [] : (protocol.alsoCheck ?? []).map(({ config }) => {
+  const also = shaped || model.config.variant !== protocol.defaultVariant ? [] : (protocol.alsoCheck ?? []).map(({ config }) => {
     const more = createModel(protocol, { ...config, variant: model.config.variant });
     const r = runChecks(more, { mode, search, runs: intArg('runs', values.runs, 1, 1_000_000), maxStates, seed, progress: !values.json });
     withRef(source, r.violations);
