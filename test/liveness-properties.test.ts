@@ -4,6 +4,7 @@
  * decision. Each property is shown to catch its buggy variants by exploration and by walk, the
  * verified variants keep passing, and a check keeps looking past a first violation.
  */
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { consensus } from '../machines/consensus/index.js';
 import { election } from '../machines/election/index.js';
@@ -118,4 +119,21 @@ describe('a check keeps looking past a first violation, per property', () => {
     expect(new Set(walked).size).toBe(walked.length);
     expect(runChecks(model, { mode: 'explore', all: false }).violations).toHaveLength(1);
   }, 300_000);
+});
+
+describe('defaults that reveal', () => {
+  const check = (...args: string[]) => spawnSync(process.execPath, ['bin/coordkit.js', 'check', 'consensus', ...args, '--mode', 'walk', '--runs', '20', '--seed', '1', '--json'], { encoding: 'utf8', timeout: 120_000 });
+
+  it('the verified variant\'s default check also runs the configurations the primitive names', () => {
+    const r = check();
+    expect(r.status).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.params.proposers).toEqual([1, 2]);
+    expect(json.also.map((a: { faults: string[]; params: { proposers: number[] } }) => [a.faults, a.params.proposers])).toEqual([[[], [1, 2]], [[], [1, 2, 3]]]);
+  }, 150_000);
+
+  it('an option that shapes the model, or a buggy variant, checks that model alone', () => {
+    expect(JSON.parse(check('--nodes', '3').stdout).also).toBeUndefined();
+    expect(JSON.parse(check('--variant', 'as-drawn').stdout).also).toBeUndefined();
+  }, 150_000);
 });
