@@ -4,6 +4,7 @@
  * and every decision a proposer reached, as TLA+ history variables record them.
  */
 import { notesOf } from '../src/notes-of.js';
+import { minority } from '../src/quorum.js';
 import type { Property, WorldView } from '../src/protocol.js';
 import type { ConsensusContext } from '../machines/consensus/machine.js';
 import type { ConsensusNote } from '../machines/consensus/messages.js';
@@ -73,9 +74,6 @@ export const everyProposerDecides: Property<View> = {
   kind: 'eventually',
   holds: (w) => w.nodes.every((v) => !v.up || v.context.proposal === null || v.context.learned !== null),
 };
-
-/** Nodes a majority protocol survives losing for good: ⌊(n − 1)/2⌋. */
-const minority = (n: number) => Math.floor((n - 1) / 2);
 
 /**
  * Paxos's progress ("if enough of the system (proposer, acceptors, and communication network) is

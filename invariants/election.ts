@@ -2,7 +2,7 @@
  * Leader election properties. Safety speaks of the ghost history (every vote, election and term
  * a node ever noted), as TLA+ history variables do, not only of the current states.
  */
-import { majority } from '../src/quorum.js';
+import { majority, minority } from '../src/quorum.js';
 import { notesOf } from '../src/notes-of.js';
 import type { NodeView, Property, WorldView } from '../src/protocol.js';
 import type { ElectionNote } from '../machines/election/messages.js';
@@ -104,9 +104,6 @@ export const allNodesSynced: Property<View> = {
     return !!leader && up.every((v) => v.context.data.version === leader.context.data.version);
   },
 };
-
-/** Nodes a majority protocol survives losing for good: ⌊(n − 1)/2⌋. */
-const minority = (n: number) => Math.floor((n - 1) / 2);
 
 /**
  * Raft's availability (§5, "available as long as any majority of the servers are operational
