@@ -46,6 +46,10 @@ describe('buggy variants of the liveness families are caught', () => {
       expect(explored.violations[0].steps.length).toBeGreaterThan(explored.violations[0].path.length);
       const walked = walk(model, { runs: 1000, seed: 7 });
       expect(walked.violations.map((v) => v.invariant)).toEqual([breaks]);
+      // The printed seed and path replay it, fair phase and fairness included.
+      const [v] = walked.violations;
+      const again = walk(model, { seed: v.seed, path: v.counterexamplePath });
+      expect(again.violations.map((x) => [x.invariant, x.steps.length, x.fairness])).toEqual([[breaks, v.steps.length, v.fairness]]);
     }, 120_000);
   }
 });
