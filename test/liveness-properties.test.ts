@@ -41,7 +41,9 @@ describe('buggy variants of the liveness families are caught', () => {
       const model = createModel(protocol, { variant });
       expect(model.variant.breaks).toBe(breaks);
       const explored = explore(model);
-      expect(explored.violations.map((v) => v.invariant)).toEqual([breaks]);
+      // The fair phase that shows it may leave another liveness property unmet too.
+      expect(explored.violations[0].invariant).toBe(breaks);
+      expect(explored.violations.every((v) => v.kind === 'eventually')).toBe(true);
       // The run ends with the fair phase that shows the liveness loss.
       expect(explored.violations[0].steps.length).toBeGreaterThan(explored.violations[0].path.length);
       const walked = walk(model, { runs: 1000, seed: 7 });
@@ -115,7 +117,7 @@ describe('a check keeps looking past a first violation, per property', () => {
   };
 
   it('explore and walk report each violated property; stopping at the first reports one', () => {
-    const model = createModel(both, { maxRound: 1, maxInFlight: 3 });
+    const model = createModel(both, { maxRound: 1, maxInFlight: 4 });
     const explored = runChecks(model, { mode: 'explore' }).violations.map((v) => v.invariant);
     expect(explored).toEqual(expect.arrayContaining([FAULT_TOLERANCE, 'one vote per node per term']));
     const walked = walk(model, { runs: 200, seed: 3, all: true }).violations.map((v) => v.invariant);
