@@ -130,8 +130,9 @@ function stableLeader(w: View): NodeView<ElectionContext> | undefined {
  * What PreVote is for (Ongaro's thesis §9.6; the seed's partition story): nodes cut off in a
  * minority, back after the others settled on a leader, do not depose it. The leader the majority
  * followed when the partition healed still leads, in the same term, and every node follows it.
- * A node already campaigning in a higher term when it was cut off may still win (it was not
- * the cut that made it disrupt), so such a rejoin proves nothing either way.
+ * A node whose campaign had begun before the cut, in a higher term or with (pre-)votes from the
+ * other side already counted, may still win (it was not the cut that made it disrupt), so such a
+ * rejoin proves nothing either way.
  */
 export const rejoinDoesNotDisrupt: Property<View> = {
   name: 'a rejoining minority does not disrupt the leader',
@@ -142,7 +143,12 @@ export const rejoinDoesNotDisrupt: Property<View> = {
     const before = rejoin && stableLeader(rejoin.heal);
     if (!before) return true;
     const term = before.context.currentTerm;
-    if (rejoin.nodes.some((id) => rejoin.cut.nodes[id - 1].context.currentTerm > term)) return true;
+    // Set in motion before the cut: a higher term, or (pre-)votes from the other side counted.
+    const startedBeforeCut = (id: number) => {
+      const c = rejoin.cut.nodes[id - 1].context;
+      return c.currentTerm > term || c.votes.some((v) => !rejoin.nodes.includes(v));
+    };
+    if (rejoin.nodes.some(startedBeforeCut)) return true;
     const now = w.nodes[before.id - 1];
     return now.up && now.state === 'leader' && now.context.currentTerm === term &&
       w.nodes.every((v) => !v.up || (v.context.leader === before.id && v.context.currentTerm === term));
