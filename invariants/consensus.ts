@@ -4,6 +4,7 @@
  * and every decision a proposer reached, as TLA+ history variables record them.
  */
 import { notesOf } from '../src/notes-of.js';
+import { minority } from '../src/quorum.js';
 import type { Property, WorldView } from '../src/protocol.js';
 import type { ConsensusContext } from '../machines/consensus/machine.js';
 import type { ConsensusNote } from '../machines/consensus/messages.js';
@@ -74,4 +75,33 @@ export const everyProposerDecides: Property<View> = {
   holds: (w) => w.nodes.every((v) => !v.up || v.context.proposal === null || v.context.learned !== null),
 };
 
-export const consensusProperties = [agreement, validity, integrity, termNeverDecreases, aValueIsDecided, everyProposerDecides] as Property[];
+/**
+ * Paxos's progress ("if enough of the system (proposer, acceptors, and communication network) is
+ * working properly"): with a minority of nodes down for good, crashed or cut off, every other
+ * node a client asked to propose still decides.
+ */
+export const decidedDespiteMinorityDown: Property<View> = {
+  name: 'a value is decided despite a minority down',
+  kind: 'eventually',
+  tolerates: minority,
+  holds: everyProposerDecides.holds,
+};
+
+/**
+ * Termination for every node, not only proposers (every correct process eventually decides):
+ * once a node that stays up holds a client's proposal, every node that stays up learns the
+ * decided value. As in the literature, it assumes reliable links between the nodes that stay up
+ * and crash-stop failures: a `decided` notification lost on the way is never sent again.
+ */
+export const everyNodeLearns: Property<View> = {
+  name: 'every node learns',
+  kind: 'eventually',
+  tolerates: minority,
+  reliable: true,
+  holds: (w) => {
+    const up = w.nodes.filter((v) => v.up);
+    return !up.some((v) => v.context.proposal !== null) || up.every((v) => v.context.learned !== null);
+  },
+};
+
+export const consensusProperties = [agreement, validity, integrity, termNeverDecreases, aValueIsDecided, everyProposerDecides, decidedDespiteMinorityDown, everyNodeLearns] as Property[];

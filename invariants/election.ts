@@ -2,9 +2,9 @@
  * Leader election properties. Safety speaks of the ghost history (every vote, election and term
  * a node ever noted), as TLA+ history variables do, not only of the current states.
  */
-import { majority } from '../src/quorum.js';
+import { majority, minority } from '../src/quorum.js';
 import { notesOf } from '../src/notes-of.js';
-import type { Property, WorldView } from '../src/protocol.js';
+import type { NodeView, Property, WorldView } from '../src/protocol.js';
 import type { ElectionNote } from '../machines/election/messages.js';
 import type { ElectionContext } from '../machines/election/machine.js';
 
@@ -105,6 +105,56 @@ export const allNodesSynced: Property<View> = {
   },
 };
 
+/**
+ * Raft's availability (§5, "available as long as any majority of the servers are operational
+ * and can communicate"): with a minority of nodes down for good, crashed or cut off, the others
+ * still elect a leader they all follow.
+ */
+export const leaderDespiteMinorityDown: Property<View> = {
+  name: 'a leader despite a minority down',
+  kind: 'eventually',
+  tolerates: minority,
+  holds: allAgreeOnLeader.holds,
+};
+
+/** The leader a majority of nodes follows in its term, if any. */
+function stableLeader(w: View): NodeView<ElectionContext> | undefined {
+  const leader = w.nodes.find((v) => v.up && v.state === 'leader');
+  if (!leader) return undefined;
+  const term = leader.context.currentTerm;
+  const followers = w.nodes.filter((v) => v.up && v.context.leader === leader.id && v.context.currentTerm === term);
+  return followers.length >= majority(w.n) ? leader : undefined;
+}
+
+/**
+ * What PreVote is for (Ongaro's thesis §9.6; the seed's partition story): nodes cut off in a
+ * minority, back after the others settled on a leader, do not depose it. The leader the majority
+ * followed when the partition healed still leads, in the same term, and every node follows it.
+ * A node whose campaign had begun before the cut, in a higher term or with (pre-)votes from the
+ * other side already counted, may still win (it was not the cut that made it disrupt), so such a
+ * rejoin proves nothing either way.
+ */
+export const rejoinDoesNotDisrupt: Property<View> = {
+  name: 'a rejoining minority does not disrupt the leader',
+  kind: 'eventually',
+  tolerates: minority,
+  rejoin: true,
+  holds: (w, rejoin) => {
+    const before = rejoin && stableLeader(rejoin.heal);
+    if (!before) return true;
+    const term = before.context.currentTerm;
+    // Set in motion before the cut: a higher term, or (pre-)votes from the other side counted.
+    const startedBeforeCut = (id: number) => {
+      const c = rejoin.cut.nodes[id - 1].context;
+      return c.currentTerm > term || c.votes.some((v) => !rejoin.nodes.includes(v));
+    };
+    if (rejoin.nodes.some(startedBeforeCut)) return true;
+    const now = w.nodes[before.id - 1];
+    return now.up && now.state === 'leader' && now.context.currentTerm === term &&
+      w.nodes.every((v) => !v.up || (v.context.leader === before.id && v.context.currentTerm === term));
+  },
+};
+
 export const electionProperties = [
   oneLeaderPerTerm,
   oneVotePerNodePerTerm,
@@ -113,4 +163,6 @@ export const electionProperties = [
   aLeaderIsElected,
   allAgreeOnLeader,
   allNodesSynced,
+  leaderDespiteMinorityDown,
+  rejoinDoesNotDisrupt,
 ] as Property[];

@@ -79,16 +79,45 @@ export interface WorldView<C = any, N = any, M = any> {
   quiescent: boolean;
 }
 
+/** Nodes cut off by a partition that healed, with the worlds at the cut and at the heal. */
+export interface Rejoin<V extends WorldView = WorldView> {
+  nodes: NodeId[];
+  cut: V;
+  heal: V;
+}
+
 /**
  * A named property. `always`: holds in every reachable world. `sometimes`: holds in at least
- * one (catches a vacuous model). `eventually`: holds in every quiescent world and at the end of
- * every fair, fault-free liveness phase.
+ * one (catches a vacuous model). `eventually`: holds in every quiescent world and comes to hold
+ * in every fair liveness phase (src/check/liveness.ts), under the fairness it tolerates.
  */
 export interface Property<V extends WorldView = WorldView> {
   name: string;
   kind: 'always' | 'sometimes' | 'eventually';
-  /** True when the property holds in this world. */
-  holds(world: V): boolean;
+  /**
+   * True when the property holds in this world. `rejoin`: for a `rejoin` property, the nodes that
+   * were cut off and the worlds when they were cut off and when they came back (absent
+   * elsewhere: such a property then holds).
+   */
+  holds(world: V, rejoin?: Rejoin<V>): boolean;
+  /**
+   * `eventually` only: how many nodes may stay down for good (crashed, or cut off by a partition
+   * that never heals) with the property still required of the others, who see them as down: a
+   * majority protocol tolerates ⌊(n − 1)/2⌋. The checker chooses which nodes and when.
+   */
+  tolerates?(n: number): number;
+  /**
+   * `eventually` with `tolerates` only: judged when nodes cut off come back. The checker keeps
+   * them cut off until the others satisfy every property that tolerates them, heals, runs fairly
+   * a while, then asks `holds(end, { nodes, cut, heal })`.
+   */
+  rejoin?: boolean;
+  /**
+   * `eventually` only: the property assumes reliable links and crash-stop failures, as the
+   * consensus literature's termination does; judged only after runs that lost no message, cut no
+   * link and crashed no node (the nodes a fair phase keeps down are the crashed ones).
+   */
+  reliable?: boolean;
   /**
    * `history` when the property reads nothing but the ghost history (and the model's fixed set
    * of node ids): the explorer then judges it once per distinct history (worlds share
@@ -186,6 +215,13 @@ export interface Protocol {
    * the space, so a depth bound usually joins the round and in-flight bounds.
    */
   faultBounds?: Partial<CheckConfig>;
+  /**
+   * Further configurations the default check runs besides the default model: the smallest in
+   * which a family of bugs bites (4 nodes, where self plus one vote is no longer a majority; a
+   * retry round; a third proposer), each with its own bounds. `coordkit check` runs them for the
+   * verified variant when no option shapes the model; `npm start` explores them.
+   */
+  alsoCheck?: { why: string; config: Partial<CheckConfig> }[];
   /**
    * Note types kept in the ghost history the properties read (default: all). Other notes still
    * reach traces and clients but do not make worlds distinct.

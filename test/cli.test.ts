@@ -81,7 +81,7 @@ describe('coordkit CLI', () => {
   });
 
   it('check exits 0 with the documented JSON when every property holds', () => {
-    const r = run('check', 'election', '--mode', 'explore', '--json');
+    const r = run('check', 'election', '--nodes', '3', '--mode', 'explore', '--json');
     expect(r.status).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(Object.keys(json)).toEqual(

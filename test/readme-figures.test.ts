@@ -33,7 +33,7 @@ describe('README figures', () => {
   });
 
   it('election: the default model with symmetry reduction', () => {
-    expect(check('election').states).toBe(quoted(/renaming class, \*\*([\d,]+)\*\*/));
+    expect(check('election', '--nodes', '3').states).toBe(quoted(/renaming class, \*\*([\d,]+)\*\*/));
   });
 
   it('barrier: the default model', () => {

@@ -1,11 +1,16 @@
 /**
- * What `coordkit check` claims is what its search established: a search stopped at its first
- * violation or cut by --max-states is not exhaustive and proves no property; a `sometimes`
+ * What `coordkit check` claims is what its search established: it keeps looking past a first
+ * violation, and a search stopped at one or cut by --max-states is not exhaustive and proves no
+ * property; a `sometimes`
  * property a bound kept out of reach names the bound and the flag that raises it; the JSON says
  * the same as the text.
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { consensus } from '../machines/consensus/index.js';
+import { createModel } from '../src/check/model.js';
+import { runChecks } from '../src/check/run-checks.js';
+import { verdict } from '../src/check/verdict.js';
 
 const check = (...args: string[]) => spawnSync(process.execPath, ['bin/coordkit.js', 'check', ...args], { encoding: 'utf8', timeout: 120_000 });
 
@@ -21,13 +26,21 @@ describe('check verdicts', () => {
     expect(json.properties.find((p: { name: string }) => p.name === 'mutual exclusion').status).toBe('not-established');
   });
 
-  it('a search stopped at its first violation is not exhaustive', () => {
+  it('a check keeps looking past its first violation: each property has its own outcome', () => {
     const r = check('consensus', '--variant', 'as-drawn', '--mode', 'explore', '--json');
     const json = JSON.parse(r.stdout);
     expect(r.status).toBe(1);
-    expect([json.complete, json.stopped]).toEqual([false, 'violation']);
-    expect(json.extent).toMatch(/^not exhaustive: the search stopped at the first violation after [\d,]+ worlds/);
-    expect(json.properties.filter((p: { status: string }) => p.status === 'holds')).toEqual([]);
+    expect(json.complete).toBe(true);
+    const status = Object.fromEntries(json.properties.map((p: { name: string; status: string }) => [p.name, p.status]));
+    expect(status).toMatchObject({ agreement: 'violated', integrity: 'violated', validity: 'holds-within-bounds' });
+  });
+
+  it('a search stopped at its first violation is not exhaustive', () => {
+    const r = runChecks(createModel(consensus, { variant: 'as-drawn' }), { mode: 'explore', all: false });
+    const v = verdict(r);
+    expect([r.explore!.complete, r.explore!.stopped]).toEqual([false, 'violation']);
+    expect(v.extent).toMatch(/^not exhaustive: the search stopped at the first violation after [\d,]+ worlds/);
+    expect(v.properties.filter((p) => p.status === 'holds')).toEqual([]);
   });
 
   it('a sometimes property a bound kept out of reach names the bound and its flag', () => {

@@ -47,6 +47,34 @@ export const consensusVariants: Variant[] = [
     },
   },
   {
+    name: 'own-vote-uncounted',
+    description: 'The proposer counts neither its own promise nor its own acceptance: with 3 nodes it needs both others, so one node down for good stops every decision.',
+    breaks: 'a value is decided despite a minority down',
+    machine: consensusMachine({ ...verified, countOwn: false }),
+    durable: consensusDurable,
+  },
+  {
+    name: 'ack-quorum-above-majority',
+    description: 'Decides only on more acks than a majority (every node, of 3 or 4): one node down for good stops every decision.',
+    breaks: 'a value is decided despite a minority down',
+    machine: consensusMachine({ ...verified, ackQuorum: 'above-majority' }),
+    durable: consensusDurable,
+  },
+  {
+    name: 'no-decided-broadcast',
+    description: 'The proposer applies the decision but tells nobody: a node that does not propose never learns it.',
+    breaks: 'every node learns',
+    machine: consensusMachine({ ...verified, announce: false }),
+    durable: consensusDurable,
+  },
+  {
+    name: 'ignore-decided',
+    description: 'The test on a `decided` notification is inverted: only a node that already knows the decision takes it, so no other node learns.',
+    breaks: 'every node learns',
+    machine: consensusMachine({ ...verified, learnFromDecided: false }),
+    durable: consensusDurable,
+  },
+  {
     name: 'minority-commit',
     description: 'The proposer commits on half the nodes\' promises (its own alone with 3 nodes), short of a majority.',
     breaks: 'agreement',
@@ -118,6 +146,11 @@ export const consensus: Protocol = {
   },
   // Both proposers' broadcasts at once.
   defaultsFor: (n) => ({ maxInFlight: Math.max(4, 2 * (n - 1)) }),
+  // Stale acks need a retry round to be counted; some promise bugs need a third proposer.
+  alsoCheck: [
+    { why: 'a retry round: terms of round 1 expanded, no fault', config: { faults: [], maxRound: 1 } },
+    { why: 'three proposers, no fault', config: { faults: [], params: { proposers: [1, 2, 3] } } },
+  ],
   params: { proposers: { type: 'ints', min: 1, max: 'nodes', description: 'the nodes clients ask to propose' } },
   ghost: consensusGhost,
   round: (c: ConsensusContext) => roundOfTerm(c.promised ?? 0, c.n),

@@ -89,6 +89,14 @@ export interface ConsensusOptions {
   carryAccepted: boolean;
   /** Promises (the proposer's own included) needed to commit. `half`: the `minority-commit` bug. */
   commitQuorum: 'majority' | 'half';
+  /** The proposer counts its own promise and acceptance. Off: the `own-vote-uncounted` bug. */
+  countOwn?: boolean;
+  /** Acks that decide: a majority, or more (the `ack-quorum-above-majority` bug). */
+  ackQuorum?: 'majority' | 'above-majority';
+  /** The proposer broadcasts `decided`. Off: the `no-decided-broadcast` bug. */
+  announce?: boolean;
+  /** A `decided` is applied by a node that knew no decision. Inverted: the `ignore-decided` bug. */
+  learnFromDecided?: boolean;
 }
 
 export type ConsensusEmitted = { type: 'send'; to: NodeId | 'others'; msg: ConsensusMessage } | { type: 'note'; note: ConsensusNote };
@@ -170,9 +178,9 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
       /** Promises (its own included) reached the commit quorum. */
       enoughPromises: ({ context }) => context.promises.length >= commitQuorum(context.n),
       /** A majority (its own acceptance included) acked the commit: the value is chosen. */
-      enoughAcks: ({ context }) => context.acks.length >= majority(context.n),
+      enoughAcks: ({ context }) => (options.ackQuorum === 'above-majority' ? context.acks.length > majority(context.n) : context.acks.length >= majority(context.n)),
       /** A decided notification (within bounds) at a node that knew no decision yet. */
-      firstDecision: ({ context, event }) => event.type === 'decided' && inBound(event) && context.learned === null,
+      firstDecision: ({ context, event }) => event.type === 'decided' && inBound(event) && (context.learned === null) === (options.learnFromDecided !== false),
       /** The message's terms are within the wire's bounds; a message outside them is ignored. */
       inBound: ({ event }) => inBound(event),
     },
@@ -197,7 +205,7 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
       /** Phase 1 from the proposer's side: a fresh term, promised to itself first. */
       startTerm: enqueueActions(({ context, enqueue }) => {
         const term = nextTerm(context.id, context.n, context.promised);
-        enqueue.assign({ term, value: null, promises: [context.id], highest: reported(context.accepted), acks: [] });
+        enqueue.assign({ term, value: null, promises: options.countOwn === false ? [] : [context.id], highest: reported(context.accepted), acks: [] });
         promise(context, term, enqueue);
         enqueue.emit(send('others', { type: 'propose', term, value: context.proposal! }));
         enqueue.raise({ type: 'consensus_timeout' }, { delay: CONSENSUS_TIMEOUT_MS, id: 'consensus' });
@@ -211,7 +219,7 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
       startCommit: enqueueActions(({ context, enqueue }) => {
         const value = context.highest?.value ?? context.proposal!;
         enqueue.assign({ value, acks: [], promises: [], highest: null });
-        if (acceptCommit(context, context.term, value, enqueue)) enqueue.assign({ acks: [context.id] });
+        if (acceptCommit(context, context.term, value, enqueue) && options.countOwn !== false) enqueue.assign({ acks: [context.id] });
         enqueue.emit(send('others', { type: 'commit', term: context.term, value }));
       }),
       /** Counts the sender's ack. */
@@ -226,7 +234,7 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
         enqueue.emit(note({ type: 'decided', ...decision }));
         if (options.flow === 'paxos') {
           apply(context, decision.term, decision.value, enqueue);
-          enqueue.emit(send('others', { type: 'decided', ...decision }));
+          if (options.announce !== false) enqueue.emit(send('others', { type: 'decided', ...decision }));
         }
       }),
       /** Answer to a read, or to a proposal once the decision is known: the decided value, as this node knows it. */

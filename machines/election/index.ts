@@ -4,6 +4,8 @@ import { electionProperties } from '../../invariants/election.js';
 import { electionDurable, electionMachine, type ElectionContext } from './machine.js';
 
 const correct = { preVote: true, checkVotedFor: true, dedupeVotes: true };
+const DISRUPTS = 'a rejoining minority does not disrupt the leader';
+const FAULT_TOLERANCE = 'a leader despite a minority down';
 
 export const electionVariants: Variant[] = [
   {
@@ -15,7 +17,43 @@ export const electionVariants: Variant[] = [
   {
     name: 'no-prevote',
     description: 'Plain Raft election: safe, but a healed minority with an inflated term disrupts the leader.',
+    breaks: DISRUPTS,
     machine: electionMachine({ ...correct, preVote: false }),
+    durable: electionDurable,
+  },
+  {
+    name: 'timeout-to-candidate',
+    description: 'A follower that times out campaigns at once, skipping the pre-vote: a node cut off inflates its term.',
+    breaks: DISRUPTS,
+    machine: electionMachine({ ...correct, followerPreVotes: false }),
+    durable: electionDurable,
+  },
+  {
+    name: 'prevote-ignores-granted',
+    description: 'A refused pre-vote counts as granted: a node cut off campaigns as soon as it hears back.',
+    breaks: DISRUPTS,
+    machine: electionMachine({ ...correct, preVoteNeedsGrant: false }),
+    durable: electionDurable,
+  },
+  {
+    name: 'prevote-despite-leader',
+    description: 'Grants pre-votes while following a live leader: a returning node wins a pre-vote and deposes it.',
+    breaks: DISRUPTS,
+    machine: electionMachine({ ...correct, preVoteNeedsNoLeader: false }),
+    durable: electionDurable,
+  },
+  {
+    name: 'quorum-above-majority',
+    description: 'Wins only with more votes than a majority (every node, of 3 or 4): one node down for good stops every election.',
+    breaks: FAULT_TOLERANCE,
+    machine: electionMachine({ ...correct, quorum: 'above-majority' }),
+    durable: electionDurable,
+  },
+  {
+    name: 'keep-old-leader',
+    description: 'A precandidate keeps the leader it followed, so it refuses every pre-vote: once that leader is gone for good, nobody is elected.',
+    breaks: FAULT_TOLERANCE,
+    machine: electionMachine({ ...correct, precandidateForgetsLeader: false }),
     durable: electionDurable,
   },
   {
@@ -56,6 +94,8 @@ export const election: Protocol = {
   defaultsFor: (n) => ({ maxInFlight: n <= 3 ? 3 : n + 1 }),
   params: { writes: { type: 'int', min: 0, max: 10, description: 'client writes the leader takes' } },
   faultBounds: { maxDepth: 11 },
+  // Vote counting bites only past 3 nodes, where self plus one vote is no longer a majority.
+  alsoCheck: [{ why: '4 nodes, terms ≤ 1, ≤ 4 in flight: self plus one vote is no longer a majority', config: { nodes: 4, maxRound: 1, maxInFlight: 4 } }],
   ghost: ['term', 'voted', 'elected'],
   symmetry: { idFields: ['id', 'votedFor', 'leader', 'votes', 'for'] },
   round: (c: ElectionContext) => c.currentTerm,

@@ -56,6 +56,16 @@ export interface ElectionOptions {
   checkVotedFor: boolean;
   /** Count each voter once. Off: the `count-duplicates` bug. */
   dedupeVotes: boolean;
+  /** Votes that win an election: a majority, or more than a majority (the `quorum-above-majority` bug). */
+  quorum?: 'majority' | 'above-majority';
+  /** A precandidate forgets the leader it followed. Off: the `keep-old-leader` bug. */
+  precandidateForgetsLeader?: boolean;
+  /** Only a granted pre-vote counts. Off: the `prevote-ignores-granted` bug. */
+  preVoteNeedsGrant?: boolean;
+  /** A pre-vote is granted only while following no leader. Off: the `prevote-despite-leader` bug. */
+  preVoteNeedsNoLeader?: boolean;
+  /** A follower's timeout starts a pre-vote (with `preVote`). Off: the `timeout-to-candidate` bug. */
+  followerPreVotes?: boolean;
 }
 
 export type ElectionEmitted = { type: 'send'; to: NodeId | 'others'; msg: ElectionMessage } | { type: 'note'; note: ElectionNote };
@@ -75,6 +85,8 @@ const inBound = (event: ElectionEvent) =>
 export function electionMachine(options: ElectionOptions, machineId = 'election') {
   const addVote = (votes: NodeId[], from: NodeId) =>
     options.dedupeVotes && votes.includes(from) ? votes : [...votes, from].sort((a, b) => a - b);
+  const wins = (votes: number, n: number) => (options.quorum === 'above-majority' ? votes > majority(n) : votes >= majority(n));
+  const granted = (event: ElectionEvent) => options.preVoteNeedsGrant === false || ('granted' in event && event.granted);
 
   return setup({
     types: {
@@ -92,14 +104,14 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
       fromCurrentLeaderTerm: ({ context, event }) => termOf(event) === context.currentTerm,
       /** A granted pre-vote for the term this node would campaign in, which with those already counted makes a majority. */
       preVoteMajority: ({ context, event }) =>
-        event.type === 'pre_vote' && event.granted && event.term === context.currentTerm + 1 &&
-        addVote(context.votes, event.from).length >= majority(context.n),
+        event.type === 'pre_vote' && granted(event) && event.term === context.currentTerm + 1 &&
+        wins(addVote(context.votes, event.from).length, context.n),
       /** A granted pre-vote for the term this node would campaign in (not yet a majority). */
-      preVoteCounts: ({ context, event }) => event.type === 'pre_vote' && event.granted && event.term === context.currentTerm + 1,
+      preVoteCounts: ({ context, event }) => event.type === 'pre_vote' && granted(event) && event.term === context.currentTerm + 1,
       /** A granted vote in this node's term, which with those already counted (its own included) makes a majority. */
       voteMajority: ({ context, event }) =>
         event.type === 'vote' && event.granted && event.term === context.currentTerm &&
-        addVote(context.votes, event.from).length >= majority(context.n),
+        wins(addVote(context.votes, event.from).length, context.n),
       /** A granted vote in this node's term (not yet a majority). */
       voteCounts: ({ context, event }) => event.type === 'vote' && event.granted && event.term === context.currentTerm,
       /** A follower's ack of this term shows a version older than the leader's. */
@@ -137,7 +149,7 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
       /** PreVote handler (§9.6): no state changes; refuse while following a live leader. */
       answerPreVote: emit(({ context, event }) => {
         const e = event as Extract<ElectionEvent, { type: 'pre_vote_request' }>;
-        const granted = e.term > context.currentTerm && e.version >= context.data.version && context.leader === null;
+        const granted = e.term > context.currentTerm && e.version >= context.data.version && (context.leader === null || options.preVoteNeedsNoLeader === false);
         return send(e.from, { type: 'pre_vote', term: e.term, granted });
       }),
       /** Follows the heartbeat's sender as leader of the current term (noted when it is new). */
@@ -156,7 +168,7 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
       }),
       /** Asks the others for pre-votes for term + 1, counting its own, without changing its term. */
       startPreVote: enqueueActions(({ context, enqueue }) => {
-        enqueue.assign({ votes: [context.id], leader: null });
+        enqueue.assign({ votes: [context.id], leader: options.precandidateForgetsLeader === false ? context.leader : null });
         enqueue.emit(send('others', { type: 'pre_vote_request', term: context.currentTerm + 1, version: context.data.version }));
       }),
       /** Campaigns: bumps its term, votes for itself and asks the others for votes. */
@@ -226,7 +238,7 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
     states: {
       follower: {
         entry: ['armElectionTimer', 'forgetVotes'],
-        on: { election_timeout: options.preVote ? 'precandidate' : 'candidate' },
+        on: { election_timeout: options.preVote && options.followerPreVotes !== false ? 'precandidate' : 'candidate' },
       },
       precandidate: {
         entry: ['armElectionTimer', 'startPreVote'],

@@ -1,6 +1,7 @@
 /**
- * Checks every primitive's verified variant (explore and walk) and every buggy variant (explore,
- * at the configuration that reveals it). What `npm start` and `coordkit report` run.
+ * Checks every primitive's verified variant (explore and walk, and explore in each configuration
+ * the primitive also checks by default) and every buggy variant (explore, at the configuration
+ * that reveals it). What `npm start` and `coordkit report` run.
  */
 import type { Protocol } from '../protocol.js';
 import { createModel } from './model.js';
@@ -30,7 +31,14 @@ export function checkEveryVariant(protocols: readonly Protocol[], options: Every
       options.onStart?.(protocol.name, variant.name);
       try {
         const model = createModel(protocol, { variant: variant.name });
-        reports.push(runChecks(model, { mode: isDefault ? 'both' : 'explore', runs: options.runs, maxStates: options.maxStates, seed: options.seed, progress: options.progress }));
+        // A buggy variant need only show its bug: its search stops at the first violation.
+        reports.push(runChecks(model, { mode: isDefault ? 'both' : 'explore', runs: options.runs, maxStates: options.maxStates, seed: options.seed, progress: options.progress, all: isDefault }));
+        if (isDefault) {
+          for (const also of protocol.alsoCheck ?? []) {
+            const more = createModel(protocol, { ...also.config, variant: variant.name });
+            reports.push(runChecks(more, { mode: 'explore', maxStates: options.maxStates, progress: options.progress }));
+          }
+        }
       } catch (err) {
         failures.push(`${protocol.name} ${variant.name}: ${(err as Error).message.split('\n')[0]}`);
       }

@@ -88,6 +88,8 @@ export interface ExploreResult {
   violations: Violation[];
   /** `sometimes` properties no searched world satisfies. */
   unsatisfied: string[];
+  /** How `eventually` properties were judged: quiescent worlds, and fair phases from how many worlds. */
+  fair?: { quiescent: number; starts: number; phases: number };
   /** Bytes held by the visited set and parent log. */
   indexBytes: number;
   /** Node-level transitions reached, as `from|event|to`. */
@@ -128,6 +130,7 @@ export function explore(model: Model, options: ExploreOptions = {}): ExploreResu
     cut,
     violations: judge.violations,
     unsatisfied: judge.unsatisfied,
+    fair: judge.fair,
     indexBytes,
     reached: sim.stepper.reached,
     sim,

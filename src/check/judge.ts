@@ -1,13 +1,20 @@
 /**
  * Judges each newly discovered world against a model's properties, for both search orders:
- * `always` properties in every world, `eventually` properties in quiescent worlds, and which
- * `sometimes` properties some world has satisfied. A violation is rebuilt by replaying the
- * choices that led to the world.
+ * `always` properties in every world, `eventually` properties in quiescent worlds and after fair
+ * phases, and which `sometimes` properties some world has satisfied. A violation is rebuilt by
+ * replaying the choices that led to the world (and, for a fair phase, the phase after them).
+ *
+ * Fair phases (src/check/liveness.ts) run from every world with no message in flight (the moments
+ * between exchanges, where the search's bounds cut nothing): fault-free, and under each fairness
+ * the properties ask for (each set of f nodes crashed for good, cut off for good, cut off then
+ * rejoining). So `eventually` does not depend on the world ever going quiet: a protocol whose
+ * timers never stop (a follower always awaits its leader) is judged by where its fair runs get.
  */
 import type { Property, WorldView } from '../protocol.js';
 import type { Simulator } from '../sim/simulator.js';
-import type { World } from '../sim/world.js';
+import { inFlightCount, type World } from '../sim/world.js';
 import type { SearchOrder } from './explore.js';
+import { describeFairness, fairnessChoices, FAULT_FREE, goalsUnder, livenessPhase, reliablePast, type Fairness } from './liveness.js';
 import type { Model } from './model.js';
 import { replay } from './replay.js';
 import { replayCommand } from './replay-command.js';
@@ -26,6 +33,10 @@ export class Judge {
 
   /** The command that replays a violation this judge reports. */
   readonly replayCommand: string;
+  /** Fault-free first, then every fairness the properties ask for. */
+  private readonly fairness: Fairness[];
+  /** Worlds fair phases started from, and phases run. */
+  readonly fair = { starts: 0, phases: 0, quiescent: 0 };
 
   constructor(private readonly model: Model, private readonly sim: Simulator, search: SearchOrder, private readonly all = false) {
     this.replayCommand = replayCommand(model, 'explore') + (search === 'dfs' ? ' --search dfs' : '');
@@ -33,6 +44,7 @@ export class Judge {
     this.always = properties.filter((p) => p.kind === 'always');
     this.eventually = properties.filter((p) => p.kind === 'eventually');
     this.pendingSometimes = new Set(properties.filter((p) => p.kind === 'sometimes'));
+    this.fairness = this.eventually.length ? [FAULT_FREE, ...fairnessChoices(model.protocol, sim.n)] : [];
   }
 
   /** Checks `world`; `path` gives the choice indices that reach it, asked for only on a violation. */
@@ -47,8 +59,37 @@ export class Judge {
       if (!this.all) this.stop = true;
     };
     this.always.forEach(check);
-    if (view.quiescent) this.eventually.forEach(check);
+    if (view.quiescent) {
+      this.fair.quiescent++;
+      this.eventually.filter((p) => !p.rejoin && !p.tolerates && (!p.reliable || reliablePast(world))).forEach(check);
+    }
     for (const p of this.pendingSometimes) if (p.holds(view)) this.pendingSometimes.delete(p);
+    if (this.fairness.length && !this.stop && inFlightCount(world) === 0) this.fairPhases(world, path);
+  }
+
+  /** Runs each fair phase from `world`; a property a phase leaves unmet is violated. */
+  private fairPhases(world: World, path: () => number[]): void {
+    this.fair.starts++;
+    const { config, protocol } = this.model;
+    for (const fairness of this.fairness) {
+      const { goals, rejoin } = goalsUnder(protocol, this.sim.n, fairness, world);
+      if (![...goals, ...rejoin].some((p) => !this.failed.has(p.name))) continue;
+      this.fair.phases++;
+      const live = livenessPhase(this.sim, world, config.livenessSteps, undefined, fairness);
+      const unmet = live.unmet.filter((p) => !this.failed.has(p.name));
+      if (!unmet.length) continue;
+      const choices = path();
+      const { steps } = replay(this.model, choices, this.sim);
+      steps.push(...live.steps);
+      for (const p of unmet) {
+        this.failed.add(p.name);
+        this.violations.push({ invariant: p.name, kind: p.kind, mode: 'explore', path: choices, steps, replay: this.replayCommand, fairness: describeFairness(fairness) });
+      }
+      if (!this.all) {
+        this.stop = true;
+        return;
+      }
+    }
   }
 
   /** Names of the `sometimes` properties no world judged so far satisfies. */

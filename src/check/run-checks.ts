@@ -35,6 +35,11 @@ export interface RunOptions {
    * `sometimes` properties it did not reach are left to the merge of every shard.
    */
   shard?: { firstRun: number };
+  /**
+   * Keep looking after a violation, for each property not yet violated (default): an expected
+   * liveness loss does not hide a safety bug. False: stop at the first.
+   */
+  all?: boolean;
 }
 
 export function runChecks(model: Model, options: RunOptions): CheckReport {
@@ -45,7 +50,7 @@ export function runChecks(model: Model, options: RunOptions): CheckReport {
     if (options.explored) report.explore = options.explored;
     else {
       const printer = options.progress ? progressPrinter(`explore ${model.protocol.name}`) : undefined;
-      report.explore = explore(model, { search: options.search, maxStates: options.maxStates, onProgress: printer?.update });
+      report.explore = explore(model, { search: options.search, maxStates: options.maxStates, onProgress: printer?.update, all: options.all ?? true });
       printer?.done();
     }
     report.violations.push(...report.explore.violations);
@@ -54,7 +59,7 @@ export function runChecks(model: Model, options: RunOptions): CheckReport {
   if (options.mode !== 'explore') {
     // fast-check's path: from run `firstRun` on (a path of one number starts its run sequence there).
     const path = options.path ?? (options.shard ? String(options.shard.firstRun) : undefined);
-    report.walk = walk(model, { runs: options.runs, seed: options.seed, path });
+    report.walk = walk(model, { runs: options.runs, seed: options.seed, path, all: options.all ?? true });
     report.violations.push(...report.walk.violations);
     report.walk.reached.forEach((t) => reached.add(t));
   }

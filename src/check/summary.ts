@@ -1,4 +1,6 @@
 /** One line per checked model: the table `npm start` prints, and the JSON `check --json` emits. */
+import { canonical } from '../canonical.js';
+import { createModel } from './model.js';
 import type { CheckReport } from './run-checks.js';
 import { verdict } from './verdict.js';
 
@@ -14,13 +16,24 @@ export interface SummaryRow {
   verdict: 'ok' | 'UNEXPECTED';
 }
 
+/** The variant, with what differs from its default configuration (an `alsoCheck` model). */
+function variantLabel(report: CheckReport): string {
+  const { protocol, config } = report.model;
+  const base = createModel(protocol, { variant: config.variant }).config;
+  const diff: string[] = [];
+  if (config.nodes !== base.nodes) diff.push(`${config.nodes} nodes`);
+  if (config.maxRound !== base.maxRound) diff.push(`round ≤ ${config.maxRound}`);
+  for (const [k, v] of Object.entries(config.params)) if (canonical(v) !== canonical(base.params[k])) diff.push(`${k} ${Array.isArray(v) ? v.join(',') : String(v)}`);
+  return diff.length ? `${config.variant} (${diff.join(', ')})` : config.variant;
+}
+
 export function summaryRow(report: CheckReport): SummaryRow {
   const broken = [...new Set(report.violations.map((v) => v.invariant))];
   const expected = report.model.variant.breaks;
   const ok = expected ? broken.includes(expected) : broken.length === 0;
   return {
     primitive: report.model.protocol.name,
-    variant: report.model.config.variant,
+    variant: variantLabel(report),
     mode: report.mode,
     states: report.explore?.states ?? 0,
     timeMs: Math.round(report.elapsedMs),
@@ -66,6 +79,6 @@ export function reportJson(r: CheckReport) {
     walk: r.walk ? { runs: r.walk.runs, steps: r.walk.steps, seed: r.walk.seed } : undefined,
     coverage: r.coverage.measured ? { measured: true, states: r.coverage.states, transitions: r.coverage.transitions } : { measured: false },
     properties: v.properties,
-    violations: r.violations.map((x) => ({ invariant: x.invariant, kind: x.kind, mode: x.mode, steps: x.steps.length, path: x.path, replay: x.replay, ...(x.notReached ? { notReached: x.notReached } : {}) })),
+    violations: r.violations.map((x) => ({ invariant: x.invariant, kind: x.kind, mode: x.mode, steps: x.steps.length, path: x.path, replay: x.replay, ...(x.notReached ? { notReached: x.notReached } : {}), ...(x.fairness ? { fairness: x.fairness } : {}) })),
   };
 }

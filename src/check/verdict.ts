@@ -7,6 +7,7 @@
 import type { CheckConfig, Property } from '../protocol.js';
 import type { ExploreResult } from './explore.js';
 import type { CheckReport } from './run-checks.js';
+import { tolerated } from './liveness.js';
 
 export type PropertyStatus = 'holds' | 'holds-within-bounds' | 'reached' | 'violated' | 'not-reached' | 'not-established';
 
@@ -70,6 +71,25 @@ export function notReachedReason(r: Pick<CheckReport, 'explore' | 'walk' | 'mode
   return walked ? `${where}, nor in ${walked}` : where;
 }
 
+/**
+ * How an exploration judged an `eventually` property: in quiescent worlds, and after the fair
+ * phases run from every world with no message in flight (with which nodes kept down).
+ */
+function judgedBy(p: Property, r: CheckReport): string {
+  const fair = r.explore?.fair;
+  if (!fair) return '';
+  const f = tolerated(p, r.model.config.nodes);
+  const under = p.rejoin
+    ? `${f} node${f > 1 ? 's' : ''} cut off, then rejoining`
+    : f
+      ? `${f} node${f > 1 ? 's' : ''} crashed or cut off for good, every choice of them, and with none`
+      : 'every node up';
+  const quiet = p.rejoin || !fair.quiescent ? '' : `in ${count(fair.quiescent)} quiescent worlds and `;
+  const never = !p.rejoin && !fair.quiescent ? ' (no world is quiescent: timers never stop)' : '';
+  const reliable = p.reliable ? '; only after runs that lost no message and crashed no node' : '';
+  return `judged ${quiet}by fair runs (${under}) from ${count(fair.starts)} worlds with nothing in flight${never}${reliable}`;
+}
+
 export function verdict(r: CheckReport): Verdict {
   const { protocol, config } = r.model;
   const e = r.explore;
@@ -90,8 +110,9 @@ export function verdict(r: CheckReport): Verdict {
       if (!unmet.has(p.name)) return { ...base, status: 'reached', detail: '' };
       return { ...base, status: 'not-established', detail: 'not checked: the search stopped at a violation first' };
     }
-    if (exhaustive) return { ...base, status: 'holds', detail: '' };
-    if (bounded) return { ...base, status: 'holds-within-bounds', detail: 'within the bounds' };
+    const how = p.kind === 'eventually' ? judgedBy(p, r) : '';
+    if (exhaustive) return { ...base, status: 'holds', detail: how };
+    if (bounded) return { ...base, status: 'holds-within-bounds', detail: ['within the bounds', how].filter(Boolean).join('; ') };
     return { ...base, status: 'not-established', detail: `not established: no violation in ${searched}` };
   });
   const failed = properties.filter((p) => p.status === 'violated' || p.status === 'not-reached');

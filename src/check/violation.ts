@@ -18,6 +18,8 @@ export interface Violation {
    * Absent when the search was exhaustive: then no reachable world satisfies it.
    */
   notReached?: string;
+  /** A liveness violation: the fairness of the fair phase that ends the run, in words. */
+  fairness?: string;
   /** Walk only: the fast-check seed and shrunk path. */
   seed?: number;
   counterexamplePath?: string;

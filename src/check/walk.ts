@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import type { Property } from '../protocol.js';
 import { Simulator } from '../sim/simulator.js';
-import { livenessPhase } from './liveness.js';
+import { describeFairness, fairnessChoices, FAULT_FREE, livenessPhase, type Fairness } from './liveness.js';
 import type { Model } from './model.js';
 import type { Choice, ChoiceKind } from '../sim/choice.js';
 import type { StepRecord } from '../sim/simulator.js';
@@ -28,6 +28,8 @@ export interface WalkOptions {
   path?: string;
   /** Skip the liveness phase. */
   safetyOnly?: boolean;
+  /** Keep looking after a violation, for the properties not yet violated (each reported once). */
+  all?: boolean;
 }
 
 export interface WalkResult {
@@ -47,6 +49,8 @@ interface RunOutcome {
   /** Steps of the prefix before the violation (liveness violations: the whole prefix). */
   prefix: number;
   liveness: boolean;
+  /** The fair phase's fairness, for a liveness violation. */
+  fairness?: Fairness;
 }
 
 /** Choice kinds a swarm profile can mute (deliveries never are). */
@@ -82,8 +86,8 @@ function pick(sim: Simulator, world: World, profile: number, index: number, enab
   return { choice, next, record };
 }
 
-function runOnce(sim: Simulator, profile: number, choices: readonly number[], safetyOnly: boolean, sometimes: Set<Property>, counter: { steps: number }): RunOutcome | null {
-  const always = sim.protocol.properties.filter((p) => p.kind === 'always');
+function runOnce(sim: Simulator, profile: number, choices: readonly number[], safetyOnly: boolean, sometimes: Set<Property>, counter: { steps: number }, fairness?: Fairness, found: ReadonlySet<string> = new Set()): RunOutcome | null {
+  const always = sim.protocol.properties.filter((p) => p.kind === 'always' && !found.has(p.name));
   let world = sim.initial().world;
   const judge = (): Property | undefined => {
     const view = sim.view(world);
@@ -103,9 +107,14 @@ function runOnce(sim: Simulator, profile: number, choices: readonly number[], sa
     if (bad) return { property: bad, prefix: taken, liveness: false };
   }
   if (safetyOnly) return null;
-  const live = livenessPhase(sim, world, sim.config.livenessSteps, sometimes);
-  counter.steps += live.steps.length;
-  return live.unmet.length ? { property: live.unmet[0], prefix: taken, liveness: true } : null;
+  // Fault-free first, then under the fairness this run picked (some nodes kept down).
+  for (const f of fairness ? [FAULT_FREE, fairness] : [FAULT_FREE]) {
+    const live = livenessPhase(sim, world, sim.config.livenessSteps, sometimes, f);
+    counter.steps += live.steps.length;
+    const unmet = live.unmet.filter((p) => !found.has(p.name));
+    if (unmet.length) return { property: unmet[0], prefix: taken, liveness: true, fairness: f };
+  }
+  return null;
 }
 
 /** The run's steps, the same run as plain indices into the full enabled lists, and where it ends. */
@@ -133,33 +142,44 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
   const maxSteps = options.maxSteps ?? Math.max(model.config.maxDepth, 60);
   const safetyOnly = !!options.safetyOnly;
   const runs = options.runs ?? DEFAULT_RUNS;
-  const run = fc.tuple(fc.nat({ max: PROFILES - 1 }), fc.array(fc.nat({ max: 0xffff }), { minLength: Math.min(maxSteps, 8), maxLength: maxSteps, size: 'max' }));
-  const property = fc.property(run, ([profile, choices]) => runOnce(sim, profile, choices, safetyOnly, sometimes, counter) === null);
-  const details = fc.check(property, { numRuns: runs, seed: options.seed, path: options.path });
+  const fairness = fairnessChoices(model.protocol, sim.n);
+  const run = fc.tuple(fc.nat({ max: PROFILES - 1 }), fc.array(fc.nat({ max: 0xffff }), { minLength: Math.min(maxSteps, 8), maxLength: maxSteps, size: 'max' }), fc.nat({ max: Math.max(0, fairness.length - 1) }));
   const violations: Violation[] = [];
-  if (details.failed && details.counterexample) {
-    const [[profile, choices]] = details.counterexample;
-    const outcome = runOnce(sim, profile, choices, safetyOnly, new Set(), { steps: 0 })!;
+  const found = new Set<string>();
+  let numRuns = 0;
+  let seed = options.seed;
+  // One search per violated property: the next one looks only for properties not yet violated.
+  for (;;) {
+    const property = fc.property(run, ([profile, choices, fair]) => runOnce(sim, profile, choices, safetyOnly, sometimes, counter, fairness[fair], found) === null);
+    const details = fc.check(property, { numRuns: runs, seed: options.seed, path: options.path });
+    numRuns += details.numRuns;
+    seed ??= details.seed;
+    if (!details.failed || !details.counterexample) break;
+    const [[profile, choices, fair]] = details.counterexample;
+    const outcome = runOnce(sim, profile, choices, safetyOnly, new Set(), { steps: 0 }, fairness[fair], found)!;
     const { steps, path, world } = replaySwarm(sim, profile, choices.slice(0, outcome.prefix));
     // A liveness violation shows the fair phase too: what the cluster did instead of converging.
-    if (outcome.liveness) steps.push(...livenessPhase(sim, world, sim.config.livenessSteps).steps);
+    if (outcome.liveness) steps.push(...livenessPhase(sim, world, sim.config.livenessSteps, undefined, outcome.fairness).steps);
     const p = outcome.property;
+    found.add(p.name);
     violations.push({
       invariant: p.name,
       kind: p.kind,
       mode: 'walk',
       path,
       steps,
+      ...(outcome.fairness?.down.length ? { fairness: describeFairness(outcome.fairness) } : {}),
       seed: details.seed,
       counterexamplePath: details.counterexamplePath ?? undefined,
       replay: replayCommand(model, 'walk', details.counterexamplePath ?? undefined, details.seed),
     });
+    if (!options.all || options.path !== undefined) break;
   }
   return {
-    runs: details.numRuns,
+    runs: numRuns,
     steps: counter.steps,
     elapsedMs: performance.now() - started,
-    seed: details.seed,
+    seed: seed!,
     violations,
     unsatisfied: [...sometimes].map((p) => p.name),
     reached: sim.stepper.reached,

@@ -134,7 +134,7 @@ export async function checkCommand(args: string[]): Promise<number> {
     }
   } else if (workers > 1 && mode !== 'walk') {
     const printer = values.json ? undefined : progressPrinter(`explore ${protocol.name} (${workers} threads)`);
-    explored = await exploreParallel(model, { workers, module: source.moduleUrl, maxStates, onProgress: printer?.update });
+    explored = await exploreParallel(model, { workers, module: source.moduleUrl, maxStates, onProgress: printer?.update, all: true });
     printer?.done();
   }
   const report = runChecks(model, {
@@ -149,9 +149,25 @@ export async function checkCommand(args: string[]): Promise<number> {
     shard: run && { firstRun: run.runs?.first ?? 0 },
   });
   withRef(source, report.violations);
-  if (values.json) process.stdout.write(JSON.stringify(run ? shardJson(report, run) : reportJson(report)) + '\n');
-  else printReport(report, values['explore-link'] ? (path) => exploreLink(source.ref, model, path) : undefined, run && shardVerdict(report, run));
-  return report.violations.length ? 1 : 0;
+  // The verified variant's default check also runs the configurations where further bug families bite.
+  const shaped = ['nodes', 'network', 'faults', 'max-depth', 'max-in-flight', 'max-round', ...BUDGETS.map(([flag]) => flag), 'symmetry', 'param', 'path', 'workers', 'shard'].some((f) => values[f as keyof typeof values] !== undefined);
+  const also = shaped || model.config.variant !== protocol.defaultVariant ? [] : (protocol.alsoCheck ?? []).map(({ config }) => {
+    const more = createModel(protocol, { ...config, variant: model.config.variant });
+    const r = runChecks(more, { mode, search, runs, maxStates, seed, progress: !values.json });
+    withRef(source, r.violations);
+    return r;
+  });
+  const link = (m: typeof model) => (values['explore-link'] ? (path: number[]) => exploreLink(source.ref, m, path) : undefined);
+  if (values.json && run) process.stdout.write(JSON.stringify(shardJson(report, run)) + '\n');
+  else if (values.json) process.stdout.write(JSON.stringify({ ...reportJson(report), ...(also.length ? { also: also.map(reportJson) } : {}) }) + '\n');
+  else {
+    printReport(report, link(model), run && shardVerdict(report, run));
+    for (const [i, r] of also.entries()) {
+      process.stdout.write(`\nalso checked by default (${protocol.alsoCheck![i].why}):\n`);
+      printReport(r, link(r.model));
+    }
+  }
+  return [report, ...also].some((r) => r.violations.length) ? 1 : 0;
 }
 
 /** `--shard i/n` and `--shard-depth D`, checked against the mode. */
@@ -202,7 +218,8 @@ function printReport(r: CheckReport, link?: (path: number[]) => { command: strin
   }
   for (const same of runs.values()) {
     const v = same[0];
-    out.push('', `violation of ${same.map((x) => `'${x.invariant}' (${x.kind})`).join(', ')} found by ${v.mode}${v.steps.length ? ` in ${v.steps.length} steps` : ''}:`);
+    const fair = v.fairness ? `, then a fair run with ${v.fairness}` : '';
+    out.push('', `violation of ${same.map((x) => `'${x.invariant}' (${x.kind})`).join(', ')} found by ${v.mode}${v.steps.length ? ` in ${v.steps.length} steps${fair}` : ''}:`);
     if (!v.steps.length) out.push(v.kind === 'sometimes' ? '  no reachable world satisfies it (every reachable world was searched)' : '  it fails in the initial world');
     out.push(...describeRun(v.steps, config.nodes));
     if (v.steps.length) out.push('', '```mermaid', sequenceDiagram(v.steps, config.nodes, `${protocol.name} ${config.variant}: ${same.map((x) => x.invariant).join(', ')}`), '```');
