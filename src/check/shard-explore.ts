@@ -33,13 +33,14 @@ export async function exploreShard(model: Model, spec: ShardSpec, options: Shard
   const found = (p: ShardPrefix) => (prefix = p);
   let explored: ExploreResult;
   if (options.workers > 1) {
-    explored = await exploreParallel(model, { workers: options.workers, module: options.module!, maxStates, onProgress: options.onProgress, prefix: shardPrefix(spec, maxStates, found) });
+    explored = await exploreParallel(model, { workers: options.workers, module: options.module!, maxStates, onProgress: options.onProgress, prefix: shardPrefix(spec, maxStates, found), all: true });
   } else if (options.search === 'dfs') {
     explored = depthFirstShard(model, spec, maxStates, found, options.onProgress);
   } else {
     explored = explore(model, {
       search: 'bfs',
       maxStates,
+      all: true,
       onProgress: options.onProgress,
       split: (level) => {
         if (!splitsAt(spec, level.depth, level.size)) return undefined;
@@ -61,7 +62,7 @@ export async function exploreShard(model: Model, spec: ShardSpec, options: Shard
 function depthFirstShard(model: Model, spec: ShardSpec, maxStates: number, found: (p: ShardPrefix) => void, onProgress?: (p: ExploreProgress) => void): ExploreResult {
   const started = performance.now();
   const sim = new Simulator(model.protocol, model.variant, model.config);
-  const judge = new Judge(model, sim, 'dfs');
+  const judge = new Judge(model, sim, 'dfs', true);
   const visited = new FingerprintSet();
   const above = shardPrefix(spec, maxStates, found)(sim, judge, visited);
   const totals = { states: above.states, transitions: above.transitions, depth: above.depth, bounded: above.bounded, roundCut: above.roundCut };
