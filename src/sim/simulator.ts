@@ -7,11 +7,11 @@
 import type { CheckConfig, GhostNote, InFlight, NodeId, NodeView, Protocol, Variant, WorldView } from '../protocol.js';
 import { canonical } from '../canonical.js';
 import type { Choice } from './choice.js';
-import { hashInts, type Hash64 } from './hash64.js';
+import { hashIntsInto, type Hash64 } from './hash64.js';
 import { Interner } from './interner.js';
 import { Symmetry } from './symmetry.js';
 import { NodeStepper, type Effect, type LocalState } from './node-step.js';
-import { channelIndex, connected, inFlightCount, type DurableRef, type MsgRef, type TimerRef, type World } from './world.js';
+import { channelIndex, connected, inFlightCount, type DurableRef, type MsgRef, type NodeSlot, type TimerRef, type World } from './world.js';
 
 /** What one step did, for traces and counterexamples. */
 export interface StepRecord {
@@ -38,16 +38,18 @@ export class Simulator {
   private readonly faults: Set<string>;
   private readonly allMask: number;
   private readonly ghost: Set<string> | null;
+  private readonly duplicating: boolean;
 
   /**
-   * `stableFingerprints`: fingerprint worlds by content hashes rather than interned ids, so
-   * that simulators on different threads agree (no symmetry reduction then).
+   * `stableFingerprints`: fingerprints that simulators on different threads agree on, so no
+   * symmetry reduction (its canonical form picks among interned ids, which differ by thread).
    */
-  constructor(readonly protocol: Protocol, readonly variant: Variant, readonly config: CheckConfig, private readonly stableFingerprints = false) {
+  constructor(readonly protocol: Protocol, readonly variant: Variant, readonly config: CheckConfig, stableFingerprints = false) {
     this.n = config.nodes;
     this.stepper = new NodeStepper(variant.machine);
     this.faults = new Set(config.faults);
     this.allMask = (1 << this.n) - 1;
+    this.duplicating = config.network === 'unordered-duplicating';
     this.ghost = protocol.ghost ? new Set(protocol.ghost) : null;
     // n! renamings per fingerprint: worth it up to 4 nodes (24), not at 5 (120).
     this.symmetry = !stableFingerprints && config.symmetry && protocol.symmetry && this.n <= MAX_SYMMETRIC_NODES ? new Symmetry(this, protocol.symmetry.idFields) : null;
@@ -57,12 +59,12 @@ export class Simulator {
 
   msg(msg: any): MsgRef {
     const key = canonical(msg);
-    return this.messages.values[this.messages.id(key, { id: this.messages.size, key, msg })];
+    return this.messages.values[this.messages.id(key, { id: this.messages.size, key, msg, events: [] })];
   }
 
   timer(name: string, event: { type: string }, delayMs: number): TimerRef {
     const key = name + '\u0001' + canonical(event) + '\u0001' + delayMs;
-    return this.timers.values[this.timers.id(key, { id: this.timers.size, key, name, event, delayMs })];
+    return this.timers.values[this.timers.id(key, { id: this.timers.size, key, name, event, delayMs, eventId: -1 })];
   }
 
   durable(value: object): DurableRef {
@@ -76,6 +78,8 @@ export class Simulator {
       history: [],
       partition: 0,
       used: { crashes: 0, drops: 0, duplicates: 0, partitions: 0 },
+      hashHi: 0,
+      hashLo: 0,
     };
     for (let id = 1; id <= this.n; id++) {
       world.nodes.push({ local: null, durable: null, timers: [], clientUsed: 0 });
@@ -87,6 +91,7 @@ export class Simulator {
       this.apply(world, id, next, effects, record);
       records.push(record);
     }
+    this.rehash(world);
     return { world, records };
   }
 
@@ -160,33 +165,53 @@ export class Simulator {
 
   /** The world after `choice`, without the record of what happened (the explorer's hot path). */
   successor(world: World, choice: Choice): World {
+    // On a duplicating network a delivery leaves the message in flight: when the receiver is
+    // known to ignore it (a memoized step to the same state, with no effect), nothing changes.
+    if (choice.kind === 'deliver' && this.duplicating) {
+      const local = world.nodes[choice.to - 1].local!;
+      const eventId = choice.msg.events[choice.from];
+      const memo = eventId === undefined ? undefined : this.stepper.memo(local, eventId);
+      if (memo && memo.next === local && memo.effects.length === 0) return world;
+    }
     return this.advance(world, choice, false).world;
   }
 
   private advance(world: World, choice: Choice, recorded: boolean): { world: World; record: StepRecord | null } {
+    // Channels are copied only when the step changes one (see writableChannels).
     const next: World = {
       nodes: world.nodes.slice(),
-      channels: world.channels.slice(),
+      channels: world.channels,
       history: world.history,
       partition: world.partition,
       used: world.used,
+      hashHi: world.hashHi,
+      hashLo: world.hashLo,
     };
+    this.parentChannels = world.channels;
     const { n } = this;
+    let record: StepRecord | null = null;
     switch (choice.kind) {
       case 'deliver': {
         if (this.config.network !== 'unordered-duplicating') this.removeMessage(next, choice.from, choice.to, choice.msg);
-        const event = { ...choice.msg.msg, from: choice.from };
-        return { world: next, record: this.feed(next, choice.to, event, 'm' + choice.msg.id + 'f' + choice.from, choice, recorded) };
+        const events = choice.msg.events;
+        const eventId = (events[choice.from] ??= this.stepper.eventId('m' + choice.msg.id + 'f' + choice.from));
+        record = this.feed(next, choice.to, eventId, choice, recorded);
+        break;
       }
       case 'timer': {
         const slot = next.nodes[choice.node - 1];
         next.nodes[choice.node - 1] = { ...slot, timers: slot.timers.filter((t) => t !== choice.timer) };
-        return { world: next, record: this.feed(next, choice.node, choice.timer.event, 't' + choice.timer.id, choice, recorded) };
+        if (choice.timer.eventId < 0) choice.timer.eventId = this.stepper.eventId('t' + choice.timer.id);
+        record = this.feed(next, choice.node, choice.timer.eventId, choice, recorded);
+        break;
       }
       case 'client': {
         const slot = next.nodes[choice.node - 1];
         if (!choice.spontaneous) next.nodes[choice.node - 1] = { ...slot, clientUsed: slot.clientUsed + 1 };
-        return { world: next, record: this.feed(next, choice.node, choice.event, 'c' + canonical(choice.event), choice, recorded) };
+        let eventId = this.clientEvents.get(choice.event);
+        if (eventId === undefined) this.clientEvents.set(choice.event, (eventId = this.stepper.eventId('c' + canonical(choice.event))));
+        record = this.feed(next, choice.node, eventId, choice, recorded);
+        break;
       }
       case 'drop':
         this.removeMessage(next, choice.from, choice.to, choice.msg);
@@ -200,7 +225,8 @@ export class Simulator {
         const slot = next.nodes[choice.node - 1];
         const durable = this.durable(this.variant.durable(slot.local!.context));
         next.nodes[choice.node - 1] = { local: null, durable, timers: [], clientUsed: slot.clientUsed };
-        for (let from = 1; from <= n; from++) next.channels[channelIndex(n, from, choice.node)] = [];
+        const channels = this.writableChannels(next);
+        for (let from = 1; from <= n; from++) channels[channelIndex(n, from, choice.node)] = [];
         next.used = { ...world.used, crashes: world.used.crashes + 1 };
         break;
       }
@@ -208,27 +234,59 @@ export class Simulator {
         const slot = next.nodes[choice.node - 1];
         const { next: local, effects } = this.stepper.init({ id: choice.node, n, restored: slot.durable?.value });
         next.nodes[choice.node - 1] = { local: null, durable: null, timers: [], clientUsed: slot.clientUsed };
-        const record = recorded ? this.record(choice, choice.node, undefined, undefined, local, effects) : null;
+        record = recorded ? this.record(choice, choice.node, undefined, undefined, local, effects) : null;
         this.apply(next, choice.node, local, effects, record);
-        return { world: next, record };
+        break;
       }
-      case 'partition':
+      case 'partition': {
         next.partition = choice.sideA;
         next.used = { ...world.used, partitions: world.used.partitions + 1 };
+        const channels = this.writableChannels(next);
         for (let from = 1; from <= n; from++) {
-          for (let to = 1; to <= n; to++) if (!connected(next, from, to)) next.channels[channelIndex(n, from, to)] = [];
+          for (let to = 1; to <= n; to++) if (!connected(next, from, to)) channels[channelIndex(n, from, to)] = [];
         }
         break;
+      }
       case 'heal':
         next.partition = 0;
         break;
     }
-    return { world: next, record: recorded ? { choice, sends: [], notes: [], effects: [] } : null };
+    this.rehashChanges(world, next);
+    if (recorded && !record) record = { choice, sends: [], notes: [], effects: [] };
+    return { world: next, record };
   }
 
-  private feed(world: World, id: NodeId, event: any, eventKey: string, choice: Choice, recorded: boolean): StepRecord | null {
+  /** Node-step event ids of client events, per event object (the protocol's moves are cached objects). */
+  private readonly clientEvents = new WeakMap<object, number>();
+
+  /** The channels of the world being built by `advance`, copied from its parent's on the first write. */
+  private writableChannels(world: World): MsgRef[][] {
+    if (world.channels === this.parentChannels) world.channels = world.channels.slice();
+    return world.channels;
+  }
+
+  private parentChannels: MsgRef[][] | null = null;
+
+  /** The event a choice feeds to its node. */
+  private eventOf(choice: Choice): { type: string } {
+    switch (choice.kind) {
+      case 'deliver':
+        return { ...choice.msg.msg, from: choice.from };
+      case 'timer':
+        return choice.timer.event;
+      case 'client':
+        return choice.event;
+      default:
+        throw new Error(`no event for a ${choice.kind} choice`);
+    }
+  }
+
+  /** Feeds node `id` the event of `choice`; the event object is built only when the step is not memoized or is recorded. */
+  private feed(world: World, id: NodeId, eventId: number, choice: Choice, recorded: boolean): StepRecord | null {
     const local = world.nodes[id - 1].local!;
-    const { next, effects } = this.stepper.step(local, event, eventKey);
+    const memo = this.stepper.memo(local, eventId);
+    const event = memo && !recorded ? undefined : this.eventOf(choice);
+    const { next, effects } = memo ?? this.stepper.run(local, event!, eventId);
     const record = recorded ? this.record(choice, id, event, local.state, next, effects) : null;
     this.apply(world, id, next, effects, record);
     return record;
@@ -266,6 +324,8 @@ export class Simulator {
           break;
       }
     }
+    // A node left as it was keeps its slot: the world's hash then skips it.
+    if (local === slot.local && timers === slot.timers && slot.durable === null) return;
     world.nodes[id - 1] = { local, durable: null, timers, clientUsed: slot.clientUsed };
   }
 
@@ -316,20 +376,20 @@ export class Simulator {
     const c = channelIndex(this.n, from, to);
     const ch = world.channels[c];
     if (this.config.network === 'fifo') {
-      world.channels[c] = ch.concat(ref);
+      this.writableChannels(world)[c] = ch.concat(ref);
       return;
     }
     let i = 0;
     while (i < ch.length && ch[i].key < ref.key) i++;
     if (this.config.network === 'unordered-duplicating' && ch[i] === ref) return;
-    world.channels[c] = ch.slice(0, i).concat(ref, ch.slice(i));
+    this.writableChannels(world)[c] = ch.slice(0, i).concat(ref, ch.slice(i));
   }
 
   private removeMessage(world: World, from: NodeId, to: NodeId, ref: MsgRef): void {
     const c = channelIndex(this.n, from, to);
     const ch = world.channels[c];
     const i = ch.indexOf(ref);
-    world.channels[c] = ch.slice(0, i).concat(ch.slice(i + 1));
+    this.writableChannels(world)[c] = ch.slice(0, i).concat(ch.slice(i + 1));
   }
 
   /** False when the world is past a bound and must not be expanded. */
@@ -350,47 +410,152 @@ export class Simulator {
   }
 
   /**
-   * Canonical 64-bit fingerprint: every node, timer, message, budget and note as interned ints
-   * (with stable fingerprints, as hashes of their keys, so that every thread agrees); with
-   * symmetry on, the smallest over every renaming of node ids.
+   * Canonical 64-bit fingerprint: every node, timer, message, budget and note, each interned
+   * part by the 64-bit hash of its canonical key (so every thread and process agrees); with
+   * symmetry on, the smallest over every renaming of node ids. Without symmetry it is kept in the
+   * world: each lane is the sum (mod 2^32) of one hash per part (a node, a non-empty channel, the
+   * rest), each hash covering the part's position and content, as in Zobrist hashing; a step
+   * subtracts the hashes of the parts it replaced and adds those of their replacements.
    */
   fingerprint(world: World): Hash64 {
     if (this.symmetry) return this.symmetry.fingerprint(world);
+    return { hi: world.hashHi >>> 0, lo: world.hashLo >>> 0 };
+  }
+
+  /** Sets the world's hash from all of its parts. */
+  private rehash(world: World): void {
+    let hi = 0;
+    let lo = 0;
+    for (let i = 0; i < this.n; i++) {
+      this.hashSlot(i, world.nodes[i]);
+      hi += this.lanes[0];
+      lo += this.lanes[1];
+    }
+    for (let c = 0; c < world.channels.length; c++) {
+      if (!world.channels[c].length) continue;
+      this.hashChannel(c, world.channels[c]);
+      hi += this.lanes[0];
+      lo += this.lanes[1];
+    }
+    this.hashRest(world);
+    world.hashHi = (hi + this.lanes[0]) | 0;
+    world.hashLo = (lo + this.lanes[1]) | 0;
+  }
+
+  /** Updates `after`'s hash from `before`'s: only the parts `advance` replaced (new objects) are rehashed. */
+  private rehashChanges(before: World, after: World): void {
+    let hi = before.hashHi;
+    let lo = before.hashLo;
+    const { lanes } = this;
+    for (let i = 0; i < this.n; i++) {
+      const was = before.nodes[i];
+      const now = after.nodes[i];
+      if (was === now) continue;
+      this.hashSlot(i, was);
+      hi -= lanes[0];
+      lo -= lanes[1];
+      this.hashSlot(i, now);
+      hi += lanes[0];
+      lo += lanes[1];
+    }
+    if (before.channels !== after.channels) {
+      for (let c = 0; c < after.channels.length; c++) {
+        const was = before.channels[c];
+        const now = after.channels[c];
+        if (was === now) continue;
+        if (was.length) {
+          this.hashChannel(c, was);
+          hi -= lanes[0];
+          lo -= lanes[1];
+        }
+        if (now.length) {
+          this.hashChannel(c, now);
+          hi += lanes[0];
+          lo += lanes[1];
+        }
+      }
+    }
+    if (before.history !== after.history || before.partition !== after.partition || before.used !== after.used) {
+      this.hashRest(before);
+      hi -= lanes[0];
+      lo -= lanes[1];
+      this.hashRest(after);
+      hi += lanes[0];
+      lo += lanes[1];
+    }
+    after.hashHi = hi | 0;
+    after.hashLo = lo | 0;
+  }
+
+  /** Scratch for a part's hash (hi, lo). */
+  private readonly lanes = new Int32Array(2);
+
+  /** Room for `ints` more numbers in the scratch buffer. */
+  private room(ints: number): Int32Array<ArrayBufferLike> {
+    if (this.buf.length < ints) this.buf = new Int32Array(Math.max(ints, this.buf.length * 2));
+    return this.buf;
+  }
+
+  private hashSlot(i: number, slot: NodeSlot): void {
+    const buf = this.room(6 + 2 * slot.timers.length);
     let k = 0;
-    const push = (v: number) => {
-      if (k >= this.buf.length) this.buf = growInto(this.buf, k);
-      this.buf[k++] = v;
-    };
-    // An interned part: its id, or (stable fingerprints) the 64-bit hash of its key.
-    const stable = this.stableFingerprints;
-    const part = (interner: Interner<unknown>, id: number) => {
-      if (!stable) return push(id);
-      push(interner.hashes[2 * id]);
-      push(interner.hashes[2 * id + 1]);
-    };
-    for (const slot of world.nodes) {
-      push(slot.local ? 1 : 0);
-      if (slot.local) part(this.stepper.states, slot.local.id);
-      else part(this.durables, slot.durable!.id);
-      push(slot.clientUsed);
-      push(slot.timers.length);
-      for (const t of slot.timers) part(this.timers, t.id);
+    buf[k++] = PART_NODE + i;
+    if (slot.local) {
+      buf[k++] = 1;
+      buf[k++] = this.stepper.states.hashes[2 * slot.local.id];
+      buf[k++] = this.stepper.states.hashes[2 * slot.local.id + 1];
+    } else {
+      buf[k++] = 0;
+      buf[k++] = this.durables.hashes[2 * slot.durable!.id];
+      buf[k++] = this.durables.hashes[2 * slot.durable!.id + 1];
     }
-    for (const ch of world.channels) {
-      push(ch.length);
-      for (const m of ch) part(this.messages, m.id);
+    buf[k++] = slot.clientUsed;
+    buf[k++] = slot.timers.length;
+    const timers = this.timers.hashes;
+    for (const t of slot.timers) {
+      buf[k++] = timers[2 * t.id];
+      buf[k++] = timers[2 * t.id + 1];
     }
-    push(world.partition);
+    hashIntsInto(buf, k, this.lanes);
+  }
+
+  private hashChannel(c: number, ch: MsgRef[]): void {
+    const buf = this.room(2 + 2 * ch.length);
+    let k = 0;
+    buf[k++] = PART_CHANNEL + c;
+    buf[k++] = ch.length;
+    const messages = this.messages.hashes;
+    for (const m of ch) {
+      buf[k++] = messages[2 * m.id];
+      buf[k++] = messages[2 * m.id + 1];
+    }
+    hashIntsInto(buf, k, this.lanes);
+  }
+
+  /** The partition, the budgets used and the ghost history (a set: the sum of one hash per note). */
+  private hashRest(world: World): void {
+    const buf = this.room(6);
     const u = world.used;
-    push(u.crashes);
-    push(u.drops);
-    push(u.duplicates);
-    push(u.partitions);
-    // The history is a set: ids are sorted; hashes must be sorted by themselves.
+    buf[0] = PART_REST;
+    buf[1] = world.partition;
+    buf[2] = u.crashes;
+    buf[3] = u.drops;
+    buf[4] = u.duplicates;
+    buf[5] = u.partitions;
+    hashIntsInto(buf, 6, this.lanes);
+    let hi = this.lanes[0];
+    let lo = this.lanes[1];
     const notes = this.notes.hashes;
-    const history = stable ? world.history.map((h) => [notes[2 * h], notes[2 * h + 1]]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).flat() : world.history;
-    for (const h of history) push(h);
-    return hashInts(this.buf, k);
+    for (const h of world.history) {
+      buf[0] = PART_NOTE;
+      buf[1] = notes[2 * h];
+      buf[2] = notes[2 * h + 1];
+      hashIntsInto(buf, 3, this.lanes);
+      hi += this.lanes[0];
+      lo += this.lanes[1];
+    }
+    this.lanes[0] = hi;
+    this.lanes[1] = lo;
   }
 
   private buf: Int32Array<ArrayBufferLike> = new Int32Array(256);
@@ -436,7 +601,9 @@ export class Simulator {
     }
     const n = this.n;
     let inFlight: InFlight[] | undefined;
-    const quiescent = world.channels.every((c) => c.length === 0) && world.nodes.every((s) => s.timers.length === 0);
+    let quiescent = true;
+    for (let c = 0; c < world.channels.length && quiescent; c++) quiescent = world.channels[c].length === 0;
+    for (let i = 0; i < n && quiescent; i++) quiescent = world.nodes[i].timers.length === 0;
     return {
       n,
       nodes,
@@ -458,9 +625,9 @@ export class Simulator {
 
 const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
-function growInto(buf: Int32Array<ArrayBufferLike>, used: number): Int32Array<ArrayBufferLike> {
-  const bigger = new Int32Array(buf.length * 2);
-  bigger.set(buf.subarray(0, used));
-  return bigger;
-}
+/** Tags that tell the parts of a world's hash apart (node i, channel c, the rest, a note). */
+const PART_NODE = 0x1000000;
+const PART_CHANNEL = 0x2000000;
+const PART_REST = 0x3000000;
+const PART_NOTE = 0x4000000;
 

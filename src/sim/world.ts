@@ -12,6 +12,8 @@ export interface MsgRef {
   /** Canonical JSON: unordered channels sort by it, so replays do not depend on interning order. */
   key: string;
   msg: any;
+  /** events[from]: the node-step event id of this message delivered from `from` (memoized). */
+  events: number[];
 }
 
 /** A pending timer, interned by (timer id, event). */
@@ -22,6 +24,8 @@ export interface TimerRef {
   name: string;
   event: { type: string };
   delayMs: number;
+  /** The node-step event id of this timer firing, once asked for (-1 before). */
+  eventId: number;
 }
 
 /** A durable context kept while a node is down, interned. */
@@ -50,6 +54,13 @@ export interface World {
   /** Bitmask of the nodes on side A of the current partition (bit i-1 for node i); 0 when healed. */
   partition: number;
   used: { crashes: number; drops: number; duplicates: number; partitions: number };
+  /**
+   * The world's 64-bit fingerprint as two 32-bit lanes, kept up to date by every step: the sum
+   * of a hash per part (each node, each non-empty channel, the rest), so a step rehashes only
+   * the parts it changed (see Simulator.fingerprint).
+   */
+  hashHi: number;
+  hashLo: number;
 }
 
 export function channelIndex(n: number, from: NodeId, to: NodeId): number {
