@@ -116,9 +116,7 @@ export class Simulator {
         const view = this.nodeView(world, id);
         for (const event of this.protocol.clients(view, slot.clientUsed, this.config)) out.push({ kind: 'client', node: id, event });
       }
-      if (this.protocol.spontaneous) {
-        for (const event of this.spontaneous(world, id)) out.push({ kind: 'client', node: id, event, spontaneous: true });
-      }
+      if (this.protocol.spontaneous) for (const choice of this.spontaneous(world, id)) out.push(choice);
     }
     this.faultChoices(world, out);
     return out;
@@ -497,40 +495,143 @@ export class Simulator {
   }
 
   private hashSlot(i: number, slot: NodeSlot): void {
-    const buf = this.room(6 + 2 * slot.timers.length);
+    this.hashNode(i, slot.local, slot.durable, slot.clientUsed, slot.timers);
+  }
+
+  private hashNode(i: number, local: LocalState | null, durable: DurableRef | null, clientUsed: number, timers: TimerRef[]): void {
+    const buf = this.room(6 + 2 * timers.length);
     let k = 0;
     buf[k++] = PART_NODE + i;
-    if (slot.local) {
+    if (local) {
       buf[k++] = 1;
-      buf[k++] = this.stepper.states.hashes[2 * slot.local.id];
-      buf[k++] = this.stepper.states.hashes[2 * slot.local.id + 1];
+      buf[k++] = this.stepper.states.hashes[2 * local.id];
+      buf[k++] = this.stepper.states.hashes[2 * local.id + 1];
     } else {
       buf[k++] = 0;
-      buf[k++] = this.durables.hashes[2 * slot.durable!.id];
-      buf[k++] = this.durables.hashes[2 * slot.durable!.id + 1];
+      buf[k++] = this.durables.hashes[2 * durable!.id];
+      buf[k++] = this.durables.hashes[2 * durable!.id + 1];
     }
-    buf[k++] = slot.clientUsed;
-    buf[k++] = slot.timers.length;
-    const timers = this.timers.hashes;
-    for (const t of slot.timers) {
-      buf[k++] = timers[2 * t.id];
-      buf[k++] = timers[2 * t.id + 1];
+    buf[k++] = clientUsed;
+    buf[k++] = timers.length;
+    const hashes = this.timers.hashes;
+    for (const t of timers) {
+      buf[k++] = hashes[2 * t.id];
+      buf[k++] = hashes[2 * t.id + 1];
     }
     hashIntsInto(buf, k, this.lanes);
   }
 
   private hashChannel(c: number, ch: MsgRef[]): void {
-    const buf = this.room(2 + 2 * ch.length);
+    this.hashChannelEdit(c, ch, -1, -1, null);
+  }
+
+  /** The hash of channel `c` holding `ch` without its message at `skip` (if >= 0) and with `ref` inserted before index `at` (if >= 0). */
+  private hashChannelEdit(c: number, ch: MsgRef[], skip: number, at: number, ref: MsgRef | null): void {
+    const buf = this.room(4 + 2 * ch.length);
+    const messages = this.messages.hashes;
     let k = 0;
     buf[k++] = PART_CHANNEL + c;
-    buf[k++] = ch.length;
-    const messages = this.messages.hashes;
-    for (const m of ch) {
-      buf[k++] = messages[2 * m.id];
-      buf[k++] = messages[2 * m.id + 1];
+    buf[k++] = ch.length + (skip >= 0 ? -1 : 0) + (at >= 0 ? 1 : 0);
+    for (let i = 0; i <= ch.length; i++) {
+      if (i === at) {
+        buf[k++] = messages[2 * ref!.id];
+        buf[k++] = messages[2 * ref!.id + 1];
+      }
+      if (i === ch.length) break;
+      if (i === skip) continue;
+      buf[k++] = messages[2 * ch[i].id];
+      buf[k++] = messages[2 * ch[i].id + 1];
     }
     hashIntsInto(buf, k, this.lanes);
   }
+
+  /**
+   * The fingerprint of `successor(world, choice)`, computed without building it, when that is
+   * simple: a delivery or client request whose node step is memoized and makes at most one send,
+   * arms or cancels no timer and leaves the ghost history alone; null otherwise (and with
+   * symmetry on). Most transitions reach a world seen before: this spares building them. The
+   * object returned is overwritten by the next call.
+   */
+  peek(world: World, choice: Choice): Hash64 | null {
+    if (this.symmetry) return null;
+    let id: NodeId;
+    let eventId: number | undefined;
+    let counted = 0;
+    if (choice.kind === 'deliver') {
+      id = choice.to;
+      eventId = choice.msg.events[choice.from];
+    } else if (choice.kind === 'client') {
+      id = choice.node;
+      eventId = this.clientEvents.get(choice.event);
+      if (!choice.spontaneous) counted = 1;
+    } else return null;
+    if (eventId === undefined) return null;
+    const slot = world.nodes[id - 1];
+    const memo = this.stepper.memo(slot.local!, eventId);
+    if (!memo) return null;
+    let send: Extract<Effect, { kind: 'send' }> | null = null;
+    for (const e of memo.effects) {
+      if (e.kind === 'send' && !send) send = e;
+      else if (e.kind !== 'note' || !this.ghost || this.ghost.has(e.note?.type)) return null;
+    }
+    const { n, lanes } = this;
+    let hi = world.hashHi;
+    let lo = world.hashLo;
+    // The delivered message leaves its channel, unless the network keeps it.
+    let taken = -1;
+    if (choice.kind === 'deliver' && !this.duplicating) {
+      taken = channelIndex(n, choice.from, choice.to);
+      const ch = world.channels[taken];
+      this.hashChannel(taken, ch);
+      hi -= lanes[0];
+      lo -= lanes[1];
+      if (ch.length > 1) {
+        this.hashChannelEdit(taken, ch, ch.indexOf(choice.msg), -1, null);
+        hi += lanes[0];
+        lo += lanes[1];
+      }
+    }
+    if (send) {
+      const ref = (send.ref ??= this.msg(send.msg)) as MsgRef;
+      for (let to = 1; to <= n; to++) {
+        if (send.to === 'others' ? to === id : to !== send.to) continue;
+        // As `send` and `addMessage` do.
+        if ((world.nodes[to - 1].local === null && to !== id) || !connected(world, id, to)) continue;
+        const c = channelIndex(n, id, to);
+        if (c === taken) return null;
+        const ch = world.channels[c];
+        let at = ch.length;
+        if (this.config.network !== 'fifo') {
+          at = 0;
+          while (at < ch.length && ch[at].key < ref.key) at++;
+          if (this.duplicating && ch[at] === ref) continue;
+        }
+        if (ch.length) {
+          this.hashChannel(c, ch);
+          hi -= lanes[0];
+          lo -= lanes[1];
+        }
+        this.hashChannelEdit(c, ch, -1, at, ref);
+        hi += lanes[0];
+        lo += lanes[1];
+      }
+    }
+    // The node's slot, unless `apply` would keep it.
+    if (memo.next !== slot.local || counted) {
+      this.hashSlot(id - 1, slot);
+      hi -= lanes[0];
+      lo -= lanes[1];
+      this.hashNode(id - 1, memo.next, null, slot.clientUsed + counted, slot.timers);
+      hi += lanes[0];
+      lo += lanes[1];
+    }
+    const peeked = this.peeked;
+    peeked.hi = hi >>> 0;
+    peeked.lo = lo >>> 0;
+    return peeked;
+  }
+
+  private readonly peeked: Hash64 = { hi: 0, lo: 0 };
 
   /** The partition, the budgets used and the ghost history (a set: the sum of one hash per note). */
   private hashRest(world: World): void {
@@ -560,23 +661,25 @@ export class Simulator {
 
   private buf: Int32Array<ArrayBufferLike> = new Int32Array(256);
 
-  /** A node's spontaneous moves depend on its state alone: asked once per (node, interned state). */
-  private spontaneous(world: World, id: NodeId): { type: string }[] {
+  /** A node's spontaneous moves depend on its state alone: asked once per (node, interned state), as choices. */
+  private spontaneous(world: World, id: NodeId): Choice[] {
     const view = this.nodeView(world, id);
     let moves = this.spontaneousMoves.get(view);
     if (!moves) {
-      moves = this.protocol.spontaneous!(view, this.config);
+      moves = this.protocol.spontaneous!(view, this.config).map((event): Choice => ({ kind: 'client', node: id, event, spontaneous: true }));
       this.spontaneousMoves.set(view, moves);
     }
     return moves;
   }
 
-  private readonly spontaneousMoves = new Map<NodeView, { type: string }[]>();
+  private readonly spontaneousMoves = new Map<NodeView, Choice[]>();
 
   /** Node views are cached per (node, interned state): worlds share them. */
   private readonly nodeViews = new Map<number, NodeView>();
   /** Ghost histories are shared between a world and its successors: so are their views. */
   private readonly historyViews = new WeakMap<number[], GhostNote[]>();
+  private lastHistory: number[] | null = null;
+  private lastHistoryView: GhostNote[] | undefined;
 
   nodeView(world: World, id: NodeId): NodeView {
     const slot = world.nodes[id - 1];
@@ -594,32 +697,41 @@ export class Simulator {
   view(world: World): WorldView {
     const nodes: NodeView[] = [];
     for (let id = 1; id <= this.n; id++) nodes.push(this.nodeView(world, id));
-    let history = this.historyViews.get(world.history);
+    let history = world.history === this.lastHistory ? this.lastHistoryView : this.historyViews.get(world.history);
     if (!history) {
       history = world.history.map((h) => this.notes.values[h]);
       this.historyViews.set(world.history, history);
     }
-    const n = this.n;
-    let inFlight: InFlight[] | undefined;
+    this.lastHistory = world.history;
+    this.lastHistoryView = history;
     let quiescent = true;
     for (let c = 0; c < world.channels.length && quiescent; c++) quiescent = world.channels[c].length === 0;
-    for (let i = 0; i < n && quiescent; i++) quiescent = world.nodes[i].timers.length === 0;
-    return {
-      n,
-      nodes,
-      history,
-      quiescent,
-      // Built only when a property reads it.
-      get inFlight() {
-        if (!inFlight) {
-          inFlight = [];
-          for (let c = 0; c < world.channels.length; c++) {
-            for (const m of world.channels[c]) inFlight.push({ from: Math.floor(c / n) + 1, to: (c % n) + 1, msg: m.msg });
-          }
-        }
-        return inFlight;
-      },
-    };
+    for (let i = 0; i < this.n && quiescent; i++) quiescent = world.nodes[i].timers.length === 0;
+    return new LazyWorldView(this.n, nodes, history, quiescent, world.channels);
+  }
+}
+
+/** A WorldView whose messages in flight are listed only when a property reads them (a class: an object literal with a getter is slow to make). */
+class LazyWorldView implements WorldView {
+  private listed: InFlight[] | undefined;
+
+  constructor(
+    readonly n: number,
+    readonly nodes: NodeView[],
+    readonly history: GhostNote[],
+    readonly quiescent: boolean,
+    private readonly channels: MsgRef[][],
+  ) {}
+
+  get inFlight(): InFlight[] {
+    if (!this.listed) {
+      const { n } = this;
+      this.listed = [];
+      for (let c = 0; c < this.channels.length; c++) {
+        for (const m of this.channels[c]) this.listed.push({ from: Math.floor(c / n) + 1, to: (c % n) + 1, msg: m.msg });
+      }
+    }
+    return this.listed;
   }
 }
 
