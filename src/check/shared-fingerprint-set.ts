@@ -40,7 +40,8 @@ const MOVING = 2;
 
 export class SharedFingerprintSet {
   private readonly buffer: Growable;
-  private readonly slots: Int32Array;
+  /** A fixed-length view of the table's current size (V8 reads a view that tracks a growable buffer's length slower). */
+  private slots: Int32Array;
   private readonly control: Int32Array;
   private mask: number;
   private unpublished = 0;
@@ -57,9 +58,9 @@ export class SharedFingerprintSet {
 
   constructor(buffers: SharedFingerprintBuffers) {
     this.buffer = buffers.slots as Growable;
-    this.slots = new Int32Array(buffers.slots);
     this.control = new Int32Array(buffers.control);
     this.mask = Atomics.load(this.control, CAPACITY) - 1;
+    this.slots = new Int32Array(buffers.slots, 0, (this.mask + 1) * 2);
   }
 
   /** Worlds added by every thread, as of their last `poll`. */
@@ -97,7 +98,7 @@ export class SharedFingerprintSet {
     Atomics.add(c, WAITING, 1);
     this.moveIfLast();
     while (Atomics.load(c, GENERATION) === generation) Atomics.wait(c, GENERATION, generation, 50);
-    this.mask = Atomics.load(c, CAPACITY) - 1;
+    this.view();
   }
 
   /** This thread adds no more worlds (it stops searching): a resize no longer waits for it. */
@@ -115,14 +116,20 @@ export class SharedFingerprintSet {
     const capacity = Atomics.load(c, CAPACITY);
     const old = this.slots.slice(0, capacity * 2);
     this.buffer.grow(capacity * 2 * 8);
-    this.slots.fill(0, 0, capacity * 2);
     Atomics.store(c, CAPACITY, capacity * 2);
-    this.mask = capacity * 2 - 1;
+    this.view();
+    this.slots.fill(0, 0, capacity * 2);
     for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.place(old[i], old[i + 1]);
     Atomics.store(c, WAITING, 0);
     Atomics.store(c, RESIZE, NONE);
     Atomics.add(c, GENERATION, 1);
     Atomics.notify(c, GENERATION);
+  }
+
+  /** Views the table at its current size. */
+  private view(): void {
+    this.mask = Atomics.load(this.control, CAPACITY) - 1;
+    if (this.slots.length !== (this.mask + 1) * 2) this.slots = new Int32Array(this.buffer, 0, (this.mask + 1) * 2);
   }
 
   /** Puts an entry known to be absent into the table while no other thread touches it. */
@@ -143,8 +150,10 @@ export class SharedFingerprintSet {
     for (;;) {
       const at = 2 * i;
       // Most lookups find a world already there: read first, so that only an insert takes
-      // the cache line for writing (a compare-and-swap does even when it fails).
-      let old = Atomics.load(s, at);
+      // the cache line for writing (a compare-and-swap does even when it fails). A plain read
+      // suffices: a used word never changes, so a stale read can only be 0, and the
+      // compare-and-swap then reads the word for certain.
+      let old = s[at];
       if (old === 0) old = Atomics.compareExchange(s, at, 0, lo);
       if (old === 0) {
         Atomics.store(s, at + 1, hi);
@@ -152,7 +161,8 @@ export class SharedFingerprintSet {
         return true;
       }
       if (old === lo) {
-        let other = Atomics.load(s, at + 1);
+        let other = s[at + 1];
+        if (other === 0) other = Atomics.load(s, at + 1);
         while (other === 0) other = Atomics.load(s, at + 1);
         if (other === hi) return false;
       }
