@@ -59,7 +59,7 @@ export class Simulator {
 
   msg(msg: any): MsgRef {
     const key = canonical(msg);
-    return this.messages.values[this.messages.id(key, { id: this.messages.size, key, msg, events: [] })];
+    return this.messages.values[this.messages.id(key, { id: this.messages.size, key, msg, events: [], deliveries: [] })];
   }
 
   timer(name: string, event: { type: string }, delayMs: number): TimerRef {
@@ -105,7 +105,12 @@ export class Simulator {
         const ch = world.channels[channelIndex(n, from, to)];
         if (ch.length === 0 || world.nodes[to - 1].local === null) continue;
         const last = net === 'fifo' ? 1 : ch.length;
-        for (let i = 0; i < last; i++) if (i === 0 || ch[i].id !== ch[i - 1].id) out.push({ kind: 'deliver', from, to, msg: ch[i] });
+        for (let i = 0; i < last; i++) {
+          if (i > 0 && ch[i].id === ch[i - 1].id) continue;
+          // One choice object per (message, channel), shared by every world that offers it.
+          const deliveries = ch[i].deliveries;
+          out.push((deliveries[from * (n + 1) + to] ??= { kind: 'deliver', from, to, msg: ch[i] }));
+        }
       }
     }
     for (let id = 1; id <= n; id++) {

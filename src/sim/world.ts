@@ -4,6 +4,7 @@
  * Worlds are immutable; a step copies only what it changes.
  */
 import type { CheckConfig, NodeId, Protocol, Variant } from '../protocol.js';
+import type { Choice } from './choice.js';
 import type { LocalState } from './node-step.js';
 
 /** A message, interned: equal messages share one object and one id. */
@@ -14,6 +15,8 @@ export interface MsgRef {
   msg: any;
   /** events[from]: the node-step event id of this message delivered from `from` (memoized). */
   events: number[];
+  /** deliveries[from * (n + 1) + to]: the choice delivering this message from → to (made once). */
+  deliveries: Choice[];
 }
 
 /** A pending timer, interned by (timer id, event). */
