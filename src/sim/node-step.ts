@@ -23,8 +23,6 @@ export interface LocalState {
   state: string;
   value: StateValue;
   context: any;
-  /** Memoized steps from this state, by event id (see NodeStepper.eventId). */
-  steps: Map<number, NodeStepResult> | null;
 }
 
 export interface NodeStepResult {
@@ -37,6 +35,8 @@ export class NodeStepper {
   /** Event keys as small integers: a memoized step is found by (state, event id) without building a string. */
   private readonly events = new Interner<string>();
   private readonly inits = new Map<string, NodeStepResult>();
+  /** steps[state id]: memoized steps from that state, by event id (kept here: interned states stay plain data). */
+  private steps: (Map<number, NodeStepResult> | undefined)[] = [];
   private cached = 0;
   /**
    * What the steps covered of the machine's definition, for coverage: every state node a node
@@ -69,7 +69,7 @@ export class NodeStepper {
   internState(value: StateValue, context: unknown): LocalState {
     const state = flattenValue(value);
     const key = state + '\u0001' + canonical(context);
-    const candidate: LocalState = { id: this.states.size, state, value, context, steps: null };
+    const candidate: LocalState = { id: this.states.size, state, value, context };
     return this.states.values[this.states.id(key, candidate)];
   }
 
@@ -108,7 +108,7 @@ export class NodeStepper {
 
   /** The memoized step of `local` on the event with this id, if it ran before. */
   memo(local: LocalState, eventId: number): NodeStepResult | undefined {
-    return local.steps?.get(eventId);
+    return this.steps[local.id]?.get(eventId);
   }
 
   /** Feeds one event to a node. `eventKey` must identify the event exactly. */
@@ -127,10 +127,10 @@ export class NodeStepper {
     const result = { next: this.internState(next.value, next.context), effects: effectsOf(actions) };
     this.cover(next, this.machine.getTransitionData(snapshot, event as never));
     if (this.cached >= this.cacheLimit) {
-      for (const s of this.states.values) s.steps = null;
+      this.steps = [];
       this.cached = 0;
     }
-    (local.steps ??= new Map()).set(eventId, result);
+    (this.steps[local.id] ??= new Map()).set(eventId, result);
     this.cached++;
     return result;
   }

@@ -59,12 +59,12 @@ export class Simulator {
 
   msg(msg: any): MsgRef {
     const key = canonical(msg);
-    return this.messages.values[this.messages.id(key, { id: this.messages.size, key, msg, events: [], deliveries: [] })];
+    return this.messages.values[this.messages.id(key, { id: this.messages.size, key, msg })];
   }
 
   timer(name: string, event: { type: string }, delayMs: number): TimerRef {
     const key = name + '\u0001' + canonical(event) + '\u0001' + delayMs;
-    return this.timers.values[this.timers.id(key, { id: this.timers.size, key, name, event, delayMs, eventId: -1 })];
+    return this.timers.values[this.timers.id(key, { id: this.timers.size, key, name, event, delayMs })];
   }
 
   durable(value: object): DurableRef {
@@ -108,7 +108,7 @@ export class Simulator {
         for (let i = 0; i < last; i++) {
           if (i > 0 && ch[i].id === ch[i - 1].id) continue;
           // One choice object per (message, channel), shared by every world that offers it.
-          const deliveries = ch[i].deliveries;
+          const deliveries = (this.deliveries[ch[i].id] ??= []);
           out.push((deliveries[from * (n + 1) + to] ??= { kind: 'deliver', from, to, msg: ch[i] }));
         }
       }
@@ -172,8 +172,7 @@ export class Simulator {
     // known to ignore it (a memoized step to the same state, with no effect), nothing changes.
     if (choice.kind === 'deliver' && this.duplicating) {
       const local = world.nodes[choice.to - 1].local!;
-      const eventId = choice.msg.events[choice.from];
-      const memo = eventId === undefined ? undefined : this.stepper.memo(local, eventId);
+      const memo = this.stepper.memo(local, this.deliveryEvent(choice.msg, choice.from));
       if (memo && memo.next === local && memo.effects.length === 0) return world;
     }
     return this.advance(world, choice, false).world;
@@ -196,24 +195,20 @@ export class Simulator {
     switch (choice.kind) {
       case 'deliver': {
         if (this.config.network !== 'unordered-duplicating') this.removeMessage(next, choice.from, choice.to, choice.msg);
-        const events = choice.msg.events;
-        const eventId = (events[choice.from] ??= this.stepper.eventId('m' + choice.msg.id + 'f' + choice.from));
-        record = this.feed(next, choice.to, eventId, choice, recorded);
+        record = this.feed(next, choice.to, this.deliveryEvent(choice.msg, choice.from), choice, recorded);
         break;
       }
       case 'timer': {
         const slot = next.nodes[choice.node - 1];
         next.nodes[choice.node - 1] = { ...slot, timers: slot.timers.filter((t) => t !== choice.timer) };
-        if (choice.timer.eventId < 0) choice.timer.eventId = this.stepper.eventId('t' + choice.timer.id);
-        record = this.feed(next, choice.node, choice.timer.eventId, choice, recorded);
+        const eventId = (this.timerEvents[choice.timer.id] ??= this.stepper.eventId('t' + choice.timer.id));
+        record = this.feed(next, choice.node, eventId, choice, recorded);
         break;
       }
       case 'client': {
         const slot = next.nodes[choice.node - 1];
         if (!choice.spontaneous) next.nodes[choice.node - 1] = { ...slot, clientUsed: slot.clientUsed + 1 };
-        let eventId = this.clientEvents.get(choice.event);
-        if (eventId === undefined) this.clientEvents.set(choice.event, (eventId = this.stepper.eventId('c' + canonical(choice.event))));
-        record = this.feed(next, choice.node, eventId, choice, recorded);
+        record = this.feed(next, choice.node, this.clientEvent(choice.event), choice, recorded);
         break;
       }
       case 'drop':
@@ -259,8 +254,29 @@ export class Simulator {
     return { world: next, record };
   }
 
-  /** Node-step event ids of client events, per event object (the protocol's moves are cached objects). */
+  /**
+   * Node-step event ids (NodeStepper.eventId), memoized here rather than on the interned refs,
+   * which stay plain data: of a message delivered from a node, by (message id, sender); of a
+   * timer, by timer id; of a client event, per event object (the protocol's moves are cached).
+   */
+  private deliveryEvent(msg: MsgRef, from: NodeId): number {
+    const at = msg.id * (this.n + 1) + from;
+    let id = this.deliveryEvents[at];
+    if (id === undefined) this.deliveryEvents[at] = id = this.stepper.eventId('m' + msg.id + 'f' + from);
+    return id;
+  }
+
+  private clientEvent(event: { type: string }): number {
+    let id = this.clientEvents.get(event);
+    if (id === undefined) this.clientEvents.set(event, (id = this.stepper.eventId('c' + canonical(event))));
+    return id;
+  }
+
+  private readonly deliveryEvents: number[] = [];
+  private readonly timerEvents: number[] = [];
   private readonly clientEvents = new WeakMap<object, number>();
+  /** deliveries[message id][from * (n + 1) + to]: the choice delivering that message from → to, made once. */
+  private readonly deliveries: Choice[][] = [];
 
   /** The channels of the world being built by `advance`, copied from its parent's on the first write. */
   private writableChannels(world: World): MsgRef[][] {
@@ -560,17 +576,16 @@ export class Simulator {
   peek(world: World, choice: Choice): Hash64 | null {
     if (this.symmetry) return null;
     let id: NodeId;
-    let eventId: number | undefined;
+    let eventId: number;
     let counted = 0;
     if (choice.kind === 'deliver') {
       id = choice.to;
-      eventId = choice.msg.events[choice.from];
+      eventId = this.deliveryEvent(choice.msg, choice.from);
     } else if (choice.kind === 'client') {
       id = choice.node;
-      eventId = this.clientEvents.get(choice.event);
+      eventId = this.clientEvent(choice.event);
       if (!choice.spontaneous) counted = 1;
     } else return null;
-    if (eventId === undefined) return null;
     const slot = world.nodes[id - 1];
     const memo = this.stepper.memo(slot.local!, eventId);
     if (!memo) return null;

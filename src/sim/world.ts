@@ -4,7 +4,6 @@
  * Worlds are immutable; a step copies only what it changes.
  */
 import type { CheckConfig, NodeId, Protocol, Variant } from '../protocol.js';
-import type { Choice } from './choice.js';
 import type { LocalState } from './node-step.js';
 
 /** A message, interned: equal messages share one object and one id. */
@@ -13,10 +12,6 @@ export interface MsgRef {
   /** Canonical JSON: unordered channels sort by it, so replays do not depend on interning order. */
   key: string;
   msg: any;
-  /** events[from]: the node-step event id of this message delivered from `from` (memoized). */
-  events: number[];
-  /** deliveries[from * (n + 1) + to]: the choice delivering this message from → to (made once). */
-  deliveries: Choice[];
 }
 
 /** A pending timer, interned by (timer id, event). */
@@ -27,8 +22,6 @@ export interface TimerRef {
   name: string;
   event: { type: string };
   delayMs: number;
-  /** The node-step event id of this timer firing, once asked for (-1 before). */
-  eventId: number;
 }
 
 /** A durable context kept while a node is down, interned. */
