@@ -2,7 +2,8 @@
  * `npm run bench`: explorer throughput and memory, side by side with @xstate/graph's
  * getAdjacencyMap over the same cluster model, in one run (the machine is shared and noisy:
  * compare ratios, not absolute numbers across runs). `npm run bench -- twophase` runs only
- * the TwoPhase rows (beside TLC's figures); `-- twophase 7` stops at 7 resource managers.
+ * the TwoPhase rows (beside TLC's figures), up to 9 resource managers (`npm run bench:twophase`);
+ * `-- twophase 7` stops at 7.
  */
 import { getAdjacencyMap } from '@xstate/graph';
 import { election } from '../machines/election/index.js';
@@ -91,11 +92,12 @@ console.log(`coordkit bench · node ${process.version} · ${new Date().toISOStri
 
 /**
  * Gray & Lamport's TwoPhase as examples/two-phase-commit, one thread and two, beside TLC 2.20's
- * distinct / generated counts for TwoPhase.tla (one worker; measured on a machine like this one,
- * not in this run: TLC cannot be installed here). Distinct counts must be equal; the kit also
- * tries deliveries the receiver ignores, which TLA+ does not enable, so it generates more.
+ * figures for TwoPhase.tla (one worker), quoted: measured on a machine like this one, not in
+ * this run (TLC cannot be installed here). Distinct counts must be equal; the kit also tries
+ * deliveries the receiver ignores, which TLA+ does not enable, so it generates more. Time is
+ * wall clock and CPU (all threads): on a shared machine the CPU time is the steadier figure.
  */
-async function twoPhaseRows(upTo: number) {
+async function twoPhaseRows(sizes: number[]) {
   const tlc: Record<number, string> = {
     3: '288 / 1,146',
     5: '8,832 / 58,146',
@@ -104,21 +106,33 @@ async function twoPhaseRows(upTo: number) {
     9: '10,340,352 / 123,558,402 in 323 s, 2.8 GB',
   };
   const module = new URL('../examples/two-phase-commit/index.js', import.meta.url).href;
-  console.log('TwoPhase (examples/two-phase-commit, unordered-duplicating network), depth-first, one thread then two:');
-  for (const rms of [3, 5, 6, 7, 9].filter((r) => r <= upTo)) {
+  console.log('TwoPhase (examples/two-phase-commit, unordered-duplicating network), depth-first, one thread then two, same run:');
+  for (const rms of sizes) {
     const model = createModel(twoPhase, { nodes: rms + 1 });
-    console.log(`  TLC 2.20, ${rms} RMs: ${tlc[rms]} distinct / generated`);
+    console.log(`  TLC 2.20, quoted, measured on a machine like this one, ${rms} RMs: ${tlc[rms] ?? '(no figure)'} distinct / generated`);
+    const cpu = (since: NodeJS.CpuUsage) => {
+      const used = process.cpuUsage(since);
+      return (used.user + used.system) / 1e6;
+    };
+    let since = process.cpuUsage();
     const one = measure(`${rms} RMs, 1 thread`, model, undefined, { search: 'dfs' });
+    const oneCpu = cpu(since);
     globalThis.gc?.();
     const heap = process.memoryUsage().heapUsed;
+    since = process.cpuUsage();
     const two = report(`${rms} RMs, 2 threads`, await exploreParallel(model, { workers: 2, module }), heap);
-    const transitions = (r: { transitions: number }) => fmt(r.transitions);
-    console.log(`  ${rms} RMs: ${transitions(one)} transitions; 2 threads ${(one.ms / two.ms).toFixed(2)}x one, same states: ${one.states === two.states}\n`);
+    const twoCpu = cpu(since);
+    console.log(
+      `  ${rms} RMs: ${fmt(one.states)} worlds (${one.states === two.states ? 'same' : 'NOT the same'} with 2 threads), ${fmt(one.transitions)} transitions; ` +
+        `CPU ${oneCpu.toFixed(1)} s on 1 thread (${fmt(one.states / oneCpu)} worlds per CPU second), ${twoCpu.toFixed(1)} s on 2; ` +
+        `wall clock: 2 threads ${(one.ms / two.ms).toFixed(2)}x one; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`,
+    );
   }
 }
 
+// `twophase [largest]`: only the TwoPhase rows (`npm run bench:twophase` goes to 9 RMs, 10 million worlds).
 if (process.argv[2] === 'twophase') {
-  await twoPhaseRows(Number(process.argv[3] ?? 9));
+  await twoPhaseRows([3, 5, 6, 7, 9].filter((r) => r <= Number(process.argv[3] ?? 9)));
   process.exit(0);
 }
 // Warm the JIT on both paths before anything is timed.
@@ -175,4 +189,5 @@ measure('whole history', createModel({ ...mutex, ghostSummary: undefined }, { no
 measure('latest grants', createModel(mutex, { nodes: 2, params: { requests: 3 } }));
 
 console.log('');
-await twoPhaseRows(9);
+// Up to 7 RMs here; 9 RMs (10 million worlds, minutes) with `npm run bench:twophase`.
+await twoPhaseRows([3, 5, 6, 7]);

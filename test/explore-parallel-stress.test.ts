@@ -47,6 +47,17 @@ describe('parallel search under random delays in the hand-off', () => {
     }
   });
 
+  it('a visited set that starts tiny grows many times under the same delays and ends with the single-thread counts', async () => {
+    const model: Model = createModel(protocols.find((p) => p.name === 'consensus')!, { nodes: 2, symmetry: false });
+    const one = explore(model, { search: 'dfs' });
+    for (const [workers, seed] of [[2, 11], [3, 12]]) {
+      // 256 slots: the table doubles until it holds every world, with every thread stopped each time.
+      const many = await exploreParallel(model, { workers, module, capacity: 256, stallMs: 15_000, jitter: { seed, maxMs: 0.5, pollEvery: 8 } });
+      expect(counts(many), `${workers} threads`).toEqual(counts(one));
+      expect(many.indexBytes).toBeGreaterThanOrEqual(one.states * 8 * 2);
+    }
+  });
+
   it('a search whose threads stop taking steps ends with an error naming what each thread was doing', async () => {
     const model: Model = createModel(protocols.find((p) => p.name === 'consensus')!, { nodes: 2, symmetry: false });
     // Pauses of a second at every step of the hand-off and a watchdog of 300 ms: the threads

@@ -109,9 +109,13 @@ export function depthFirst(sim: Simulator, judge: Judge, start: Start, search: D
       continue;
     }
     top.tried++;
-    const child = sim.successor(top.world, top.choices[indexOf(top)]);
+    const choice = top.choices[indexOf(top)];
     totals.transitions++;
-    if (!search.visited.add(sim.fingerprint(child))) continue;
+    // A world seen before is not built when its fingerprint can be had without it.
+    const peeked = sim.peek(top.world, choice);
+    if (peeked && !search.visited.add(peeked)) continue;
+    const child = sim.successor(top.world, choice);
+    if (!peeked && !search.visited.add(sim.fingerprint(child))) continue;
     totals.states++;
     judge.judge(child, () => pathTo(stack.length));
     if (search.onProgress && totals.states % every === 0) {

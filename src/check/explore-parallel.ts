@@ -22,7 +22,7 @@ export interface ParallelOptions extends ExploreOptions {
   workers: number;
   /** URL of the ES module the threads load the primitive from. */
   module: string;
-  /** Slots of the shared visited set (a power of two, 8 bytes each); sized from maxStates or memory when absent. */
+  /** Slots the shared visited set starts with (a power of two, 8 bytes each); it grows as worlds are added. */
   capacity?: number;
   /**
    * How long the threads may go without a transition before the search is abandoned with an
@@ -42,7 +42,7 @@ export async function exploreParallel(model: Model, options: ParallelOptions): P
   const sim = new Simulator(model.protocol, model.variant, model.config, true);
   const judge = new Judge(model, sim, 'dfs', options.all);
   const maxStates = options.maxStates ?? Infinity;
-  const buffers = SharedFingerprintSet.allocate(options.capacity ?? capacityFor(maxStates));
+  const buffers = SharedFingerprintSet.allocate(options.capacity ?? initialCapacity(options.workers), maxCapacity(), options.workers);
   const visited = new SharedFingerprintSet(buffers);
   const control = new SharedArrayBuffer(4);
   const stats = new SharedArrayBuffer(options.workers * STAT_FIELDS * 8);
@@ -115,10 +115,17 @@ export async function exploreParallel(model: Model, options: ParallelOptions): P
   return result;
 }
 
-/** Slots for `maxStates` worlds at 75% load; without a limit, an eighth of the machine's memory. */
-function capacityFor(maxStates: number): number {
-  const wanted = Number.isFinite(maxStates) ? Math.ceil((maxStates * 4) / 3) + 1 : totalmem() / 8 / 8;
-  return 2 ** Math.min(31, Math.max(16, Math.ceil(Math.log2(wanted))));
+/**
+ * Room for the worlds every thread may add between two polls (1,024 transitions each) to stay
+ * under a quarter of the table, so that it grows well before it fills.
+ */
+function initialCapacity(workers: number): number {
+  return 2 ** Math.max(16, Math.ceil(Math.log2(workers * 1024 * 4)));
+}
+
+/** The most the shared visited set may grow to: a quarter of the machine's memory, at most 4 GiB (2^29 worlds). */
+function maxCapacity(): number {
+  return 2 ** Math.floor(Math.log2(Math.min(2 ** 32, totalmem() / 4) / 8));
 }
 
 function progress(visited: SharedFingerprintSet, stats: SharedArrayBuffer, workers: number, started: number) {

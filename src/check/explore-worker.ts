@@ -79,7 +79,7 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
   const random = xorshift((task.index * 0x9e3779b1) | 1);
   const board = new WorkBoard(task.board, undefined, task.jitter && pauses(task.jitter.seed + task.index, task.jitter.maxMs));
   const stopped = () => {
-    visited.flush();
+    visited.poll();
     return Atomics.load(control, 0) !== 0 || judge.stop || visited.size >= task.maxStates || visited.full;
   };
   const totals = { states: 0, transitions: 0, depth: 0, bounded: 0, roundCut: 0 };
@@ -119,7 +119,7 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
     board.finished();
   }
   phase('finished');
-  visited.flush();
+  visited.leave();
   if (judge.stop) Atomics.store(control, 0, 1);
   return {
     states: totals.states,

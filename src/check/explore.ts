@@ -177,9 +177,12 @@ function breadthFirst(model: Model, sim: Simulator, judge: Judge, options: Explo
       }
       const choices = sim.enabled(world);
       for (let c = 0; c < choices.length && !stop; c++) {
-        const child = sim.successor(world, choices[c]);
         transitions++;
-        if (!visited.add(sim.fingerprint(child))) continue;
+        // A world seen before is not built when its fingerprint can be had without it.
+        const peeked = sim.peek(world, choices[c]);
+        if (peeked && !visited.add(peeked)) continue;
+        const child = sim.successor(world, choices[c]);
+        if (!peeked && !visited.add(sim.fingerprint(child))) continue;
         const index = parents.push(frontierIds[f], c);
         judge.judge(child, () => parents.pathTo(index));
         next.push(child);

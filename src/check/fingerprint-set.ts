@@ -16,8 +16,11 @@ export class FingerprintSet {
 
   /** Adds `h`; returns false when it was already there. */
   add(h: Hash64): boolean {
-    const hi = h.hi;
-    const lo = h.lo === 0 && hi === 0 ? 1 : h.lo; // (0, 0) marks an empty slot
+    return this.insert(h.hi, h.lo);
+  }
+
+  private insert(hi: number, lo: number): boolean {
+    if (lo === 0 && hi === 0) lo = 1; // (0, 0) marks an empty slot
     let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
     const s = this.slots;
     for (;;) {
@@ -44,7 +47,7 @@ export class FingerprintSet {
     this.mask = this.slots.length / 2 - 1;
     this.size = 0;
     for (let i = 0; i < old.length; i += 2) {
-      if (old[i] !== 0 || old[i + 1] !== 0) this.add({ hi: old[i], lo: old[i + 1] });
+      if (old[i] !== 0 || old[i + 1] !== 0) this.insert(old[i], old[i + 1]);
     }
   }
 }

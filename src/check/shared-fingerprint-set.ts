@@ -3,54 +3,142 @@
  * addressing over (lo, hi) pairs of an Int32Array, linear probing. A thread claims a slot by a
  * compare-and-swap on its `lo` word and then publishes `hi`; neither word is ever 0 in a used
  * slot, so a reader that finds `hi` still 0 waits for it. Threads count what they add locally
- * and publish the count in batches (`flush`), so no word is written by every insert. The set
- * cannot grow while threads use it: its capacity is fixed up front, and it calls itself full at
- * 75% load rather than slow down.
+ * and publish the count in batches (`poll`), so no word is written by every insert.
+ *
+ * The table grows, so that it holds about 16-32 bytes per world whatever the space: its memory
+ * is one growable SharedArrayBuffer, reserved up front and committed as it grows. Growing moves
+ * every entry, so it happens with every thread stopped: at a `poll` (each thread polls between
+ * batches of inserts, and while it waits for work) a thread that finds the table half full asks
+ * for it, every thread that polls then waits, and the last of the threads still searching
+ * (`leave` takes a thread out) doubles the table and lets them go. Between two polls a thread
+ * adds at most a batch of worlds, so the table never gets near full before it grows; at its
+ * largest size it calls itself full at 75% load rather than slow down.
  */
 import type { Hash64 } from '../sim/hash64.js';
 
 export interface SharedFingerprintBuffers {
+  /** Growable, up to the most the set may take. */
   slots: SharedArrayBuffer;
-  /** [size] */
-  count: SharedArrayBuffer;
+  /** [size, capacity, resize state, threads waiting, threads searching, generation] */
+  control: SharedArrayBuffer;
 }
 
+/** A growable SharedArrayBuffer (ES2024, Node 20), missing from the TypeScript library this project compiles against. */
+type Growable = SharedArrayBuffer & { grow(bytes: number): void; readonly maxByteLength: number };
+const GrowableBuffer = SharedArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => Growable;
+
+const SIZE = 0;
+const CAPACITY = 1;
+const RESIZE = 2;
+const WAITING = 3;
+const SEARCHING = 4;
+const GENERATION = 5;
+/** Resize states. */
+const NONE = 0;
+const ASKED = 1;
+const MOVING = 2;
+
 export class SharedFingerprintSet {
-  private readonly slots: Int32Array;
-  private readonly count: Int32Array;
-  private readonly mask: number;
-  readonly capacity: number;
+  private readonly buffer: Growable;
+  /** A fixed-length view of the table's current size (V8 reads a view that tracks a growable buffer's length slower). */
+  private slots: Int32Array;
+  private readonly control: Int32Array;
+  private mask: number;
   private unpublished = 0;
 
-  static allocate(capacityPow2: number): SharedFingerprintBuffers {
-    return { slots: new SharedArrayBuffer(capacityPow2 * 8), count: new SharedArrayBuffer(4) };
+  /** `capacityPow2` slots to start with (8 bytes each), growing up to `maxCapacityPow2`; `threads` searching. */
+  static allocate(capacityPow2: number, maxCapacityPow2: number, threads: number): SharedFingerprintBuffers {
+    const slots = new GrowableBuffer(capacityPow2 * 8, { maxByteLength: Math.max(capacityPow2, maxCapacityPow2) * 8 });
+    const control = new SharedArrayBuffer(6 * 4);
+    const c = new Int32Array(control);
+    c[CAPACITY] = capacityPow2;
+    c[SEARCHING] = threads;
+    return { slots, control };
   }
 
   constructor(buffers: SharedFingerprintBuffers) {
-    this.slots = new Int32Array(buffers.slots);
-    this.count = new Int32Array(buffers.count);
-    this.capacity = this.slots.length / 2;
-    this.mask = this.capacity - 1;
+    this.buffer = buffers.slots as Growable;
+    this.control = new Int32Array(buffers.control);
+    this.mask = Atomics.load(this.control, CAPACITY) - 1;
+    this.slots = new Int32Array(buffers.slots, 0, (this.mask + 1) * 2);
   }
 
-  /** Worlds added by every thread, as of their last `flush`. */
+  /** Worlds added by every thread, as of their last `poll`. */
   get size(): number {
-    return Atomics.load(this.count, 0) + this.unpublished;
+    return Atomics.load(this.control, SIZE) + this.unpublished;
+  }
+
+  get capacity(): number {
+    return Atomics.load(this.control, CAPACITY);
   }
 
   get bytes(): number {
-    return this.slots.byteLength;
+    return this.capacity * 8;
   }
 
-  /** True once the set is too full to take more worlds. */
+  /** True once the set is too full to take more worlds (at its largest size). */
   get full(): boolean {
     return this.size * 4 >= this.capacity * 3;
   }
 
-  /** Publishes what this thread added since the last flush. */
-  flush(): void {
-    if (this.unpublished) Atomics.add(this.count, 0, this.unpublished);
+  /**
+   * Publishes what this thread added since the last poll, and grows the table (with every
+   * searching thread stopped here) when it is half full. Call it between batches of inserts.
+   */
+  poll(): void {
+    if (this.unpublished) Atomics.add(this.control, SIZE, this.unpublished);
     this.unpublished = 0;
+    const c = this.control;
+    if (Atomics.load(c, RESIZE) === NONE) {
+      const capacity = Atomics.load(c, CAPACITY);
+      if (Atomics.load(c, SIZE) * 2 < capacity || capacity * 2 * 8 > this.buffer.maxByteLength) return;
+      Atomics.compareExchange(c, RESIZE, NONE, ASKED);
+    }
+    const generation = Atomics.load(c, GENERATION);
+    Atomics.add(c, WAITING, 1);
+    this.moveIfLast();
+    while (Atomics.load(c, GENERATION) === generation) Atomics.wait(c, GENERATION, generation, 50);
+    this.view();
+  }
+
+  /** This thread adds no more worlds (it stops searching): a resize no longer waits for it. */
+  leave(): void {
+    this.poll();
+    Atomics.sub(this.control, SEARCHING, 1);
+    if (Atomics.load(this.control, RESIZE) === ASKED) this.moveIfLast();
+  }
+
+  /** Doubles the table, once every searching thread waits in `poll`. */
+  private moveIfLast(): void {
+    const c = this.control;
+    if (Atomics.load(c, WAITING) < Atomics.load(c, SEARCHING)) return;
+    if (Atomics.compareExchange(c, RESIZE, ASKED, MOVING) !== ASKED) return;
+    const capacity = Atomics.load(c, CAPACITY);
+    const old = this.slots.slice(0, capacity * 2);
+    this.buffer.grow(capacity * 2 * 8);
+    Atomics.store(c, CAPACITY, capacity * 2);
+    this.view();
+    this.slots.fill(0, 0, capacity * 2);
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.place(old[i], old[i + 1]);
+    Atomics.store(c, WAITING, 0);
+    Atomics.store(c, RESIZE, NONE);
+    Atomics.add(c, GENERATION, 1);
+    Atomics.notify(c, GENERATION);
+  }
+
+  /** Views the table at its current size. */
+  private view(): void {
+    this.mask = Atomics.load(this.control, CAPACITY) - 1;
+    if (this.slots.length !== (this.mask + 1) * 2) this.slots = new Int32Array(this.buffer, 0, (this.mask + 1) * 2);
+  }
+
+  /** Puts an entry known to be absent into the table while no other thread touches it. */
+  private place(lo: number, hi: number): void {
+    const s = this.slots;
+    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+    while (s[2 * i] !== 0) i = (i + 1) & this.mask;
+    s[2 * i] = lo;
+    s[2 * i + 1] = hi;
   }
 
   /** Adds `h`; returns false when it was already there (added by any thread). */
@@ -58,12 +146,14 @@ export class SharedFingerprintSet {
     const lo = h.lo | 0 || 1;
     const hi = h.hi | 0 || 1;
     const s = this.slots;
-    let i = (h.lo ^ Math.imul(h.hi, 0x9e3779b1)) & this.mask;
+    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
     for (;;) {
       const at = 2 * i;
       // Most lookups find a world already there: read first, so that only an insert takes
-      // the cache line for writing (a compare-and-swap does even when it fails).
-      let old = Atomics.load(s, at);
+      // the cache line for writing (a compare-and-swap does even when it fails). A plain read
+      // suffices: a used word never changes, so a stale read can only be 0, and the
+      // compare-and-swap then reads the word for certain.
+      let old = s[at];
       if (old === 0) old = Atomics.compareExchange(s, at, 0, lo);
       if (old === 0) {
         Atomics.store(s, at + 1, hi);
@@ -71,7 +161,8 @@ export class SharedFingerprintSet {
         return true;
       }
       if (old === lo) {
-        let other = Atomics.load(s, at + 1);
+        let other = s[at + 1];
+        if (other === 0) other = Atomics.load(s, at + 1);
         while (other === 0) other = Atomics.load(s, at + 1);
         if (other === hi) return false;
       }

@@ -28,6 +28,14 @@ function finish(h: number, len: number): number {
 }
 
 export function hashInts(values: ArrayLike<number>, length = values.length): Hash64 {
+  hashIntsInto(values, length, lanes);
+  return { hi: lanes[0] >>> 0, lo: lanes[1] >>> 0 };
+}
+
+const lanes = new Int32Array(2);
+
+/** hashInts without an object: the two lanes go to out[0] (hi) and out[1] (lo), as int32. */
+export function hashIntsInto(values: ArrayLike<number>, length: number, out: Int32Array): void {
   let a = 0x9747b28c;
   let b = 0x5bd1e995;
   for (let i = 0; i < length; i++) {
@@ -35,7 +43,8 @@ export function hashInts(values: ArrayLike<number>, length = values.length): Has
     a = mix(a, v);
     b = mix(b, v ^ 0x27d4eb2f);
   }
-  return { hi: finish(a, length), lo: finish(b ^ 0x165667b1, length) };
+  out[0] = finish(a, length);
+  out[1] = finish(b ^ 0x165667b1, length);
 }
 
 /** 64-bit fingerprint of a string's UTF-16 code units: the same in every thread and process. */

@@ -32,7 +32,12 @@ export interface NodeStepResult {
 
 export class NodeStepper {
   readonly states = new Interner<LocalState>();
-  private readonly cache = new Map<string, NodeStepResult>();
+  /** Event keys as small integers: a memoized step is found by (state, event id) without building a string. */
+  private readonly events = new Interner<string>();
+  private readonly inits = new Map<string, NodeStepResult>();
+  /** steps[state id]: memoized steps from that state, by event id (kept here: interned states stay plain data). */
+  private steps: (Map<number, NodeStepResult> | undefined)[] = [];
+  private cached = 0;
   /**
    * What the steps covered of the machine's definition, for coverage: every state node a node
    * was in or entered and every declared transition taken (see covered.ts). Recorded when a
@@ -75,14 +80,14 @@ export class NodeStepper {
   /** The state a node starts in (or restarts in, with its durable context restored). */
   init(input: NodeInput): NodeStepResult {
     const key = 'init\u0001' + canonical(input);
-    const hit = this.cache.get(key);
+    const hit = this.inits.get(key);
     if (hit) return hit;
     const [snapshot, actions] = initialTransition(this.machine, input);
     this.check(snapshot, 'init');
     // The initial states, even those an eventless transition leaves at once.
     this.cover(snapshot, [], this.machine.root.initial?.target ?? []);
     const result = { next: this.internState(snapshot.value, snapshot.context), effects: effectsOf(actions) };
-    this.cache.set(key, result);
+    this.inits.set(key, result);
     return result;
   }
 
@@ -96,11 +101,24 @@ export class NodeStepper {
     for (const node of snapshot._nodes as AnyStateNode[]) if (node.path.length) this.reached.add(coveredState(node));
   }
 
+  /** The id of an event key: a string that identifies the event exactly. */
+  eventId(eventKey: string): number {
+    return this.events.id(eventKey, eventKey);
+  }
+
+  /** The memoized step of `local` on the event with this id, if it ran before. */
+  memo(local: LocalState, eventId: number): NodeStepResult | undefined {
+    return this.steps[local.id]?.get(eventId);
+  }
+
   /** Feeds one event to a node. `eventKey` must identify the event exactly. */
   step(local: LocalState, event: { type: string }, eventKey: string): NodeStepResult {
-    const key = local.id + '\u0001' + eventKey;
-    const hit = this.cache.get(key);
-    if (hit) return hit;
+    const eventId = this.eventId(eventKey);
+    return this.memo(local, eventId) ?? this.run(local, event, eventId);
+  }
+
+  /** Runs the machine on `event` (with id `eventId`) from `local`, and memoizes the result. */
+  run(local: LocalState, event: { type: string }, eventId: number): NodeStepResult {
     const snapshot = this.machine.resolveState({ value: local.value, context: local.context });
     this.collected = [];
     const next = this.machine.transition(snapshot, event, this.scope);
@@ -108,8 +126,12 @@ export class NodeStepper {
     this.check(next, event.type);
     const result = { next: this.internState(next.value, next.context), effects: effectsOf(actions) };
     this.cover(next, this.machine.getTransitionData(snapshot, event as never));
-    if (this.cache.size >= this.cacheLimit) this.cache.clear();
-    this.cache.set(key, result);
+    if (this.cached >= this.cacheLimit) {
+      this.steps = [];
+      this.cached = 0;
+    }
+    (this.steps[local.id] ??= new Map()).set(eventId, result);
+    this.cached++;
     return result;
   }
 }

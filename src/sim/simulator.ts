@@ -7,11 +7,11 @@
 import type { CheckConfig, GhostNote, InFlight, NodeId, NodeView, Protocol, Variant, WorldView } from '../protocol.js';
 import { canonical } from '../canonical.js';
 import type { Choice } from './choice.js';
-import { hashInts, type Hash64 } from './hash64.js';
+import { hashIntsInto, type Hash64 } from './hash64.js';
 import { Interner } from './interner.js';
 import { Symmetry } from './symmetry.js';
 import { NodeStepper, type Effect, type LocalState } from './node-step.js';
-import { channelIndex, connected, inFlightCount, type DurableRef, type MsgRef, type TimerRef, type World } from './world.js';
+import { channelIndex, connected, inFlightCount, type DurableRef, type MsgRef, type NodeSlot, type TimerRef, type World } from './world.js';
 
 /** What one step did, for traces and counterexamples. */
 export interface StepRecord {
@@ -38,16 +38,18 @@ export class Simulator {
   private readonly faults: Set<string>;
   private readonly allMask: number;
   private readonly ghost: Set<string> | null;
+  private readonly duplicating: boolean;
 
   /**
-   * `stableFingerprints`: fingerprint worlds by content hashes rather than interned ids, so
-   * that simulators on different threads agree (no symmetry reduction then).
+   * `stableFingerprints`: fingerprints that simulators on different threads agree on, so no
+   * symmetry reduction (its canonical form picks among interned ids, which differ by thread).
    */
-  constructor(readonly protocol: Protocol, readonly variant: Variant, readonly config: CheckConfig, private readonly stableFingerprints = false) {
+  constructor(readonly protocol: Protocol, readonly variant: Variant, readonly config: CheckConfig, stableFingerprints = false) {
     this.n = config.nodes;
     this.stepper = new NodeStepper(variant.machine);
     this.faults = new Set(config.faults);
     this.allMask = (1 << this.n) - 1;
+    this.duplicating = config.network === 'unordered-duplicating';
     this.ghost = protocol.ghost ? new Set(protocol.ghost) : null;
     // n! renamings per fingerprint: worth it up to 4 nodes (24), not at 5 (120).
     this.symmetry = !stableFingerprints && config.symmetry && protocol.symmetry && this.n <= MAX_SYMMETRIC_NODES ? new Symmetry(this, protocol.symmetry.idFields) : null;
@@ -76,6 +78,8 @@ export class Simulator {
       history: [],
       partition: 0,
       used: { crashes: 0, drops: 0, duplicates: 0, partitions: 0 },
+      hashHi: 0,
+      hashLo: 0,
     };
     for (let id = 1; id <= this.n; id++) {
       world.nodes.push({ local: null, durable: null, timers: [], clientUsed: 0 });
@@ -87,6 +91,7 @@ export class Simulator {
       this.apply(world, id, next, effects, record);
       records.push(record);
     }
+    this.rehash(world);
     return { world, records };
   }
 
@@ -100,7 +105,12 @@ export class Simulator {
         const ch = world.channels[channelIndex(n, from, to)];
         if (ch.length === 0 || world.nodes[to - 1].local === null) continue;
         const last = net === 'fifo' ? 1 : ch.length;
-        for (let i = 0; i < last; i++) if (i === 0 || ch[i].id !== ch[i - 1].id) out.push({ kind: 'deliver', from, to, msg: ch[i] });
+        for (let i = 0; i < last; i++) {
+          if (i > 0 && ch[i].id === ch[i - 1].id) continue;
+          // One choice object per (message, channel), shared by every world that offers it.
+          const deliveries = (this.deliveries[ch[i].id] ??= []);
+          out.push((deliveries[from * (n + 1) + to] ??= { kind: 'deliver', from, to, msg: ch[i] }));
+        }
       }
     }
     for (let id = 1; id <= n; id++) {
@@ -111,9 +121,7 @@ export class Simulator {
         const view = this.nodeView(world, id);
         for (const event of this.protocol.clients(view, slot.clientUsed, this.config)) out.push({ kind: 'client', node: id, event });
       }
-      if (this.protocol.spontaneous) {
-        for (const event of this.spontaneous(world, id)) out.push({ kind: 'client', node: id, event, spontaneous: true });
-      }
+      if (this.protocol.spontaneous) for (const choice of this.spontaneous(world, id)) out.push(choice);
     }
     this.faultChoices(world, out);
     return out;
@@ -160,33 +168,48 @@ export class Simulator {
 
   /** The world after `choice`, without the record of what happened (the explorer's hot path). */
   successor(world: World, choice: Choice): World {
+    // On a duplicating network a delivery leaves the message in flight: when the receiver is
+    // known to ignore it (a memoized step to the same state, with no effect), nothing changes.
+    if (choice.kind === 'deliver' && this.duplicating) {
+      const local = world.nodes[choice.to - 1].local!;
+      const memo = this.stepper.memo(local, this.deliveryEvent(choice.msg, choice.from));
+      if (memo && memo.next === local && memo.effects.length === 0) return world;
+    }
     return this.advance(world, choice, false).world;
   }
 
   private advance(world: World, choice: Choice, recorded: boolean): { world: World; record: StepRecord | null } {
+    // Channels are copied only when the step changes one (see writableChannels).
     const next: World = {
       nodes: world.nodes.slice(),
-      channels: world.channels.slice(),
+      channels: world.channels,
       history: world.history,
       partition: world.partition,
       used: world.used,
+      hashHi: world.hashHi,
+      hashLo: world.hashLo,
     };
+    this.parentChannels = world.channels;
     const { n } = this;
+    let record: StepRecord | null = null;
     switch (choice.kind) {
       case 'deliver': {
         if (this.config.network !== 'unordered-duplicating') this.removeMessage(next, choice.from, choice.to, choice.msg);
-        const event = { ...choice.msg.msg, from: choice.from };
-        return { world: next, record: this.feed(next, choice.to, event, 'm' + choice.msg.id + 'f' + choice.from, choice, recorded) };
+        record = this.feed(next, choice.to, this.deliveryEvent(choice.msg, choice.from), choice, recorded);
+        break;
       }
       case 'timer': {
         const slot = next.nodes[choice.node - 1];
         next.nodes[choice.node - 1] = { ...slot, timers: slot.timers.filter((t) => t !== choice.timer) };
-        return { world: next, record: this.feed(next, choice.node, choice.timer.event, 't' + choice.timer.id, choice, recorded) };
+        const eventId = (this.timerEvents[choice.timer.id] ??= this.stepper.eventId('t' + choice.timer.id));
+        record = this.feed(next, choice.node, eventId, choice, recorded);
+        break;
       }
       case 'client': {
         const slot = next.nodes[choice.node - 1];
         if (!choice.spontaneous) next.nodes[choice.node - 1] = { ...slot, clientUsed: slot.clientUsed + 1 };
-        return { world: next, record: this.feed(next, choice.node, choice.event, 'c' + canonical(choice.event), choice, recorded) };
+        record = this.feed(next, choice.node, this.clientEvent(choice.event), choice, recorded);
+        break;
       }
       case 'drop':
         this.removeMessage(next, choice.from, choice.to, choice.msg);
@@ -200,7 +223,8 @@ export class Simulator {
         const slot = next.nodes[choice.node - 1];
         const durable = this.durable(this.variant.durable(slot.local!.context));
         next.nodes[choice.node - 1] = { local: null, durable, timers: [], clientUsed: slot.clientUsed };
-        for (let from = 1; from <= n; from++) next.channels[channelIndex(n, from, choice.node)] = [];
+        const channels = this.writableChannels(next);
+        for (let from = 1; from <= n; from++) channels[channelIndex(n, from, choice.node)] = [];
         next.used = { ...world.used, crashes: world.used.crashes + 1 };
         break;
       }
@@ -208,27 +232,80 @@ export class Simulator {
         const slot = next.nodes[choice.node - 1];
         const { next: local, effects } = this.stepper.init({ id: choice.node, n, restored: slot.durable?.value });
         next.nodes[choice.node - 1] = { local: null, durable: null, timers: [], clientUsed: slot.clientUsed };
-        const record = recorded ? this.record(choice, choice.node, undefined, undefined, local, effects) : null;
+        record = recorded ? this.record(choice, choice.node, undefined, undefined, local, effects) : null;
         this.apply(next, choice.node, local, effects, record);
-        return { world: next, record };
+        break;
       }
-      case 'partition':
+      case 'partition': {
         next.partition = choice.sideA;
         next.used = { ...world.used, partitions: world.used.partitions + 1 };
+        const channels = this.writableChannels(next);
         for (let from = 1; from <= n; from++) {
-          for (let to = 1; to <= n; to++) if (!connected(next, from, to)) next.channels[channelIndex(n, from, to)] = [];
+          for (let to = 1; to <= n; to++) if (!connected(next, from, to)) channels[channelIndex(n, from, to)] = [];
         }
         break;
+      }
       case 'heal':
         next.partition = 0;
         break;
     }
-    return { world: next, record: recorded ? { choice, sends: [], notes: [], effects: [] } : null };
+    this.rehashChanges(world, next);
+    if (recorded && !record) record = { choice, sends: [], notes: [], effects: [] };
+    return { world: next, record };
   }
 
-  private feed(world: World, id: NodeId, event: any, eventKey: string, choice: Choice, recorded: boolean): StepRecord | null {
+  /**
+   * Node-step event ids (NodeStepper.eventId), memoized here rather than on the interned refs,
+   * which stay plain data: of a message delivered from a node, by (message id, sender); of a
+   * timer, by timer id; of a client event, per event object (the protocol's moves are cached).
+   */
+  private deliveryEvent(msg: MsgRef, from: NodeId): number {
+    const at = msg.id * (this.n + 1) + from;
+    let id = this.deliveryEvents[at];
+    if (id === undefined) this.deliveryEvents[at] = id = this.stepper.eventId('m' + msg.id + 'f' + from);
+    return id;
+  }
+
+  private clientEvent(event: { type: string }): number {
+    let id = this.clientEvents.get(event);
+    if (id === undefined) this.clientEvents.set(event, (id = this.stepper.eventId('c' + canonical(event))));
+    return id;
+  }
+
+  private readonly deliveryEvents: number[] = [];
+  private readonly timerEvents: number[] = [];
+  private readonly clientEvents = new WeakMap<object, number>();
+  /** deliveries[message id][from * (n + 1) + to]: the choice delivering that message from → to, made once. */
+  private readonly deliveries: Choice[][] = [];
+
+  /** The channels of the world being built by `advance`, copied from its parent's on the first write. */
+  private writableChannels(world: World): MsgRef[][] {
+    if (world.channels === this.parentChannels) world.channels = world.channels.slice();
+    return world.channels;
+  }
+
+  private parentChannels: MsgRef[][] | null = null;
+
+  /** The event a choice feeds to its node. */
+  private eventOf(choice: Choice): { type: string } {
+    switch (choice.kind) {
+      case 'deliver':
+        return { ...choice.msg.msg, from: choice.from };
+      case 'timer':
+        return choice.timer.event;
+      case 'client':
+        return choice.event;
+      default:
+        throw new Error(`no event for a ${choice.kind} choice`);
+    }
+  }
+
+  /** Feeds node `id` the event of `choice`; the event object is built only when the step is not memoized or is recorded. */
+  private feed(world: World, id: NodeId, eventId: number, choice: Choice, recorded: boolean): StepRecord | null {
     const local = world.nodes[id - 1].local!;
-    const { next, effects } = this.stepper.step(local, event, eventKey);
+    const memo = this.stepper.memo(local, eventId);
+    const event = memo && !recorded ? undefined : this.eventOf(choice);
+    const { next, effects } = memo ?? this.stepper.run(local, event!, eventId);
     const record = recorded ? this.record(choice, id, event, local.state, next, effects) : null;
     this.apply(world, id, next, effects, record);
     return record;
@@ -266,6 +343,8 @@ export class Simulator {
           break;
       }
     }
+    // A node left as it was keeps its slot: the world's hash then skips it.
+    if (local === slot.local && timers === slot.timers && slot.durable === null) return;
     world.nodes[id - 1] = { local, durable: null, timers, clientUsed: slot.clientUsed };
   }
 
@@ -316,20 +395,20 @@ export class Simulator {
     const c = channelIndex(this.n, from, to);
     const ch = world.channels[c];
     if (this.config.network === 'fifo') {
-      world.channels[c] = ch.concat(ref);
+      this.writableChannels(world)[c] = ch.concat(ref);
       return;
     }
     let i = 0;
     while (i < ch.length && ch[i].key < ref.key) i++;
     if (this.config.network === 'unordered-duplicating' && ch[i] === ref) return;
-    world.channels[c] = ch.slice(0, i).concat(ref, ch.slice(i));
+    this.writableChannels(world)[c] = ch.slice(0, i).concat(ref, ch.slice(i));
   }
 
   private removeMessage(world: World, from: NodeId, to: NodeId, ref: MsgRef): void {
     const c = channelIndex(this.n, from, to);
     const ch = world.channels[c];
     const i = ch.indexOf(ref);
-    world.channels[c] = ch.slice(0, i).concat(ch.slice(i + 1));
+    this.writableChannels(world)[c] = ch.slice(0, i).concat(ch.slice(i + 1));
   }
 
   /** False when the world is past a bound and must not be expanded. */
@@ -350,68 +429,277 @@ export class Simulator {
   }
 
   /**
-   * Canonical 64-bit fingerprint: every node, timer, message, budget and note as interned ints
-   * (with stable fingerprints, as hashes of their keys, so that every thread agrees); with
-   * symmetry on, the smallest over every renaming of node ids.
+   * Canonical 64-bit fingerprint: every node, timer, message, budget and note, each interned
+   * part by the 64-bit hash of its canonical key (so every thread and process agrees); with
+   * symmetry on, the smallest over every renaming of node ids. Without symmetry it is kept in the
+   * world: each lane is the sum (mod 2^32) of one hash per part (a node, a non-empty channel, the
+   * rest), each hash covering the part's position and content, as in Zobrist hashing; a step
+   * subtracts the hashes of the parts it replaced and adds those of their replacements.
    */
   fingerprint(world: World): Hash64 {
     if (this.symmetry) return this.symmetry.fingerprint(world);
+    return { hi: world.hashHi >>> 0, lo: world.hashLo >>> 0 };
+  }
+
+  /** Sets the world's hash from all of its parts. */
+  private rehash(world: World): void {
+    let hi = 0;
+    let lo = 0;
+    for (let i = 0; i < this.n; i++) {
+      this.hashSlot(i, world.nodes[i]);
+      hi += this.lanes[0];
+      lo += this.lanes[1];
+    }
+    for (let c = 0; c < world.channels.length; c++) {
+      if (!world.channels[c].length) continue;
+      this.hashChannel(c, world.channels[c]);
+      hi += this.lanes[0];
+      lo += this.lanes[1];
+    }
+    this.hashRest(world);
+    world.hashHi = (hi + this.lanes[0]) | 0;
+    world.hashLo = (lo + this.lanes[1]) | 0;
+  }
+
+  /** Updates `after`'s hash from `before`'s: only the parts `advance` replaced (new objects) are rehashed. */
+  private rehashChanges(before: World, after: World): void {
+    let hi = before.hashHi;
+    let lo = before.hashLo;
+    const { lanes } = this;
+    for (let i = 0; i < this.n; i++) {
+      const was = before.nodes[i];
+      const now = after.nodes[i];
+      if (was === now) continue;
+      this.hashSlot(i, was);
+      hi -= lanes[0];
+      lo -= lanes[1];
+      this.hashSlot(i, now);
+      hi += lanes[0];
+      lo += lanes[1];
+    }
+    if (before.channels !== after.channels) {
+      for (let c = 0; c < after.channels.length; c++) {
+        const was = before.channels[c];
+        const now = after.channels[c];
+        if (was === now) continue;
+        if (was.length) {
+          this.hashChannel(c, was);
+          hi -= lanes[0];
+          lo -= lanes[1];
+        }
+        if (now.length) {
+          this.hashChannel(c, now);
+          hi += lanes[0];
+          lo += lanes[1];
+        }
+      }
+    }
+    if (before.history !== after.history || before.partition !== after.partition || before.used !== after.used) {
+      this.hashRest(before);
+      hi -= lanes[0];
+      lo -= lanes[1];
+      this.hashRest(after);
+      hi += lanes[0];
+      lo += lanes[1];
+    }
+    after.hashHi = hi | 0;
+    after.hashLo = lo | 0;
+  }
+
+  /** Scratch for a part's hash (hi, lo). */
+  private readonly lanes = new Int32Array(2);
+
+  /** Room for `ints` more numbers in the scratch buffer. */
+  private room(ints: number): Int32Array<ArrayBufferLike> {
+    if (this.buf.length < ints) this.buf = new Int32Array(Math.max(ints, this.buf.length * 2));
+    return this.buf;
+  }
+
+  private hashSlot(i: number, slot: NodeSlot): void {
+    this.hashNode(i, slot.local, slot.durable, slot.clientUsed, slot.timers);
+  }
+
+  private hashNode(i: number, local: LocalState | null, durable: DurableRef | null, clientUsed: number, timers: TimerRef[]): void {
+    const buf = this.room(6 + 2 * timers.length);
     let k = 0;
-    const push = (v: number) => {
-      if (k >= this.buf.length) this.buf = growInto(this.buf, k);
-      this.buf[k++] = v;
-    };
-    // An interned part: its id, or (stable fingerprints) the 64-bit hash of its key.
-    const stable = this.stableFingerprints;
-    const part = (interner: Interner<unknown>, id: number) => {
-      if (!stable) return push(id);
-      push(interner.hashes[2 * id]);
-      push(interner.hashes[2 * id + 1]);
-    };
-    for (const slot of world.nodes) {
-      push(slot.local ? 1 : 0);
-      if (slot.local) part(this.stepper.states, slot.local.id);
-      else part(this.durables, slot.durable!.id);
-      push(slot.clientUsed);
-      push(slot.timers.length);
-      for (const t of slot.timers) part(this.timers, t.id);
+    buf[k++] = PART_NODE + i;
+    if (local) {
+      buf[k++] = 1;
+      buf[k++] = this.stepper.states.hashes[2 * local.id];
+      buf[k++] = this.stepper.states.hashes[2 * local.id + 1];
+    } else {
+      buf[k++] = 0;
+      buf[k++] = this.durables.hashes[2 * durable!.id];
+      buf[k++] = this.durables.hashes[2 * durable!.id + 1];
     }
-    for (const ch of world.channels) {
-      push(ch.length);
-      for (const m of ch) part(this.messages, m.id);
+    buf[k++] = clientUsed;
+    buf[k++] = timers.length;
+    const hashes = this.timers.hashes;
+    for (const t of timers) {
+      buf[k++] = hashes[2 * t.id];
+      buf[k++] = hashes[2 * t.id + 1];
     }
-    push(world.partition);
+    hashIntsInto(buf, k, this.lanes);
+  }
+
+  private hashChannel(c: number, ch: MsgRef[]): void {
+    this.hashChannelEdit(c, ch, -1, -1, null);
+  }
+
+  /** The hash of channel `c` holding `ch` without its message at `skip` (if >= 0) and with `ref` inserted before index `at` (if >= 0). */
+  private hashChannelEdit(c: number, ch: MsgRef[], skip: number, at: number, ref: MsgRef | null): void {
+    const buf = this.room(4 + 2 * ch.length);
+    const messages = this.messages.hashes;
+    let k = 0;
+    buf[k++] = PART_CHANNEL + c;
+    buf[k++] = ch.length + (skip >= 0 ? -1 : 0) + (at >= 0 ? 1 : 0);
+    for (let i = 0; i <= ch.length; i++) {
+      if (i === at) {
+        buf[k++] = messages[2 * ref!.id];
+        buf[k++] = messages[2 * ref!.id + 1];
+      }
+      if (i === ch.length) break;
+      if (i === skip) continue;
+      buf[k++] = messages[2 * ch[i].id];
+      buf[k++] = messages[2 * ch[i].id + 1];
+    }
+    hashIntsInto(buf, k, this.lanes);
+  }
+
+  /**
+   * The fingerprint of `successor(world, choice)`, computed without building it, when that is
+   * simple: a delivery or client request whose node step is memoized and makes at most one send,
+   * arms or cancels no timer and leaves the ghost history alone; null otherwise (and with
+   * symmetry on). Most transitions reach a world seen before: this spares building them. The
+   * object returned is overwritten by the next call.
+   */
+  peek(world: World, choice: Choice): Hash64 | null {
+    if (this.symmetry) return null;
+    let id: NodeId;
+    let eventId: number;
+    let counted = 0;
+    if (choice.kind === 'deliver') {
+      id = choice.to;
+      eventId = this.deliveryEvent(choice.msg, choice.from);
+    } else if (choice.kind === 'client') {
+      id = choice.node;
+      eventId = this.clientEvent(choice.event);
+      if (!choice.spontaneous) counted = 1;
+    } else return null;
+    const slot = world.nodes[id - 1];
+    const memo = this.stepper.memo(slot.local!, eventId);
+    if (!memo) return null;
+    let send: Extract<Effect, { kind: 'send' }> | null = null;
+    for (const e of memo.effects) {
+      if (e.kind === 'send' && !send) send = e;
+      else if (e.kind !== 'note' || !this.ghost || this.ghost.has(e.note?.type)) return null;
+    }
+    const { n, lanes } = this;
+    let hi = world.hashHi;
+    let lo = world.hashLo;
+    // The delivered message leaves its channel, unless the network keeps it.
+    let taken = -1;
+    if (choice.kind === 'deliver' && !this.duplicating) {
+      taken = channelIndex(n, choice.from, choice.to);
+      const ch = world.channels[taken];
+      this.hashChannel(taken, ch);
+      hi -= lanes[0];
+      lo -= lanes[1];
+      if (ch.length > 1) {
+        this.hashChannelEdit(taken, ch, ch.indexOf(choice.msg), -1, null);
+        hi += lanes[0];
+        lo += lanes[1];
+      }
+    }
+    if (send) {
+      const ref = (send.ref ??= this.msg(send.msg)) as MsgRef;
+      for (let to = 1; to <= n; to++) {
+        if (send.to === 'others' ? to === id : to !== send.to) continue;
+        // As `send` and `addMessage` do.
+        if ((world.nodes[to - 1].local === null && to !== id) || !connected(world, id, to)) continue;
+        const c = channelIndex(n, id, to);
+        if (c === taken) return null;
+        const ch = world.channels[c];
+        let at = ch.length;
+        if (this.config.network !== 'fifo') {
+          at = 0;
+          while (at < ch.length && ch[at].key < ref.key) at++;
+          if (this.duplicating && ch[at] === ref) continue;
+        }
+        if (ch.length) {
+          this.hashChannel(c, ch);
+          hi -= lanes[0];
+          lo -= lanes[1];
+        }
+        this.hashChannelEdit(c, ch, -1, at, ref);
+        hi += lanes[0];
+        lo += lanes[1];
+      }
+    }
+    // The node's slot, unless `apply` would keep it.
+    if (memo.next !== slot.local || counted) {
+      this.hashSlot(id - 1, slot);
+      hi -= lanes[0];
+      lo -= lanes[1];
+      this.hashNode(id - 1, memo.next, null, slot.clientUsed + counted, slot.timers);
+      hi += lanes[0];
+      lo += lanes[1];
+    }
+    const peeked = this.peeked;
+    peeked.hi = hi >>> 0;
+    peeked.lo = lo >>> 0;
+    return peeked;
+  }
+
+  private readonly peeked: Hash64 = { hi: 0, lo: 0 };
+
+  /** The partition, the budgets used and the ghost history (a set: the sum of one hash per note). */
+  private hashRest(world: World): void {
+    const buf = this.room(6);
     const u = world.used;
-    push(u.crashes);
-    push(u.drops);
-    push(u.duplicates);
-    push(u.partitions);
-    // The history is a set: ids are sorted; hashes must be sorted by themselves.
+    buf[0] = PART_REST;
+    buf[1] = world.partition;
+    buf[2] = u.crashes;
+    buf[3] = u.drops;
+    buf[4] = u.duplicates;
+    buf[5] = u.partitions;
+    hashIntsInto(buf, 6, this.lanes);
+    let hi = this.lanes[0];
+    let lo = this.lanes[1];
     const notes = this.notes.hashes;
-    const history = stable ? world.history.map((h) => [notes[2 * h], notes[2 * h + 1]]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).flat() : world.history;
-    for (const h of history) push(h);
-    return hashInts(this.buf, k);
+    for (const h of world.history) {
+      buf[0] = PART_NOTE;
+      buf[1] = notes[2 * h];
+      buf[2] = notes[2 * h + 1];
+      hashIntsInto(buf, 3, this.lanes);
+      hi += this.lanes[0];
+      lo += this.lanes[1];
+    }
+    this.lanes[0] = hi;
+    this.lanes[1] = lo;
   }
 
   private buf: Int32Array<ArrayBufferLike> = new Int32Array(256);
 
-  /** A node's spontaneous moves depend on its state alone: asked once per (node, interned state). */
-  private spontaneous(world: World, id: NodeId): { type: string }[] {
+  /** A node's spontaneous moves depend on its state alone: asked once per (node, interned state), as choices. */
+  private spontaneous(world: World, id: NodeId): Choice[] {
     const view = this.nodeView(world, id);
     let moves = this.spontaneousMoves.get(view);
     if (!moves) {
-      moves = this.protocol.spontaneous!(view, this.config);
+      moves = this.protocol.spontaneous!(view, this.config).map((event): Choice => ({ kind: 'client', node: id, event, spontaneous: true }));
       this.spontaneousMoves.set(view, moves);
     }
     return moves;
   }
 
-  private readonly spontaneousMoves = new Map<NodeView, { type: string }[]>();
+  private readonly spontaneousMoves = new Map<NodeView, Choice[]>();
 
   /** Node views are cached per (node, interned state): worlds share them. */
   private readonly nodeViews = new Map<number, NodeView>();
   /** Ghost histories are shared between a world and its successors: so are their views. */
   private readonly historyViews = new WeakMap<number[], GhostNote[]>();
+  private lastHistory: number[] | null = null;
+  private lastHistoryView: GhostNote[] | undefined;
 
   nodeView(world: World, id: NodeId): NodeView {
     const slot = world.nodes[id - 1];
@@ -429,38 +717,49 @@ export class Simulator {
   view(world: World): WorldView {
     const nodes: NodeView[] = [];
     for (let id = 1; id <= this.n; id++) nodes.push(this.nodeView(world, id));
-    let history = this.historyViews.get(world.history);
+    let history = world.history === this.lastHistory ? this.lastHistoryView : this.historyViews.get(world.history);
     if (!history) {
       history = world.history.map((h) => this.notes.values[h]);
       this.historyViews.set(world.history, history);
     }
-    const n = this.n;
-    let inFlight: InFlight[] | undefined;
-    const quiescent = world.channels.every((c) => c.length === 0) && world.nodes.every((s) => s.timers.length === 0);
-    return {
-      n,
-      nodes,
-      history,
-      quiescent,
-      // Built only when a property reads it.
-      get inFlight() {
-        if (!inFlight) {
-          inFlight = [];
-          for (let c = 0; c < world.channels.length; c++) {
-            for (const m of world.channels[c]) inFlight.push({ from: Math.floor(c / n) + 1, to: (c % n) + 1, msg: m.msg });
-          }
-        }
-        return inFlight;
-      },
-    };
+    this.lastHistory = world.history;
+    this.lastHistoryView = history;
+    let quiescent = true;
+    for (let c = 0; c < world.channels.length && quiescent; c++) quiescent = world.channels[c].length === 0;
+    for (let i = 0; i < this.n && quiescent; i++) quiescent = world.nodes[i].timers.length === 0;
+    return new LazyWorldView(this.n, nodes, history, quiescent, world.channels);
+  }
+}
+
+/** A WorldView whose messages in flight are listed only when a property reads them (a class: an object literal with a getter is slow to make). */
+class LazyWorldView implements WorldView {
+  private listed: InFlight[] | undefined;
+
+  constructor(
+    readonly n: number,
+    readonly nodes: NodeView[],
+    readonly history: GhostNote[],
+    readonly quiescent: boolean,
+    private readonly channels: MsgRef[][],
+  ) {}
+
+  get inFlight(): InFlight[] {
+    if (!this.listed) {
+      const { n } = this;
+      this.listed = [];
+      for (let c = 0; c < this.channels.length; c++) {
+        for (const m of this.channels[c]) this.listed.push({ from: Math.floor(c / n) + 1, to: (c % n) + 1, msg: m.msg });
+      }
+    }
+    return this.listed;
   }
 }
 
 const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
-function growInto(buf: Int32Array<ArrayBufferLike>, used: number): Int32Array<ArrayBufferLike> {
-  const bigger = new Int32Array(buf.length * 2);
-  bigger.set(buf.subarray(0, used));
-  return bigger;
-}
+/** Tags that tell the parts of a world's hash apart (node i, channel c, the rest, a note). */
+const PART_NODE = 0x1000000;
+const PART_CHANNEL = 0x2000000;
+const PART_REST = 0x3000000;
+const PART_NOTE = 0x4000000;
 

@@ -50,6 +50,13 @@ export interface World {
   /** Bitmask of the nodes on side A of the current partition (bit i-1 for node i); 0 when healed. */
   partition: number;
   used: { crashes: number; drops: number; duplicates: number; partitions: number };
+  /**
+   * The world's 64-bit fingerprint as two 32-bit lanes, kept up to date by every step: the sum
+   * of a hash per part (each node, each non-empty channel, the rest), so a step rehashes only
+   * the parts it changed (see Simulator.fingerprint).
+   */
+  hashHi: number;
+  hashLo: number;
 }
 
 export function channelIndex(n: number, from: NodeId, to: NodeId): number {
