@@ -25,6 +25,8 @@ export interface WalkOptions {
   path?: string;
   /** Skip the liveness phase. */
   safetyOnly?: boolean;
+  /** Shrink a failing run to a minimal one (default); off, the first failing run is reported as found. */
+  shrink?: boolean;
 }
 
 export interface WalkResult {
@@ -132,7 +134,7 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
   const runs = options.runs ?? 1000;
   const run = fc.tuple(fc.nat({ max: PROFILES - 1 }), fc.array(fc.nat({ max: 0xffff }), { minLength: Math.min(maxSteps, 8), maxLength: maxSteps, size: 'max' }));
   const property = fc.property(run, ([profile, choices]) => runOnce(sim, profile, choices, safetyOnly, sometimes, counter) === null);
-  const details = fc.check(property, { numRuns: runs, seed: options.seed, path: options.path });
+  const details = fc.check(property, { numRuns: runs, seed: options.seed, path: options.path, endOnFailure: options.shrink === false });
   const violations: Violation[] = [];
   if (details.failed && details.counterexample) {
     const [[profile, choices]] = details.counterexample;
