@@ -83,11 +83,17 @@ function pick(sim: Simulator, world: World, profile: number, index: number, enab
 
 function runOnce(sim: Simulator, profile: number, choices: readonly number[], safetyOnly: boolean, sometimes: Set<Property>, counter: { steps: number }): RunOutcome | null {
   const always = sim.protocol.properties.filter((p) => p.kind === 'always');
+  const eventually = sim.protocol.properties.filter((p) => p.kind === 'eventually');
   let world = sim.initial().world;
+  // `eventually` properties hold in every quiescent world, as the explorer judges them; a walk
+  // judges those where every node is up and no link is cut (the liveness phase judges the rest
+  // once it has restarted and healed them).
   const judge = (): Property | undefined => {
     const view = sim.view(world);
     for (const p of sometimes) if (p.holds(view)) sometimes.delete(p);
-    return always.find((p) => !p.holds(view));
+    const bad = always.find((p) => !p.holds(view));
+    if (bad || !view.quiescent || world.partition !== 0 || !view.nodes.every((v) => v.up)) return bad;
+    return eventually.find((p) => !p.holds(view));
   };
   let bad = judge();
   if (bad) return { property: bad, prefix: 0, liveness: false };
