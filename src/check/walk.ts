@@ -1,12 +1,15 @@
 /**
  * Random exploration with fast-check: a run is a swarm profile and an array of integers, each
- * picking one of the enabled choices (index modulo count). `always` properties are checked after every step; then a
- * fair, fault-free liveness phase must meet every `eventually` property. Walks are bounded by
+ * picking one of the enabled choices (index modulo count); half the profiles inject faults at
+ * dangerous moments (`buggify`). `always` properties are checked after every step, `eventually`
+ * ones in every quiescent world with every node up; then a fair, fault-free liveness phase must
+ * meet every `eventually` property. Walks are bounded by
  * their length only, not by the explorer's round and in-flight bounds. fast-check shrinks a
  * failing run to a minimal one; its seed and path replay it exactly.
  */
 import fc from 'fast-check';
-import type { Property } from '../protocol.js';
+import { canonical } from '../canonical.js';
+import type { NodeId, Property } from '../protocol.js';
 import { Simulator } from '../sim/simulator.js';
 import { livenessPhase } from './liveness.js';
 import type { Model } from './model.js';
@@ -27,6 +30,13 @@ export interface WalkOptions {
   safetyOnly?: boolean;
   /** Shrink a failing run to a minimal one (default); off, the first failing run is reported as found. */
   shrink?: boolean;
+  /**
+   * Keep looking past a violation: the same seed's runs are walked again without the violated
+   * property, until every property is violated or the runs are spent. Off: the first violation ends the walk.
+   */
+  all?: boolean;
+  /** With `all`: stop once this property is violated. */
+  until?: string;
 }
 
 export interface WalkResult {
@@ -37,6 +47,8 @@ export interface WalkResult {
   violations: Violation[];
   /** `sometimes` properties no run reached. */
   unsatisfied: string[];
+  /** For each violated property, the runs it took to find it (the failing run included). */
+  runsToFind: Record<string, number>;
   reached: Set<string>;
   sim: Simulator;
 }
@@ -52,7 +64,12 @@ interface RunOutcome {
 const MUTABLE: readonly ChoiceKind[] = ['timer', 'client', 'drop', 'duplicate', 'crash', 'restart', 'partition', 'heal'];
 /** Profile bit: prefer deliveries on three steps out of four, as a fair network would. */
 const DELIVERY_BIAS = 1 << MUTABLE.length;
-const PROFILES = DELIVERY_BIAS << 1;
+/** Profile bit: inject faults at dangerous moments (see `buggify`), at one of four rates. */
+const BUGGIFY = DELIVERY_BIAS << 1;
+const RATE_SHIFT = MUTABLE.length + 2;
+const PROFILES = 1 << (RATE_SHIFT + 2);
+/** The kinds buggify injects, as swarm mute bits. */
+const INJECTED = (['crash', 'drop', 'duplicate'] as const).reduce((bits, kind) => bits | (1 << MUTABLE.indexOf(kind)), 0);
 
 /**
  * Swarm testing (Groce et al. 2012): each run mutes a random subset of choice kinds, so that
@@ -60,7 +77,6 @@ const PROFILES = DELIVERY_BIAS << 1;
  * also favour deliveries. A muted kind is still taken when nothing else is enabled.
  */
 function swarm(enabled: Choice[], profile: number, index: number): Choice[] {
-  if (profile === 0) return enabled;
   let kept = enabled.filter((c) => {
     const bit = MUTABLE.indexOf(c.kind);
     return bit < 0 || ((profile >> bit) & 1) === 0;
@@ -72,23 +88,94 @@ function swarm(enabled: Choice[], profile: number, index: number): Choice[] {
   return kept.length ? kept : enabled;
 }
 
-/** The step a run's integer picks. */
-function pick(sim: Simulator, world: World, profile: number, index: number, enabled = sim.enabled(world)): { choice: Choice; next: World; record: StepRecord } | undefined {
-  const pool = swarm(enabled, profile, index);
-  if (!pool.length) return undefined;
-  const choice = pool[(index >>> 2) % pool.length];
-  const { world: next, record } = sim.step(world, choice);
-  return { choice, next, record };
+/** The node whose last step made it a target for fault injection, and why. */
+interface Hot {
+  node: NodeId;
+  /** Its durable part changed: a crash now tests what it wrote. */
+  wrote: boolean;
 }
 
-function runOnce(sim: Simulator, profile: number, choices: readonly number[], safetyOnly: boolean, sometimes: Set<Property>, counter: { steps: number }): RunOutcome | null {
-  const always = sim.protocol.properties.filter((p) => p.kind === 'always');
-  const eventually = sim.protocol.properties.filter((p) => p.kind === 'eventually');
-  let world = sim.initial().world;
+/**
+ * Fault injection biased toward the moments where crash bugs hide, as FoundationDB's buggify
+ * and TigerBeetle's VOPR do: right after a node wrote durable state, between a message sent and
+ * its answer (the sender crashes, or the message is lost or doubled), while a round is under way
+ * (another node's timer fires into it) and while a node is down (it comes back soon, into the
+ * round it left). A random crash rarely lands there: most steps are deliveries, and a run has a
+ * small crash budget, which a crash at a quiet moment spends for nothing; so in a buggify run
+ * only buggify crashes, drops and duplicates. The run's integers decide, so a seed replays
+ * exactly; the profile's rate (1/2 to 1/16 of the moments after a durable write, half that after
+ * a send alone) varies where the first fault lands from run to run. Muted kinds do not apply:
+ * buggify picks from every enabled choice.
+ */
+function buggify(enabled: Choice[], profile: number, index: number, hot: Hot | null): Choice | undefined {
+  const roll = index >>> 12;
+  const rate = 8 >> ((profile >> RATE_SHIFT) & 3);
+  const at = (pool: Choice[]) => (pool.length ? pool[(index >>> 2) % pool.length] : undefined);
+  if (hot && roll < (hot.wrote ? rate : rate >> 1 || 1)) {
+    const node = hot.node;
+    const injected = at(enabled.filter((c) => (c.kind === 'crash' && c.node === node) || ((c.kind === 'drop' || c.kind === 'duplicate') && c.from === node)));
+    if (injected) return injected;
+  }
+  // A round under way: another node's timer fires into it (a rival election, a retry).
+  if (hot && roll >= 14) {
+    const node = hot.node;
+    const rival = at(enabled.filter((c) => c.kind === 'timer' && c.node !== node));
+    if (rival) return rival;
+  }
+  if (roll >= 4) return at(enabled.filter((c) => c.kind === 'restart'));
+  return undefined;
+}
+
+/**
+ * One run's walker: picks the step each integer names and remembers which node is at a
+ * dangerous moment. Runs and their replays both go through it, so they take the same steps.
+ */
+class Walker {
+  world: World;
+  private hot: Hot | null = null;
+
+  constructor(private readonly sim: Simulator, private readonly profile: number) {
+    this.world = sim.initial().world;
+  }
+
+  /** Takes the step `index` picks; undefined when nothing is enabled. */
+  step(index: number, enabled = this.sim.enabled(this.world)): { choice: Choice; record: StepRecord } | undefined {
+    const { sim, profile } = this;
+    const forced = profile & BUGGIFY ? buggify(enabled, profile, index, this.hot) : undefined;
+    // In a buggify run, budgeted faults are buggify's to place: a random one would spend the budget.
+    const pool = forced ? [forced] : swarm(enabled, profile & BUGGIFY ? (profile & (BUGGIFY - 1)) | INJECTED : profile, index);
+    if (!pool.length) return undefined;
+    const choice = forced ?? pool[(index >>> 2) % pool.length];
+    const before = this.world;
+    const { world, record } = sim.step(before, choice);
+    this.world = world;
+    this.hot = profile & BUGGIFY ? hotAfter(sim, before, world, record) : null;
+    return { choice, record };
+  }
+}
+
+/** The node a step leaves at a dangerous moment: it wrote durable state or sent a message. */
+function hotAfter(sim: Simulator, before: World, after: World, record: StepRecord): Hot | null {
+  const node = record.node;
+  if (node === undefined) return null;
+  const was = before.nodes[node - 1].local;
+  const now = after.nodes[node - 1].local;
+  if (!now) return null;
+  const wrote = !was || canonical(sim.variant.durable(was.context)) !== canonical(sim.variant.durable(now.context));
+  return wrote || record.sends.length ? { node, wrote } : null;
+}
+
+/** One run; properties in `excluded` (already violated) are not judged. */
+function runOnce(sim: Simulator, profile: number, choices: readonly number[], safetyOnly: boolean, sometimes: Set<Property>, counter: { steps: number }, excluded: ReadonlySet<Property>): RunOutcome | null {
+  const judged = sim.protocol.properties.filter((p) => !excluded.has(p));
+  const always = judged.filter((p) => p.kind === 'always');
+  const eventually = judged.filter((p) => p.kind === 'eventually');
+  const walker = new Walker(sim, profile);
   // `eventually` properties hold in every quiescent world, as the explorer judges them; a walk
   // judges those where every node is up and no link is cut (the liveness phase judges the rest
   // once it has restarted and healed them).
   const judge = (): Property | undefined => {
+    const world = walker.world;
     const view = sim.view(world);
     for (const p of sometimes) if (p.holds(view)) sometimes.delete(p);
     const bad = always.find((p) => !p.holds(view));
@@ -99,35 +186,33 @@ function runOnce(sim: Simulator, profile: number, choices: readonly number[], sa
   if (bad) return { property: bad, prefix: 0, liveness: false };
   let taken = 0;
   for (const index of choices) {
-    const picked = pick(sim, world, profile, index);
-    if (!picked) break;
-    world = picked.next;
+    if (!walker.step(index)) break;
     taken++;
     counter.steps++;
     bad = judge();
     if (bad) return { property: bad, prefix: taken, liveness: false };
   }
   if (safetyOnly) return null;
-  const live = livenessPhase(sim, world, sim.config.livenessSteps, sometimes);
+  const live = livenessPhase(sim, walker.world, sim.config.livenessSteps, sometimes);
   counter.steps += live.steps.length;
-  return live.unmet.length ? { property: live.unmet[0], prefix: taken, liveness: true } : null;
+  const unmet = live.unmet.filter((p) => !excluded.has(p));
+  return unmet.length ? { property: unmet[0], prefix: taken, liveness: true } : null;
 }
 
 /** The run's steps, the same run as plain indices into the full enabled lists, and where it ends. */
 function replaySwarm(sim: Simulator, profile: number, choices: readonly number[]): { steps: StepRecord[]; path: number[]; world: World } {
-  let world = sim.initial().world;
+  const walker = new Walker(sim, profile);
   const steps: StepRecord[] = [];
   const path: number[] = [];
   for (const index of choices) {
     // Choices are fresh objects on every call: find the pick in the same list it came from.
-    const enabled = sim.enabled(world);
-    const picked = pick(sim, world, profile, index, enabled);
+    const enabled = sim.enabled(walker.world);
+    const picked = walker.step(index, enabled);
     if (!picked) break;
     path.push(enabled.indexOf(picked.choice));
-    world = picked.next;
     steps.push(picked.record);
   }
-  return { steps, path, world };
+  return { steps, path, world: walker.world };
 }
 
 export function walk(model: Model, options: WalkOptions = {}): WalkResult {
@@ -138,13 +223,20 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
   const maxSteps = options.maxSteps ?? Math.max(model.config.maxDepth, 60);
   const safetyOnly = !!options.safetyOnly;
   const runs = options.runs ?? 1000;
-  const run = fc.tuple(fc.nat({ max: PROFILES - 1 }), fc.array(fc.nat({ max: 0xffff }), { minLength: Math.min(maxSteps, 8), maxLength: maxSteps, size: 'max' }));
-  const property = fc.property(run, ([profile, choices]) => runOnce(sim, profile, choices, safetyOnly, sometimes, counter) === null);
-  const details = fc.check(property, { numRuns: runs, seed: options.seed, path: options.path, endOnFailure: options.shrink === false });
+  const run = fc.tuple(fc.noBias(fc.nat({ max: PROFILES - 1 })), fc.array(fc.nat({ max: 0xffff }), { minLength: Math.min(maxSteps, 8), maxLength: maxSteps, size: 'max' }));
   const violations: Violation[] = [];
-  if (details.failed && details.counterexample) {
+  const excluded = new Set<Property>();
+  const runsToFind: Record<string, number> = {};
+  const judged = model.protocol.properties.filter((p) => p.kind !== 'sometimes' && !(safetyOnly && p.kind === 'eventually')).length;
+  let details: fc.RunDetails<[[number, number[]]]>;
+  let seed = options.seed;
+  do {
+    const property = fc.property(run, ([profile, choices]) => runOnce(sim, profile, choices, safetyOnly, sometimes, counter, excluded) === null);
+    details = fc.check(property, { numRuns: runs, seed, path: options.path, endOnFailure: options.shrink === false });
+    seed = details.seed;
+    if (!details.failed || !details.counterexample) break;
     const [[profile, choices]] = details.counterexample;
-    const outcome = runOnce(sim, profile, choices, safetyOnly, new Set(), { steps: 0 })!;
+    const outcome = runOnce(sim, profile, choices, safetyOnly, new Set(), { steps: 0 }, excluded)!;
     const { steps, path, world } = replaySwarm(sim, profile, choices.slice(0, outcome.prefix));
     // A liveness violation shows the fair phase too: what the cluster did instead of converging.
     if (outcome.liveness) steps.push(...livenessPhase(sim, world, sim.config.livenessSteps).steps);
@@ -159,7 +251,9 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
       counterexamplePath: details.counterexamplePath ?? undefined,
       replay: replayCommand(model, 'walk', details.counterexamplePath ?? undefined, details.seed),
     });
-  }
+    excluded.add(p);
+    runsToFind[p.name] = details.numRuns;
+  } while (options.all && excluded.size < judged && !(options.until && options.until in runsToFind));
   return {
     runs: details.numRuns,
     steps: counter.steps,
@@ -167,6 +261,7 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
     seed: details.seed,
     violations,
     unsatisfied: [...sometimes].map((p) => p.name),
+    runsToFind,
     reached: sim.stepper.reached,
     sim,
   };
