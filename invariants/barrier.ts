@@ -15,6 +15,13 @@ const notes = <T extends BarrierNote['type']>(w: View, type: T) => notesOf<Barri
 const arrivals = (w: View) => new Set(notes(w, 'arrive').map((h) => `${h.node}/${h.note.generation}`));
 const everyone = (w: View) => w.nodes.map((v) => v.id);
 const allArrived = (w: View, came: Set<string>, r: Release) => everyone(w).every((x) => came.has(`${x}/${r.generation}`));
+/** The barrier promises releases at a deadline (the timeout barrier); every node's context says so. */
+const hasDeadline = (w: View) => w.nodes.some((v) => v.up && v.context.deadlineMs !== null);
+/** Nodes a release names as not counted are exactly the nodes it does not name as arrived. */
+const stragglersExact = (w: View, r: Release) => {
+  const missing = everyone(w).filter((x) => !r.arrived.includes(x));
+  return missing.length === r.stragglers.length && missing.every((x) => r.stragglers.includes(x));
+};
 
 /**
  * Every arrival counted toward a generation's release, and every release of a waiting node,
@@ -33,31 +40,70 @@ export const generationsDoNotMix: Property<View> = {
   },
 };
 
-/** A release that is not a deadline's comes after every node arrived at that generation. */
+/**
+ * The strict barrier's promise: every release comes after every node arrived at that
+ * generation. Nothing a release claims exempts it: a barrier without a deadline makes no
+ * deadline releases. (The timeout barrier's promise is the next property.)
+ */
 export const noReleaseBeforeAllArrived: Property<View> = {
   name: 'no release before all arrived',
   kind: 'always',
-  reads: 'history',
   holds: (w) => {
+    if (hasDeadline(w)) return true;
     const came = arrivals(w);
-    return notes(w, 'release').every((h) => h.note.deadline || allArrived(w, came, h.note));
+    return notes(w, 'release').every((h) => !h.note.deadline && allArrived(w, came, h.note));
   },
 };
 
 /**
  * The timeout barrier's weaker promise: a release comes after every node arrived, or at the
- * deadline, naming exactly the nodes that had not arrived as stragglers.
+ * deadline of a barrier that has one, short of some arrivals, naming exactly the nodes it did
+ * not count as stragglers.
  */
 export const noReleaseBeforeAllArrivedOrDeadline: Property<View> = {
   name: 'no release before all arrived or deadline',
   kind: 'always',
+  holds: (w) => {
+    const came = arrivals(w);
+    const deadline = hasDeadline(w);
+    return notes(w, 'release').every(({ note: r }) => (r.deadline ? deadline && r.stragglers.length > 0 && stragglersExact(w, r) : allArrived(w, came, r)));
+  },
+};
+
+/**
+ * Stragglers are exactly the nodes that had not arrived: a release names as stragglers exactly
+ * the nodes it did not count, and a node notes itself a straggler of a generation only if it
+ * never arrived at it (released, only if it did).
+ */
+export const stragglersAreTheMissing: Property<View> = {
+  name: 'stragglers are exactly the ones that had not arrived',
+  kind: 'always',
   reads: 'history',
   holds: (w) => {
     const came = arrivals(w);
-    return notes(w, 'release').every(({ note: r }) => {
-      if (allArrived(w, came, r)) return true;
-      const missing = everyone(w).filter((x) => !r.arrived.includes(x));
-      return r.deadline && missing.length === r.stragglers.length && missing.every((x) => r.stragglers.includes(x));
+    return (
+      notes(w, 'release').every((h) => stragglersExact(w, h.note)) &&
+      notes(w, 'straggler').every((h) => !came.has(`${h.node}/${h.note.generation}`)) &&
+      notes(w, 'released').every((h) => came.has(`${h.node}/${h.note.generation}`))
+    );
+  },
+};
+
+/**
+ * A node resumes only after a release: a node back at work has been released from every
+ * generation it arrived at (the coordinator's release of that generation is in the history).
+ * A node that passes the barrier without waiting, or stops waiting before the release, breaks it.
+ * A node restarted after a crash lost the work it arrived with: working on that generation again
+ * is not passing the barrier, so its earlier arrivals do not bind it.
+ */
+export const resumesOnlyAfterRelease: Property<View> = {
+  name: 'a node resumes only after a release',
+  kind: 'always',
+  holds: (w) => {
+    const released = new Set(notes(w, 'release').map((h) => h.note.generation));
+    return notes(w, 'arrive').every((h) => {
+      const v = w.nodes[h.node - 1];
+      return released.has(h.note.generation) || v.state !== 'working' || v.context.restarted;
     });
   },
 };
@@ -79,6 +125,23 @@ export const aGenerationIsReleased: Property<View> = {
   holds: (w) => notes(w, 'release').length > 0,
 };
 
+/** The timeout barrier's deadline fires: some run has a deadline release. */
+export const aDeadlineReleaseHappens: Property<View> = {
+  name: 'a deadline release happens',
+  kind: 'sometimes',
+  holds: (w) => !hasDeadline(w) || notes(w, 'release').some((h) => h.note.deadline),
+};
+
+/**
+ * A barrier with a deadline does not wait for stragglers: once nothing is in flight and no
+ * deadline pending, no node still waits, whoever has not arrived.
+ */
+export const deadlineReleasesWhoeverWaits: Property<View> = {
+  name: 'a deadline releases whoever waits',
+  kind: 'eventually',
+  holds: (w) => !hasDeadline(w) || w.nodes.every((v) => !v.up || v.context.waitingFor === null),
+};
+
 /** Nobody waits forever at a generation every node has arrived at. */
 export const allReleased: Property<View> = {
   name: 'all released',
@@ -94,6 +157,10 @@ export const barrierProperties = [
   noReleaseBeforeAllArrived,
   noReleaseBeforeAllArrivedOrDeadline,
   releasedExactlyOncePerGeneration,
+  stragglersAreTheMissing,
+  resumesOnlyAfterRelease,
   aGenerationIsReleased,
+  aDeadlineReleaseHappens,
   allReleased,
+  deadlineReleasesWhoeverWaits,
 ] as Property[];

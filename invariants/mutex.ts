@@ -32,27 +32,35 @@ export const grantsFollowTimestampOrder: Property<View> = {
     holders(w).every((h) => grants(w).every((g) => isOwn(h, g) || g.note.ts < h.context.myTs! || (g.note.ts === h.context.myTs && g.node < h.id))),
 };
 
-/** The holder's fencing token is higher than that of every other grant ever made. */
+/**
+ * The holder fences with a token, and it is higher than that of every other grant ever made (so
+ * the resource, which keeps the highest token it saw, accepts the holder and nobody before it).
+ */
 export const fencingTokensIncrease: Property<View> = {
   name: 'fencing tokens increase',
   kind: 'always',
-  holds: (w) => holders(w).every((h) => grants(w).every((g) => isOwn(h, g) || g.note.token < h.context.token!)),
+  holds: (w) => holders(w).every((h) => typeof h.context.token === 'number' && grants(w).every((g) => isOwn(h, g) || g.note.token < h.context.token!)),
 };
 
 /**
  * What the properties above need of the grant history. A holder must come after every other
- * grant in (timestamp, id) order, so after the largest; it must hold a larger token than every
- * other grant, so than each grant with the largest token (several, when tokens repeat, as the
- * `local-token` bug makes them). Every property gives the same verdict on these grants as on all
- * of them, now and after any later grant; the search then treats runs that differ only in older
- * grants as one world. With ordered tokens this is one grant.
+ * grant in (timestamp, id) order, so after the largest. It must hold a larger token than every
+ * grant but its own, so than the largest token among the others: the grants with the largest
+ * token and, when one grant alone has it (it may be the holder's own), the grants with the
+ * next largest (several, when tokens repeat, as the `local-token` bug makes them). The holder's
+ * token is what its context says, not what its grant noted: a machine that notes one token and
+ * keeps another is compared with the grant before its own. Every property gives the same verdict
+ * on these grants as on all of them, now and after any later grant; the search then treats runs
+ * that differ only in older grants as one world. With ordered tokens this is the last two grants.
  */
 export function latestGrants(history: GhostNote[]): GhostNote[] {
   const entered = history.filter((h): h is Grant => h.note.type === 'enter');
-  if (entered.length <= 1) return entered;
+  if (entered.length <= 2) return entered;
   const last = entered.reduce((a, b) => (b.note.ts > a.note.ts || (b.note.ts === a.note.ts && b.node > a.node) ? b : a));
-  const topToken = Math.max(...entered.map((g) => g.note.token));
-  return entered.filter((g) => g === last || g.note.token === topToken);
+  const tokens = [...new Set(entered.map((g) => g.note.token))].sort((a, b) => b - a);
+  const top = entered.filter((g) => g.note.token === tokens[0]);
+  const kept = top.length === 1 && tokens.length > 1 ? tokens.slice(0, 2) : tokens.slice(0, 1);
+  return entered.filter((g) => g === last || kept.includes(g.note.token));
 }
 
 type Grant = GhostNote<Extract<MutexNote, { type: 'enter' }>>;
@@ -64,14 +72,17 @@ export const aCriticalSectionIsEntered: Property<View> = {
 };
 
 /**
- * No deadlock: in a quiescent world, a node still waiting is only waiting for a holder to
- * finish its critical work. A waiting node with nobody holding the lock and nothing in flight
- * waits forever. A crashed node that held or awaited the lock causes exactly that.
+ * No deadlock: in a quiescent world where every node is up, a node still waiting is only
+ * waiting for a holder to finish its critical work. A waiting node with nobody holding the lock
+ * and nothing in flight waits forever. Lamport's algorithm waits for every node, so while a node
+ * is down the others wait for it (a liveness loss the algorithm accepts, not a deadlock: a
+ * restart is always possible). Once it is back, its rejoin must clear the way: a restarted node
+ * that leaves a dead request at the head of the queues, or a request unanswered, deadlocks here.
  */
 export const everyRequestIsGranted: Property<View> = {
   name: 'every request is granted',
   kind: 'eventually',
-  holds: (w) => waiters(w).length === 0 || holders(w).length > 0,
+  holds: (w) => w.nodes.some((v) => !v.up) || waiters(w).length === 0 || holders(w).length > 0,
 };
 
 export const mutexProperties = [

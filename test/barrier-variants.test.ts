@@ -11,11 +11,16 @@ import { walk } from '../src/check/walk.js';
 const buggy = barrier.variants.filter((v) => v.breaks);
 
 describe('barrier buggy variants', () => {
-  it('are the three named ones', () => {
+  it('are the eight named ones', () => {
     expect(buggy.map((v) => [v.name, v.breaks])).toEqual([
       ['count-duplicates', 'no release before all arrived'],
       ['off-by-one', 'no release before all arrived'],
       ['stale-generation', 'generations do not mix'],
+      ['resume-early', 'a node resumes only after a release'],
+      ['arrive-keeps-working', 'a node resumes only after a release'],
+      ['deadline-never-fires', 'a deadline releases whoever waits'],
+      ['all-stragglers', 'stragglers are exactly the ones that had not arrived'],
+      ['flagged-early-release', 'no release before all arrived'],
     ]);
   });
 
@@ -30,6 +35,27 @@ describe('barrier buggy variants', () => {
       expect(r.violations.map((x) => x.invariant)).toContain(v.breaks);
     });
   }
+
+  it('deadline-never-fires: a node waits in a quiescent world though the barrier has a deadline; no deadline release is ever reached', () => {
+    const r = explore(createModel(barrier, { variant: 'deadline-never-fires' }));
+    expect(r.violations[0].kind).toBe('eventually');
+    expect(r.violations[0].steps.some((s) => s.choice.kind === 'timer')).toBe(false);
+    expect(explore(createModel(barrier, { variant: 'deadline-never-fires', faults: [] })).unsatisfied).toContain('a deadline release happens');
+  });
+
+  it('flagged-early-release: the deadline flag no longer excuses an early release of a barrier without deadline', () => {
+    const r = explore(createModel(barrier, { variant: 'flagged-early-release' }));
+    const release = r.violations[0].steps.flatMap((s) => s.notes as { type: string; deadline?: boolean; arrived?: number[] }[]).find((n) => n.type === 'release')!;
+    expect(release.deadline).toBe(true);
+    expect(release.arrived).toHaveLength(3);
+  });
+
+  it('all-stragglers: a node that arrived and waited notes itself a straggler', () => {
+    const r = explore(createModel(barrier, { variant: 'all-stragglers' }));
+    const last = r.violations[0].steps.at(-1)!;
+    expect(last.before).toBe('waiting');
+    expect(last.notes).toContainEqual({ type: 'straggler', generation: 0 });
+  });
 
   it('count-duplicates: only duplication reveals it', () => {
     const r = explore(createModel(barrier, { variant: 'count-duplicates', faults: [] }));

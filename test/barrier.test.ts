@@ -48,6 +48,8 @@ describe('barrier: timeout variant', () => {
   it('holds every property exhaustively at 3 nodes', () => {
     expect(model.config.nodes).toBe(3);
     expect(result.violations).toEqual([]);
+    // Deadline releases happen: the sometimes property the strict barrier meets vacuously.
+    expect(result.unsatisfied).toEqual([]);
     expect(result.states).toBe(75_599);
   });
 

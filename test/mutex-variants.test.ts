@@ -7,16 +7,27 @@ import { mutex } from '../machines/mutex/index.js';
 import { explore } from '../src/check/explore.js';
 import { createModel } from '../src/check/model.js';
 import { walk } from '../src/check/walk.js';
+import type { ExploreResult } from '../src/check/explore.js';
+
+/** The world the first violation of a search ends in. */
+function replayEnd(r: ExploreResult) {
+  let world = r.sim.initial().world;
+  for (const s of r.violations[0].steps) world = r.sim.step(world, s.choice).world;
+  return world;
+}
 
 const buggy = mutex.variants.filter((v) => v.breaks);
 
 describe('mutex buggy variants', () => {
-  it('are the four named ones', () => {
+  it('are the seven named ones', () => {
     expect(buggy.map((v) => [v.name, v.breaks])).toEqual([
       ['no-reply-wait', 'mutual exclusion'],
       ['tie-by-arrival', 'mutual exclusion'],
       ['clock-not-advanced', 'every request is granted'],
       ['local-token', 'fencing tokens increase'],
+      ['token-not-kept', 'fencing tokens increase'],
+      ['rejoin-keeps-request', 'every request is granted'],
+      ['silent-rejoin-ack', 'every request is granted'],
     ]);
   });
 
@@ -38,6 +49,22 @@ describe('mutex buggy variants', () => {
     const enters = r.violations[0].steps.flatMap((s) => s.notes.filter((n: any) => n.type === 'enter').map((n: any) => n.ts));
     expect(enters).toHaveLength(2);
     expect(enters[0]).toBe(enters[1]);
+  });
+
+  it('token-not-kept: the holder has no token to fence with', () => {
+    const r = explore(createModel(mutex, { variant: 'token-not-kept' }));
+    const last = r.violations[0].steps.at(-1)!;
+    expect(last.after).toBe('critical');
+    expect(r.sim.view(replayEnd(r)).nodes.find((v) => v.state === 'critical')?.context.token).toBeNull();
+  });
+
+  it.each(['rejoin-keeps-request', 'silent-rejoin-ack'])('%s: the deadlock comes after a crash and a restart, with every node up', (variant) => {
+    const r = explore(createModel(mutex, { variant }));
+    const kinds = r.violations[0].steps.map((s) => s.choice.kind);
+    expect(kinds.indexOf('restart')).toBeGreaterThan(kinds.indexOf('crash'));
+    expect(r.sim.view(replayEnd(r)).nodes.every((v) => v.up)).toBe(true);
+    // Without crashes the variant is Lamport's algorithm.
+    expect(explore(createModel(mutex, { variant, faults: [] })).violations).toEqual([]);
   });
 
   it('clock-not-advanced: the deadlock is a node waiting in a quiescent world', () => {

@@ -26,8 +26,8 @@ describe('mutex: the verified machine on FIFO channels', () => {
   it('holds every property exhaustively, with a pinned distinct-state count', () => {
     expect(result.violations).toEqual([]);
     expect(result.complete).toBe(true);
-    expect(result.states).toBe(74_797);
-    expect(result.transitions).toBe(197_329);
+    expect(result.states).toBe(76_296);
+    expect(result.transitions).toBe(199_276);
     expect(result.bounded).toBe(0);
   });
 
@@ -40,7 +40,7 @@ describe('mutex: the verified machine on FIFO channels', () => {
     const deep = explore(createModel(mutex, { nodes: 2, params: { requests: 3 } }));
     expect(deep.violations).toEqual([]);
     expect(deep.bounded).toBe(0);
-    expect(deep.states).toBe(2_946);
+    expect(deep.states).toBe(6_221);
   });
 
   it('holds on random runs of 3 nodes each requesting twice, liveness phase included', () => {

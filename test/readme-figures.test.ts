@@ -40,6 +40,15 @@ describe('README figures', () => {
     expect(check('barrier').states).toBe(quoted(/The default model \(4 nodes, 2 generations\) has ([\d,]+) states/));
   });
 
+  it.each(['mutex', 'barrier'])('%s: the walk-success rows in Benchmarks', (primitive) => {
+    // The bench's own rows, less the time column (it varies by machine); election and consensus take longer.
+    const r = spawnSync(process.execPath, ['dist/bench/walk-success.js', primitive], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).toBe(0);
+    const rows = r.stdout.split('\n').filter((l) => l.startsWith(`| ${primitive} |`)).map((l) => l.replace(/ [^|]+ \|$/, ''));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(readme).toContain(row);
+  });
+
   it('mutex: 2 nodes requesting three times each', () => {
     expect(check('mutex', '--nodes', '2', '--param', 'requests=3').states).toBe(quoted(/2 nodes × 3 requests take ([\d,]+) states/));
   });

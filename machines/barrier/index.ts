@@ -31,6 +31,22 @@ export const barrierVariants: Variant[] = [
   variant('stale-generation', "Timeout barrier that counts a straggler's late arrive of the previous generation toward the current one.", { ...timeout, acceptStale: true }, {
     breaks: 'generations do not mix',
   }),
+  variant('resume-early', 'A waiting node resumes work while it is not yet released (the guard inverted).', { ...strict, waitForRelease: false }, {
+    breaks: 'a node resumes only after a release',
+  }),
+  variant('arrive-keeps-working', 'Arriving sends the arrive message but keeps the node working instead of waiting.', { ...strict, arriveWaits: false }, {
+    breaks: 'a node resumes only after a release',
+  }),
+  variant('deadline-never-fires', 'Timeout barrier whose deadline is never armed: quietly strict, it waits for every straggler.', { ...timeout, armDeadline: false }, {
+    breaks: 'a deadline releases whoever waits',
+    reveal: { nodes: 3 },
+  }),
+  variant('all-stragglers', 'A released participant notes itself a straggler even though it arrived and waited.', { ...strict, noteReleased: false }, {
+    breaks: 'stragglers are exactly the ones that had not arrived',
+  }),
+  variant('flagged-early-release', 'Strict barrier that releases when all but one node arrived and flags the release as a deadline release, as if that excused it.', { ...strict, quorumOffset: -1, flagDeadline: true }, {
+    breaks: 'no release before all arrived',
+  }),
 ];
 
 export const barrier: Protocol = {

@@ -43,6 +43,10 @@ export interface BarrierContext {
   arrived: NodeId[];
   /** Coordinator only: releases sent so far. */
   releases: number;
+  /** The barrier's deadline after a generation's first arrival, in ms; null for a strict barrier. Fixed: what the properties read to know which promise the barrier makes. */
+  deadlineMs: number | null;
+  /** The node started again after a crash: what it arrived at before was another life's work. */
+  restarted: boolean;
 }
 
 export interface BarrierOptions {
@@ -54,6 +58,16 @@ export interface BarrierOptions {
   quorumOffset: number;
   /** Also count an arrival tagged with the previous generation: the `stale-generation` bug. */
   acceptStale: boolean;
+  /** A waiting node resumes only once released. Off: the guard is inverted, the `resume-early` bug. */
+  waitForRelease?: boolean;
+  /** `client.arrive` moves a node to `waiting`. Off: it keeps working, the `arrive-keeps-working` bug. */
+  arriveWaits?: boolean;
+  /** The first arrival of a generation arms the deadline. Off: it never fires, the `deadline-never-fires` bug. */
+  armDeadline?: boolean;
+  /** A released node that waited notes itself released. Off: it notes itself a straggler, the `all-stragglers` bug. */
+  noteReleased?: boolean;
+  /** Flag every release as a deadline release (the `flagged-early-release` bug, with `quorumOffset` -1). */
+  flagDeadline?: boolean;
 }
 
 export type BarrierEmitted = { type: 'send'; to: NodeId | 'others'; msg: BarrierMessage } | { type: 'note'; note: BarrierNote };
@@ -91,8 +105,8 @@ export function barrierMachine(options: BarrierOptions, machineId = 'barrier') {
   const count = (context: BarrierContext, from: NodeId, q: Enqueue) => {
     if (!options.dedupeArrivals || !context.arrived.includes(from)) {
       const arrived = [...context.arrived, from];
-      if (complete(arrived, context.n)) return release({ ...context, arrived }, arrived, false, q);
-      if (context.arrived.length === 0 && options.deadlineMs !== null) {
+      if (complete(arrived, context.n)) return release({ ...context, arrived }, arrived, !!options.flagDeadline, q);
+      if (context.arrived.length === 0 && options.deadlineMs !== null && options.armDeadline !== false) {
         q.raise({ type: 'deadline', generation: context.generation }, { delay: options.deadlineMs, id: 'deadline' });
       }
       q.assign({ arrived });
@@ -110,7 +124,7 @@ export function barrierMachine(options: BarrierOptions, machineId = 'barrier') {
       /** This node is the coordinator (node 1), which holds the barrier. */
       isCoordinator: ({ context }) => context.id === COORDINATOR,
       /** This node is not waiting at the barrier. */
-      released: ({ context }) => context.waitingFor === null,
+      released: ({ context }) => (context.waitingFor === null) === (options.waitForRelease !== false),
       /** The message's generation is within the wire's bounds; a message outside them is ignored. */
       inBound: ({ event }) => !('generation' in event) || isCounter(event.generation),
     },
@@ -157,7 +171,7 @@ export function barrierMachine(options: BarrierOptions, machineId = 'barrier') {
       leaveGeneration: enqueueActions(({ context, event, enqueue: q }) => {
         if (event.type !== 'release' || event.barrier !== (context.barrier ?? BARRIER_ID) || event.generation < context.generation) return;
         const g = event.generation;
-        q.emit(note(context.waitingFor === g ? { type: 'released', generation: g } : { type: 'straggler', generation: g }));
+        q.emit(note(context.waitingFor === g && options.noteReleased !== false ? { type: 'released', generation: g } : { type: 'straggler', generation: g }));
         q.assign({ generation: g + 1, waitingFor: null });
       }),
     },
@@ -171,6 +185,8 @@ export function barrierMachine(options: BarrierOptions, machineId = 'barrier') {
       waitingFor: null,
       arrived: [],
       releases: 0,
+      deadlineMs: options.deadlineMs,
+      restarted: input.restored !== undefined,
     }),
     initial: 'boot',
     on: {
@@ -191,7 +207,7 @@ export function barrierMachine(options: BarrierOptions, machineId = 'barrier') {
       },
       working: {
         on: {
-          'client.arrive': { target: 'waiting', actions: 'arrive' },
+          'client.arrive': { target: options.arriveWaits === false ? 'working' : 'waiting', actions: 'arrive' },
           release: { guard: 'inBound', actions: 'leaveGeneration' },
         },
       },

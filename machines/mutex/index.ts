@@ -7,11 +7,13 @@ import { LEASE_MS } from './timing.js';
 
 export { LEASE_MS, MUTEX_SEED_TIMING } from './timing.js';
 
-const correct: MutexOptions = { waitForLater: true, tieById: true, advanceOnReceive: true, orderToken: true };
-const variant = (name: string, description: string, options: Partial<MutexOptions> = {}, breaks?: string): Variant => ({
+const correct: MutexOptions = { waitForLater: true, tieById: true, advanceOnReceive: true, orderToken: true, keepToken: true, dropOnRejoin: true, replyOnRejoinAck: true };
+const crashes: Variant['reveal'] = { nodes: 2, faults: ['crash'] };
+const variant = (name: string, description: string, options: Partial<MutexOptions> = {}, breaks?: string, reveal?: Variant['reveal']): Variant => ({
   name,
   description,
   breaks,
+  ...(reveal ? { reveal } : {}),
   machine: mutexMachine({ ...correct, ...options }),
   durable: mutexDurable,
 });
@@ -22,13 +24,17 @@ export const mutexVariants: Variant[] = [
   variant('tie-by-arrival', 'Orders requests with equal timestamps by arrival instead of node id, so queues disagree.', { tieById: false }, 'mutual exclusion'),
   variant('clock-not-advanced', 'Does not advance its clock on receive (no IR2): replies can be stamped no later than the request they answer.', { advanceOnReceive: false }, 'every request is granted'),
   variant('local-token', "Hands out the node's own grant count as fencing token, which other nodes' grants repeat.", { orderToken: false }, 'fencing tokens increase'),
+  variant('token-not-kept', 'Notes the fencing token of a grant but never sets it on the holder, which then fences with no token.', { keepToken: false }, 'fencing tokens increase'),
+  // A crash and a restart reveal these; two nodes are enough.
+  variant('rejoin-keeps-request', "Answers a restarted node's rejoin without dropping the request of its previous life, which then heads every queue.", { dropOnRejoin: false }, 'every request is granted', crashes),
+  variant('silent-rejoin-ack', 'Queues the request a rejoin ack reports but never answers it, so the requester waits for a later message that never comes.', { replyOnRejoinAck: false }, 'every request is granted', crashes),
 ];
 
 /** Acquires issued so far: each acquire is followed by one release. */
 const acquires = (used: number) => Math.ceil(used / 2);
 
 /*
- * Defaults: 3 nodes on FIFO channels, one request each, is exhaustive in a few seconds (74,797
+ * Defaults: 3 nodes on FIFO channels, one request each, is exhaustive in a few seconds (76,296
  * worlds). Each node requests a bounded number of times, so the space is finite without any
  * bound; the round (clock) bound of 64 only guards large `requests` values, and a check says
  * when it cut anything. Two requests each needs the depth-first search (`--search dfs`): its
@@ -44,6 +50,10 @@ export const mutex: Protocol = {
   // Every node's request and the replies to it in flight at once; clocks grow with the cluster.
   defaultsFor: (n) => ({ maxInFlight: Math.max(64, 2 * n * (n - 1)), maxRound: Math.max(64, 16 * n) }),
   params: { requests: { type: 'int', min: 1, max: 10, description: 'times each node asks for the lock' } },
+  // With crashes, 3 nodes pass 700,000 worlds by depth 14 and keep growing: a depth bound keeps
+  // `--faults crash` to seconds (the check says it was bounded; --max-depth 0 lifts it, and 2
+  // nodes are then exhaustive in 1,076 worlds).
+  faultBounds: { maxDepth: 12 },
   ghost: ['enter'],
   ghostSummary: latestGrants,
   round: (c: MutexContext) => c.clock,

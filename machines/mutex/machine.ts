@@ -74,6 +74,12 @@ export interface MutexOptions {
   advanceOnReceive: boolean;
   /** Token from the request's (ts, id). Off: a per-node grant count, the `local-token` bug. */
   orderToken: boolean;
+  /** The holder keeps its grant's token. Off: the token is noted but never set, the `token-not-kept` bug. */
+  keepToken: boolean;
+  /** A rejoin drops the dead incarnation's request. Off: the `rejoin-keeps-request` bug. */
+  dropOnRejoin: boolean;
+  /** Answer the request a rejoin ack reports. Off: the `silent-rejoin-ack` bug. */
+  replyOnRejoinAck: boolean;
 }
 
 export type MutexEmitted = { type: 'send'; to: NodeId | 'others'; msg: MutexMessage } | { type: 'note'; note: MutexNote };
@@ -166,7 +172,7 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
         q.assign({
           clock: ts,
           later: addLater(context, event.from, event.ts),
-          queue: context.queue.filter((r) => r.node !== event.from),
+          queue: options.dropOnRejoin ? context.queue.filter((r) => r.node !== event.from) : context.queue,
           rejoined: context.rejoined.includes(event.from) ? context.rejoined : [...context.rejoined, event.from].sort((a, b) => a - b),
         });
         q.emit(send(event.from, { type: 'rejoin_ack', ts, pending: context.myTs }));
@@ -181,13 +187,13 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
         }
         const ts = received(context, event.ts) + 1;
         q.assign({ clock: ts, rejoined, queue: enqueue(context.queue, { ts: event.pending, node: event.from }) });
-        q.emit(send(event.from, { type: 'reply', ts }));
+        if (options.replyOnRejoinAck) q.emit(send(event.from, { type: 'reply', ts }));
       }),
       /** Enters the critical section: notes the grant with its fencing token. */
       enter: enqueueActions(({ context, enqueue: q }) => {
         const ts = context.myTs!;
         const token = options.orderToken ? fencingToken(ts, context.id, context.n) : context.grants + 1;
-        q.assign({ grants: context.grants + 1, token });
+        q.assign({ grants: context.grants + 1, token: options.keepToken ? token : null });
         q.emit(note({ type: 'enter', ts, token }));
       }),
       /** Rule 3: to release, drop this node's request from its queue and send a timestamped release to every other node. */

@@ -49,7 +49,7 @@ export async function exploreParallel(model: Model, options: ParallelOptions): P
   const board = WorkBoard.allocate(options.workers);
 
   const above = options.prefix?.(sim, judge, visited);
-  if (above) visited.flush();
+  if (above) visited.settle();
   else {
     const root = sim.initial().world;
     visited.add(sim.fingerprint(root));

@@ -101,6 +101,21 @@ export class SharedFingerprintSet {
     this.view();
   }
 
+  /**
+   * Publishes what this thread added, and grows the table as far as that needs, while no
+   * searching thread has started yet (the main thread searched a prefix of the space into it).
+   */
+  settle(): void {
+    if (this.unpublished) Atomics.add(this.control, SIZE, this.unpublished);
+    this.unpublished = 0;
+    const c = this.control;
+    while (Atomics.load(c, SIZE) * 2 >= Atomics.load(c, CAPACITY) && Atomics.load(c, CAPACITY) * 2 * 8 <= this.buffer.maxByteLength) {
+      Atomics.store(c, RESIZE, ASKED);
+      Atomics.store(c, WAITING, Atomics.load(c, SEARCHING));
+      this.moveIfLast();
+    }
+  }
+
   /** This thread adds no more worlds (it stops searching): a resize no longer waits for it. */
   leave(): void {
     this.poll();

@@ -1,14 +1,17 @@
 /**
  * Random exploration with fast-check: a run is a swarm profile and an array of integers, each
- * picking one of the enabled choices (index modulo count). `always` properties are checked after every step; then a
- * fair, fault-free liveness phase must meet every `eventually` property. Walks are bounded by
+ * picking one of the enabled choices (index modulo count); half the profiles inject faults at
+ * dangerous moments (`buggify`). `always` properties are checked after every step, `eventually`
+ * ones in every quiescent world with every node up; then a fair, fault-free liveness phase must
+ * meet every `eventually` property. Walks are bounded by
  * their length only, not by the explorer's round and in-flight bounds. fast-check shrinks a
  * failing run to a minimal one; its seed and path replay it exactly.
  */
 import fc from 'fast-check';
-import type { Property } from '../protocol.js';
+import { canonical } from '../canonical.js';
+import type { NodeId, Property } from '../protocol.js';
 import { Simulator } from '../sim/simulator.js';
-import { describeFairness, fairnessChoices, FAULT_FREE, livenessPhase, type Fairness } from './liveness.js';
+import { describeFairness, fairnessChoices, FAULT_FREE, livenessPhase, reliablePast, type Fairness } from './liveness.js';
 import type { Model } from './model.js';
 import type { Choice, ChoiceKind } from '../sim/choice.js';
 import type { StepRecord } from '../sim/simulator.js';
@@ -28,8 +31,15 @@ export interface WalkOptions {
   path?: string;
   /** Skip the liveness phase. */
   safetyOnly?: boolean;
-  /** Keep looking after a violation, for the properties not yet violated (each reported once). */
+  /** Shrink a failing run to a minimal one (default); off, the first failing run is reported as found. */
+  shrink?: boolean;
+  /**
+   * Keep looking past a violation: the same seed's runs are walked again without the violated
+   * property, until every property is violated or the runs are spent. Off: the first violation ends the walk.
+   */
   all?: boolean;
+  /** With `all`: stop once this property is violated. */
+  until?: string;
 }
 
 export interface WalkResult {
@@ -40,6 +50,8 @@ export interface WalkResult {
   violations: Violation[];
   /** `sometimes` properties no run reached. */
   unsatisfied: string[];
+  /** For each violated property, the runs it took to find it (the failing run included). */
+  runsToFind: Record<string, number>;
   reached: Set<string>;
   sim: Simulator;
 }
@@ -57,7 +69,12 @@ interface RunOutcome {
 const MUTABLE: readonly ChoiceKind[] = ['timer', 'client', 'drop', 'duplicate', 'crash', 'restart', 'partition', 'heal'];
 /** Profile bit: prefer deliveries on three steps out of four, as a fair network would. */
 const DELIVERY_BIAS = 1 << MUTABLE.length;
-const PROFILES = DELIVERY_BIAS << 1;
+/** Profile bit: inject faults at dangerous moments (see `buggify`), at one of four rates. */
+const BUGGIFY = DELIVERY_BIAS << 1;
+const RATE_SHIFT = MUTABLE.length + 2;
+const PROFILES = 1 << (RATE_SHIFT + 2);
+/** The kinds buggify injects, as swarm mute bits. */
+const INJECTED = (['crash', 'drop', 'duplicate'] as const).reduce((bits, kind) => bits | (1 << MUTABLE.indexOf(kind)), 0);
 
 /**
  * Swarm testing (Groce et al. 2012): each run mutes a random subset of choice kinds, so that
@@ -65,7 +82,6 @@ const PROFILES = DELIVERY_BIAS << 1;
  * also favour deliveries. A muted kind is still taken when nothing else is enabled.
  */
 function swarm(enabled: Choice[], profile: number, index: number): Choice[] {
-  if (profile === 0) return enabled;
   let kept = enabled.filter((c) => {
     const bit = MUTABLE.indexOf(c.kind);
     return bit < 0 || ((profile >> bit) & 1) === 0;
@@ -77,30 +93,106 @@ function swarm(enabled: Choice[], profile: number, index: number): Choice[] {
   return kept.length ? kept : enabled;
 }
 
-/** The step a run's integer picks. */
-function pick(sim: Simulator, world: World, profile: number, index: number, enabled = sim.enabled(world)): { choice: Choice; next: World; record: StepRecord } | undefined {
-  const pool = swarm(enabled, profile, index);
-  if (!pool.length) return undefined;
-  const choice = pool[(index >>> 2) % pool.length];
-  const { world: next, record } = sim.step(world, choice);
-  return { choice, next, record };
+/** The node whose last step made it a target for fault injection, and why. */
+interface Hot {
+  node: NodeId;
+  /** Its durable part changed: a crash now tests what it wrote. */
+  wrote: boolean;
 }
 
-function runOnce(sim: Simulator, profile: number, choices: readonly number[], safetyOnly: boolean, sometimes: Set<Property>, counter: { steps: number }, fairness?: Fairness, found: ReadonlySet<string> = new Set()): RunOutcome | null {
-  const always = sim.protocol.properties.filter((p) => p.kind === 'always' && !found.has(p.name));
-  let world = sim.initial().world;
+/**
+ * Fault injection biased toward the moments where crash bugs hide, as FoundationDB's buggify
+ * and TigerBeetle's VOPR do: right after a node wrote durable state, between a message sent and
+ * its answer (the sender crashes, or the message is lost or doubled), while a round is under way
+ * (another node's timer fires into it) and while a node is down (it comes back soon, into the
+ * round it left). A random crash rarely lands there: most steps are deliveries, and a run has a
+ * small crash budget, which a crash at a quiet moment spends for nothing; so in a buggify run
+ * only buggify crashes, drops and duplicates. The run's integers decide, so a seed replays
+ * exactly; the profile's rate (1/2 to 1/16 of the moments after a durable write, half that after
+ * a send alone) varies where the first fault lands from run to run. Muted kinds do not apply:
+ * buggify picks from every enabled choice.
+ */
+function buggify(enabled: Choice[], profile: number, index: number, hot: Hot | null): Choice | undefined {
+  const roll = index >>> 12;
+  const rate = 8 >> ((profile >> RATE_SHIFT) & 3);
+  const at = (pool: Choice[]) => (pool.length ? pool[(index >>> 2) % pool.length] : undefined);
+  if (hot && roll < (hot.wrote ? rate : rate >> 1 || 1)) {
+    const node = hot.node;
+    const injected = at(enabled.filter((c) => (c.kind === 'crash' && c.node === node) || ((c.kind === 'drop' || c.kind === 'duplicate') && c.from === node)));
+    if (injected) return injected;
+  }
+  // A round under way: another node's timer fires into it (a rival election, a retry).
+  if (hot && roll >= 14) {
+    const node = hot.node;
+    const rival = at(enabled.filter((c) => c.kind === 'timer' && c.node !== node));
+    if (rival) return rival;
+  }
+  if (roll >= 4) return at(enabled.filter((c) => c.kind === 'restart'));
+  return undefined;
+}
+
+/**
+ * One run's walker: picks the step each integer names and remembers which node is at a
+ * dangerous moment. Runs and their replays both go through it, so they take the same steps.
+ */
+class Walker {
+  world: World;
+  private hot: Hot | null = null;
+
+  constructor(private readonly sim: Simulator, private readonly profile: number) {
+    this.world = sim.initial().world;
+  }
+
+  /** Takes the step `index` picks; undefined when nothing is enabled. */
+  step(index: number, enabled = this.sim.enabled(this.world)): { choice: Choice; record: StepRecord } | undefined {
+    const { sim, profile } = this;
+    const forced = profile & BUGGIFY ? buggify(enabled, profile, index, this.hot) : undefined;
+    // In a buggify run, budgeted faults are buggify's to place: a random one would spend the budget.
+    const pool = forced ? [forced] : swarm(enabled, profile & BUGGIFY ? (profile & (BUGGIFY - 1)) | INJECTED : profile, index);
+    if (!pool.length) return undefined;
+    const choice = forced ?? pool[(index >>> 2) % pool.length];
+    const before = this.world;
+    const { world, record } = sim.step(before, choice);
+    this.world = world;
+    this.hot = profile & BUGGIFY ? hotAfter(sim, before, world, record) : null;
+    return { choice, record };
+  }
+}
+
+/** The node a step leaves at a dangerous moment: it wrote durable state or sent a message. */
+function hotAfter(sim: Simulator, before: World, after: World, record: StepRecord): Hot | null {
+  const node = record.node;
+  if (node === undefined) return null;
+  const was = before.nodes[node - 1].local;
+  const now = after.nodes[node - 1].local;
+  if (!now) return null;
+  const wrote = !was || canonical(sim.variant.durable(was.context)) !== canonical(sim.variant.durable(now.context));
+  return wrote || record.sends.length ? { node, wrote } : null;
+}
+
+/** One run; properties in `excluded` (already violated) are not judged. */
+function runOnce(sim: Simulator, profile: number, choices: readonly number[], safetyOnly: boolean, sometimes: Set<Property>, counter: { steps: number }, fairness: Fairness | undefined, excluded: ReadonlySet<Property>): RunOutcome | null {
+  const judged = sim.protocol.properties.filter((p) => !excluded.has(p));
+  const always = judged.filter((p) => p.kind === 'always');
+  // Those that tolerate nodes down, judge a rejoin or assume reliable links are judged by the fair phases.
+  const eventually = judged.filter((p) => p.kind === 'eventually' && !p.rejoin && !p.tolerates);
+  const walker = new Walker(sim, profile);
+  // `eventually` properties hold in every quiescent world, as the explorer judges them; a walk
+  // judges those where every node is up and no link is cut (the liveness phase judges the rest
+  // once it has restarted and healed them).
   const judge = (): Property | undefined => {
+    const world = walker.world;
     const view = sim.view(world);
     for (const p of sometimes) if (p.holds(view)) sometimes.delete(p);
-    return always.find((p) => !p.holds(view));
+    const bad = always.find((p) => !p.holds(view));
+    if (bad || !view.quiescent || world.partition !== 0 || !view.nodes.every((v) => v.up)) return bad;
+    return eventually.find((p) => (!p.reliable || reliablePast(world)) && !p.holds(view));
   };
   let bad = judge();
   if (bad) return { property: bad, prefix: 0, liveness: false };
   let taken = 0;
   for (const index of choices) {
-    const picked = pick(sim, world, profile, index);
-    if (!picked) break;
-    world = picked.next;
+    if (!walker.step(index)) break;
     taken++;
     counter.steps++;
     bad = judge();
@@ -109,9 +201,9 @@ function runOnce(sim: Simulator, profile: number, choices: readonly number[], sa
   if (safetyOnly) return null;
   // Fault-free first, then under the fairness this run picked (some nodes kept down).
   for (const f of fairness ? [FAULT_FREE, fairness] : [FAULT_FREE]) {
-    const live = livenessPhase(sim, world, sim.config.livenessSteps, sometimes, f);
+    const live = livenessPhase(sim, walker.world, sim.config.livenessSteps, sometimes, f);
     counter.steps += live.steps.length;
-    const unmet = live.unmet.filter((p) => !found.has(p.name));
+    const unmet = live.unmet.filter((p) => !excluded.has(p));
     if (unmet.length) return { property: unmet[0], prefix: taken, liveness: true, fairness: f };
   }
   return null;
@@ -119,19 +211,18 @@ function runOnce(sim: Simulator, profile: number, choices: readonly number[], sa
 
 /** The run's steps, the same run as plain indices into the full enabled lists, and where it ends. */
 function replaySwarm(sim: Simulator, profile: number, choices: readonly number[]): { steps: StepRecord[]; path: number[]; world: World } {
-  let world = sim.initial().world;
+  const walker = new Walker(sim, profile);
   const steps: StepRecord[] = [];
   const path: number[] = [];
   for (const index of choices) {
     // Choices are fresh objects on every call: find the pick in the same list it came from.
-    const enabled = sim.enabled(world);
-    const picked = pick(sim, world, profile, index, enabled);
+    const enabled = sim.enabled(walker.world);
+    const picked = walker.step(index, enabled);
     if (!picked) break;
     path.push(enabled.indexOf(picked.choice));
-    world = picked.next;
     steps.push(picked.record);
   }
-  return { steps, path, world };
+  return { steps, path, world: walker.world };
 }
 
 export function walk(model: Model, options: WalkOptions = {}): WalkResult {
@@ -143,25 +234,27 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
   const safetyOnly = !!options.safetyOnly;
   const runs = options.runs ?? DEFAULT_RUNS;
   const fairness = fairnessChoices(model.protocol, sim.n);
-  const run = fc.tuple(fc.nat({ max: PROFILES - 1 }), fc.array(fc.nat({ max: 0xffff }), { minLength: Math.min(maxSteps, 8), maxLength: maxSteps, size: 'max' }), fc.nat({ max: Math.max(0, fairness.length - 1) }));
+  const run = fc.tuple(fc.noBias(fc.nat({ max: PROFILES - 1 })), fc.array(fc.nat({ max: 0xffff }), { minLength: Math.min(maxSteps, 8), maxLength: maxSteps, size: 'max' }), fc.nat({ max: Math.max(0, fairness.length - 1) }));
   const violations: Violation[] = [];
-  const found = new Set<string>();
-  let numRuns = 0;
+  const excluded = new Set<Property>();
+  const runsToFind: Record<string, number> = {};
+  const judged = model.protocol.properties.filter((p) => p.kind !== 'sometimes' && !(safetyOnly && p.kind === 'eventually')).length;
+  let details: fc.RunDetails<[[number, number[], number]]>;
   let seed = options.seed;
+  let numRuns = 0;
   // One search per violated property: the next one looks only for properties not yet violated.
-  for (;;) {
-    const property = fc.property(run, ([profile, choices, fair]) => runOnce(sim, profile, choices, safetyOnly, sometimes, counter, fairness[fair], found) === null);
-    const details = fc.check(property, { numRuns: runs, seed: options.seed, path: options.path });
+  do {
+    const property = fc.property(run, ([profile, choices, fair]) => runOnce(sim, profile, choices, safetyOnly, sometimes, counter, fairness[fair], excluded) === null);
+    details = fc.check(property, { numRuns: runs, seed, path: options.path, endOnFailure: options.shrink === false });
+    seed = details.seed;
     numRuns += details.numRuns;
-    seed ??= details.seed;
     if (!details.failed || !details.counterexample) break;
     const [[profile, choices, fair]] = details.counterexample;
-    const outcome = runOnce(sim, profile, choices, safetyOnly, new Set(), { steps: 0 }, fairness[fair], found)!;
+    const outcome = runOnce(sim, profile, choices, safetyOnly, new Set(), { steps: 0 }, fairness[fair], excluded)!;
     const { steps, path, world } = replaySwarm(sim, profile, choices.slice(0, outcome.prefix));
     // A liveness violation shows the fair phase too: what the cluster did instead of converging.
     if (outcome.liveness) steps.push(...livenessPhase(sim, world, sim.config.livenessSteps, undefined, outcome.fairness).steps);
     const p = outcome.property;
-    found.add(p.name);
     violations.push({
       invariant: p.name,
       kind: p.kind,
@@ -173,8 +266,9 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
       counterexamplePath: details.counterexamplePath ?? undefined,
       replay: replayCommand(model, 'walk', details.counterexamplePath ?? undefined, details.seed),
     });
-    if (!options.all || options.path !== undefined) break;
-  }
+    excluded.add(p);
+    runsToFind[p.name] = details.numRuns;
+  } while (options.all && options.path === undefined && excluded.size < judged && !(options.until && options.until in runsToFind));
   return {
     runs: numRuns,
     steps: counter.steps,
@@ -182,6 +276,7 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
     seed: seed!,
     violations,
     unsatisfied: [...sometimes].map((p) => p.name),
+    runsToFind,
     reached: sim.stepper.reached,
     sim,
   };
