@@ -29,17 +29,22 @@ describe.runIf(protocols.some((p) => p.name === 'election'))('coordkit conform',
     expect(good.stdout).toMatch(/ok +one vote per node per term/);
     expect(good.stdout.trim().split('\n').pop()).toBe('CONFORMS');
 
-    // Node 2 claims a vote message with the opposite answer to the one its machine gives.
-    const file = join(run, 'node-2', 'trace.ndjson');
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    const target = lines.find((r) => r.sends?.some((s: { msg: { type: string } }) => ['vote', 'pre_vote'].includes(s.msg.type)));
-    expect(target, 'node 2 answered some (pre-)vote request').toBeDefined();
-    const send = target.sends.find((s: { msg: { type: string } }) => ['vote', 'pre_vote'].includes(s.msg.type));
+    // A node that answered a (pre-)vote request claims the opposite answer to the one its machine
+    // gives. Which nodes answered depends on who timed out first, so take the first that did.
+    const isVote = (s: { msg: { type: string } }) => ['vote', 'pre_vote'].includes(s.msg.type);
+    const answered = [1, 2, 3].map((id) => {
+      const file = join(run, `node-${id}`, 'trace.ndjson');
+      const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      return { id, file, lines, target: lines.find((r) => r.sends?.some(isVote)) };
+    }).find((n) => n.target);
+    expect(answered, 'some node answered a (pre-)vote request').toBeDefined();
+    const { id, file, lines, target } = answered!;
+    const send = target.sends.find(isVote);
     send.msg.granted = !send.msg.granted;
     writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     const bad = coordkit(['conform', 'election', ...traces(run)]);
     expect(bad.status, bad.stdout + bad.stderr).toBe(1);
-    expect(bad.stdout).toMatch(new RegExp(`DIVERGENCE node 2 record ${target.seq}: `));
+    expect(bad.stdout).toMatch(new RegExp(`DIVERGENCE node ${id} record ${target.seq}: `));
     expect(bad.stdout).toMatch(/the trace up to the first divergence:\n```mermaid\nsequenceDiagram/);
     expect(bad.stdout.trim().split('\n').pop()).toBe('DOES NOT CONFORM');
   }, 200_000);
