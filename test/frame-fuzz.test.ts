@@ -48,9 +48,10 @@ function open(cluster: LocalCluster, node: number, name: string): Promise<{ sock
 async function sendSplit(socket: Socket, lines: string[], random: () => number): Promise<void> {
   const bytes = Buffer.from(lines.map((l) => l + '\n').join(''), 'latin1');
   let at = 0;
-  while (at < bytes.length) {
+  while (at < bytes.length && !socket.destroyed) {
     const size = random() < 0.5 ? bytes.length - at : 1 + Math.floor(random() * Math.min(4096, bytes.length - at));
-    if (!socket.write(bytes.subarray(at, at + size))) await new Promise((r) => socket.once('drain', r));
+    // The node may close the connection (refused frames) while a write waits: then no drain comes.
+    if (!socket.write(bytes.subarray(at, at + size))) await new Promise((r) => (socket.once('drain', r), socket.once('close', r)));
     at += size;
   }
 }
