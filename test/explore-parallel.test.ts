@@ -39,7 +39,7 @@ describe('parallel depth-first search', () => {
   ])('%s %s: two threads find the violation', (primitive, variant, invariant) => {
     const r = check(primitive, '--variant', variant, '--workers', '2', '--symmetry', 'off');
     expect(r.status).toBe(1);
-    expect(r.json.violations[0].invariant).toBe(invariant);
+    expect(r.json.violations.map((v: { invariant: string }) => v.invariant)).toContain(invariant);
     expect(r.json.violations[0].steps).toBeGreaterThan(0);
   });
 
