@@ -12,7 +12,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../package-root.js';
 import { behaviourDoc } from '../runtime/behaviour-doc.js';
-import { generateSchemas, protocolSchemas, wireSchemaFile, type SchemaInput } from '../runtime/schema-gen.js';
+import { generateSchemas, protocolSchemas, wireFiles, type SchemaInput } from '../runtime/schema-gen.js';
 import { parse } from './parse.js';
 import { builtIns, kitSchemaDir, resolveProtocol, resolveProtocols, type ProtocolSource } from './protocol-source.js';
 import { UsageError } from './usage-error.js';
@@ -41,7 +41,7 @@ export async function schemasCommand(args: string[]): Promise<number> {
 function writeKitSchemas(dir: string): string[] {
   const files = generateSchemas(builtIns().map((s) => s.protocol), packageRoot());
   mkdirSync(dir, { recursive: true });
-  for (const old of readdirSync(dir)) if (old.endsWith('.schema.json') && !files.has(old)) rmSync(join(dir, old));
+  for (const old of readdirSync(dir)) if (/\.schema\.json$|\.validators\.cjs$/.test(old) && !files.has(old)) rmSync(join(dir, old));
   for (const [name, text] of files) writeFileSync(join(dir, name), text);
   return [...files.keys()].map((name) => join(dir, name));
 }
@@ -61,7 +61,7 @@ function writeProtocolSchemas(sources: readonly ProtocolSource[], out: string | 
       files = protocolSchemas(inputs, generator);
       const envelopeText = readFileSync(join(kitSchemaDir(), 'envelope.schema.json'), 'utf8');
       for (const input of inputs) {
-        files.set(...wireSchemaFile(envelopeText, files.get(`${input.protocol.name}.schema.json`)!, input.protocol.name, generator));
+        for (const file of wireFiles(envelopeText, files.get(`${input.protocol.name}.schema.json`)!, input.protocol.name, generator)) files.set(...file);
         files.set(`${input.protocol.name}.md`, behaviourDoc(input.protocol, dirname(input.typesFile), `${dirname(input.label)}/`, generator));
       }
     } catch (err) {

@@ -16,6 +16,7 @@ import { messageCatalog } from './message-catalog.js';
 import { behaviourDoc } from './behaviour-doc.js';
 import { exactUnions } from './exact-unions.js';
 import { schemaId } from './schema-id.js';
+import { validatorsFile } from './validator.js';
 import { composeWireSchema, wireName } from './wire-schema.js';
 
 export const ENVELOPE_FILE = 'src/runtime/wire.ts';
@@ -89,6 +90,12 @@ export function wireSchemaFile(envelope: string, own: string, name: string, gene
   return [`${wireName(name)}.schema.json`, JSON.stringify(schema, null, 2) + '\n'];
 }
 
+/** The wire schema's file and its compiled validators' (`<name>.wire.validators.cjs`), names and texts. */
+export function wireFiles(envelope: string, own: string, name: string, generator: string): [string, string][] {
+  const wire = wireSchemaFile(envelope, own, name, generator);
+  return [wire, validatorsFile(wire[1], name)];
+}
+
 /**
  * A user's types file may import code this program cannot type-check without the user's own
  * compiler options (Node's types, their packages): errors elsewhere do not stop the schemas of
@@ -123,7 +130,7 @@ export function generateSchemas(protocols: readonly Protocol[], root: string): M
   for (const input of inputs) {
     const own = protocolSchema(program, input, generator, SETTINGS);
     out.set(`${input.protocol.name}.schema.json`, own);
-    out.set(...wireSchemaFile(out.get('envelope.schema.json')!, own, input.protocol.name, generator));
+    for (const file of wireFiles(out.get('envelope.schema.json')!, own, input.protocol.name, generator)) out.set(...file);
     out.set(`${input.protocol.name}.md`, behaviourDoc(input.protocol, dirname(input.typesFile), `${dirname(input.label)}/`, generator));
   }
   const parsed = new Map(typed.map((p) => [p.name, JSON.parse(out.get(`${p.name}.schema.json`)!)]));

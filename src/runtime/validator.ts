@@ -4,10 +4,11 @@
  * what it carries. A refused frame gets one precise reason instead of ajv's list of every union
  * member that failed.
  *
- * Compiling costs a node most of its startup CPU, so a node keeps the compiled code (ajv's
- * standalone output) in its own data folder, named by a hash of the schema and ajv's version: a
- * restart loads it instead of compiling, and a changed schema compiles afresh. Ajv itself is
- * loaded only to compile.
+ * Compiling costs a node most of its startup CPU, so it is done before: `coordkit schemas` writes
+ * the compiled code (ajv's standalone output) beside each wire schema, and a node loads it when it
+ * was compiled from that very schema text. Otherwise (a schema edited by hand, an older folder) a
+ * node compiles and keeps the code in its own data folder, named by a hash of the schema and
+ * ajv's version, so a restart loads it. Ajv itself is loaded only to compile.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -52,36 +53,60 @@ export function strictAjv(options: { source?: boolean } = {}): Ajv {
   return new AjvClass({ strict: true, allErrors: false, ...(options.source ? { code: { source: true } } : {}) });
 }
 
-/**
- * The validators named in `refs` (export name → schema ref), from the folder's cache when it
- * holds this schema's, else compiled (and cached there when the folder takes it).
- */
-function validators(schema: Schema, text: string, refs: Record<string, string>, cacheDir: string | undefined): Record<string, ValidateFunction> {
-  const ajvVersion = (require('ajv/package.json') as { version: string }).version;
-  const key = createHash('sha256').update(`${ajvVersion}\0${JSON.stringify(refs)}\0${text}`).digest('hex').slice(0, 24);
-  const file = cacheDir ? join(cacheDir, `validators-${key}.cjs`) : null;
-  const load = (code: string) => {
-    const module = { exports: {} as Record<string, ValidateFunction> };
-    new Function('require', 'module', 'exports', code)(require, module, module.exports);
-    return module.exports;
-  };
-  if (file) {
-    try {
-      const cached = load(readFileSync(file, 'utf8'));
-      if (Object.keys(refs).every((name) => typeof cached[name] === 'function')) return cached;
-    } catch {
-      // absent or unreadable: compiled below
-    }
-  }
-  const ajv = strictAjv({ source: !!file });
+const loadCode = (code: string): Record<string, ValidateFunction> => {
+  const module = { exports: {} as Record<string, ValidateFunction> };
+  new Function('require', 'module', 'exports', code)(require, module, module.exports);
+  return module.exports;
+};
+
+/** Ajv with `refs` compiled from `schema`, and the compiled functions by export name. */
+function compile(schema: Schema, refs: Record<string, string>, source: boolean): { ajv: Ajv; out: Record<string, ValidateFunction> } {
+  const ajv = strictAjv({ source });
   ajv.addSchema(schema);
   const out: Record<string, ValidateFunction> = {};
   for (const [name, ref] of Object.entries(refs)) out[name] = ajv.getSchema(ref) ?? fail(`schema ${schema.$id}: cannot resolve ${ref.slice(schema.$id.length)}`);
+  return { ajv, out };
+}
+
+const standalone = (ajv: Ajv, refs: Record<string, string>): string =>
+  (require('ajv/dist/standalone') as { default: (ajv: Ajv, refs: Record<string, string>) => string }).default(ajv, refs);
+
+const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 24);
+
+/** The header line of a validators file: it names the schema text and validators it was compiled from. */
+const header = (schema: Schema, text: string, refs: Record<string, string>) => `// compiled from ${schema.$id} (key ${sha(`${JSON.stringify(refs)}\0${text}`)}) by ajv's standalone code; generated, do not edit\n`;
+
+/** A loaded validators file, if it was compiled from this schema text and holds every validator. */
+function shipped(file: string, head: string, refs: Record<string, string>): Record<string, ValidateFunction> | null {
+  try {
+    const code = readFileSync(file, 'utf8');
+    if (!code.startsWith(head)) return null;
+    const loaded = loadCode(code);
+    return Object.keys(refs).every((name) => typeof loaded[name] === 'function') ? loaded : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The validators named in `refs` (export name → schema ref): from the schema folder's
+ * `<name>.validators.cjs` when it was compiled from this very schema (`coordkit schemas` writes
+ * it), else from the data folder's cache when it holds this schema's for this ajv, else compiled
+ * (and cached there when the folder takes it).
+ */
+function validators(schema: Schema, text: string, refs: Record<string, string>, beside: string, cacheDir: string | undefined): Record<string, ValidateFunction> {
+  const head = header(schema, text, refs);
+  const fromSchemas = shipped(beside, head, refs);
+  if (fromSchemas) return fromSchemas;
+  const ajvVersion = (require('ajv/package.json') as { version: string }).version;
+  const file = cacheDir ? join(cacheDir, `validators-${sha(`${ajvVersion}\0${head}`)}.cjs`) : null;
+  const cached = file ? shipped(file, head, refs) : null;
+  if (cached) return cached;
+  const { ajv, out } = compile(schema, refs, !!file);
   if (file) {
     try {
-      const standaloneCode = (require('ajv/dist/standalone') as { default: (ajv: Ajv, refs: Record<string, string>) => string }).default;
       mkdirSync(cacheDir!, { recursive: true });
-      writeFileSync(file + '.tmp', standaloneCode(ajv, refs));
+      writeFileSync(file + '.tmp', head + standalone(ajv, refs));
       renameSync(file + '.tmp', file);
     } catch {
       // A cache is not state: a folder that takes no writes costs only the next start's compile.
@@ -121,6 +146,35 @@ function unionByType(schema: Schema, def: string): Map<string, string> {
   return out;
 }
 
+/** The validators a node needs (export name → schema ref), and the message and request types in the order they are numbered. */
+function frameRefs(wire: Schema, primitive: string): { refs: Record<string, string>; messages: string[]; clients: string[] } {
+  const definition = (def: string) => (wire.definitions?.[def] ? `${wire.$id}#/definitions/${def}` : fail(`wire schema of ${primitive} lacks ${def}`));
+  const refs: Record<string, string> = {};
+  for (const [type, def] of Object.entries(INBOUND)) refs[`frame_${type}`] = definition(def);
+  const messages = unionByType(wire, 'Message');
+  const clients = unionByType(wire, 'Request');
+  [...messages.values()].forEach((ref, i) => (refs[`message_${i}`] = ref));
+  [...clients.values()].forEach((ref, i) => (refs[`request_${i}`] = ref));
+  refs.hello_node = definition('NodeHello');
+  refs.hello_client = definition('ClientHello');
+  return { refs, messages: [...messages.keys()], clients: [...clients.keys()] };
+}
+
+/** The file beside a primitive's wire schema that holds its compiled validators. */
+export const validatorsName = (primitive: string) => `${wireName(primitive)}.validators.cjs`;
+
+/**
+ * `<primitive>.wire.validators.cjs`'s name and text: the validators of the wire schema `text`,
+ * compiled to code (ajv's standalone output), so that no node compiles the kit's schemas. Its
+ * first line names the schema text it was compiled from; a node ignores a file whose line does
+ * not match the schema beside it.
+ */
+export function validatorsFile(text: string, primitive: string): [string, string] {
+  const wire = JSON.parse(text) as Schema;
+  const { refs } = frameRefs(wire, primitive);
+  return [validatorsName(primitive), header(wire, text, refs) + standalone(compile(wire, refs, true).ajv, refs)];
+}
+
 /**
  * Checks inbound frames for one primitive against its wire schema (`<primitive>.wire.schema.json`),
  * where one validation settles a frame, carried message included. Build once per process.
@@ -136,19 +190,11 @@ export class FrameValidator {
   constructor(schemaDir: string, primitive: string, cacheDir?: string) {
     const { text, schema: wire } = readSchemaText(schemaDir, wireName(primitive));
     if (wire.$id !== schemaId(wireName(primitive))) throw new Error(`schemas in ${schemaDir} do not carry the expected $id`);
-    const definition = (def: string) => (wire.definitions?.[def] ? `${wire.$id}#/definitions/${def}` : fail(`wire schema of ${primitive} lacks ${def}`));
-    const refs: Record<string, string> = {};
-    for (const [type, def] of Object.entries(INBOUND)) refs[`frame_${type}`] = definition(def);
-    const messages = unionByType(wire, 'Message');
-    const clients = unionByType(wire, 'Request');
-    [...messages.values()].forEach((ref, i) => (refs[`message_${i}`] = ref));
-    [...clients.values()].forEach((ref, i) => (refs[`request_${i}`] = ref));
-    refs.hello_node = definition('NodeHello');
-    refs.hello_client = definition('ClientHello');
-    const v = validators(wire, text, refs, cacheDir);
+    const { refs, messages, clients } = frameRefs(wire, primitive);
+    const v = validators(wire, text, refs, join(schemaDir, validatorsName(primitive)), cacheDir);
     for (const type of Object.keys(INBOUND)) this.frames.set(type, v[`frame_${type}`]);
-    this.messages = new Map([...messages.keys()].map((type, i) => [type, v[`message_${i}`]]));
-    this.clients = new Map([...clients.keys()].map((type, i) => [type, v[`request_${i}`]]));
+    this.messages = new Map(messages.map((type, i) => [type, v[`message_${i}`]]));
+    this.clients = new Map(clients.map((type, i) => [type, v[`request_${i}`]]));
     this.hellos = [v.hello_node, v.hello_client];
   }
 
