@@ -28,12 +28,13 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import { initialTransition, type AnyMachineSnapshot } from 'xstate';
 import type { NodeId, Protocol, Variant } from '../protocol.js';
 import { isCounter, MAX_NODES } from '../bounds.js';
 import { describeMessage } from '../describe-message.js';
 import { effectsOf, flattenValue } from '../machine-effects.js';
 import { ClientSessions } from './client-sessions.js';
+import { machineStepper, type Step } from './machine-stepper.js';
 import { DiskFault, type DiskIo } from './disk-io.js';
 import { DurableStore, type StoreOptions } from './durable-store.js';
 import { encodeFrame, LineSplitter } from './framing.js';
@@ -123,6 +124,8 @@ export class NodeHost {
   readonly id: NodeId;
   readonly n: number;
   private snapshot!: AnyMachineSnapshot;
+  /** xstate's `transition()` for this node's machine (machine-stepper.ts). */
+  private step!: Step;
   private readonly store: DurableStore;
   private trace!: TraceWriter;
   private seq = 0;
@@ -206,9 +209,11 @@ export class NodeHost {
     if (torn) this.log(`${this.traceFile}:${torn.line}: truncated a torn last record (${torn.bytes} bytes, a write that did not finish)`);
     this.seq = readTrace(this.traceFile).length;
     this.trace = new TraceWriter(this.traceFile, this.options.disk);
-    const [snapshot, actions] = initialTransition(this.options.variant.machine, { id: this.id, n: this.n, restored });
+    const input = { id: this.id, n: this.n, restored };
+    const [snapshot, actions] = initialTransition(this.options.variant.machine, input);
     if (snapshot.status === 'error') throw new Error(`machine failed to start: ${String(snapshot.error)}`);
     this.snapshot = snapshot;
+    this.step = machineStepper(this.options.variant.machine, input);
     await this.listen();
     if (this.options.insecure) this.log(`WARNING: insecure: plain TCP, nothing authenticated; anyone who can reach port ${this.port} can act as any node, client or admin`);
     const hello: Hello = { type: 'hello', cluster: this.options.cluster, version: WIRE_VERSION, node: this.id };
@@ -269,7 +274,7 @@ export class NodeHost {
     let next: AnyMachineSnapshot;
     let actions: readonly unknown[];
     try {
-      [next, actions] = transition(this.options.variant.machine, this.snapshot, event as never);
+      [next, actions] = this.step(this.snapshot, event);
     } catch (err) {
       this.log(`machine threw on ${event.type}: ${(err as Error).message}; event ignored`);
       return null;
