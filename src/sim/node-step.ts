@@ -9,11 +9,12 @@
  * per call, constructing an actor and its initial snapshot each time, which cost more than the
  * step itself. Node machines spawn no children, so nothing lives in the shared scope.
  */
-import { createActor, initialTransition, type AnyActorScope, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition, type StateValue } from 'xstate';
+import { initialTransition, type AnyActorScope, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition, type StateValue } from 'xstate';
 import { coveredState, coveredTransition } from './covered.js';
 import { effectsOf, flattenValue, type Effect } from '../machine-effects.js';
 import type { NodeInput } from '../protocol.js';
 import { canonical } from '../canonical.js';
+import { inertScope } from '../inert-scope.js';
 import { Interner } from './interner.js';
 
 /** A node's machine state, interned: equal states share one object and one id. */
@@ -49,20 +50,7 @@ export class NodeStepper {
   private collected: unknown[] = [];
 
   constructor(readonly machine: AnyStateMachine, private readonly cacheLimit = 2_000_000) {
-    const self = createActor(machine);
-    this.scope = {
-      self,
-      defer: () => {},
-      id: '',
-      logger: () => {},
-      sessionId: '',
-      stopChild: () => {},
-      system: self.system,
-      emit: () => {},
-      actionExecutor: (action: unknown) => {
-        this.collected.push(action);
-      },
-    } as unknown as AnyActorScope;
+    this.scope = inertScope(machine, (action) => this.collected.push(action));
   }
 
   /** The interned state with this value and context. */
