@@ -5,9 +5,9 @@
  * does not belong to this node is a startup error, never a silent reset (a reset node could vote
  * twice in a term).
  *
- * Group commit: one flush runs at a time, off the event loop. Every state saved while it runs
- * rides the next one, and since a record is the whole context, that flush writes only the newest
- * (a later state supersedes the ones before it). `save` returns a ticket, `durable` says which
+ * Group commit: flushes run off the event loop, at most FLUSHES_IN_FLIGHT syncing at once. Every
+ * state saved while they run rides the next one, and since a record is the whole context, that
+ * flush writes only the newest (a later state supersedes the ones before it). `save` returns a ticket, `durable` says which
  * tickets are on disk; the host holds back whatever depends on a state until its ticket is.
  *
  * Compaction: when the segment (`wal-NNNNNN.log`) would pass `segmentBytes`, the flush writes the
@@ -40,6 +40,9 @@ export class CorruptStateError extends Error {}
 
 /** Past this, the next flush starts a new segment with the newest state (a snapshot). */
 export const DEFAULT_SEGMENT_BYTES = 1 << 20;
+
+/** Flushes that may sync at once: with two, a state saved during a flush waits for one sync, not for the end of that one and then its own. */
+export const FLUSHES_IN_FLIGHT = 2;
 
 const SEGMENT = /^wal-(\d{6,})\.log$/;
 const segmentName = (n: number) => `wal-${String(n).padStart(6, '0')}.log`;
@@ -89,7 +92,9 @@ export class DurableStore {
   private last: string | null = null;
   /** The newest saved state's record, not yet being flushed. */
   private pending: Buffer | null = null;
-  private flushing: Promise<void> | null = null;
+  /** Flushes under way (at most FLUSHES_IN_FLIGHT; a compaction runs alone). */
+  private readonly running = new Set<Promise<void>>();
+  private compacting = false;
   private failed: DiskFault | null = null;
   private closing = false;
   private readonly segmentBytes: number;
@@ -204,36 +209,50 @@ export class DurableStore {
     return this.submitted;
   }
 
-  /** Starts a flush unless one is running (it starts the next itself). */
+  /**
+   * Starts a flush of the newest saved state unless FLUSHES_IN_FLIGHT are under way (each one
+   * starts the next when it ends). A flush's fdatasync covers every record appended before it, so
+   * a state saved while one flush is syncing need not wait for it to end: it starts its own at
+   * once, and whichever ends first makes everything written before its own call durable. A
+   * compaction waits until no flush is under way and runs alone.
+   */
   private kick(): void {
-    if (this.flushing || !this.pending || this.failed || !this.segment) return;
+    if (!this.pending || this.failed || !this.segment || this.compacting || this.running.size >= FLUSHES_IN_FLIGHT) return;
     const record = this.pending;
+    const segment = this.segment;
+    const compact = segment.size > 0 && segment.size + record.length > this.segmentBytes;
+    if (compact && this.running.size) return;
     const ticket = this.submitted;
     this.pending = null;
     this.flushes++;
-    this.flushing = this.flush(record).then(
+    this.compacting = compact;
+    const flush = (compact ? this.compact(record) : this.append(segment, record)).then(
       () => {
-        this.flushing = null;
-        this.durable = ticket;
+        this.running.delete(flush);
+        this.compacting = false;
+        if (this.failed) return;
+        this.durable = Math.max(this.durable, ticket);
         this.writes++;
-        this.onDurable(ticket);
+        this.onDurable(this.durable);
         this.kick();
       },
       (err) => {
-        this.flushing = null;
+        this.running.delete(flush);
+        this.compacting = false;
+        if (this.failed) return;
         this.failed = DiskFault.of('write', this.file, err);
         this.onFault(this.failed);
       },
     );
+    this.running.add(flush);
   }
 
-  private async flush(record: Buffer): Promise<void> {
-    const segment = this.segment;
-    if (!segment) throw new Error('the durable store was not loaded');
-    if (segment.size > 0 && segment.size + record.length > this.segmentBytes) return this.compact(record);
+  /** Appends one record to the segment and makes it durable. */
+  private async append(segment: { fd: number; file: string; size: number }, record: Buffer): Promise<void> {
     writeAll(this.io, segment.fd, segment.file, record);
-    await diskCallAsync('fdatasync', segment.file, () => this.io.fdatasync(segment.fd));
+    // Counted at once: the next flush may start (and must see the size) before this one syncs.
     segment.size += record.length;
+    await diskCallAsync('fdatasync', segment.file, () => this.io.fdatasync(segment.fd));
   }
 
   /** Starts the next segment with the newest state, then drops the old one. */
@@ -268,7 +287,7 @@ export class DurableStore {
   /** Takes no more saves, writes what was saved (unless a flush failed), then closes the log. */
   async close(): Promise<void> {
     this.closing = true;
-    while (this.flushing) await this.flushing;
+    while (this.running.size) await Promise.all(this.running);
     if (this.segment) closeQuietly(this.io, this.segment.fd);
     this.segment = null;
   }

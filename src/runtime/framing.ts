@@ -48,3 +48,17 @@ export class LineSplitter {
 
 /** One frame as it goes on the wire. */
 export const encodeFrame = (frame: object): string => JSON.stringify(frame) + '\n';
+
+/**
+ * Writes a frame, gathering every frame written to the socket in the same tick into one write:
+ * a flush releases the sends, notes and replies of many steps at once, and each write of its
+ * own would be a TLS record and a system call (the socket has TCP_NODELAY, so nothing else joins
+ * them). Sent once the current tick's code is done, before any I/O is polled.
+ */
+export function writeInTick(socket: { cork(): void; uncork(): void; writableCorked: number; write(line: string | Uint8Array): boolean }, line: string | Uint8Array): void {
+  if (!socket.writableCorked) {
+    socket.cork();
+    process.nextTick(() => socket.uncork());
+  }
+  socket.write(line);
+}

@@ -37,7 +37,7 @@ import { ClientSessions } from './client-sessions.js';
 import { machineStepper, type Step } from './machine-stepper.js';
 import { DiskFault, type DiskIo } from './disk-io.js';
 import { DurableStore, type StoreOptions } from './durable-store.js';
-import { encodeFrame, LineSplitter } from './framing.js';
+import { encodeFrame, LineSplitter, writeInTick } from './framing.js';
 import { PeerLink, type Address } from './peer-link.js';
 import { ClientQueue } from './client-queue.js';
 import { DEFAULT_LIMITS, RateLimitedLog, TokenBucket, type Limits } from './limits.js';
@@ -676,17 +676,20 @@ export class NodeHost {
     this.write(conn, { type: 'reply', id: frame.id, node: this.id, state: flattenValue(this.snapshot.value), notes: [] });
   }
 
-  private write(conn: Connection, frame: ClientBoundFrame): void {
+  /** `frame` may come encoded already (a note for every client is encoded once). */
+  private write(conn: Connection, frame: ClientBoundFrame | Buffer): void {
     if (conn.socket.destroyed) return;
     if (conn.socket.writableLength > this.limits.clientUnreadBytes) {
       this.refusals.line(`${this.who(conn)} left over ${this.limits.clientUnreadBytes} bytes unread (clientUnreadBytes); closing the connection`);
       conn.socket.destroy();
       return;
     }
-    conn.socket.write(encodeFrame(frame));
+    writeInTick(conn.socket, Buffer.isBuffer(frame) ? frame : encodeFrame(frame));
   }
 
   private toClients(frame: ClientBoundFrame): void {
-    for (const c of this.clients) this.write(c, frame);
+    if (this.clients.size === 0) return;
+    const bytes = Buffer.from(encodeFrame(frame));
+    for (const c of this.clients) this.write(c, bytes);
   }
 }

@@ -9,7 +9,7 @@
 import { connect, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { nodeName, secureContextOf, type TlsCredentials } from './tls.js';
-import { encodeFrame, LineSplitter } from './framing.js';
+import { encodeFrame, LineSplitter, writeInTick } from './framing.js';
 import { MAX_FRAME_BYTES, type Hello } from './wire.js';
 
 export interface Address {
@@ -103,7 +103,7 @@ export class PeerLink {
   /** Sends (or queues) a frame if `outcome()` allowed it; on overflow, empties the link and re-establishes it. */
   send(line: string, outcome: SendOutcome): void {
     if (outcome === 'sent') {
-      if (this.ready && this.socket) this.socket.write(line);
+      if (this.ready && this.socket) writeInTick(this.socket, line);
       else {
         this.queue.push(line);
         this.queuedBytes += Buffer.byteLength(line);
