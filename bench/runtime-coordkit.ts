@@ -195,33 +195,49 @@ async function failover(b: CoordkitBench, nodes: number): Promise<number[]> {
   return out;
 }
 
-async function stability(b: CoordkitBench): Promise<string> {
-  const c = await start(b, 'election', 3, 'stability');
+/** What a leader did under `seconds` of writes from `clients` connections (stability). */
+export interface WriteStability {
+  /** Leaders (node@term) seen, the first one included: one entry means no change. */
+  leaders: string[];
+  writes: number[];
+  elapsedMs: number;
+  refused: string;
+}
+
+/**
+ * Starts a 3-node election cluster in `b.dir/<name>`, writes at its leader from `clients`
+ * connections for `seconds` while polling every node's status, and says which leaders it saw.
+ */
+export async function writeStability(b: Pick<CoordkitBench, 'dir'>, seconds: number, clients: number, name = 'stability'): Promise<WriteStability> {
+  const c = await start(b as CoordkitBench, 'election', 3, name);
   try {
     const first = await agreedLeader(c);
-    const seen: string[] = [];
+    const seen = [`${first.leader}@${first.term}`];
     let polling = true;
     const poll = (async () => {
       while (polling) {
         for (const id of c.ids) {
           const s = await c.client(id).status(2000).catch(() => null);
-          if (s && s.state === 'leader') {
-            const key = `${s.node}@${s.round}`;
-            if (seen.at(-1) !== key) seen.push(key);
-          }
+          if (s && s.state === 'leader' && seen.at(-1) !== `${s.node}@${s.round}`) seen.push(`${s.node}@${s.round}`);
         }
         await sleep(50);
       }
     })();
-    const load = await writeLoad(b, c, first.leader, 32, b.stabilitySeconds);
+    const load = await writeLoad(b as CoordkitBench, c, first.leader, clients, seconds);
     polling = false;
     await poll;
     const last = await agreedLeader(c);
-    const changes = new Set([`${first.leader}@${first.term}`, ...seen, `${last.leader}@${last.term}`]).size - 1;
-    return `${changes} leader change${changes === 1 ? '' : 's'} (${load.ms.length} writes, ${perSecond(load.ms.length, load.elapsed)}, ${latency(load.ms)}${load.refused ? `; failed: ${load.refused}` : ''})`;
+    if (seen.at(-1) !== `${last.leader}@${last.term}`) seen.push(`${last.leader}@${last.term}`);
+    return { leaders: seen, writes: load.ms, elapsedMs: load.elapsed, refused: load.refused };
   } finally {
     await c.stop();
   }
+}
+
+async function stability(b: CoordkitBench): Promise<string> {
+  const r = await writeStability(b, b.stabilitySeconds, 32);
+  const changes = new Set(r.leaders).size - 1;
+  return `${changes} leader change${changes === 1 ? '' : 's'} (${r.writes.length} writes, ${perSecond(r.writes.length, r.elapsedMs)}, ${latency(r.writes)}${r.refused ? `; failed: ${r.refused}` : ''})`;
 }
 
 /**
