@@ -39,8 +39,8 @@ Module._load = function (request, parent, isMain) {
 `,
 );
 
-/** Build-time tools and the other commands' modules. */
-const FORBIDDEN = /node_modules\/(typescript|typescript-json-schema|tsx|mermaid|playwright-core|@xstate\/graph)\/|\/runtime\/schema-gen\.js|\/cli\/(check|report|explore|simulate|all|schemas|init|cluster|conform|certs)\.js/;
+/** Build-time tools, the other commands' modules, and certificate making (a node reads its PEM files with node:tls alone). */
+const FORBIDDEN = /node_modules\/(typescript|typescript-json-schema|tsx|mermaid|playwright-core|@xstate\/graph|@peculiar\/x509)\/|\/runtime\/schema-gen\.js|\/cli\/(check|report|explore|simulate|all|schemas|init|cluster|conform|certs)\.js/;
 
 function loadsOf(name: string, args: string[], until: RegExp): Promise<string[]> {
   const file = join(root, `${name}.loads`);
