@@ -7,7 +7,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { protocols } from '../machines/index.js';
 import { LEASE_MS } from '../machines/mutex/index.js';
@@ -151,6 +151,7 @@ describe('a lock belongs to the client session that acquired it', () => {
     } finally {
       if (options === undefined) delete process.env.NODE_OPTIONS;
       else process.env.NODE_OPTIONS = options;
+      rmSync(dirname(hook), { recursive: true, force: true });
     }
     const a = await session(c, 1, 'a');
     await a.request({ type: 'client.acquire', leaseMs: 200 } as { type: string });
