@@ -29,7 +29,7 @@ afterAll(async () => {
 /** Starts `coordkit node` with a kill timer; its output goes to `<data>.log`. */
 function startNode(args: string[], log: string): ChildProcess {
   const fd = openSync(log, 'a');
-  const child = spawn(process.execPath, [BIN, 'node', ...args], { stdio: ['ignore', fd, fd] });
+  const child = spawn(process.execPath, [BIN, 'node', ...args], { stdio: ['ignore', fd, fd], timeout: 150_000 });
   const killer = setTimeout(() => child.kill('SIGKILL'), 150_000);
   child.once('exit', () => clearTimeout(killer));
   children.push(child);

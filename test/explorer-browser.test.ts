@@ -238,7 +238,7 @@ describe('coordkit explore on the command line', () => {
   });
 
   it('without a primitive, serves every one on loopback, and stops on SIGTERM', async () => {
-    const child = spawn('node', ['bin/coordkit.js', 'explore', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('node', ['bin/coordkit.js', 'explore', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     let out = '';
     const url = await new Promise<string>((resolve) => child.stdout.on('data', (d) => {

@@ -21,7 +21,7 @@ interface Run {
 function check(name: string, nodes: number): Promise<Run> {
   return new Promise((resolve) => {
     const args = ['bin/coordkit.js', 'check', name, '--nodes', String(nodes), '--max-states', '2000', '--runs', '25', '--seed', '1'];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

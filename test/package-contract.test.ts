@@ -52,7 +52,8 @@ beforeAll(() => {
   expect(installed.status, installed.out).toBe(0);
 }, 900_000);
 
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// Two installed projects: removing them takes long on a busy disk.
+afterAll(() => rmSync(work, { recursive: true, force: true }), 300_000);
 
 describe('the packed package', () => {
   it('ships the built entry points, their declarations and sources, and nothing of test/', () => {

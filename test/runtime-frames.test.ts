@@ -48,7 +48,7 @@ beforeAll(async () => {
   const out = join(dir, 'node.log');
   writeFileSync(out, '');
   const fd = (await import('node:fs')).openSync(out, 'a');
-  child = spawn(process.execPath, [BIN, 'node', '--primitive', 'election', '--id', '1', '--listen', `127.0.0.1:${port}`, '--peers', peers, '--data', join(dir, 'data'), '--cluster', 'frames', '--insecure'], { stdio: ['ignore', fd, fd] });
+  child = spawn(process.execPath, [BIN, 'node', '--primitive', 'election', '--id', '1', '--listen', `127.0.0.1:${port}`, '--peers', peers, '--data', join(dir, 'data'), '--cluster', 'frames', '--insecure'], { stdio: ['ignore', fd, fd], timeout: 900_000 });
   await waitFor('the node to listen', () => log().includes('listening'), 10_000);
 });
 

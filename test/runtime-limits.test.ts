@@ -236,7 +236,7 @@ describe('peers before clients', () => {
       const leader = before[0].leader!;
       const floodMs = 3000;
       const flooders = [0, 1].map(() => {
-        const child = spawn(process.execPath, ['--input-type=module', '-e', FLOODER, String(c.addresses.get(leader)!.port), c.tlsDir!, c.cluster, String(floodMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['--input-type=module', '-e', FLOODER, String(c.addresses.get(leader)!.port), c.tlsDir!, c.cluster, String(floodMs)], { stdio: ['ignore', 'pipe', 'pipe'], timeout: floodMs + 10_000 });
         const killer = setTimeout(() => child.kill('SIGKILL'), floodMs + 10_000);
         let out = '';
         child.stdout!.on('data', (d) => (out += d));

@@ -5,9 +5,9 @@
  * the host feeding the machine `client.release` (traced, and conformant on replay); the next
  * client then gets the lock with a larger fencing token. Needs `npx tsc -p .` first.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { protocols } from '../machines/index.js';
 import { LEASE_MS } from '../machines/mutex/index.js';
@@ -137,14 +137,44 @@ describe('a lock belongs to the client session that acquired it', () => {
     expect(analysis.properties.violations).toEqual([]);
   });
 
+  it('on a slow disk, the lock a lease gave back goes whole to the next session', async () => {
+    // Every fdatasync of the nodes takes 150 ms: the release the lease fed is traced (and the
+    // machine idle) well before its flush ends, and the next session acquires in between. Its
+    // lock must stay its own when that flush ends, and be released by it.
+    const hook = join(mkdtempSync(join(tmpdir(), 'coordkit-slow-disk-')), 'slow-fdatasync.mjs');
+    writeFileSync(hook, "import fs from 'node:fs';\nimport { syncBuiltinESMExports } from 'node:module';\nconst real = fs.fdatasync;\nfs.fdatasync = (fd, done) => setTimeout(() => real(fd, done), 150);\nsyncBuiltinESMExports();\n");
+    const options = process.env.NODE_OPTIONS;
+    process.env.NODE_OPTIONS = `${options ?? ''} --import ${hook}`;
+    let c: LocalCluster;
+    try {
+      c = await start(3);
+    } finally {
+      if (options === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = options;
+      rmSync(dirname(hook), { recursive: true, force: true });
+    }
+    const a = await session(c, 1, 'a');
+    await a.request({ type: 'client.acquire', leaseMs: 200 } as { type: string });
+    const token = await waitFor('the grant', () => grant(a));
+    a.close();
+    const b = await session(c, 1, 'b');
+    await waitFor('the lease to end', () => (records(c, 1).some((r) => r.kind === 'client' && r.event!.type === 'client.release') ? true : undefined), 5000);
+    await b.request({ type: 'client.acquire' });
+    expect(await waitFor('the grant to b', () => grant(b))).toBeGreaterThan(token);
+    await b.request({ type: 'client.release' });
+    expect(await state(c, 1)).toBe('idle');
+  });
+
   it('a connected session that stops renewing loses its lock; one that renews keeps it', async () => {
     const c = await start(3);
     const leaseMs = 300;
+    // The keeper renews every 200 ms for twice its lease; its lease leaves a busy machine 800 ms
+    // to answer each renewal.
     const keeper = await session(c, 1, 'keeper');
-    await keeper.request({ type: 'client.acquire', leaseMs } as { type: string });
+    await keeper.request({ type: 'client.acquire', leaseMs: 1000 } as { type: string });
     await waitFor('the grant', () => grant(keeper));
-    for (let i = 0; i < 8; i++) {
-      await sleep(leaseMs / 3);
+    for (let i = 0; i < 10; i++) {
+      await sleep(200);
       await keeper.status();
     }
     expect(await state(c, 1)).toBe('critical');
@@ -153,7 +183,7 @@ describe('a lock belongs to the client session that acquired it', () => {
     await silent.request({ type: 'client.acquire', leaseMs } as { type: string });
     await keeper.request({ type: 'client.release' });
     await waitFor('the grant', () => grant(silent));
-    await sleep(leaseMs + 300);
+    await waitFor('the lease to end', () => (records(c, 2).some((r) => r.kind === 'client' && r.event!.type === 'client.release') ? true : undefined));
     expect(await state(c, 2)).toBe('idle');
     expect(await silent.call({ type: 'request', request: { type: 'client.release' } })).toMatchObject({ type: 'error', reason: 'this session holds no lock at this node' });
   });

@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), 'coordkit-shard-cli-'));
 
 function coordkit(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn('node', ['bin/coordkit.js', ...args]);
+    const child = spawn('node', ['bin/coordkit.js', ...args], { timeout: 100_000 });
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));

@@ -51,7 +51,7 @@ describe('trace clock', () => {
     const data = join(dir, 'data');
     const ahead = 'data:text/javascript,Object.defineProperty(performance,"timeOrigin",{value:performance.timeOrigin+3600000})';
     const before = traceNow();
-    const child = spawn(process.execPath, ['--import', ahead, BIN, 'node', '--primitive', 'election', '--id', '1', '--listen', `127.0.0.1:${own}`, '--peers', `2=127.0.0.1:${p2},3=127.0.0.1:${p3}`, '--data', data, '--cluster', 'clock', '--insecure'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['--import', ahead, BIN, 'node', '--primitive', 'election', '--id', '1', '--listen', `127.0.0.1:${own}`, '--peers', `2=127.0.0.1:${p2},3=127.0.0.1:${p3}`, '--data', data, '--cluster', 'clock', '--insecure'], { stdio: 'ignore', timeout: 20_000 });
     const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     try {
       const deadline = Date.now() + 15_000;

@@ -45,7 +45,7 @@ const FORBIDDEN = /node_modules\/(typescript|typescript-json-schema|tsx|mermaid|
 function loadsOf(name: string, args: string[], until: RegExp): Promise<string[]> {
   const file = join(root, `${name}.loads`);
   writeFileSync(file, '');
-  const child = spawn(process.execPath, ['--import', join(root, 'record.mjs'), BIN, ...args], { env: { ...process.env, LOADS_FILE: file }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', join(root, 'record.mjs'), BIN, ...args], { env: { ...process.env, LOADS_FILE: file }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
   return new Promise((resolve, reject) => {
     const kill = setTimeout(() => {
       child.kill('SIGKILL');

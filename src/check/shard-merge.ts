@@ -7,7 +7,7 @@
 import { canonical } from '../canonical.js';
 import type { CheckConfig } from '../protocol.js';
 import type { ShardJson } from './shard-report.js';
-import { boundsCut, type PropertyStatus, type PropertyVerdict } from './verdict.js';
+import { boundsCut, outcomeOf, type PropertyStatus, type PropertyVerdict } from './verdict.js';
 
 /** A file that is not a shard result, or does not belong with the others: one line. */
 export class MergeError extends Error {}
@@ -183,17 +183,8 @@ export function mergeShards(inputs: MergeInput[], unshardedInput?: MergeInput): 
     if (complete) return status('holds-within-bounds', 'within the bounds');
     return status('not-established', `not established: no violation in ${searched}`);
   });
-  const failed = properties.filter((p) => p.status === 'violated' || p.status === 'not-reached');
-  const proven = properties.every((p) => p.status === 'holds' || p.status === 'holds-within-bounds' || p.status === 'reached');
-  const outcome = failed.length ? 'fail' : proven ? 'pass' : 'no-violation-found';
-  const summary =
-    outcome === 'fail'
-      ? `FAIL: ${failed.map((p) => `${p.name}${p.status === 'not-reached' ? ' (not reached)' : ''}`).join(', ')}`
-      : outcome === 'pass'
-        ? exhaustive
-          ? 'PASS: every property holds'
-          : 'PASS within the bounds: every property holds in every world within them (see "bounded" above)'
-        : `NO VIOLATION FOUND, NOT A PROOF: ${searched} searched${missing.length ? '' : '; every sometimes property was reached'}`;
+  // With nothing failed, every sometimes property was reached: not reaching one fails the check.
+  const { outcome, summary } = outcomeOf(properties, { exhaustive, searched });
 
   const slowest = shards.reduce((a, b) => (b.elapsedMs > a.elapsedMs ? b : a));
   return {

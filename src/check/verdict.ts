@@ -32,6 +32,16 @@ export interface Verdict {
   summary: string;
 }
 
+/** How each status is printed beside its property (same width, so the names line up). */
+export const STATUS_LABELS: Record<PropertyStatus, string> = {
+  holds: 'ok      ',
+  'holds-within-bounds': 'ok      ',
+  reached: 'ok      ',
+  violated: 'VIOLATED',
+  'not-reached': 'NOT MET ',
+  'not-established': 'unproven',
+};
+
 const count = (n: number) => n.toLocaleString('en-US');
 
 /** The bounds that held worlds back, each with the flag that raises it. */
@@ -115,6 +125,15 @@ export function verdict(r: CheckReport): Verdict {
     if (bounded) return { ...base, status: 'holds-within-bounds', detail: ['within the bounds', how].filter(Boolean).join('; ') };
     return { ...base, status: 'not-established', detail: `not established: no violation in ${searched}` };
   });
+  return { ...outcomeOf(properties, { exhaustive: exhaustive || !e, searched }), extent: e ? exploreExtent(e, config, r.maxStates) : undefined, properties };
+}
+
+/**
+ * The outcome the properties' verdicts add up to, and the closing line that says it.
+ * `exhaustive`: a pass is a proof, not one within the bounds; `searched`: what was searched,
+ * named when nothing failed and not everything was established.
+ */
+export function outcomeOf(properties: readonly PropertyVerdict[], o: { exhaustive: boolean; searched: string }): Pick<Verdict, 'outcome' | 'summary'> {
   const failed = properties.filter((p) => p.status === 'violated' || p.status === 'not-reached');
   const proven = properties.every((p) => p.status === 'holds' || p.status === 'holds-within-bounds' || p.status === 'reached');
   const outcome = failed.length ? 'fail' : proven ? 'pass' : 'no-violation-found';
@@ -122,9 +141,9 @@ export function verdict(r: CheckReport): Verdict {
     outcome === 'fail'
       ? `FAIL: ${failed.map((p) => `${p.name}${p.status === 'not-reached' ? ' (not reached)' : ''}`).join(', ')}`
       : outcome === 'pass'
-        ? exhaustive || !e
+        ? o.exhaustive
           ? 'PASS: every property holds'
           : 'PASS within the bounds: every property holds in every world within them (see "bounded" above)'
-        : `NO VIOLATION FOUND, NOT A PROOF: ${searched} searched; every sometimes property was reached`;
-  return { outcome, extent: e ? exploreExtent(e, config, r.maxStates) : undefined, properties, summary };
+        : `NO VIOLATION FOUND, NOT A PROOF: ${o.searched} searched; every sometimes property was reached`;
+  return { outcome, summary };
 }

@@ -5,14 +5,14 @@ import { SEARCH_ORDERS, type ExploreResult, type SearchOrder } from '../check/ex
 import { exploreParallel } from '../check/explore-parallel.js';
 import { progressPrinter } from '../check/progress.js';
 import { reportJson } from '../check/summary.js';
-import { verdict, type PropertyStatus } from '../check/verdict.js';
+import { STATUS_LABELS as LABELS, verdict } from '../check/verdict.js';
 import { createModel } from '../check/model.js';
 import { describeRun } from '../check/describe-run.js';
 import { sequenceDiagram } from '../trace/sequence-diagram.js';
 import { paramArgs } from './param-args.js';
 import { exploreLink } from '../viewer/explore-link.js';
 import { parse } from './parse.js';
-import { resolveProtocol, withRef } from './protocol-source.js';
+import { PROTOCOL_OPTIONS, resolveProtocol, withRef } from './protocol-source.js';
 import { choiceArg, intArg, listArg, UsageError } from './usage-error.js';
 import { parseShard, runBlock, SHARD_SEED, type ShardSpec } from '../check/shard.js';
 import { exploreShard } from '../check/shard-explore.js';
@@ -71,8 +71,7 @@ export async function checkCommand(args: string[]): Promise<number> {
       'shard-depth': { type: 'string', help: 'D split the exploration among the shards at depth D (default: the first level with 8 worlds per shard)' },
       json: { type: 'boolean', help: 'print one JSON object instead of text' },
       'explore-link': { type: 'boolean', help: 'print, beside each replay command, the browser explorer link that opens the run' },
-      protocol: { type: 'string', help: 'FILE check a protocol module of your own (JavaScript or TypeScript)' },
-      config: { type: 'string', help: 'FILE a coordkit.config.js naming your protocols (the protocol then by name)' },
+      ...PROTOCOL_OPTIONS,
       symmetry: { type: 'string', help: 'on|off reduce by symmetry of node ids (default on)' },
       param: { type: 'string', multiple: true, help: 'K=V a parameter of the primitive (repeatable; coordkit list shows them)' },
     },
@@ -184,15 +183,6 @@ function shardArgs(values: Record<string, unknown>, mode: (typeof MODES)[number]
   return depth === undefined ? spec : { ...spec, depth };
 }
 
-/** How each property's status is printed (same width, so the names line up). */
-const LABELS: Record<PropertyStatus, string> = {
-  holds: 'ok      ',
-  'holds-within-bounds': 'ok      ',
-  reached: 'ok      ',
-  violated: 'VIOLATED',
-  'not-reached': 'NOT MET ',
-  'not-established': 'unproven',
-};
 
 function printReport(r: CheckReport, link?: (path: number[]) => { command: string; url: string }, verdicts = verdict(r)): void {
   const { protocol, config } = r.model;

@@ -12,7 +12,7 @@ import { requestScript, scriptNodes, ScriptError, validateScript, type ClusterSc
 import { defaultScript, defaultScriptFile, runCluster, type ClusterReport } from '../runtime/run-cluster.js';
 import { parse } from './parse.js';
 import { initialRequests } from '../sim/initial-requests.js';
-import { requireSchemas, resolveProtocol, type ProtocolSource } from './protocol-source.js';
+import { PROTOCOL_OPTIONS, requireSchemas, resolveProtocol, type ProtocolSource } from './protocol-source.js';
 import { choiceArg, intArg, UsageError } from './usage-error.js';
 
 const USAGE = "coordkit cluster <primitive> [--nodes N (default: the script's count, else 5)] [--script FILE] [--out DIR] [--variant V] [--protocol FILE | --config FILE] [--schemas DIR] [--insecure] [--json]";
@@ -53,8 +53,7 @@ export async function clusterCommand(args: string[]): Promise<number> {
       script: { type: 'string', help: 'FILE  a fault script (default: the primitive\'s own)' },
       out: { type: 'string', help: 'DIR  where traces, the diagram and report.json go' },
       variant: { type: 'string', help: 'V  the variant the nodes run' },
-      protocol: { type: 'string', help: 'FILE  a protocol module of your own (JavaScript or TypeScript)' },
-      config: { type: 'string', help: 'FILE  a coordkit.config.js naming your protocols (the protocol then by name)' },
+      ...PROTOCOL_OPTIONS,
       schemas: { type: 'string', help: 'DIR  the protocol\'s generated schemas (default: where the protocol says)' },
       json: { type: 'boolean', help: 'print the report as JSON' },
       insecure: { type: 'boolean', help: 'plain TCP with nothing authenticated (default: mutual TLS with certificates made for the run)' },

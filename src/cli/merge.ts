@@ -1,7 +1,7 @@
 /** `coordkit merge FILE...`: one verdict from the `check --shard i/n --json` results of one model. */
 import { readFileSync } from 'node:fs';
 import { MergeError, mergeShards, type Merged, type MergeInput } from '../check/shard-merge.js';
-import type { PropertyStatus } from '../check/verdict.js';
+import { STATUS_LABELS as LABELS } from '../check/verdict.js';
 import { parse } from './parse.js';
 import { UsageError } from './usage-error.js';
 
@@ -43,14 +43,6 @@ export async function mergeCommand(args: string[]): Promise<number> {
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
-const LABELS: Record<PropertyStatus, string> = {
-  holds: 'ok      ',
-  'holds-within-bounds': 'ok      ',
-  reached: 'ok      ',
-  violated: 'VIOLATED',
-  'not-reached': 'NOT MET ',
-  'not-established': 'unproven',
-};
 
 function text(m: Merged): string {
   const n = m.shards.count;

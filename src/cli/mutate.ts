@@ -13,7 +13,7 @@ import { formatMutation, mutationProgress } from '../mutate/mutation-text.js';
 import { BaselineError, listMutants, runMutation, sampleIds } from '../mutate/run-mutation.js';
 import { machineFiles, sourceGraph } from '../mutate/source-graph.js';
 import { parse } from './parse.js';
-import { resolveProtocol } from './protocol-source.js';
+import { PROTOCOL_OPTIONS, resolveProtocol } from './protocol-source.js';
 import { intArg, UsageError } from './usage-error.js';
 
 const USAGE =
@@ -26,8 +26,7 @@ export async function mutateCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     joinCheckValues(args),
     {
-      protocol: { type: 'string', help: 'FILE a protocol module of your own (JavaScript or TypeScript)' },
-      config: { type: 'string', help: 'FILE a coordkit.config.js naming your protocols (the protocol then by name)' },
+      ...PROTOCOL_OPTIONS,
       files: { type: 'string', help: "LIST the protocol's local modules to mutate, comma-separated (default: those that call createMachine)" },
       check: { type: 'string', multiple: true, help: 'OPTIONS a further `coordkit check` configuration a mutant must also survive, e.g. "--nodes 4" (repeatable; after the default check and those the mutation file declares)' },
       'mutation-file': { type: 'string', help: 'FILE the checks and equivalent mutants the protocol declares (default: mutation.json beside the protocol)' },

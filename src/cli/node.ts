@@ -12,7 +12,7 @@ import { NodeHost } from '../runtime/node-host.js';
 import { loadCredentials, nodeName } from '../runtime/tls.js';
 import type { Address } from '../runtime/peer-link.js';
 import { parse } from './parse.js';
-import { requireSchemas, resolveProtocol } from './protocol-source.js';
+import { PROTOCOL_OPTIONS, requireSchemas, resolveProtocol } from './protocol-source.js';
 import { choiceArg, intArg, UsageError } from './usage-error.js';
 
 const USAGE =
@@ -47,8 +47,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
     args,
     {
       primitive: { type: 'string', help: 'P  the primitive this node runs' },
-      protocol: { type: 'string', help: 'FILE  a protocol module of your own (JavaScript or TypeScript)' },
-      config: { type: 'string', help: 'FILE  a coordkit.config.js naming your protocols (the protocol then by name)' },
+      ...PROTOCOL_OPTIONS,
       schemas: { type: 'string', help: 'DIR  the protocol\'s generated schemas (default: where the protocol says)' },
       variant: { type: 'string', help: 'V  the variant (default: the verified one)' },
       id: { type: 'string', help: 'ID  this node\'s id, 1 to 64 (required)' },

@@ -90,6 +90,12 @@ export async function resolveProtocols(args: SourceArgs): Promise<ProtocolSource
   return found;
 }
 
+/** The options of a command that takes one protocol: by name, from a module, or from a config. */
+export const PROTOCOL_OPTIONS = {
+  protocol: { type: 'string', help: 'FILE  a protocol module of your own (JavaScript or TypeScript)' },
+  config: { type: 'string', help: 'FILE  a coordkit.config.js naming your protocols (the protocol then by name)' },
+} as const;
+
 /**
  * The one protocol a command runs (`check`, `simulate`, `node`, `cluster`, `schemas NAME`): the
  * `--protocol` file, or a name among the config's protocols and the kit's own; without a name,

@@ -14,7 +14,7 @@ import { packageRoot } from '../package-root.js';
 import { behaviourDoc } from '../runtime/behaviour-doc.js';
 import { generateSchemas, protocolSchemas, wireFiles, type SchemaInput } from '../runtime/schema-gen.js';
 import { parse } from './parse.js';
-import { builtIns, kitSchemaDir, resolveProtocol, resolveProtocols, type ProtocolSource } from './protocol-source.js';
+import { builtIns, kitSchemaDir, PROTOCOL_OPTIONS, resolveProtocol, resolveProtocols, type ProtocolSource } from './protocol-source.js';
 import { UsageError } from './usage-error.js';
 
 const USAGE = 'coordkit schemas [<primitive> | --protocol FILE | --config FILE] [--out DIR]';
@@ -24,8 +24,7 @@ export async function schemasCommand(args: string[]): Promise<number> {
     args,
     {
       out: { type: 'string', help: "DIR  where the schemas go (default: the protocol's schema folder)" },
-      protocol: { type: 'string', help: 'FILE  a protocol module of your own (JavaScript or TypeScript)' },
-      config: { type: 'string', help: 'FILE  a coordkit.config.js naming your protocols' },
+      ...PROTOCOL_OPTIONS,
     },
     USAGE,
   );

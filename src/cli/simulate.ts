@@ -10,7 +10,7 @@ import { loadScenario, ScenarioError, shippedScenarios } from '../sim/timed-scen
 import { metricsTables, tableText } from '../trace/metrics-tables.js';
 import { renderRun, writeRun } from '../trace/render-run.js';
 import { parse } from './parse.js';
-import { resolveProtocol } from './protocol-source.js';
+import { PROTOCOL_OPTIONS, resolveProtocol } from './protocol-source.js';
 import { UsageError } from './usage-error.js';
 
 const USAGE = 'coordkit simulate <primitive> [--scenario NAME|FILE] [--seed S] [--out DIR] [--json] [--protocol FILE | --config FILE]';
@@ -23,8 +23,7 @@ export async function simulateCommand(args: string[]): Promise<number> {
       seed: { type: 'string', help: 'S  seed of latencies and jitter (default 1)' },
       out: { type: 'string', help: 'DIR  where the diagrams and metrics go' },
       json: { type: 'boolean', help: 'print the metrics as JSON' },
-      protocol: { type: 'string', help: 'FILE  a protocol module of your own (JavaScript or TypeScript)' },
-      config: { type: 'string', help: 'FILE  a coordkit.config.js naming your protocols (the protocol then by name)' },
+      ...PROTOCOL_OPTIONS,
     },
     USAGE,
   );

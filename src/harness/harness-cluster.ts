@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { makeClusterCerts } from '../runtime/cluster-certs.js';
 import { freePorts } from '../runtime/local-cluster.js';
 import { NodeClient } from '../runtime/node-client.js';
+import { killGroup, stopProcessGroups } from '../runtime/process-groups.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { clientName, loadCredentials, nodeName, type TlsCredentials } from '../runtime/tls.js';
 import { traceNow } from '../runtime/trace-clock.js';
@@ -48,13 +49,6 @@ export interface HarnessClusterOptions {
 
 const live = new Set<number>();
 let hooked = false;
-const killGroup = (pid: number) => {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // gone already
-  }
-};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -279,24 +273,7 @@ export class HarnessCluster implements ScriptTarget {
   async stop(graceMs = 1000): Promise<void> {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
-    const running = [...this.procs.values()].filter((c) => c.exitCode === null && c.signalCode === null);
-    await Promise.all(
-      running.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(() => killGroup(child.pid!), graceMs);
-            child.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            try {
-              process.kill(-child.pid!, 'SIGTERM');
-            } catch {
-              resolve();
-            }
-          }),
-      ),
-    );
+    await stopProcessGroups(this.procs.values(), graceMs);
     for (const t of this.killTimers) clearTimeout(t);
     await Promise.all([...this.proxies.values()].map((p) => p.stop()));
   }

@@ -65,7 +65,8 @@ export class ClientSessions<S> {
     if (request.type === this.spec.acquire) {
       if (acted) this.owner = session;
       if (session !== this.owner) return;
-      if (typeof request.leaseMs === 'number') this.leaseMs = request.leaseMs;
+      // Its own lease: the one it chose, else the protocol's default (never the last owner's).
+      this.leaseMs = typeof request.leaseMs === 'number' ? request.leaseMs : this.spec.leaseMs.default;
       this.arm();
     } else if (request.type === this.spec.release && session === this.owner && !this.held) {
       this.giveUp('released before the grant');

@@ -9,6 +9,7 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { NodeClient } from './node-client.js';
+import { killGroup, stopProcessGroups } from './process-groups.js';
 import { packageRoot } from './package-root.js';
 import type { Address } from './peer-link.js';
 import type { NoteFrame } from './wire.js';
@@ -50,14 +51,6 @@ export const localCertNames = (nodes: number): string[] => [...Array.from({ leng
 
 const live = new Set<number>();
 let exitHookInstalled = false;
-
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
 
 /**
  * Kills every live node when this process exits or is told to stop. A launcher killed with -9
@@ -277,24 +270,7 @@ export class LocalCluster {
   async stop(graceMs = 1500): Promise<void> {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
-    const running = [...this.procs.values()].filter((c) => c.exitCode === null && c.signalCode === null);
-    await Promise.all(
-      running.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(() => killGroup(child.pid!), graceMs);
-            child.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            try {
-              process.kill(-child.pid!, 'SIGTERM');
-            } catch {
-              resolve();
-            }
-          }),
-      ),
-    );
+    await stopProcessGroups(this.procs.values(), graceMs);
     try {
       this.record({ op: 'stop' });
       this.log.close();

@@ -348,8 +348,10 @@ export class NodeHost {
     this.hold(ticket, () => {
       for (const run of outgoing) run();
       for (const note of record.notes) this.toClients({ type: 'note', node: this.id, note });
-      this.sessions?.observe(record.notes);
     });
+    // The sessions follow the machine step by step, as they do a request's step (settle): seen
+    // only after the flush, a release would reach them after a later step gave the lock an owner.
+    this.sessions?.observe(record.notes);
     return record;
   }
 
