@@ -180,7 +180,7 @@ function breadthFirst(model: Model, sim: Simulator, judge: Judge, options: Explo
         transitions++;
         // A world seen before is not built when its fingerprint can be had without it.
         const peeked = sim.peek(world, choices[c]);
-        if (peeked && !visited.add(peeked)) continue;
+        if (peeked && (sim.same(world, peeked) || !visited.add(peeked))) continue;
         const child = sim.successor(world, choices[c]);
         if (!peeked && !visited.add(sim.fingerprint(child))) continue;
         const index = parents.push(frontierIds[f], c);
