@@ -68,6 +68,8 @@ export interface ExploreResult {
   threads: number;
   /** Several threads only: how many times one thread took work another had posted. */
   handoffs?: number;
+  /** Several threads only, per thread: CPU time in ms (Linux), wall time spent waiting for work, and while the visited set grew. */
+  perThread?: { cpuMs?: number; waitMs: number; resizingMs: number }[];
   states: number;
   transitions: number;
   /** Breadth-first: the deepest level; depth-first: the longest path. */
