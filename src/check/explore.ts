@@ -78,7 +78,7 @@ export interface ExploreResult {
   statesPerSecond: number;
   /**
    * True when every world within the bounds was searched: false when the search stopped early,
-   * at the first violation, at `maxStates`, or (threads) when the shared visited set filled up;
+   * at the first violation, at `maxStates`, or (threads) when the shared visited set filled up at its largest size;
    * `stopped` says which.
    */
   complete: boolean;
