@@ -5,6 +5,7 @@
  * the TwoPhase rows (beside TLC's figures), up to 9 resource managers (`npm run bench:twophase`);
  * `-- twophase 7` stops at 7.
  */
+import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { getAdjacencyMap } from '@xstate/graph';
 import { election } from '../machines/election/index.js';
@@ -118,9 +119,14 @@ async function twoPhaseRows(sizes: number[], pairs: (rms: number) => number) {
   for (const rms of sizes) {
     const model = createModel(twoPhase, { nodes: rms + 1 });
     console.log(`  TLC 2.20, quoted, measured on a machine like this one, ${rms} RMs: ${tlc[rms] ?? '(no figure)'} distinct / generated`);
+    if (rms <= 7) {
+      const a = await allocation(model);
+      console.log(`  ${rms} RMs, 1 thread: about ${fmt(a.perWorld)} bytes allocated per world, ${a.perTransition.toFixed(1)} per transition (sampled, an untimed run)`);
+    }
     const loadBefore = load();
     const ratios: number[] = [];
     const cpuRatios: number[] = [];
+    const searchRatios: number[] = [];
     for (let pair = 1; pair <= pairs(rms); pair++) {
       let since = process.cpuUsage();
       const threadBefore = threadCpuMs();
@@ -134,23 +140,47 @@ async function twoPhaseRows(sizes: number[], pairs: (rms: number) => number) {
       const two = report(`${rms} RMs, 2 threads`, result, heap);
       const twoCpu = cpuSeconds(since);
       const threads = result.perThread ?? [];
-      const threadsCpu = threads.every((t) => t.cpuMs !== undefined) ? threads.reduce((sum, t) => sum + t.cpuMs!, 0) : undefined;
+      const known = threads.every((t) => t.cpuMs !== undefined && t.startCpuMs !== undefined);
+      const threadsCpu = known ? threads.reduce((sum, t) => sum + t.cpuMs!, 0) : undefined;
+      const searching = known ? threads.reduce((sum, t) => sum + t.cpuMs! - t.startCpuMs!, 0) : undefined;
       ratios.push(one.ms / two.ms);
-      if (oneThread && threadsCpu) cpuRatios.push(threadsCpu / oneThread);
+      if (oneThread && threadsCpu && searching) {
+        cpuRatios.push(threadsCpu / oneThread);
+        searchRatios.push(searching / oneThread);
+      }
       console.log(
         `  pair ${pair}: ${one.states === two.states && one.transitions === two.transitions ? 'same counts' : 'counts DIFFER'}; ` +
           `1 thread ${s(one.ms)} s wall, CPU ${oneCpu.toFixed(1)} s (the search's thread ${s(oneThread)} s); ` +
-          `2 threads ${s(two.ms)} s wall, CPU ${twoCpu.toFixed(1)} s (threads ${threads.map((t) => s(t.cpuMs)).join(' + ')} s, ` +
+          `2 threads ${s(two.ms)} s wall, CPU ${twoCpu.toFixed(1)} s (threads ${threads.map((t) => s(t.cpuMs)).join(' + ')} s, of which start-up ${threads.map((t) => s(t.startCpuMs)).join(' + ')} s, ` +
           `waiting for work ${threads.map((t) => s(t.waitMs)).join(' / ')} s, while the visited set grew ${threads.map((t) => s(t.resizingMs)).join(' / ')} s); ` +
           `wall ratio ${(one.ms / two.ms).toFixed(2)}x; load ${load()}`,
       );
     }
     console.log(
       `  ${rms} RMs, median of ${ratios.length} pair(s): 2 threads ${median(ratios).toFixed(2)}x one by wall clock; ` +
-        `CPU of the two search threads ${cpuRatios.length ? median(cpuRatios).toFixed(2) + 'x' : '(unknown)'} that of the one; ` +
+        `CPU of the two search threads ${cpuRatios.length ? `${median(cpuRatios).toFixed(2)}x that of the one (${median(searchRatios).toFixed(2)}x without their start-up)` : '(unknown)'}; ` +
         `load average (1, 5, 15 min) ${loadBefore} before, ${load()} after; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`,
     );
   }
+}
+
+/**
+ * Bytes allocated by one single-thread depth-first search, per world and per transition, from
+ * V8's sampling heap profiler (a sample every 4 KiB allocated, kept even when the object has
+ * been collected since): an estimate, steady to a few percent, and unlike time not disturbed by
+ * the machine's load.
+ */
+async function allocation(model: Model): Promise<{ perWorld: number; perTransition: number }> {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+  const r = explore(model, { search: 'dfs' });
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  session.disconnect();
+  // Each sample stands for its size (the typings of @types/node 20 omit `samples`).
+  const samples = (profile as unknown as { samples: { size: number }[] }).samples;
+  const bytes = samples.reduce((sum, x) => sum + x.size, 0);
+  return { perWorld: bytes / r.states, perTransition: bytes / r.transitions };
 }
 
 function cpuSeconds(since: NodeJS.CpuUsage): number {

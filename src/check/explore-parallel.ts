@@ -97,7 +97,7 @@ export async function exploreParallel(model: Model, options: ParallelOptions): P
     search: 'dfs',
     threads: options.workers,
     handoffs: reports.reduce((sum, r) => sum + r.jobs, 0),
-    perThread: reports.map((r) => ({ cpuMs: r.cpuMs, waitMs: r.waitMs, resizingMs: r.resizingMs })),
+    perThread: reports.map((r) => ({ cpuMs: r.cpuMs, startCpuMs: r.startCpuMs, waitMs: r.waitMs, resizingMs: r.resizingMs })),
     states,
     transitions: reports.reduce((sum, r) => sum + r.transitions, above?.transitions ?? 0),
     depth: Math.max(above?.depth ?? 0, ...reports.map((r) => r.depth)),

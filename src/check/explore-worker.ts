@@ -58,6 +58,8 @@ export interface WorkerReport {
   reached: string[];
   /** CPU time of this thread alone, in ms (Linux; undefined elsewhere). */
   cpuMs?: number;
+  /** Of which before its search began: loading the primitive's module, building its simulator. */
+  startCpuMs?: number;
   /** Wall time this thread spent waiting for work and replaying jobs, in ms. */
   waitMs: number;
   /** Wall time this thread spent while the shared visited set grew (every thread stops for it), in ms. */
@@ -114,6 +116,7 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
   const own = task.index === 0 ? [...(task.starts ?? [[]])] : [];
   let start: Start | undefined;
   let waitMs = 0;
+  const startCpuMs = threadCpuMs();
   for (;;) {
     const path = own.shift();
     if (path) start = { world: replay(model, path, sim).worlds.at(-1)!, path };
@@ -154,6 +157,7 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
     violations: judge.violations.map((v) => ({ invariant: v.invariant, path: v.path })),
     reached: [...sim.stepper.reached],
     cpuMs: threadCpuMs(),
+    startCpuMs,
     waitMs,
     resizingMs: visited.resizingMs,
   };

@@ -69,7 +69,7 @@ export interface ExploreResult {
   /** Several threads only: how many times one thread took work another had posted. */
   handoffs?: number;
   /** Several threads only, per thread: CPU time in ms (Linux), wall time spent waiting for work, and while the visited set grew. */
-  perThread?: { cpuMs?: number; waitMs: number; resizingMs: number }[];
+  perThread?: { cpuMs?: number; startCpuMs?: number; waitMs: number; resizingMs: number }[];
   states: number;
   transitions: number;
   /** Breadth-first: the deepest level; depth-first: the longest path. */
