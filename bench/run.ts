@@ -5,11 +5,14 @@
  * the TwoPhase rows (beside TLC's figures), up to 9 resource managers (`npm run bench:twophase`);
  * `-- twophase 7` stops at 7.
  */
+import { Session } from 'node:inspector/promises';
+import { loadavg } from 'node:os';
 import { getAdjacencyMap } from '@xstate/graph';
 import { election } from '../machines/election/index.js';
 import { protocols } from '../machines/index.js';
 import { explore, type ExploreOptions, type ExploreResult } from '../src/check/explore.js';
 import { exploreParallel } from '../src/check/explore-parallel.js';
+import { threadCpuMs } from '../src/check/explore-worker.js';
 import { mutex } from '../machines/mutex/index.js';
 import twoPhase from '../examples/two-phase-commit/index.js';
 import { createModel, type Model } from '../src/check/model.js';
@@ -94,10 +97,14 @@ console.log(`coordkit bench · node ${process.version} · ${new Date().toISOStri
  * Gray & Lamport's TwoPhase as examples/two-phase-commit, one thread and two, beside TLC 2.20's
  * figures for TwoPhase.tla (one worker), quoted: measured on a machine like this one, not in
  * this run (TLC cannot be installed here). Distinct counts must be equal; the kit also tries
- * deliveries the receiver ignores, which TLA+ does not enable, so it generates more. Time is
- * wall clock and CPU (all threads): on a shared machine the CPU time is the steadier figure.
+ * deliveries the receiver ignores, which TLA+ does not enable, so it generates more.
+ *
+ * The machine is shared, so one thread and two run as interleaved pairs (`pairs` of them) and
+ * the scaling is the median of the pairs' wall-clock ratios, printed with the load average.
+ * Beside it, CPU time per thread (Linux): when the two threads together take about the CPU time
+ * one thread takes, a poor wall-clock ratio is the machine's load, not the search's overhead.
  */
-async function twoPhaseRows(sizes: number[]) {
+async function twoPhaseRows(sizes: number[], pairs: (rms: number) => number) {
   const tlc: Record<number, string> = {
     3: '288 / 1,146',
     5: '8,832 / 58,146',
@@ -106,33 +113,92 @@ async function twoPhaseRows(sizes: number[]) {
     9: '10,340,352 / 123,558,402 in 323 s, 2.8 GB',
   };
   const module = new URL('../examples/two-phase-commit/index.js', import.meta.url).href;
-  console.log('TwoPhase (examples/two-phase-commit, unordered-duplicating network), depth-first, one thread then two, same run:');
+  const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+  const s = (ms: number | undefined) => (ms === undefined ? '?' : (ms / 1000).toFixed(1));
+  console.log('TwoPhase (examples/two-phase-commit, unordered-duplicating network), depth-first, one thread then two, interleaved, same run:');
   for (const rms of sizes) {
     const model = createModel(twoPhase, { nodes: rms + 1 });
     console.log(`  TLC 2.20, quoted, measured on a machine like this one, ${rms} RMs: ${tlc[rms] ?? '(no figure)'} distinct / generated`);
-    const cpu = (since: NodeJS.CpuUsage) => {
-      const used = process.cpuUsage(since);
-      return (used.user + used.system) / 1e6;
-    };
-    let since = process.cpuUsage();
-    const one = measure(`${rms} RMs, 1 thread`, model, undefined, { search: 'dfs' });
-    const oneCpu = cpu(since);
-    globalThis.gc?.();
-    const heap = process.memoryUsage().heapUsed;
-    since = process.cpuUsage();
-    const two = report(`${rms} RMs, 2 threads`, await exploreParallel(model, { workers: 2, module }), heap);
-    const twoCpu = cpu(since);
+    if (rms <= 7) {
+      const a = await allocation(model);
+      console.log(`  ${rms} RMs, 1 thread: about ${fmt(a.perWorld)} bytes allocated per world, ${a.perTransition.toFixed(1)} per transition (sampled, an untimed run)`);
+    }
+    const loadBefore = load();
+    const ratios: number[] = [];
+    const cpuRatios: number[] = [];
+    const searchRatios: number[] = [];
+    for (let pair = 1; pair <= pairs(rms); pair++) {
+      let since = process.cpuUsage();
+      const threadBefore = threadCpuMs();
+      const one = measure(`${rms} RMs, 1 thread`, model, undefined, { search: 'dfs' });
+      const oneThread = threadCpuMs() !== undefined ? threadCpuMs()! - threadBefore! : undefined;
+      const oneCpu = cpuSeconds(since);
+      globalThis.gc?.();
+      const heap = process.memoryUsage().heapUsed;
+      since = process.cpuUsage();
+      const result = await exploreParallel(model, { workers: 2, module });
+      const two = report(`${rms} RMs, 2 threads`, result, heap);
+      const twoCpu = cpuSeconds(since);
+      const threads = result.perThread ?? [];
+      const known = threads.every((t) => t.cpuMs !== undefined && t.startCpuMs !== undefined);
+      const threadsCpu = known ? threads.reduce((sum, t) => sum + t.cpuMs!, 0) : undefined;
+      const searching = known ? threads.reduce((sum, t) => sum + t.cpuMs! - t.startCpuMs!, 0) : undefined;
+      ratios.push(one.ms / two.ms);
+      if (oneThread && threadsCpu && searching) {
+        cpuRatios.push(threadsCpu / oneThread);
+        searchRatios.push(searching / oneThread);
+      }
+      console.log(
+        `  pair ${pair}: ${one.states === two.states && one.transitions === two.transitions ? 'same counts' : 'counts DIFFER'}; ` +
+          `1 thread ${s(one.ms)} s wall, CPU ${oneCpu.toFixed(1)} s (the search's thread ${s(oneThread)} s); ` +
+          `2 threads ${s(two.ms)} s wall, CPU ${twoCpu.toFixed(1)} s (threads ${threads.map((t) => s(t.cpuMs)).join(' + ')} s, of which start-up ${threads.map((t) => s(t.startCpuMs)).join(' + ')} s, ` +
+          `waiting for work ${threads.map((t) => s(t.waitMs)).join(' / ')} s, while the visited set grew ${threads.map((t) => s(t.resizingMs)).join(' / ')} s); ` +
+          `wall ratio ${(one.ms / two.ms).toFixed(2)}x; load ${load()}`,
+      );
+    }
     console.log(
-      `  ${rms} RMs: ${fmt(one.states)} worlds (${one.states === two.states ? 'same' : 'NOT the same'} with 2 threads), ${fmt(one.transitions)} transitions; ` +
-        `CPU ${oneCpu.toFixed(1)} s on 1 thread (${fmt(one.states / oneCpu)} worlds per CPU second), ${twoCpu.toFixed(1)} s on 2; ` +
-        `wall clock: 2 threads ${(one.ms / two.ms).toFixed(2)}x one; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`,
+      `  ${rms} RMs, median of ${ratios.length} pair(s): 2 threads ${median(ratios).toFixed(2)}x one by wall clock; ` +
+        `CPU of the two search threads ${cpuRatios.length ? `${median(cpuRatios).toFixed(2)}x that of the one (${median(searchRatios).toFixed(2)}x without their start-up)` : '(unknown)'}; ` +
+        `load average (1, 5, 15 min) ${loadBefore} before, ${load()} after; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`,
     );
   }
 }
 
-// `twophase [largest]`: only the TwoPhase rows (`npm run bench:twophase` goes to 9 RMs, 10 million worlds).
+/**
+ * Bytes allocated by one single-thread depth-first search, per world and per transition, from
+ * V8's sampling heap profiler (a sample every 4 KiB allocated, kept even when the object has
+ * been collected since): an estimate, steady to a few percent, and unlike time not disturbed by
+ * the machine's load.
+ */
+async function allocation(model: Model): Promise<{ perWorld: number; perTransition: number }> {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+  const r = explore(model, { search: 'dfs' });
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  session.disconnect();
+  // Each sample stands for its size (the typings of @types/node 20 omit `samples`).
+  const samples = (profile as unknown as { samples: { size: number }[] }).samples;
+  const bytes = samples.reduce((sum, x) => sum + x.size, 0);
+  return { perWorld: bytes / r.states, perTransition: bytes / r.transitions };
+}
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+// `twophase [largest [pairs]]`: only the TwoPhase rows (`npm run bench:twophase` goes to 9 RMs,
+// 10 million worlds); pairs of runs per size: 3 up to 7 RMs, 1 at 9 unless given.
 if (process.argv[2] === 'twophase') {
-  await twoPhaseRows([3, 5, 6, 7, 9].filter((r) => r <= Number(process.argv[3] ?? 9)));
+  const pairs = process.argv[4] ? Number(process.argv[4]) : undefined;
+  await twoPhaseRows([3, 5, 6, 7, 9].filter((r) => r <= Number(process.argv[3] ?? 9)), (rms) => pairs ?? (rms < 9 ? 3 : 1));
   process.exit(0);
 }
 // Warm the JIT on both paths before anything is timed.
@@ -190,4 +256,4 @@ measure('latest grants', createModel(mutex, { nodes: 2, params: { requests: 3 } 
 
 console.log('');
 // Up to 7 RMs here; 9 RMs (10 million worlds, minutes) with `npm run bench:twophase`.
-await twoPhaseRows([3, 5, 6, 7]);
+await twoPhaseRows([3, 5, 6, 7], (rms) => (rms < 7 ? 1 : 3));

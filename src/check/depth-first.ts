@@ -55,12 +55,15 @@ export interface DepthFirstTotals {
   roundCut: number;
 }
 
+/** A world on the path. Frames are kept for reuse (with their choice arrays) when the path shortens: no allocation per world expanded. */
 interface Frame {
   world: World;
+  /** The world's choices are the first `size` entries (the array is reused). */
   choices: Choice[];
+  size: number;
   first: number;
   /** Which choices to try, in order, when not all of them. */
-  order?: number[];
+  order: number[] | undefined;
   /** Choices tried so far. */
   tried: number;
 }
@@ -69,17 +72,28 @@ export function depthFirst(sim: Simulator, judge: Judge, start: Start, search: D
   const totals: DepthFirstTotals = { states: 0, transitions: 0, depth: 0, path: 0, bounded: 0, roundCut: 0 };
   const every = search.every ?? 10_000;
   const prefix = start.path ?? [];
+  // stack[0 .. height - 1] is the path; frames past it wait for reuse.
   const stack: Frame[] = [];
+  let height = 0;
   const push = (world: World, order?: number[]) => {
-    const choices = sim.enabled(world);
-    stack.push({ world, choices, order, first: search.firstChoice && choices.length > 1 ? search.firstChoice(choices.length) : 0, tried: 0 });
+    let f = stack[height];
+    if (!f) stack.push((f = { world, choices: [], size: 0, order, first: 0, tried: 0 }));
+    f.world = world;
+    f.order = order;
+    f.tried = 0;
+    f.size = sim.enabledInto(world, f.choices);
+    f.first = search.firstChoice && f.size > 1 ? search.firstChoice(f.size) : 0;
+    height++;
   };
-  const count = (f: Frame) => (f.order ? f.order.length : f.choices.length);
-  const indexOf = (f: Frame, k = f.tried - 1) => (f.order ? f.order[k] : (f.first + k) % f.choices.length);
+  const count = (f: Frame) => (f.order ? f.order.length : f.size);
+  const indexOf = (f: Frame, k = f.tried - 1) => (f.order ? f.order[k] : (f.first + k) % f.size);
   const pathTo = (depth: number) => [...prefix, ...stack.slice(0, depth).map((f) => indexOf(f))];
+  /** The path to the world being judged (a child of the top frame). */
+  const pathHere = () => pathTo(height);
   const share = () => {
-    const at = stack.findIndex((f) => f.tried < count(f));
-    if (at < 0) return;
+    let at = 0;
+    while (at < height && stack[at].tried >= count(stack[at])) at++;
+    if (at === height) return;
     const f = stack[at];
     const left: number[] = [];
     for (let k = f.tried; k < count(f); k++) left.push(indexOf(f, k));
@@ -95,36 +109,40 @@ export function depthFirst(sim: Simulator, judge: Judge, start: Start, search: D
   if (!cut(start.world)) push(start.world, start.choices);
 
   let poll = 0;
-  while (stack.length && !judge.stop) {
+  while (height && !judge.stop) {
     if (totals.transitions >= poll) {
       poll = totals.transitions + (search.pollEvery ?? 1024);
-      totals.path = prefix.length + stack.length;
+      totals.path = prefix.length + height;
       search.onPoll?.(totals);
       if (search.stopped?.()) break;
       if (totals.transitions > 0 && search.share?.wanted()) share();
     }
-    const top = stack[stack.length - 1];
+    const top = stack[height - 1];
     if (top.tried === count(top)) {
-      stack.pop();
+      // Dropped, so that a frame kept for reuse holds no world alive.
+      top.world = undefined as unknown as World;
+      height--;
       continue;
     }
     top.tried++;
+    const world = top.world;
     const choice = top.choices[indexOf(top)];
     totals.transitions++;
-    // A world seen before is not built when its fingerprint can be had without it.
-    const peeked = sim.peek(top.world, choice);
-    if (peeked && !search.visited.add(peeked)) continue;
-    const child = sim.successor(top.world, choice);
+    // A world seen before is not built when its fingerprint can be had without it; a step that
+    // leaves the world as it is (a delivery the receiver ignores) needs no look-up at all.
+    const peeked = sim.peek(world, choice);
+    if (peeked && (sim.same(world, peeked) || !search.visited.add(peeked))) continue;
+    const child = sim.successor(world, choice);
     if (!peeked && !search.visited.add(sim.fingerprint(child))) continue;
     totals.states++;
-    judge.judge(child, () => pathTo(stack.length));
+    judge.judge(child, pathHere);
     if (search.onProgress && totals.states % every === 0) {
-      totals.path = prefix.length + stack.length;
+      totals.path = prefix.length + height;
       search.onProgress(totals);
     }
     if (cut(child)) continue;
     push(child);
-    if (prefix.length + stack.length - 1 > totals.depth) totals.depth = prefix.length + stack.length - 1;
+    if (prefix.length + height - 1 > totals.depth) totals.depth = prefix.length + height - 1;
   }
   return totals;
 }

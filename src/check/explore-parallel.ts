@@ -97,6 +97,7 @@ export async function exploreParallel(model: Model, options: ParallelOptions): P
     search: 'dfs',
     threads: options.workers,
     handoffs: reports.reduce((sum, r) => sum + r.jobs, 0),
+    perThread: reports.map((r) => ({ cpuMs: r.cpuMs, startCpuMs: r.startCpuMs, waitMs: r.waitMs, resizingMs: r.resizingMs })),
     states,
     transitions: reports.reduce((sum, r) => sum + r.transitions, above?.transitions ?? 0),
     depth: Math.max(above?.depth ?? 0, ...reports.map((r) => r.depth)),
@@ -117,10 +118,12 @@ export async function exploreParallel(model: Model, options: ParallelOptions): P
 
 /**
  * Room for the worlds every thread may add between two polls (1,024 transitions each) to stay
- * under a quarter of the table, so that it grows well before it fills.
+ * under a quarter of the table, so that it grows well before it fills; and at least 2^20 slots
+ * (8 MiB): each growth stops every thread until the last one reaches it (on a loaded machine, a
+ * thread off the CPU holds the others), so the small sizes, passed in a moment, are skipped.
  */
 function initialCapacity(workers: number): number {
-  return 2 ** Math.max(16, Math.ceil(Math.log2(workers * 1024 * 4)));
+  return 2 ** Math.max(20, Math.ceil(Math.log2(workers * 1024 * 4)));
 }
 
 /** The most the shared visited set may grow to: a quarter of the machine's memory, at most 4 GiB (2^29 worlds). */

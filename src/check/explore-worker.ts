@@ -4,6 +4,7 @@
  * the worlds it adds first, and reports its totals, the violations it found (as choice paths)
  * and the `sometimes` properties it saw satisfied.
  */
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { importModule } from '../import-module.js';
 import type { CheckConfig, Protocol } from '../protocol.js';
@@ -55,6 +56,26 @@ export interface WorkerReport {
   satisfied: string[];
   violations: { invariant: string; path: number[] }[];
   reached: string[];
+  /** CPU time of this thread alone, in ms (Linux; undefined elsewhere). */
+  cpuMs?: number;
+  /** Of which before its search began: loading the primitive's module, building its simulator. */
+  startCpuMs?: number;
+  /** Wall time this thread spent waiting for work and replaying jobs, in ms. */
+  waitMs: number;
+  /** Wall time this thread spent while the shared visited set grew (every thread stops for it), in ms. */
+  resizingMs: number;
+}
+
+/** CPU time (user + system) of the calling thread in ms, from /proc (Linux); undefined where there is none. */
+export function threadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The primitive named `name` among a module's exports. */
@@ -94,16 +115,20 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
   // Thread 0 starts from the initial world (already visited and judged); the others wait for work.
   const own = task.index === 0 ? [...(task.starts ?? [[]])] : [];
   let start: Start | undefined;
+  let waitMs = 0;
+  const startCpuMs = threadCpuMs();
   for (;;) {
     const path = own.shift();
     if (path) start = { world: replay(model, path, sim).worlds.at(-1)!, path };
     if (!start) {
       phase('waiting for work');
+      const idle = performance.now();
       const job = board.take(stopped);
       if (!job) break;
       phase('replaying a job');
       stats[4]++;
       start = { world: replay(model, job.path, sim).worlds.at(-1)!, path: job.path, choices: job.choices };
+      waitMs += performance.now() - idle;
     }
     phase('searching');
     const t = depthFirst(sim, judge, start, search);
@@ -131,6 +156,10 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
     satisfied: model.protocol.properties.filter((p) => p.kind === 'sometimes' && !judge.unsatisfied.includes(p.name)).map((p) => p.name),
     violations: judge.violations.map((v) => ({ invariant: v.invariant, path: v.path })),
     reached: [...sim.stepper.reached],
+    cpuMs: threadCpuMs(),
+    startCpuMs,
+    waitMs,
+    resizingMs: visited.resizingMs,
   };
 }
 

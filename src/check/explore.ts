@@ -68,6 +68,8 @@ export interface ExploreResult {
   threads: number;
   /** Several threads only: how many times one thread took work another had posted. */
   handoffs?: number;
+  /** Several threads only, per thread: CPU time in ms (Linux), wall time spent waiting for work, and while the visited set grew. */
+  perThread?: { cpuMs?: number; startCpuMs?: number; waitMs: number; resizingMs: number }[];
   states: number;
   transitions: number;
   /** Breadth-first: the deepest level; depth-first: the longest path. */
@@ -76,7 +78,7 @@ export interface ExploreResult {
   statesPerSecond: number;
   /**
    * True when every world within the bounds was searched: false when the search stopped early,
-   * at the first violation, at `maxStates`, or (threads) when the shared visited set filled up;
+   * at the first violation, at `maxStates`, or (threads) when the shared visited set filled up at its largest size;
    * `stopped` says which.
    */
   complete: boolean;
@@ -180,7 +182,7 @@ function breadthFirst(model: Model, sim: Simulator, judge: Judge, options: Explo
         transitions++;
         // A world seen before is not built when its fingerprint can be had without it.
         const peeked = sim.peek(world, choices[c]);
-        if (peeked && !visited.add(peeked)) continue;
+        if (peeked && (sim.same(world, peeked) || !visited.add(peeked))) continue;
         const child = sim.successor(world, choices[c]);
         if (!peeked && !visited.add(sim.fingerprint(child))) continue;
         const index = parents.push(frontierIds[f], c);

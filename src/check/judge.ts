@@ -49,22 +49,24 @@ export class Judge {
 
   /** Checks `world`; `path` gives the choice indices that reach it, asked for only on a violation. */
   judge(world: World, path: () => number[]): void {
-    const view = this.sim.view(world);
-    const check = (p: Property) => {
-      if (this.failed.has(p.name) || this.holds(p, view)) return;
-      this.failed.add(p.name);
-      const choices = path();
-      const { steps } = replay(this.model, choices, this.sim);
-      this.violations.push({ invariant: p.name, kind: p.kind, mode: 'explore', path: choices, steps, replay: this.replayCommand });
-      if (!this.all) this.stop = true;
-    };
-    this.always.forEach(check);
+    // The simulator's reused view: nothing here keeps it past this call.
+    const view = this.sim.view(world, true);
+    for (let i = 0; i < this.always.length; i++) this.check(this.always[i], view, path);
     if (view.quiescent) {
       this.fair.quiescent++;
-      this.eventually.filter((p) => !p.rejoin && !p.tolerates && (!p.reliable || reliablePast(world))).forEach(check);
+      for (const p of this.eventually) if (!p.rejoin && !p.tolerates && (!p.reliable || reliablePast(world))) this.check(p, view, path);
     }
-    for (const p of this.pendingSometimes) if (p.holds(view)) this.pendingSometimes.delete(p);
+    if (this.pendingSometimes.size) for (const p of this.pendingSometimes) if (p.holds(view)) this.pendingSometimes.delete(p);
     if (this.fairness.length && !this.stop && inFlightCount(world) === 0) this.fairPhases(world, path);
+  }
+
+  private check(p: Property, view: WorldView, path: () => number[]): void {
+    if (this.failed.has(p.name) || this.holds(p, view)) return;
+    this.failed.add(p.name);
+    const choices = path();
+    const { steps } = replay(this.model, choices, this.sim);
+    this.violations.push({ invariant: p.name, kind: p.kind, mode: 'explore', path: choices, steps, replay: this.replayCommand });
+    if (!this.all) this.stop = true;
   }
 
   /** Runs each fair phase from `world`; a property a phase leaves unmet is violated. */

@@ -45,6 +45,8 @@ export class SharedFingerprintSet {
   private readonly control: Int32Array;
   private mask: number;
   private unpublished = 0;
+  /** Wall time this thread spent in `poll` while the table grew (waiting for the others, or moving it), in ms. */
+  resizingMs = 0;
 
   /** `capacityPow2` slots to start with (8 bytes each), growing up to `maxCapacityPow2`; `threads` searching. */
   static allocate(capacityPow2: number, maxCapacityPow2: number, threads: number): SharedFingerprintBuffers {
@@ -94,11 +96,13 @@ export class SharedFingerprintSet {
       if (Atomics.load(c, SIZE) * 2 < capacity || capacity * 2 * 8 > this.buffer.maxByteLength) return;
       Atomics.compareExchange(c, RESIZE, NONE, ASKED);
     }
+    const started = performance.now();
     const generation = Atomics.load(c, GENERATION);
     Atomics.add(c, WAITING, 1);
     this.moveIfLast();
     while (Atomics.load(c, GENERATION) === generation) Atomics.wait(c, GENERATION, generation, 50);
     this.view();
+    this.resizingMs += performance.now() - started;
   }
 
   /**

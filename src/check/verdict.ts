@@ -57,7 +57,7 @@ export function boundsCut(e: Pick<ExploreResult, 'cut'>, config: Pick<CheckConfi
 export function stopReason(e: ExploreResult, maxStates: number | undefined): string | undefined {
   if (e.stopped === 'violation') return 'the search stopped at the first violation';
   if (e.stopped === 'max-states') return `search cut short by --max-states ${maxStates ?? e.states}`;
-  if (e.stopped === 'capacity') return 'search cut short: the shared visited set filled up (size it with --max-states)';
+  if (e.stopped === 'capacity') return "search cut short: the shared visited set filled up at its largest size (a quarter of the machine's memory, at most 2^29 worlds); shard the check (--shard i/n) to go further";
   return undefined;
 }
 

@@ -36,8 +36,12 @@ export class NodeStepper {
   /** Event keys as small integers: a memoized step is found by (state, event id) without building a string. */
   private readonly events = new Interner<string>();
   private readonly inits = new Map<string, NodeStepResult>();
-  /** steps[state id]: memoized steps from that state, by event id (kept here: interned states stay plain data). */
-  private steps: (Map<number, NodeStepResult> | undefined)[] = [];
+  /**
+   * steps[state id][event id]: memoized steps from that state (kept here: interned states stay
+   * plain data). Arrays, not maps: event ids are small and dense, and the explorer looks a step
+   * up on every transition.
+   */
+  private steps: (NodeStepResult[] | undefined)[] = [];
   private cached = 0;
   /**
    * What the steps covered of the machine's definition, for coverage: every state node a node
@@ -96,7 +100,8 @@ export class NodeStepper {
 
   /** The memoized step of `local` on the event with this id, if it ran before. */
   memo(local: LocalState, eventId: number): NodeStepResult | undefined {
-    return this.steps[local.id]?.get(eventId);
+    const byEvent = this.steps[local.id];
+    return byEvent === undefined ? undefined : byEvent[eventId];
   }
 
   /** Feeds one event to a node. `eventKey` must identify the event exactly. */
@@ -118,7 +123,7 @@ export class NodeStepper {
       this.steps = [];
       this.cached = 0;
     }
-    (this.steps[local.id] ??= new Map()).set(eventId, result);
+    (this.steps[local.id] ??= [])[eventId] = result;
     this.cached++;
     return result;
   }

@@ -36,6 +36,10 @@ export class Simulator {
   readonly durables = new Interner<DurableRef>();
   readonly notes = new Interner<GhostNote>();
   private readonly faults: Set<string>;
+  private readonly lossFault: boolean;
+  private readonly dupFault: boolean;
+  private readonly crashFault: boolean;
+  private readonly partitionFault: boolean;
   private readonly allMask: number;
   private readonly ghost: Set<string> | null;
   private readonly duplicating: boolean;
@@ -48,6 +52,10 @@ export class Simulator {
     this.n = config.nodes;
     this.stepper = new NodeStepper(variant.machine);
     this.faults = new Set(config.faults);
+    this.lossFault = this.faults.has('loss');
+    this.dupFault = this.faults.has('dup');
+    this.crashFault = this.faults.has('crash');
+    this.partitionFault = this.faults.has('partition');
     this.allMask = (1 << this.n) - 1;
     this.duplicating = config.network === 'unordered-duplicating';
     this.ghost = protocol.ghost ? new Set(protocol.ghost) : null;
@@ -98,6 +106,17 @@ export class Simulator {
   /** Every choice enabled in `world`, in a fixed order (replays depend on it). */
   enabled(world: World): Choice[] {
     const out: Choice[] = [];
+    this.enabledInto(world, out);
+    return out;
+  }
+
+  /**
+   * `enabled` into an array kept for reuse: its first entries are overwritten and their count
+   * returned; entries past it are left as they were (cutting the array's length would give up
+   * its storage, and the next world would allocate it again).
+   */
+  enabledInto(world: World, out: Choice[]): number {
+    let k = 0;
     const { n } = this;
     const net = this.config.network;
     for (let from = 1; from <= n; from++) {
@@ -109,29 +128,32 @@ export class Simulator {
           if (i > 0 && ch[i].id === ch[i - 1].id) continue;
           // One choice object per (message, channel), shared by every world that offers it.
           const deliveries = (this.deliveries[ch[i].id] ??= []);
-          out.push((deliveries[from * (n + 1) + to] ??= { kind: 'deliver', from, to, msg: ch[i] }));
+          out[k++] = deliveries[from * (n + 1) + to] ??= { kind: 'deliver', from, to, msg: ch[i] };
         }
       }
     }
     for (let id = 1; id <= n; id++) {
       const slot = world.nodes[id - 1];
       if (slot.local === null) continue;
-      for (const timer of slot.timers) out.push({ kind: 'timer', node: id, timer });
+      for (let t = 0; t < slot.timers.length; t++) out[k++] = { kind: 'timer', node: id, timer: slot.timers[t] };
       if (this.protocol.clients) {
         const view = this.nodeView(world, id);
-        for (const event of this.protocol.clients(view, slot.clientUsed, this.config)) out.push({ kind: 'client', node: id, event });
+        for (const event of this.protocol.clients(view, slot.clientUsed, this.config)) out[k++] = { kind: 'client', node: id, event };
       }
-      if (this.protocol.spontaneous) for (const choice of this.spontaneous(world, id)) out.push(choice);
+      if (this.protocol.spontaneous) {
+        const moves = this.spontaneous(world, id);
+        for (let m = 0; m < moves.length; m++) out[k++] = moves[m];
+      }
     }
-    this.faultChoices(world, out);
-    return out;
+    return this.faultChoices(world, out, k);
   }
 
-  private faultChoices(world: World, out: Choice[]): void {
+  /** Writes the fault choices enabled in `world` into `out` from index `k`; returns the index past them. */
+  private faultChoices(world: World, out: Choice[], k: number): number {
     const { n, config } = this;
     const { used } = world;
-    const lossy = this.faults.has('loss') && used.drops < config.maxDrops;
-    const dup = this.faults.has('dup') && used.duplicates < config.maxDuplicates && config.network !== 'unordered-duplicating';
+    const lossy = this.lossFault && used.drops < config.maxDrops;
+    const dup = this.dupFault && used.duplicates < config.maxDuplicates && config.network !== 'unordered-duplicating';
     if (lossy || dup) {
       for (let c = 0; c < world.channels.length; c++) {
         const ch = world.channels[c];
@@ -140,25 +162,26 @@ export class Simulator {
         const last = config.network === 'fifo' ? Math.min(1, ch.length) : ch.length;
         for (let i = 0; i < last; i++) {
           if (i > 0 && ch[i].id === ch[i - 1].id) continue;
-          if (lossy) out.push({ kind: 'drop', from, to, msg: ch[i] });
-          if (dup) out.push({ kind: 'duplicate', from, to, msg: ch[i] });
+          if (lossy) out[k++] = { kind: 'drop', from, to, msg: ch[i] };
+          if (dup) out[k++] = { kind: 'duplicate', from, to, msg: ch[i] };
         }
       }
     }
-    if (this.faults.has('crash')) {
+    if (this.crashFault) {
       for (let id = 1; id <= n; id++) {
         const up = world.nodes[id - 1].local !== null;
-        if (up && used.crashes < config.maxCrashes) out.push({ kind: 'crash', node: id });
-        if (!up) out.push({ kind: 'restart', node: id });
+        if (up && used.crashes < config.maxCrashes) out[k++] = { kind: 'crash', node: id };
+        if (!up) out[k++] = { kind: 'restart', node: id };
       }
     }
-    if (this.faults.has('partition')) {
+    if (this.partitionFault) {
       if (world.partition === 0 && used.partitions < config.maxPartitions) {
         // Side A always holds node 1, so each split is listed once.
-        for (let mask = 1; mask < this.allMask; mask += 2) out.push({ kind: 'partition', sideA: mask });
+        for (let mask = 1; mask < this.allMask; mask += 2) out[k++] = { kind: 'partition', sideA: mask };
       }
-      if (world.partition !== 0) out.push({ kind: 'heal' });
+      if (world.partition !== 0) out[k++] = { kind: 'heal' };
     }
+    return k;
   }
 
   /** The world after `choice`; `world` is not modified. */
@@ -200,7 +223,7 @@ export class Simulator {
       }
       case 'timer': {
         const slot = next.nodes[choice.node - 1];
-        next.nodes[choice.node - 1] = { ...slot, timers: slot.timers.filter((t) => t !== choice.timer) };
+        next.nodes[choice.node - 1] = { ...slot, timers: without(slot.timers, choice.timer) };
         const eventId = (this.timerEvents[choice.timer.id] ??= this.stepper.eventId('t' + choice.timer.id));
         record = this.feed(next, choice.node, eventId, choice, recorded);
         break;
@@ -319,7 +342,8 @@ export class Simulator {
   private apply(world: World, id: NodeId, local: LocalState, effects: Effect[], record: StepRecord | null): void {
     const slot = world.nodes[id - 1];
     let timers = slot.timers;
-    for (const e of effects) {
+    for (let x = 0; x < effects.length; x++) {
+      const e = effects[x];
       switch (e.kind) {
         case 'send': {
           const ref = (e.ref ??= this.msg(e.msg)) as MsgRef;
@@ -333,13 +357,13 @@ export class Simulator {
           break;
         case 'timer': {
           const t = (e.ref ??= this.timer(e.id, e.event, e.delayMs)) as TimerRef;
-          timers = timers.filter((x) => x.name !== e.id);
+          timers = withoutNamed(timers, e.id);
           timers.push(t);
           timers.sort(byKey);
           break;
         }
         case 'cancel':
-          timers = timers.filter((x) => x.name !== e.id);
+          timers = withoutNamed(timers, e.id);
           break;
       }
     }
@@ -421,7 +445,8 @@ export class Simulator {
     if (inFlightCount(world) > this.config.maxInFlight) return 'inFlight';
     const round = this.protocol.round;
     if (round) {
-      for (const slot of world.nodes) {
+      for (let i = 0; i < world.nodes.length; i++) {
+        const slot = world.nodes[i];
         if (slot.local && round(slot.local.context) > this.config.maxRound) return 'round';
       }
     }
@@ -439,6 +464,11 @@ export class Simulator {
   fingerprint(world: World): Hash64 {
     if (this.symmetry) return this.symmetry.fingerprint(world);
     return { hi: world.hashHi >>> 0, lo: world.hashLo >>> 0 };
+  }
+
+  /** True when `h` (as `peek` returns it) is `world`'s own fingerprint: the step leaves the world as it is. */
+  same(world: World, h: Hash64): boolean {
+    return h.hi === world.hashHi >>> 0 && h.lo === world.hashLo >>> 0 && !this.symmetry;
   }
 
   /** Sets the world's hash from all of its parts. */
@@ -520,6 +550,29 @@ export class Simulator {
   }
 
   private hashNode(i: number, local: LocalState | null, durable: DurableRef | null, clientUsed: number, timers: TimerRef[]): void {
+    // The common slot (up, no timer, no client request counted) by (node, state) from a table.
+    if (local && clientUsed === 0 && timers.length === 0) {
+      const table = (this.plainSlots[i] ??= []);
+      const at = 3 * local.id;
+      while (table.length <= at) table.push(0, 0, 0);
+      if (table[at] === 0) {
+        this.hashNodeFully(i, local, durable, clientUsed, timers);
+        table[at] = 1;
+        table[at + 1] = this.lanes[0];
+        table[at + 2] = this.lanes[1];
+      } else {
+        this.lanes[0] = table[at + 1];
+        this.lanes[1] = table[at + 2];
+      }
+      return;
+    }
+    this.hashNodeFully(i, local, durable, clientUsed, timers);
+  }
+
+  /** plainSlots[node index][3 state id ..]: (known, hi, lo), the hash of that node up in that state, with no timer and no client request counted. */
+  private readonly plainSlots: number[][] = [];
+
+  private hashNodeFully(i: number, local: LocalState | null, durable: DurableRef | null, clientUsed: number, timers: TimerRef[]): void {
     const buf = this.room(6 + 2 * timers.length);
     let k = 0;
     buf[k++] = PART_NODE + i;
@@ -535,9 +588,9 @@ export class Simulator {
     buf[k++] = clientUsed;
     buf[k++] = timers.length;
     const hashes = this.timers.hashes;
-    for (const t of timers) {
-      buf[k++] = hashes[2 * t.id];
-      buf[k++] = hashes[2 * t.id + 1];
+    for (let t = 0; t < timers.length; t++) {
+      buf[k++] = hashes[2 * timers[t].id];
+      buf[k++] = hashes[2 * timers[t].id + 1];
     }
     hashIntsInto(buf, k, this.lanes);
   }
@@ -590,7 +643,8 @@ export class Simulator {
     const memo = this.stepper.memo(slot.local!, eventId);
     if (!memo) return null;
     let send: Extract<Effect, { kind: 'send' }> | null = null;
-    for (const e of memo.effects) {
+    for (let x = 0; x < memo.effects.length; x++) {
+      const e = memo.effects[x];
       if (e.kind === 'send' && !send) send = e;
       else if (e.kind !== 'note' || !this.ghost || this.ghost.has(e.note?.type)) return null;
     }
@@ -667,10 +721,10 @@ export class Simulator {
     let hi = this.lanes[0];
     let lo = this.lanes[1];
     const notes = this.notes.hashes;
-    for (const h of world.history) {
+    for (let i = 0; i < world.history.length; i++) {
       buf[0] = PART_NOTE;
-      buf[1] = notes[2 * h];
-      buf[2] = notes[2 * h + 1];
+      buf[1] = notes[2 * world.history[i]];
+      buf[2] = notes[2 * world.history[i] + 1];
       hashIntsInto(buf, 3, this.lanes);
       hi += this.lanes[0];
       lo += this.lanes[1];
@@ -681,18 +735,25 @@ export class Simulator {
 
   private buf: Int32Array<ArrayBufferLike> = new Int32Array(256);
 
-  /** A node's spontaneous moves depend on its state alone: asked once per (node, interned state), as choices. */
+  /**
+   * A node's spontaneous moves depend on its state alone: asked once per (node, interned state),
+   * as choices. (The first asking is a method of its own: its arrow function, inlined here, would
+   * cost every call a context object.)
+   */
   private spontaneous(world: World, id: NodeId): Choice[] {
-    const view = this.nodeView(world, id);
-    let moves = this.spontaneousMoves.get(view);
-    if (!moves) {
-      moves = this.protocol.spontaneous!(view, this.config).map((event): Choice => ({ kind: 'client', node: id, event, spontaneous: true }));
-      this.spontaneousMoves.set(view, moves);
-    }
+    const byState = this.spontaneousMoves[id];
+    const moves = byState === undefined ? undefined : byState[world.nodes[id - 1].local!.id];
+    return moves === undefined ? this.askSpontaneous(world, id) : moves;
+  }
+
+  private askSpontaneous(world: World, id: NodeId): Choice[] {
+    const moves = this.protocol.spontaneous!(this.nodeView(world, id), this.config).map((event): Choice => ({ kind: 'client', node: id, event, spontaneous: true }));
+    (this.spontaneousMoves[id] ??= [])[world.nodes[id - 1].local!.id] = moves;
     return moves;
   }
 
-  private readonly spontaneousMoves = new Map<NodeView, Choice[]>();
+  /** spontaneousMoves[node id][interned state id]: that node's moves in that state. */
+  private readonly spontaneousMoves: Choice[][][] = [];
 
   /** Node views are cached per (node, interned state): worlds share them. */
   private readonly nodeViews = new Map<number, NodeView>();
@@ -714,12 +775,16 @@ export class Simulator {
     return view;
   }
 
-  view(world: World): WorldView {
-    const nodes: NodeView[] = [];
-    for (let id = 1; id <= this.n; id++) nodes.push(this.nodeView(world, id));
+  /**
+   * What properties read of `world`. `scratch`: one view object reused by every call (the
+   * explorer's judge reads it and lets it go before the next world): no allocation per world.
+   */
+  view(world: World, scratch = false): WorldView {
+    const nodes: NodeView[] = scratch ? this.scratchNodes : new Array(this.n);
+    for (let id = 1; id <= this.n; id++) nodes[id - 1] = this.nodeView(world, id);
     let history = world.history === this.lastHistory ? this.lastHistoryView : this.historyViews.get(world.history);
     if (!history) {
-      history = world.history.map((h) => this.notes.values[h]);
+      history = this.historyView(world.history);
       this.historyViews.set(world.history, history);
     }
     this.lastHistory = world.history;
@@ -727,8 +792,19 @@ export class Simulator {
     let quiescent = true;
     for (let c = 0; c < world.channels.length && quiescent; c++) quiescent = world.channels[c].length === 0;
     for (let i = 0; i < this.n && quiescent; i++) quiescent = world.nodes[i].timers.length === 0;
-    return new LazyWorldView(this.n, nodes, history, quiescent, world.channels);
+    if (!scratch) return new LazyWorldView(this.n, nodes, history, quiescent, world.channels);
+    const view = (this.scratchView ??= new LazyWorldView(this.n, nodes, history, quiescent, world.channels));
+    view.reset(history, quiescent, world.channels);
+    return view;
   }
+
+  /** The notes of a history (a method of its own: an arrow function here would cost `view` a context object per call). */
+  private historyView(history: number[]): GhostNote[] {
+    return history.map((h) => this.notes.values[h]);
+  }
+
+  private readonly scratchNodes: NodeView[] = [];
+  private scratchView: LazyWorldView | undefined;
 }
 
 /** A WorldView whose messages in flight are listed only when a property reads them (a class: an object literal with a getter is slow to make). */
@@ -738,10 +814,18 @@ class LazyWorldView implements WorldView {
   constructor(
     readonly n: number,
     readonly nodes: NodeView[],
-    readonly history: GhostNote[],
-    readonly quiescent: boolean,
-    private readonly channels: MsgRef[][],
+    public history: GhostNote[],
+    public quiescent: boolean,
+    private channels: MsgRef[][],
   ) {}
+
+  /** Now the view of another world (a view reused: see Simulator.view). */
+  reset(history: GhostNote[], quiescent: boolean, channels: MsgRef[][]): void {
+    this.history = history;
+    this.quiescent = quiescent;
+    this.channels = channels;
+    this.listed = undefined;
+  }
 
   get inFlight(): InFlight[] {
     if (!this.listed) {
@@ -753,6 +837,20 @@ class LazyWorldView implements WorldView {
     }
     return this.listed;
   }
+}
+
+/** `timers` without `timer` (a function of its own, so that no hot method holds a closure). */
+function without(timers: TimerRef[], timer: TimerRef): TimerRef[] {
+  const kept: TimerRef[] = [];
+  for (let i = 0; i < timers.length; i++) if (timers[i] !== timer) kept.push(timers[i]);
+  return kept;
+}
+
+/** `timers` without the one named `name`. */
+function withoutNamed(timers: TimerRef[], name: string): TimerRef[] {
+  const kept: TimerRef[] = [];
+  for (let i = 0; i < timers.length; i++) if (timers[i].name !== name) kept.push(timers[i]);
+  return kept;
 }
 
 const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
