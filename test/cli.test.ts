@@ -6,24 +6,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { inProcess } from './cli-helpers.js';
 
 const run = (...args: string[]) => spawnSync('node', ['bin/coordkit.js', ...args], { encoding: 'utf8', timeout: 120_000 });
-
-/** `main` with its output captured, shaped as `run`'s result. */
-async function inProcess(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = [process.stdout.write, process.stderr.write];
-  process.stdout.write = ((c: string) => out.push(String(c)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => err.push(String(c)) > 0) as typeof process.stderr.write;
-  try {
-    const status = await main(args);
-    return { status, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    [process.stdout.write, process.stderr.write] = write as [typeof process.stdout.write, typeof process.stderr.write];
-  }
-}
 
 describe('coordkit CLI', () => {
   it.each([
