@@ -7,8 +7,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Two test files at a time (CI has two cores), the longest first.
-    maxWorkers: 2,
+    // The longest files first, so that with more workers (`--maxWorkers=2`) none is left alone at the end.
     sequence: { sequencer: HeavyFirst },
     // One headless Chromium shared by the browser tests, launched only when one asks.
     globalSetup: ['test/browser-broker.ts'],

@@ -110,14 +110,15 @@ describe('a lock belongs to the client session that acquired it', () => {
 
   it.each([3, 5])('a session that disconnects loses its lock after its lease; the next gets a larger token (%i nodes)', async (nodes) => {
     const c = await start(nodes);
-    const leaseMs = 400;
+    // Long enough that a busy machine grants the lock and refuses b while it lasts.
+    const leaseMs = 2000;
     const a = await session(c, 1, 'a');
+    const b = await session(c, 1, 'b');
     await a.request({ type: 'client.acquire', leaseMs } as { type: string });
     const token = await waitFor('the grant', () => grant(a));
     a.close();
-    const b = await session(c, 1, 'b');
     expect(await b.call({ type: 'request', request: { type: 'client.acquire' } })).toMatchObject({ type: 'error' });
-    await waitFor('the lease to end', () => (records(c, 1).some((r) => r.kind === 'client' && r.event!.type === 'client.release') ? true : undefined), 3000);
+    await waitFor('the lease to end', () => (records(c, 1).some((r) => r.kind === 'client' && r.event!.type === 'client.release') ? true : undefined), leaseMs + 5000);
     const acquired = records(c, 1).find((r) => r.kind === 'client' && r.event!.type === 'client.acquire')!;
     const released = records(c, 1).find((r) => r.kind === 'client' && r.event!.type === 'client.release')!;
     expect(released.time - acquired.time).toBeGreaterThanOrEqual(leaseMs - 5);
@@ -125,7 +126,8 @@ describe('a lock belongs to the client session that acquired it', () => {
     expect(released.notes).toEqual([{ type: 'exit', ts: expect.any(Number), token }]);
 
     await b.request({ type: 'client.acquire' });
-    expect(await waitFor('the grant to b', () => grant(b))).toBeGreaterThan(token);
+    // b has seen a's grant too (notes go to every client of the node): its own is the second.
+    expect(await waitFor('the grant to b', () => grant(b, 1))).toBeGreaterThan(token);
     await b.request({ type: 'client.release' });
 
     // The release the host fed is an ordinary client request to the replay.
@@ -168,12 +170,13 @@ describe('a lock belongs to the client session that acquired it', () => {
   it('a connected session that stops renewing loses its lock; one that renews keeps it', async () => {
     const c = await start(3);
     const leaseMs = 300;
-    // The keeper renews every 200 ms for twice its lease; its lease leaves a busy machine 800 ms
-    // to answer each renewal.
+    // The keeper renews every 200 ms for longer than its lease; the lease leaves a busy machine
+    // 1.8 s to answer each renewal.
     const keeper = await session(c, 1, 'keeper');
-    await keeper.request({ type: 'client.acquire', leaseMs: 1000 } as { type: string });
-    await waitFor('the grant', () => grant(keeper));
-    for (let i = 0; i < 10; i++) {
+    await keeper.request({ type: 'client.acquire', leaseMs: 2000 } as { type: string });
+    await waitFor('the grant', () => grant(keeper), 20_000);
+    const renewing = Date.now();
+    while (Date.now() - renewing < 2500) {
       await sleep(200);
       await keeper.status();
     }
@@ -182,8 +185,8 @@ describe('a lock belongs to the client session that acquired it', () => {
     const silent = await session(c, 2, 'silent');
     await silent.request({ type: 'client.acquire', leaseMs } as { type: string });
     await keeper.request({ type: 'client.release' });
-    await waitFor('the grant', () => grant(silent));
-    await waitFor('the lease to end', () => (records(c, 2).some((r) => r.kind === 'client' && r.event!.type === 'client.release') ? true : undefined));
+    await waitFor('the grant', () => grant(silent), 20_000);
+    await waitFor('the lease to end', () => (records(c, 2).some((r) => r.kind === 'client' && r.event!.type === 'client.release') ? true : undefined), 20_000);
     expect(await state(c, 2)).toBe('idle');
     expect(await silent.call({ type: 'request', request: { type: 'client.release' } })).toMatchObject({ type: 'error', reason: 'this session holds no lock at this node' });
   });

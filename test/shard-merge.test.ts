@@ -9,23 +9,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { inProcess } from './cli-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'coordkit-shard-'));
 
 /** Runs the command with its output captured. */
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = [process.stdout.write, process.stderr.write];
-  process.stdout.write = ((c: string) => out.push(String(c)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => err.push(String(c)) > 0) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    [process.stdout.write, process.stderr.write] = write as [typeof process.stdout.write, typeof process.stderr.write];
-  }
+  const r = await inProcess(...args);
+  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 /**
