@@ -68,6 +68,7 @@ export const barrier: Protocol = {
   properties: barrierProperties,
   defaults: { nodes: 4, network: 'fifo', faults: [], maxRound: 8, maxInFlight: 32, maxDuplicates: 1, params: { generations: 2 } },
   params: { generations: { type: 'int', min: 1, max: 10, description: 'barrier rounds each worker arrives at' } },
+  alsoCheck: [{ why: '3 nodes with duplicated messages: an arrival counted twice, a release handled twice', config: { nodes: 3, faults: ['dup'] } }],
   ghost: ['registered', 'arrive', 'release', 'released', 'straggler'],
   round: (c: BarrierContext) => c.generation,
   clients: (node, used, config) =>
