@@ -118,11 +118,12 @@ export const movingOnIsNoted: Property<View> = {
   name: 'a node that moves on notes its release',
   kind: 'always',
   holds: (w) => {
-    const ends = [...notes(w, 'released'), ...notes(w, 'straggler')];
+    const ends = new Map<number, number[]>();
+    for (const h of w.history) if (h.note.type === 'released' || h.note.type === 'straggler') ends.set(h.node, [...(ends.get(h.node) ?? []), h.note.generation]);
     return notes(w, 'arrive').every(({ node, note: { generation: g } }) => {
       const v = w.nodes[node - 1];
       if (!v.up || v.context.restarted || v.context.waitingFor === g || v.context.generation <= g) return true;
-      return ends.some((h) => h.node === node && h.note.generation >= g && h.note.generation < v.context.generation);
+      return (ends.get(node) ?? []).some((e) => e >= g && e < v.context.generation);
     });
   },
 };
@@ -136,11 +137,11 @@ export const registersBeforeArriving: Property<View> = {
   name: 'a node registers once, then arrives at or past its generation',
   kind: 'always',
   holds: (w) => {
-    const registered = notes(w, 'registered');
-    const of = (node: number) => registered.filter((h) => h.node === node).map((h) => h.note.generation);
+    const registered = new Map<number, number[]>();
+    for (const h of notes(w, 'registered')) registered.set(h.node, [...(registered.get(h.node) ?? []), h.note.generation]);
     return (
-      notes(w, 'arrive').every((h) => of(h.node).some((g) => g <= h.note.generation)) &&
-      w.nodes.every((v) => v.context.restarted || of(v.id).length <= 1)
+      notes(w, 'arrive').every((h) => (registered.get(h.node) ?? []).some((g) => g <= h.note.generation)) &&
+      w.nodes.every((v) => v.context.restarted || (registered.get(v.id)?.length ?? 0) <= 1)
     );
   },
 };
