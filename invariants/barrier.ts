@@ -108,6 +108,62 @@ export const resumesOnlyAfterRelease: Property<View> = {
   },
 };
 
+/**
+ * A node that moves on notes its release: a node that arrived at a generation and no longer
+ * waits for it noted how it left, released from that generation or, when the release of a later
+ * one overtook it (an unordered network), a straggler of that later one. A restarted node's
+ * arrivals were another life's.
+ */
+export const movingOnIsNoted: Property<View> = {
+  name: 'a node that moves on notes its release',
+  kind: 'always',
+  holds: (w) => {
+    const ends = new Map<number, number[]>();
+    for (const h of w.history) if (h.note.type === 'released' || h.note.type === 'straggler') ends.set(h.node, [...(ends.get(h.node) ?? []), h.note.generation]);
+    return notes(w, 'arrive').every(({ node, note: { generation: g } }) => {
+      const v = w.nodes[node - 1];
+      if (!v.up || v.context.restarted || v.context.waitingFor === g || v.context.generation <= g) return true;
+      return (ends.get(node) ?? []).some((e) => e >= g && e < v.context.generation);
+    });
+  },
+};
+
+/**
+ * The seed's Phase 1: a node registers with the barrier before it takes part, once per life,
+ * and works on the generation the coordinator gave it or a later one: every arrival comes at or
+ * after a generation the node registered at, and a node that never restarted registered once.
+ */
+export const registersBeforeArriving: Property<View> = {
+  name: 'a node registers once, then arrives at or past its generation',
+  kind: 'always',
+  holds: (w) => {
+    const registered = new Map<number, number[]>();
+    for (const h of notes(w, 'registered')) registered.set(h.node, [...(registered.get(h.node) ?? []), h.note.generation]);
+    return (
+      notes(w, 'arrive').every((h) => (registered.get(h.node) ?? []).some((g) => g <= h.note.generation)) &&
+      w.nodes.every((v) => v.context.restarted || (registered.get(v.id)?.length ?? 0) <= 1)
+    );
+  },
+};
+
+/**
+ * Nobody idles at the barrier: once nothing is in flight, every node is at work, or waits for a
+ * generation some node has not arrived at yet (a registered node never stops working, a
+ * released one goes back to work).
+ */
+export const atWorkOrWaitingForAnArrival: Property<View> = {
+  name: 'every node is at work or waits for an arrival',
+  kind: 'eventually',
+  holds: (w) => {
+    const came = arrivals(w);
+    return w.nodes.every((v) => {
+      if (!v.up || v.state === 'working') return true;
+      const g = v.context.waitingFor;
+      return v.state === 'waiting' && g !== null && !everyone(w).every((x) => came.has(`${x}/${g}`));
+    });
+  },
+};
+
 /** The coordinator releases each generation once, in order: release number k ends generation k - 1. */
 export const releasedExactlyOncePerGeneration: Property<View> = {
   name: 'released exactly once per generation',
@@ -163,4 +219,7 @@ export const barrierProperties = [
   aDeadlineReleaseHappens,
   allReleased,
   deadlineReleasesWhoeverWaits,
+  movingOnIsNoted,
+  registersBeforeArriving,
+  atWorkOrWaitingForAnArrival,
 ] as Property[];

@@ -3,7 +3,7 @@
  * own defaults (what `coordkit check barrier --variant V` runs).
  */
 import { describe, expect, it } from 'vitest';
-import { barrier } from '../machines/barrier/index.js';
+import { barrier, BARRIER_ID } from '../machines/barrier/index.js';
 import { explore } from '../src/check/explore.js';
 import { createModel } from '../src/check/model.js';
 import { walk } from '../src/check/walk.js';
@@ -11,7 +11,7 @@ import { walk } from '../src/check/walk.js';
 const buggy = barrier.variants.filter((v) => v.breaks);
 
 describe('barrier buggy variants', () => {
-  it('are the eight named ones', () => {
+  it('are the eleven named ones', () => {
     expect(buggy.map((v) => [v.name, v.breaks])).toEqual([
       ['count-duplicates', 'no release before all arrived'],
       ['off-by-one', 'no release before all arrived'],
@@ -20,6 +20,9 @@ describe('barrier buggy variants', () => {
       ['arrive-keeps-working', 'a node resumes only after a release'],
       ['deadline-never-fires', 'a deadline releases whoever waits'],
       ['all-stragglers', 'stragglers are exactly the ones that had not arrived'],
+      ['silent-release', 'a node that moves on notes its release'],
+      ['stale-registration', 'a node registers once, then arrives at or past its generation'],
+      ['released-stays-waiting', 'every node is at work or waits for an arrival'],
       ['flagged-early-release', 'no release before all arrived'],
     ]);
   });
@@ -71,5 +74,29 @@ describe('barrier buggy variants', () => {
     const late = steps.findIndex((s, i) => i > deadline && s.choice.kind === 'deliver' && s.choice.msg.msg.type === 'arrive' && s.choice.msg.msg.generation === 0);
     expect(deadline).toBeGreaterThanOrEqual(0);
     expect(late).toBeGreaterThan(deadline);
+  });
+
+  it('silent-release: a participant released from the generation it arrived at notes nothing', () => {
+    const r = explore(createModel(barrier, { variant: 'silent-release' }));
+    const last = r.violations[0].steps.at(-1)!;
+    expect(last.choice.kind).toBe('deliver');
+    expect(last.before).toBe('waiting');
+    expect(last.notes).toEqual([]);
+  });
+
+  it('stale-registration: a deadline release overtakes the registration answer, which names a later generation than the one the node then arrives at', () => {
+    const r = explore(createModel(barrier, { variant: 'stale-registration' }));
+    const notes = r.violations[0].steps.flatMap((s) => s.notes as { type: string; generation?: number }[]);
+    expect(notes).toContainEqual({ type: 'registered', barrier: BARRIER_ID, generation: 1 });
+    expect(notes.at(-1)).toEqual({ type: 'arrive', generation: 0 });
+    // On a FIFO network the release comes first and the answer names no later generation.
+    expect(explore(createModel(barrier, { variant: 'stale-registration', network: 'fifo' })).violations).toEqual([]);
+  });
+
+  it('released-stays-waiting: released nodes idle at the barrier with nothing left to wait for', () => {
+    const r = explore(createModel(barrier, { variant: 'released-stays-waiting' }));
+    expect(r.violations[0].kind).toBe('eventually');
+    const released = r.violations[0].steps.flatMap((s) => s.notes as { type: string }[]).filter((n) => n.type === 'released');
+    expect(released.length).toBeGreaterThan(0);
   });
 });

@@ -44,6 +44,17 @@ export const barrierVariants: Variant[] = [
   variant('all-stragglers', 'A released participant notes itself a straggler even though it arrived and waited.', { ...strict, noteReleased: false }, {
     breaks: 'stragglers are exactly the ones that had not arrived',
   }),
+  variant('silent-release', 'A participant leaving a generation notes nothing: it cannot tell whether it was released or skipped as a straggler.', { ...strict, noteEnd: false }, {
+    breaks: 'a node that moves on notes its release',
+  }),
+  variant('stale-registration', "Timeout barrier whose participant notes the coordinator's generation when it registers but keeps working on its own.", { ...timeout, adoptGeneration: false }, {
+    breaks: 'a node registers once, then arrives at or past its generation',
+    // The answer names a later generation only when a deadline release overtakes it.
+    reveal: { nodes: 3, network: 'unordered', params: { generations: 1 } },
+  }),
+  variant('released-stays-waiting', 'A released node stays at the barrier instead of going back to work.', { ...strict, resume: false }, {
+    breaks: 'every node is at work or waits for an arrival',
+  }),
   variant('flagged-early-release', 'Strict barrier that releases when all but one node arrived and flags the release as a deadline release, as if that excused it.', { ...strict, quorumOffset: -1, flagDeadline: true }, {
     breaks: 'no release before all arrived',
   }),
@@ -57,7 +68,8 @@ export const barrier: Protocol = {
   properties: barrierProperties,
   defaults: { nodes: 4, network: 'fifo', faults: [], maxRound: 8, maxInFlight: 32, maxDuplicates: 1, params: { generations: 2 } },
   params: { generations: { type: 'int', min: 1, max: 10, description: 'barrier rounds each worker arrives at' } },
-  ghost: ['arrive', 'release', 'released', 'straggler'],
+  alsoCheck: [{ why: '3 nodes with duplicated messages: an arrival counted twice, a release handled twice', config: { nodes: 3, faults: ['dup'] } }],
+  ghost: ['registered', 'arrive', 'release', 'released', 'straggler'],
   round: (c: BarrierContext) => c.generation,
   clients: (node, used, config) =>
     node.state === 'working' && used < Number(config.params.generations ?? 1) ? [{ type: 'client.arrive' }] : [],

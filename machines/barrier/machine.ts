@@ -68,6 +68,12 @@ export interface BarrierOptions {
   noteReleased?: boolean;
   /** Flag every release as a deadline release (the `flagged-early-release` bug, with `quorumOffset` -1). */
   flagDeadline?: boolean;
+  /** A participant leaving a generation notes how it ended. Off: it notes nothing, the `silent-release` bug. */
+  noteEnd?: boolean;
+  /** A registering participant works on the generation the coordinator gave it. Off: it keeps its own, the `stale-registration` bug. */
+  adoptGeneration?: boolean;
+  /** A released node goes back to work. Off: it stays at the barrier, the `released-stays-waiting` bug. */
+  resume?: boolean;
 }
 
 export type BarrierEmitted = { type: 'send'; to: NodeId | 'others'; msg: BarrierMessage } | { type: 'note'; note: BarrierNote };
@@ -124,7 +130,7 @@ export function barrierMachine(options: BarrierOptions, machineId = 'barrier') {
       /** This node is the coordinator (node 1), which holds the barrier. */
       isCoordinator: ({ context }) => context.id === COORDINATOR,
       /** This node is not waiting at the barrier. */
-      released: ({ context }) => (context.waitingFor === null) === (options.waitForRelease !== false),
+      released: ({ context }) => (context.waitingFor === null) === (options.waitForRelease !== false) && options.resume !== false,
       /** The message's generation is within the wire's bounds; a message outside them is ignored. */
       inBound: ({ event }) => !('generation' in event) || isCounter(event.generation),
     },
@@ -147,7 +153,7 @@ export function barrierMachine(options: BarrierOptions, machineId = 'barrier') {
       register: enqueueActions(({ context, event, enqueue: q }) => {
         if (event.type !== 'registered') return;
         const generation = Math.max(event.generation, context.generation);
-        q.assign({ barrier: event.barrier, generation });
+        q.assign({ barrier: event.barrier, generation: options.adoptGeneration === false ? context.generation : generation });
         q.emit(note({ type: 'registered', barrier: event.barrier, generation }));
       }),
       /** Arrives at the barrier in the current generation: the coordinator counts itself, a participant tells the coordinator. */
@@ -171,7 +177,7 @@ export function barrierMachine(options: BarrierOptions, machineId = 'barrier') {
       leaveGeneration: enqueueActions(({ context, event, enqueue: q }) => {
         if (event.type !== 'release' || event.barrier !== (context.barrier ?? BARRIER_ID) || event.generation < context.generation) return;
         const g = event.generation;
-        q.emit(note(context.waitingFor === g && options.noteReleased !== false ? { type: 'released', generation: g } : { type: 'straggler', generation: g }));
+        if (options.noteEnd !== false) q.emit(note(context.waitingFor === g && options.noteReleased !== false ? { type: 'released', generation: g } : { type: 'straggler', generation: g }));
         q.assign({ generation: g + 1, waitingFor: null });
       }),
     },
