@@ -1,6 +1,7 @@
 /**
  * Lamport mutex properties. Mutual exclusion and grant order speak of the nodes' current states;
- * fencing tokens speak of every grant ever made (the ghost history of `enter` notes).
+ * fencing tokens speak of every grant ever made (the ghost history of `enter` notes); crash
+ * recovery of the nodes that restart.
  */
 import type { GhostNote, NodeView, Property, WorldView } from '../src/protocol.js';
 import type { MutexContext } from '../machines/mutex/machine.js';
@@ -43,8 +44,19 @@ export const fencingTokensIncrease: Property<View> = {
 };
 
 /**
+ * A grant is what the client waits for: the holder's `enter` note (with the token it fences
+ * with) is in the history. A node that enters without it holds a lock nobody knows is taken.
+ */
+export const holderWasToldOfItsGrant: Property<View> = {
+  name: 'a holder was told of its grant',
+  kind: 'always',
+  holds: (w) => holders(w).every((h) => grants(w).some((g) => isOwn(h, g))),
+};
+
+/**
  * What the properties above need of the grant history. A holder must come after every other
- * grant in (timestamp, id) order, so after the largest. It must hold a larger token than every
+ * grant in (timestamp, id) order, so after the largest; its own grant, then the largest, must be
+ * there. It must hold a larger token than every
  * grant but its own, so than the largest token among the others: the grants with the largest
  * token and, when one grant alone has it (it may be the holder's own), the grants with the
  * next largest (several, when tokens repeat, as the `local-token` bug makes them). The holder's
@@ -85,10 +97,24 @@ export const everyRequestIsGranted: Property<View> = {
   holds: (w) => w.nodes.some((v) => !v.up) || waiters(w).length === 0 || holders(w).length > 0,
 };
 
+/**
+ * Crash recovery: a restarted node hears from every peer (each drops the dead incarnation's
+ * request and reports its own) and then takes requests again. While a peer is down the rejoin
+ * waits for it, as every request does; once every node is up, a node still recovering never
+ * will, and the client that asks it for the lock waits forever.
+ */
+export const restartedNodesRecover: Property<View> = {
+  name: 'a restarted node recovers',
+  kind: 'eventually',
+  holds: (w) => w.nodes.some((v) => !v.up) || w.nodes.every((v) => v.state !== 'recovering'),
+};
+
 export const mutexProperties = [
   mutualExclusion,
   grantsFollowTimestampOrder,
   fencingTokensIncrease,
+  holderWasToldOfItsGrant,
   aCriticalSectionIsEntered,
   everyRequestIsGranted,
+  restartedNodesRecover,
 ] as Property[];

@@ -19,14 +19,16 @@ function replayEnd(r: ExploreResult) {
 const buggy = mutex.variants.filter((v) => v.breaks);
 
 describe('mutex buggy variants', () => {
-  it('are the seven named ones', () => {
+  it('are the nine named ones', () => {
     expect(buggy.map((v) => [v.name, v.breaks])).toEqual([
       ['no-reply-wait', 'mutual exclusion'],
       ['tie-by-arrival', 'mutual exclusion'],
       ['clock-not-advanced', 'every request is granted'],
       ['local-token', 'fencing tokens increase'],
+      ['silent-grant', 'a holder was told of its grant'],
       ['token-not-kept', 'fencing tokens increase'],
       ['rejoin-keeps-request', 'every request is granted'],
+      ['rejoin-waits-for-self', 'a restarted node recovers'],
       ['silent-rejoin-ack', 'every request is granted'],
     ]);
   });
@@ -58,7 +60,23 @@ describe('mutex buggy variants', () => {
     expect(r.sim.view(replayEnd(r)).nodes.find((v) => v.state === 'critical')?.context.token).toBeNull();
   });
 
-  it.each(['rejoin-keeps-request', 'silent-rejoin-ack'])('%s: the deadlock comes after a crash and a restart, with every node up', (variant) => {
+  it('silent-grant: a node enters, and the history holds no grant of it', () => {
+    const r = explore(createModel(mutex, { variant: 'silent-grant' }));
+    const end = r.sim.view(replayEnd(r));
+    const holder = end.nodes.find((v) => v.state === 'critical')!;
+    expect(holder.context.token).toBe(holder.context.myTs * 3 + holder.id - 1);
+    expect(end.history.filter((h) => h.node === holder.id)).toEqual([]);
+  });
+
+  it('rejoin-waits-for-self: every node is up and quiet, and the restarted one is still recovering', () => {
+    const r = explore(createModel(mutex, { variant: 'rejoin-waits-for-self' }));
+    const end = r.sim.view(replayEnd(r));
+    expect(end.nodes.map((v) => v.up)).toEqual([true, true]);
+    expect(end.nodes.some((v) => v.state === 'recovering')).toBe(true);
+    expect(end.nodes.find((v) => v.state === 'recovering')!.context.rejoined).toHaveLength(1);
+  });
+
+  it.each(['rejoin-keeps-request', 'rejoin-waits-for-self', 'silent-rejoin-ack'])('%s: the deadlock comes after a crash and a restart, with every node up', (variant) => {
     const r = explore(createModel(mutex, { variant }));
     const kinds = r.violations[0].steps.map((s) => s.choice.kind);
     expect(kinds.indexOf('restart')).toBeGreaterThan(kinds.indexOf('crash'));

@@ -80,6 +80,10 @@ export interface MutexOptions {
   dropOnRejoin: boolean;
   /** Answer the request a rejoin ack reports. Off: the `silent-rejoin-ack` bug. */
   replyOnRejoinAck: boolean;
+  /** A restarted node waits for a rejoin ack from every other node. Off: from every node, itself included, the `rejoin-waits-for-self` bug. */
+  acksFromOthers: boolean;
+  /** Note the grant, the fact a client waits for. Off: the `silent-grant` bug. */
+  noteGrant: boolean;
 }
 
 export type MutexEmitted = { type: 'send'; to: NodeId | 'others'; msg: MutexMessage } | { type: 'note'; note: MutexNote };
@@ -118,7 +122,7 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
     },
     guards: {
       /** Every other node answered this restarted node's rejoin. */
-      recovered: ({ context }) => context.rejoined.length === context.n - 1,
+      recovered: ({ context }) => context.rejoined.length === (options.acksFromOthers ? context.n - 1 : context.n),
       /** Some node has not yet answered this restarted node's rejoin. */
       restarted: ({ context }) => context.rejoined.length < context.n - 1,
       /** The message's timestamps are within the wire's bounds; a message outside them is ignored. */
@@ -194,7 +198,7 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
         const ts = context.myTs!;
         const token = options.orderToken ? fencingToken(ts, context.id, context.n) : context.grants + 1;
         q.assign({ grants: context.grants + 1, token: options.keepToken ? token : null });
-        q.emit(note({ type: 'enter', ts, token }));
+        if (options.noteGrant) q.emit(note({ type: 'enter', ts, token }));
       }),
       /** Rule 3: to release, drop this node's request from its queue and send a timestamped release to every other node. */
       release: enqueueActions(({ context, enqueue: q }) => {
