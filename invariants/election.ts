@@ -63,6 +63,31 @@ export const termNeverDecreases: Property<View> = {
   },
 };
 
+/**
+ * The history the safety properties read is complete: a node's term is the highest it noted
+ * (entering a term, by campaign or by adopting it, is noted), and a leader noted its election.
+ * A node that changed term or took the lead silently would make them vacuous.
+ */
+export const everyTermNoted: Property<View> = {
+  name: 'every term a node holds is noted',
+  kind: 'always',
+  holds: (w) => {
+    const highest = highestTerm(w);
+    return w.nodes.every((v) => !v.up || v.context.currentTerm === (highest.get(v.id) ?? 0));
+  },
+};
+
+const electedKeys = new WeakMap<object, Set<string>>();
+export const everyLeaderNoted: Property<View> = {
+  name: 'every leader noted its election',
+  kind: 'always',
+  holds: (w) => {
+    let keys = electedKeys.get(w.history);
+    if (!keys) electedKeys.set(w.history, (keys = new Set(notes(w, 'elected').map(({ node, note }) => `${node}/${note.term}`))));
+    return w.nodes.every((v) => !v.up || v.state !== 'leader' || keys.has(`${v.id}/${v.context.currentTerm}`));
+  },
+};
+
 /** Every election was won with votes from a majority of distinct nodes, each of which really voted for the winner. */
 export const leaderHadMajority: Property<View> = {
   name: 'leader had a majority',
@@ -95,14 +120,51 @@ export const allAgreeOnLeader: Property<View> = {
   },
 };
 
+/** The seed's sync_recovery: every up node holds the leader's value, version and value alike. */
 export const allNodesSynced: Property<View> = {
   name: 'all nodes synced',
   kind: 'eventually',
   holds: (w) => {
     const up = w.nodes.filter((v) => v.up);
     const leader = up.find((v) => v.state === 'leader');
-    return !!leader && up.every((v) => v.context.data.version === leader.context.data.version);
+    const { version, value } = leader?.context.data ?? {};
+    return !!leader && up.every((v) => v.context.data.version === version && v.context.data.value === value);
   },
+};
+
+/**
+ * A write the leader acknowledged (`written`) is in the value it holds for as long as it leads
+ * that term: the state it syncs to the others is the one its clients were told about.
+ */
+export const leaderKeepsItsWrites: Property<View> = {
+  name: 'a leader keeps its writes',
+  kind: 'always',
+  holds: (w) =>
+    notes(w, 'written').every(({ node, note }) => {
+      const v = w.nodes[node - 1];
+      return !v.up || v.state !== 'leader' || v.context.currentTerm !== note.term || v.context.data.version >= note.version;
+    }),
+};
+
+/**
+ * Every version a node holds came to it by a write it noted or a sync it noted: no value from
+ * nowhere, and the client whose write made it was told (`written`).
+ */
+export const everyVersionNoted: Property<View> = {
+  name: 'every version a node holds is noted',
+  kind: 'always',
+  holds: (w) => {
+    const noted = new Set([...notes(w, 'written'), ...notes(w, 'synced')].map(({ node, note }) => `${node}/${note.version}`));
+    return w.nodes.every((v) => !v.up || v.context.data.version === 0 || noted.has(`${v.id}/${v.context.data.version}`));
+  },
+};
+
+/** Only a node that does not lead refuses a write (`not_leader` names the leader it follows, never itself). */
+export const onlyFollowersRefuseWrites: Property<View> = {
+  name: 'only a node that does not lead refuses a write',
+  kind: 'always',
+  reads: 'history',
+  holds: (w) => notes(w, 'not_leader').every(({ node, note }) => note.leader !== node),
 };
 
 /**
@@ -159,10 +221,15 @@ export const electionProperties = [
   oneLeaderPerTerm,
   oneVotePerNodePerTerm,
   termNeverDecreases,
+  everyTermNoted,
+  everyLeaderNoted,
   leaderHadMajority,
   aLeaderIsElected,
   allAgreeOnLeader,
   allNodesSynced,
+  leaderKeepsItsWrites,
+  everyVersionNoted,
+  onlyFollowersRefuseWrites,
   leaderDespiteMinorityDown,
   rejoinDoesNotDisrupt,
 ] as Property[];

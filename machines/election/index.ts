@@ -1,11 +1,23 @@
 /** The leader election primitive: machine, variants, properties and model defaults. */
+import { assign, emit, enqueueActions } from 'xstate';
 import type { Protocol, Variant } from '../../src/protocol.js';
 import { electionProperties } from '../../invariants/election.js';
 import { electionDurable, electionMachine, type ElectionContext } from './machine.js';
+import type { ElectionEvent } from './messages.js';
 
 const correct = { preVote: true, checkVotedFor: true, dedupeVotes: true };
 const DISRUPTS = 'a rejoining minority does not disrupt the leader';
 const FAULT_TOLERANCE = 'a leader despite a minority down';
+/** The smallest model in which a leader takes a write: one write, terms <= 1. */
+const ONE_WRITE = { params: { writes: 1 }, maxRound: 1 };
+
+/**
+ * The verified machine with one named action done wrong (xstate's `provide`): a bug at one
+ * place, as a mutant is, without an option in the machine for it.
+ */
+const withAction = (name: string, action: unknown) =>
+  electionMachine(correct).provide({ actions: { [name]: action } } as Parameters<ReturnType<typeof electionMachine>['provide']>[0]);
+const setValue = (event: ElectionEvent) => (event.type === 'client.set' ? event.value : null);
 
 export const electionVariants: Variant[] = [
   {
@@ -57,6 +69,60 @@ export const electionVariants: Variant[] = [
     durable: electionDurable,
   },
   {
+    name: 'write-keeps-version',
+    description: 'A write replaces the value under the same version: every follower looks up to date and never gets it.',
+    breaks: 'all nodes synced',
+    reveal: ONE_WRITE,
+    machine: withAction('write', enqueueActions(({ context, event, enqueue }) => {
+      const { data, currentTerm } = context as ElectionContext;
+      enqueue.assign({ data: { version: data.version, value: setValue(event as ElectionEvent) } });
+      enqueue.emit({ type: 'note', note: { type: 'written', term: currentTerm, version: data.version } } as never);
+    })),
+    durable: electionDurable,
+  },
+  {
+    name: 'write-not-applied',
+    description: 'The leader acknowledges a write (`written`) and never applies it.',
+    breaks: 'a leader keeps its writes',
+    reveal: ONE_WRITE,
+    machine: withAction('write', emit(({ context }: { context: ElectionContext }) =>
+      ({ type: 'note', note: { type: 'written', term: context.currentTerm, version: context.data.version + 1 } }))),
+    durable: electionDurable,
+  },
+  {
+    name: 'leader-refuses-writes',
+    description: 'The leader answers a write as a follower does, with `not_leader` naming itself.',
+    breaks: 'only a node that does not lead refuses a write',
+    reveal: ONE_WRITE,
+    machine: withAction('write', emit(({ context }: { context: ElectionContext }) =>
+      ({ type: 'note', note: { type: 'not_leader', term: context.currentTerm, leader: context.leader } }))),
+    durable: electionDurable,
+  },
+  {
+    name: 'silent-sync',
+    description: "Takes the leader's newer value without noting it: nobody can tell where its version came from.",
+    breaks: 'every version a node holds is noted',
+    reveal: ONE_WRITE,
+    machine: withAction('applySync', assign(({ context, event }: { context: ElectionContext; event: ElectionEvent }) =>
+      (event.type === 'state_sync' && event.data.version > context.data.version ? { data: event.data } : {}))),
+    durable: electionDurable,
+  },
+  {
+    name: 'silent-term',
+    description: 'Adopts a higher term without noting it: the history the term and vote properties read misses it.',
+    breaks: 'every term a node holds is noted',
+    machine: withAction('adoptTerm', assign(({ event }: { event: ElectionEvent }) =>
+      ({ currentTerm: 'term' in event ? event.term : -1, votedFor: null, leader: null, votes: [] }))),
+    durable: electionDurable,
+  },
+  {
+    name: 'silent-election',
+    description: 'Takes the lead without noting its election: one leader per term and the majority check never see it.',
+    breaks: 'every leader noted its election',
+    machine: withAction('becomeLeader', assign(({ context }: { context: ElectionContext }) => ({ leader: context.id }))),
+    durable: electionDurable,
+  },
+  {
     name: 'vote-twice',
     description: 'Grants a vote without checking votedFor.',
     breaks: 'one vote per node per term',
@@ -96,7 +162,7 @@ export const election: Protocol = {
   faultBounds: { maxDepth: 11 },
   // Vote counting bites only past 3 nodes, where self plus one vote is no longer a majority.
   alsoCheck: [{ why: '4 nodes, terms ≤ 1, ≤ 4 in flight: self plus one vote is no longer a majority', config: { nodes: 4, maxRound: 1, maxInFlight: 4 } }],
-  ghost: ['term', 'voted', 'elected'],
+  ghost: ['term', 'voted', 'elected', 'written', 'synced', 'not_leader'],
   symmetry: { idFields: ['id', 'votedFor', 'leader', 'votes', 'for'] },
   round: (c: ElectionContext) => c.currentTerm,
   refusals: ['not_leader'],
