@@ -74,6 +74,25 @@ export const commitFollowsPromises: Property<View> = {
   },
 };
 
+/**
+ * Only a chosen value is decided, and it stays chosen (Paxos Made Simple, §2.1: a process never
+ * learns that a value has been chosen unless it actually has been; §2.2, P2: every
+ * higher-numbered proposal accepted has the chosen value). A value is chosen in a term when a
+ * majority accepted it in that term; an acceptor moves on only to later terms, with the same
+ * value. So whenever a proposer has decided (term, value), a majority of nodes hold that value
+ * accepted in that term or a later one, or applied it (the seed's flow, as drawn, applies on
+ * commit instead of accepting).
+ */
+export const decidedStaysChosen: Property<View> = {
+  name: 'a decided value stays chosen',
+  kind: 'always',
+  holds: (w) =>
+    notes(w, 'decided').every(({ note }) => {
+      const holding = w.nodes.filter(({ context: { accepted, learned } }) => (accepted !== null && accepted.value === note.value && accepted.term >= note.term) || learned === note.value);
+      return holding.length >= majority(w.n);
+    }),
+};
+
 /** Some run decides (catches a model in which nothing can ever be chosen). */
 export const aValueIsDecided: Property<View> = {
   name: 'a value is decided',
@@ -134,4 +153,4 @@ export const everyNodeLearns: Property<View> = {
   },
 };
 
-export const consensusProperties = [agreement, validity, integrity, termNeverDecreases, commitFollowsPromises, aValueIsDecided, everyProposerDecides, decidedDespiteMinorityDown, everyNodeLearns] as Property[];
+export const consensusProperties = [agreement, validity, integrity, termNeverDecreases, commitFollowsPromises, decidedStaysChosen, aValueIsDecided, everyProposerDecides, decidedDespiteMinorityDown, everyNodeLearns] as Property[];

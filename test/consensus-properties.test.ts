@@ -3,7 +3,7 @@
  * history it exists to reject (validity and integrity have no buggy variant of their own).
  */
 import { describe, expect, it } from 'vitest';
-import { agreement, aValueIsDecided, commitFollowsPromises, everyNodeLearns, everyProposerDecides, integrity, termNeverDecreases, validity } from '../invariants/consensus.js';
+import { agreement, aValueIsDecided, commitFollowsPromises, decidedStaysChosen, everyNodeLearns, everyProposerDecides, integrity, termNeverDecreases, validity } from '../invariants/consensus.js';
 import type { ConsensusContext } from '../machines/consensus/machine.js';
 import type { ConsensusNote } from '../machines/consensus/messages.js';
 import type { GhostNote, NodeView, WorldView } from '../src/protocol.js';
@@ -63,6 +63,18 @@ describe('consensus properties', () => {
     expect(everyProposerDecides.holds(world([], held))).toBe(false);
     expect(everyNodeLearns.holds(world([applied(1, 1, 'a'), applied(2, 1, 'a')], held))).toBe(false);
     expect(everyNodeLearns.holds(world([applied(1, 1, 'a'), applied(2, 1, 'a'), applied(3, 1, 'a')], held))).toBe(true);
+  });
+
+  it('a decided value stays chosen: a majority holds it accepted in its term or later, or applied it', () => {
+    const history = [decided(1, 4, 'a')];
+    const held = (a: number, b: number) => [node(1, { accepted: { term: a, value: 'a' } }), node(2, { accepted: { term: b, value: 'a' } }), node(3, { accepted: { term: 5, value: 'b' } })];
+    expect(decidedStaysChosen.holds(world(history, held(4, 7)))).toBe(true);
+    // Accepted in an earlier term than the decision: not chosen in it.
+    expect(decidedStaysChosen.holds(world(history, held(4, 1)))).toBe(false);
+    // A later proposer overrode it on one of the two.
+    expect(decidedStaysChosen.holds(world(history, [node(1, { accepted: { term: 4, value: 'a' } }), node(2, { accepted: { term: 5, value: 'b' } }), node(3)]))).toBe(false);
+    // Applied (the seed's flow applies on commit) counts as holding it.
+    expect(decidedStaysChosen.holds(world(history, [node(1, { learned: 'a' }), node(2, { learned: 'a' }), node(3)]))).toBe(true);
   });
 
   it("a commit follows a majority's promises: a value accepted in a term that fewer than a majority promised fails", () => {

@@ -30,7 +30,7 @@ export const consensusVariants: Variant[] = [
   {
     name: 'forget-accepted',
     description: 'A promise omits the value the node accepted: a new proposer overrides a chosen value.',
-    breaks: 'agreement',
+    breaks: 'a decided value stays chosen',
     reveal: competing,
     machine: consensusMachine({ ...verified, carryAccepted: false }),
     durable: consensusDurable,
