@@ -138,8 +138,8 @@ export const consensus: Protocol = {
    * 3 nodes, 2 competing proposers (the fewest that can disagree), loss, duplication and
    * reordering, at most 4 messages in flight (both proposers' broadcasts at once), one term per
    * proposer expanded (a retry's first world is checked, not expanded; walks are unbounded):
-   * 203,294 distinct states, a few seconds. Crash/restart is checked in the tests and by
-   * `volatile-acceptor`'s reveal.
+   * 203,294 distinct states, a few seconds. Crash/restart is checked in the tests, by
+   * `volatile-acceptor`'s and `restart-idle`'s reveals, and by mutation analysis (mutation.json).
    */
   defaults: {
     nodes: 3,
