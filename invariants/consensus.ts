@@ -4,7 +4,7 @@
  * and every decision a proposer reached, as TLA+ history variables record them.
  */
 import { notesOf } from '../src/notes-of.js';
-import { minority } from '../src/quorum.js';
+import { majority, minority } from '../src/quorum.js';
 import type { Property, WorldView } from '../src/protocol.js';
 import type { ConsensusContext } from '../machines/consensus/machine.js';
 import type { ConsensusNote } from '../machines/consensus/messages.js';
@@ -57,6 +57,42 @@ export const termNeverDecreases: Property<View> = {
   holds: (w) => notes(w, 'promised').every(({ node, note }) => (w.nodes[node - 1].context.promised ?? 0) >= note.term),
 };
 
+/**
+ * Phase 2 follows phase 1 (Paxos Made Simple, §2.2: a proposer sends an accept request numbered
+ * n only after "a response to its prepare requests (numbered n) from a majority of acceptors"):
+ * every (term, value) a node holds as accepted is one a majority of nodes promised that term to.
+ * A promise raise is noted with its term (the history keeps each), and accepting a commit raises
+ * the promise to its term, so the node's own acceptance counts as its promise.
+ */
+export const commitFollowsPromises: Property<View> = {
+  name: "a commit follows a majority's promises",
+  kind: 'always',
+  holds: (w) => {
+    const promisers = new Map<number, Set<number>>();
+    for (const { node, note } of notes(w, 'promised')) promisers.set(note.term, (promisers.get(note.term) ?? new Set()).add(node));
+    return w.nodes.every(({ context: { accepted } }) => accepted === null || (promisers.get(accepted.term)?.size ?? 0) >= majority(w.n));
+  },
+};
+
+/**
+ * Only a chosen value is decided, and it stays chosen (Paxos Made Simple, §2.1: a process never
+ * learns that a value has been chosen unless it actually has been; §2.2, P2: every
+ * higher-numbered proposal accepted has the chosen value). A value is chosen in a term when a
+ * majority accepted it in that term; an acceptor moves on only to later terms, with the same
+ * value. So whenever a proposer has decided (term, value), a majority of nodes hold that value
+ * accepted in that term or a later one, or applied it (the seed's flow, as drawn, applies on
+ * commit instead of accepting).
+ */
+export const decidedStaysChosen: Property<View> = {
+  name: 'a decided value stays chosen',
+  kind: 'always',
+  holds: (w) =>
+    notes(w, 'decided').every(({ note }) => {
+      const holding = w.nodes.filter(({ context: { accepted, learned } }) => (accepted !== null && accepted.value === note.value && accepted.term >= note.term) || learned === note.value);
+      return holding.length >= majority(w.n);
+    }),
+};
+
 /** Some run decides (catches a model in which nothing can ever be chosen). */
 export const aValueIsDecided: Property<View> = {
   name: 'a value is decided',
@@ -65,14 +101,26 @@ export const aValueIsDecided: Property<View> = {
 };
 
 /**
- * Every up node a client asked to propose ends up holding a decided value. Checked in quiescent
+ * The nodes that learned: they hold a decided value and applied it to their local state (the
+ * seed's `apply_consensus`, an `applied` note), both kept across a restart.
+ */
+const learners = (w: View) => {
+  const applied = new Set(notes(w, 'applied').map((h) => h.node));
+  return new Set(w.nodes.filter((v) => v.context.learned !== null && applied.has(v.id)).map((v) => v.id));
+};
+
+/**
+ * Every up node a client asked to propose ends up holding a decided value it applied. Checked in quiescent
  * worlds (an undecided proposer always has its retry timer pending, so it must never go quiet)
  * and after a fair, fault-free phase with every node restarted.
  */
 export const everyProposerDecides: Property<View> = {
   name: 'every proposer decides',
   kind: 'eventually',
-  holds: (w) => w.nodes.every((v) => !v.up || v.context.proposal === null || v.context.learned !== null),
+  holds: (w) => {
+    const learned = learners(w);
+    return w.nodes.every((v) => !v.up || v.context.proposal === null || learned.has(v.id));
+  },
 };
 
 /**
@@ -90,7 +138,7 @@ export const decidedDespiteMinorityDown: Property<View> = {
 /**
  * Termination for every node, not only proposers (every correct process eventually decides):
  * once a node that stays up holds a client's proposal, every node that stays up learns the
- * decided value. As in the literature, it assumes reliable links between the nodes that stay up
+ * decided value and applies it. As in the literature, it assumes reliable links between the nodes that stay up
  * and crash-stop failures: a `decided` notification lost on the way is never sent again.
  */
 export const everyNodeLearns: Property<View> = {
@@ -100,8 +148,9 @@ export const everyNodeLearns: Property<View> = {
   reliable: true,
   holds: (w) => {
     const up = w.nodes.filter((v) => v.up);
-    return !up.some((v) => v.context.proposal !== null) || up.every((v) => v.context.learned !== null);
+    const learned = learners(w);
+    return !up.some((v) => v.context.proposal !== null) || up.every((v) => learned.has(v.id));
   },
 };
 
-export const consensusProperties = [agreement, validity, integrity, termNeverDecreases, aValueIsDecided, everyProposerDecides, decidedDespiteMinorityDown, everyNodeLearns] as Property[];
+export const consensusProperties = [agreement, validity, integrity, termNeverDecreases, commitFollowsPromises, decidedStaysChosen, aValueIsDecided, everyProposerDecides, decidedDespiteMinorityDown, everyNodeLearns] as Property[];

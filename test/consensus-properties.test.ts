@@ -3,7 +3,7 @@
  * history it exists to reject (validity and integrity have no buggy variant of their own).
  */
 import { describe, expect, it } from 'vitest';
-import { agreement, aValueIsDecided, everyProposerDecides, integrity, termNeverDecreases, validity } from '../invariants/consensus.js';
+import { agreement, aValueIsDecided, commitFollowsPromises, decidedStaysChosen, everyNodeLearns, everyProposerDecides, integrity, termNeverDecreases, validity } from '../invariants/consensus.js';
 import type { ConsensusContext } from '../machines/consensus/machine.js';
 import type { ConsensusNote } from '../machines/consensus/messages.js';
 import type { GhostNote, NodeView, WorldView } from '../src/protocol.js';
@@ -22,6 +22,7 @@ const world = (history: GhostNote<ConsensusNote>[], nodes = [node(1), node(2), n
 const proposed = (node: number, value: string): GhostNote<ConsensusNote> => ({ node, note: { type: 'proposed', value } });
 const applied = (node: number, term: number, value: string): GhostNote<ConsensusNote> => ({ node, note: { type: 'applied', term, value } });
 const decided = (node: number, term: number, value: string): GhostNote<ConsensusNote> => ({ node, note: { type: 'decided', term, value } });
+const promisedNote = (node: number, term: number): GhostNote<ConsensusNote> => ({ node, note: { type: 'promised', term } });
 
 describe('consensus properties', () => {
   const good = [proposed(1, 'a'), proposed(2, 'b'), decided(1, 1, 'a'), applied(1, 1, 'a'), applied(3, 1, 'a')];
@@ -53,8 +54,38 @@ describe('consensus properties', () => {
 
   it('every proposer decides fails while an up proposer holds no value, and ignores down nodes', () => {
     expect(everyProposerDecides.holds(world([], [node(1, { proposal: 'a' }), node(2), node(3)]))).toBe(false);
-    expect(everyProposerDecides.holds(world([], [node(1, { proposal: 'a', learned: 'a' }), node(2), node(3)]))).toBe(true);
+    expect(everyProposerDecides.holds(world([applied(1, 1, 'a')], [node(1, { proposal: 'a', learned: 'a' }), node(2), node(3)]))).toBe(true);
     expect(everyProposerDecides.holds(world([], [node(1, { proposal: 'a' }, false), node(2), node(3)]))).toBe(true);
+  });
+
+  it('a node learns by holding the value and applying it: a value held but never applied is not learned', () => {
+    const held = [node(1, { proposal: 'a', learned: 'a' }), node(2, { learned: 'a' }), node(3, { learned: 'a' })];
+    expect(everyProposerDecides.holds(world([], held))).toBe(false);
+    expect(everyNodeLearns.holds(world([applied(1, 1, 'a'), applied(2, 1, 'a')], held))).toBe(false);
+    expect(everyNodeLearns.holds(world([applied(1, 1, 'a'), applied(2, 1, 'a'), applied(3, 1, 'a')], held))).toBe(true);
+  });
+
+  it('a decided value stays chosen: a majority holds it accepted in its term or later, or applied it', () => {
+    const history = [decided(1, 4, 'a')];
+    const held = (a: number, b: number) => [node(1, { accepted: { term: a, value: 'a' } }), node(2, { accepted: { term: b, value: 'a' } }), node(3, { accepted: { term: 5, value: 'b' } })];
+    expect(decidedStaysChosen.holds(world(history, held(4, 7)))).toBe(true);
+    // Accepted in an earlier term than the decision: not chosen in it.
+    expect(decidedStaysChosen.holds(world(history, held(4, 1)))).toBe(false);
+    // A later proposer overrode it on one of the two.
+    expect(decidedStaysChosen.holds(world(history, [node(1, { accepted: { term: 4, value: 'a' } }), node(2, { accepted: { term: 5, value: 'b' } }), node(3)]))).toBe(false);
+    // Applied (the seed's flow applies on commit) counts as holding it.
+    expect(decidedStaysChosen.holds(world(history, [node(1, { learned: 'a' }), node(2, { learned: 'a' }), node(3)]))).toBe(true);
+  });
+
+  it("a commit follows a majority's promises: a value accepted in a term that fewer than a majority promised fails", () => {
+    const accepting = [node(1, { accepted: { term: 4, value: 'a' } }), node(2, { accepted: { term: 4, value: 'a' } }), node(3)];
+    expect(commitFollowsPromises.holds(world([promisedNote(1, 4), promisedNote(2, 4)], accepting))).toBe(true);
+    // Promises of another term, or of the term by one node alone, do not make a majority.
+    expect(commitFollowsPromises.holds(world([promisedNote(1, 4), promisedNote(2, 1), promisedNote(3, 7)], accepting))).toBe(false);
+    // Nothing is promised in term 0: a commit of term 0 follows no promise.
+    expect(commitFollowsPromises.holds(world([], [node(1), node(2), node(3, { accepted: { term: 0, value: 'b' } })]))).toBe(false);
+    // A down node is seen through its durable context.
+    expect(commitFollowsPromises.holds(world([promisedNote(1, 4)], [node(1), node(2), { ...node(3), up: false, context: { accepted: { term: 4, value: 'a' } } as never }]))).toBe(false);
   });
 
   it('a value is decided fails on a history without a decision', () => {

@@ -30,7 +30,7 @@ export const consensusVariants: Variant[] = [
   {
     name: 'forget-accepted',
     description: 'A promise omits the value the node accepted: a new proposer overrides a chosen value.',
-    breaks: 'agreement',
+    breaks: 'a decided value stays chosen',
     reveal: competing,
     machine: consensusMachine({ ...verified, carryAccepted: false }),
     durable: consensusDurable,
@@ -75,9 +75,17 @@ export const consensusVariants: Variant[] = [
     durable: consensusDurable,
   },
   {
+    name: 'restart-idle',
+    description: 'A restarted proposer waits for a client instead of retrying its durable proposal: if the decision was announced while it was down, it never decides.',
+    breaks: 'every proposer decides',
+    reveal: { faults: ['crash'] },
+    machine: consensusMachine({ ...verified, resumeProposal: false }),
+    durable: consensusDurable,
+  },
+  {
     name: 'minority-commit',
-    description: 'The proposer commits on half the nodes\' promises (its own alone with 3 nodes), short of a majority.',
-    breaks: 'agreement',
+    description: 'The proposer commits on half the nodes\' promises (its own alone with 3 nodes), short of a majority: its commit is accepted although no majority promised its term, and two values can be chosen.',
+    breaks: "a commit follows a majority's promises",
     reveal: { ...competing, maxInFlight: 6 },
     machine: consensusMachine({ ...verified, commitQuorum: 'half' }),
     durable: consensusDurable,
@@ -130,8 +138,8 @@ export const consensus: Protocol = {
    * 3 nodes, 2 competing proposers (the fewest that can disagree), loss, duplication and
    * reordering, at most 4 messages in flight (both proposers' broadcasts at once), one term per
    * proposer expanded (a retry's first world is checked, not expanded; walks are unbounded):
-   * 203,294 distinct states, a few seconds. Crash/restart is checked in the tests and by
-   * `volatile-acceptor`'s reveal.
+   * 203,294 distinct states, a few seconds. Crash/restart is checked in the tests, by
+   * `volatile-acceptor`'s and `restart-idle`'s reveals, and by mutation analysis (mutation.json).
    */
   defaults: {
     nodes: 3,

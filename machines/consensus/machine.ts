@@ -97,6 +97,8 @@ export interface ConsensusOptions {
   announce?: boolean;
   /** A `decided` is applied by a node that knew no decision. Inverted: the `ignore-decided` bug. */
   learnFromDecided?: boolean;
+  /** A restarted node retries its pending proposal. Off: the `restart-idle` bug. */
+  resumeProposal?: boolean;
 }
 
 export type ConsensusEmitted = { type: 'send'; to: NodeId | 'others'; msg: ConsensusMessage } | { type: 'note'; note: ConsensusNote };
@@ -166,7 +168,7 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
     },
     guards: {
       /** A client's proposal is not yet decided (a restarted proposer retries it). */
-      pending: ({ context }) => context.proposal !== null && context.learned === null,
+      pending: ({ context }) => options.resumeProposal !== false && context.proposal !== null && context.learned === null,
       /** This node knows the decided value. */
       hasLearned: ({ context }) => context.learned !== null,
       /** No decision is known yet, so a proposal can still be made. */
