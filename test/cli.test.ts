@@ -116,6 +116,17 @@ describe('coordkit CLI', () => {
     expect(r.stdout).toMatch(/replay: coordkit check election --variant vote-twice/);
   });
 
+  it('--first stops at the first violated property; without it, every violated property is reported', async () => {
+    // restart-idle breaks two properties under crashes (consensus-variants.test.ts).
+    const args = ['check', 'consensus', '--variant', 'restart-idle', '--faults', 'crash', '--mode', 'explore', '--json'];
+    const every = JSON.parse((await inProcess(...args)).stdout).violations.map((v: { invariant: string }) => v.invariant);
+    const first = await inProcess(...args, '--first');
+    expect(first.status).toBe(1);
+    expect(every.length).toBeGreaterThan(1);
+    expect(JSON.parse(first.stdout).violations.map((v: { invariant: string }) => v.invariant)).toEqual([every[0]]);
+    expect((await inProcess('check', 'mutex', '--shard', '1/2', '--first')).stderr).toMatch(/^coordkit: --first does not apply to --shard/);
+  });
+
   it('a walk counterexample replays from the printed --seed and --path', () => {
     const first = run('check', 'election', '--variant', 'vote-twice', '--mode', 'walk', '--seed', '1', '--json');
     expect(first.status).toBe(1);

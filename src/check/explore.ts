@@ -45,6 +45,8 @@ export interface ExploreOptions {
   progressEvery?: number;
   /** Keep going after the first violation (each property reported once). */
   all?: boolean;
+  /** With `all`: stop once this property is violated. */
+  until?: string;
   /**
    * Breadth-first only, for shards (shard.ts): offered each level once built; a function it
    * returns keeps the level's worlds it accepts (by their order in the level), and no later
@@ -113,7 +115,7 @@ export function explore(model: Model, options: ExploreOptions = {}): ExploreResu
   }
   const started = performance.now();
   const sim = new Simulator(model.protocol, model.variant, model.config);
-  const judge = new Judge(model, sim, search, options.all);
+  const judge = new Judge(model, sim, search, options.all, options.until);
   const run = search === 'bfs' ? breadthFirst : depthFirstAlone;
   const { states, transitions, depth, bounded, cut, indexBytes } = run(model, sim, judge, options, started);
   const stopped = judge.stop ? 'violation' : states >= (options.maxStates ?? Infinity) ? 'max-states' : undefined;

@@ -38,7 +38,7 @@ export class Judge {
   /** Worlds fair phases started from, and phases run. */
   readonly fair = { starts: 0, phases: 0, quiescent: 0 };
 
-  constructor(private readonly model: Model, private readonly sim: Simulator, search: SearchOrder, private readonly all = false) {
+  constructor(private readonly model: Model, private readonly sim: Simulator, search: SearchOrder, private readonly all = false, private readonly until?: string) {
     this.replayCommand = replayCommand(model, 'explore') + (search === 'dfs' ? ' --search dfs' : '');
     const { properties } = model.protocol;
     this.always = properties.filter((p) => p.kind === 'always');
@@ -66,7 +66,7 @@ export class Judge {
     const choices = path();
     const { steps } = replay(this.model, choices, this.sim);
     this.violations.push({ invariant: p.name, kind: p.kind, mode: 'explore', path: choices, steps, replay: this.replayCommand });
-    if (!this.all) this.stop = true;
+    if (!this.all || p.name === this.until) this.stop = true;
   }
 
   /** Runs each fair phase from `world`; a property a phase leaves unmet is violated. */
@@ -87,7 +87,7 @@ export class Judge {
         this.failed.add(p.name);
         this.violations.push({ invariant: p.name, kind: p.kind, mode: 'explore', path: choices, steps, replay: this.replayCommand, fairness: describeFairness(fairness) });
       }
-      if (!this.all) {
+      if (!this.all || unmet.some((p) => p.name === this.until)) {
         this.stop = true;
         return;
       }

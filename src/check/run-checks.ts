@@ -40,6 +40,8 @@ export interface RunOptions {
    * liveness loss does not hide a safety bug. False: stop at the first.
    */
   all?: boolean;
+  /** With `all`: stop once this property is violated (a buggy variant's named property). */
+  until?: string;
 }
 
 export function runChecks(model: Model, options: RunOptions): CheckReport {
@@ -50,16 +52,18 @@ export function runChecks(model: Model, options: RunOptions): CheckReport {
     if (options.explored) report.explore = options.explored;
     else {
       const printer = options.progress ? progressPrinter(`explore ${model.protocol.name}`) : undefined;
-      report.explore = explore(model, { search: options.search, maxStates: options.maxStates, onProgress: printer?.update, all: options.all ?? true });
+      report.explore = explore(model, { search: options.search, maxStates: options.maxStates, onProgress: printer?.update, all: options.all ?? true, until: options.until });
       printer?.done();
     }
     report.violations.push(...report.explore.violations);
     report.explore.reached.forEach((t) => reached.add(t));
   }
-  if (options.mode !== 'explore') {
+  // Stopping at the first violation: a violation the exploration found ends the check.
+  const done = options.all === false && report.violations.length > 0;
+  if (options.mode !== 'explore' && !done) {
     // fast-check's path: from run `firstRun` on (a path of one number starts its run sequence there).
     const path = options.path ?? (options.shard ? String(options.shard.firstRun) : undefined);
-    report.walk = walk(model, { runs: options.runs, seed: options.seed, path, all: options.all ?? true });
+    report.walk = walk(model, { runs: options.runs, seed: options.seed, path, all: options.all ?? true, until: options.until });
     report.violations.push(...report.walk.violations);
     report.walk.reached.forEach((t) => reached.add(t));
   }

@@ -70,6 +70,7 @@ export async function checkCommand(args: string[]): Promise<number> {
       shard: { type: 'string', help: 'i/n check only shard i of n (a CI matrix job); coordkit merge joins the --json results' },
       'shard-depth': { type: 'string', help: 'D split the exploration among the shards at depth D (default: the first level with 8 worlds per shard)' },
       json: { type: 'boolean', help: 'print one JSON object instead of text' },
+      first: { type: 'boolean', help: 'stop at the first violated property, checking no further configuration (when only pass or fail matters, as in coordkit mutate)' },
       'explore-link': { type: 'boolean', help: 'print, beside each replay command, the browser explorer link that opens the run' },
       ...PROTOCOL_OPTIONS,
       symmetry: { type: 'string', help: 'on|off reduce by symmetry of node ids (default on)' },
@@ -133,10 +134,12 @@ export async function checkCommand(args: string[]): Promise<number> {
     }
   } else if (workers > 1 && mode !== 'walk') {
     const printer = values.json ? undefined : progressPrinter(`explore ${protocol.name} (${workers} threads)`);
-    explored = await exploreParallel(model, { workers, module: source.moduleUrl, maxStates, onProgress: printer?.update, all: true });
+    explored = await exploreParallel(model, { workers, module: source.moduleUrl, maxStates, onProgress: printer?.update, all: !values.first });
     printer?.done();
   }
+  const all = !values.first;
   const report = runChecks(model, {
+    all,
     mode,
     search,
     explored,
@@ -150,12 +153,14 @@ export async function checkCommand(args: string[]): Promise<number> {
   withRef(source, report.violations);
   // The verified variant's default check also runs the configurations where further bug families bite.
   const shaped = ['nodes', 'network', 'faults', 'max-depth', 'max-in-flight', 'max-round', ...BUDGETS.map(([flag]) => flag), 'symmetry', 'param', 'path', 'workers', 'shard'].some((f) => values[f as keyof typeof values] !== undefined);
-  const also = shaped || model.config.variant !== protocol.defaultVariant ? [] : (protocol.alsoCheck ?? []).map(({ config }) => {
+  const also: CheckReport[] = [];
+  for (const { config } of shaped || model.config.variant !== protocol.defaultVariant ? [] : (protocol.alsoCheck ?? [])) {
+    if (!all && [report, ...also].some((r) => r.violations.length)) break;
     const more = createModel(protocol, { ...config, variant: model.config.variant });
-    const r = runChecks(more, { mode, search, runs, maxStates, seed, progress: !values.json });
+    const r = runChecks(more, { mode, search, runs, maxStates, seed, progress: !values.json, all });
     withRef(source, r.violations);
-    return r;
-  });
+    also.push(r);
+  }
   const link = (m: typeof model) => (values['explore-link'] ? (path: number[]) => exploreLink(source.ref, m, path) : undefined);
   if (values.json && run) process.stdout.write(JSON.stringify(shardJson(report, run)) + '\n');
   else if (values.json) process.stdout.write(JSON.stringify({ ...reportJson(report), ...(also.length ? { also: also.map(reportJson) } : {}) }) + '\n');
@@ -179,6 +184,7 @@ function shardArgs(values: Record<string, unknown>, mode: (typeof MODES)[number]
   const spec = parseShard(values.shard as string);
   if (typeof spec === 'string') throw new UsageError(spec);
   if (values.path !== undefined) throw new UsageError('--path replays one walk run: drop --shard');
+  if (values.first) throw new UsageError('--first does not apply to --shard: coordkit merge needs every property a shard found');
   if (depth !== undefined && mode === 'walk') throw new UsageError('--shard-depth splits an exploration: it does not apply to --mode walk');
   return depth === undefined ? spec : { ...spec, depth };
 }

@@ -1,7 +1,8 @@
 /**
- * A process that checks mutants, one `coordkit check --protocol MUTANT ARGS --json` at a time,
- * in-process: the command is the same one a user runs, and the kit and the packages stay
- * loaded between mutants. The parent kills it when a check outlives its time limit.
+ * A process that checks mutants, one `coordkit check --protocol MUTANT ARGS --json --first` at a
+ * time, in-process: the command is the same one a user runs (the first violation kills a
+ * mutant, so nothing past it is looked for), and the kit and the packages stay loaded between
+ * mutants. The parent kills it when a check outlives its time limit.
  */
 import { main } from '../cli.js';
 
@@ -30,7 +31,7 @@ async function run(job: CheckJob): Promise<CheckDone> {
   process.stdout.write = capture as typeof process.stdout.write;
   process.stderr.write = capture as typeof process.stderr.write;
   try {
-    const code = await main(['check', '--protocol', job.module, ...job.args, '--json']);
+    const code = await main(['check', '--protocol', job.module, ...job.args, '--json', '--first']);
     return { key: job.key, code, output: out.join('') };
   } catch (err) {
     return { key: job.key, code: 3, output: (err as Error).message };
