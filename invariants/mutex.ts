@@ -16,8 +16,8 @@ const grants = (w: View) => w.history.filter((h): h is GhostNote<Extract<MutexNo
 const isOwn = (h: NodeView<MutexContext>, g: GhostNote<{ ts: number }>) => g.node === h.id && g.note.ts === h.context.myTs;
 
 /** The holder's request comes after that of every other grant, in (timestamp, id) order. */
-const comesAfterEveryGrant = (w: View, h: NodeView<MutexContext>) =>
-  grants(w).every((g) => isOwn(h, g) || g.note.ts < h.context.myTs! || (g.note.ts === h.context.myTs && g.node < h.id));
+const comesAfterEveryGrant = (granted: ReturnType<typeof grants>, h: NodeView<MutexContext>) =>
+  granted.every((g) => isOwn(h, g) || g.note.ts < h.context.myTs! || (g.note.ts === h.context.myTs && g.node < h.id));
 
 /** At most one node is in its critical section. */
 export const mutualExclusion: Property<View> = {
@@ -33,7 +33,7 @@ export const mutualExclusion: Property<View> = {
 export const grantsFollowTimestampOrder: Property<View> = {
   name: 'grants follow timestamp order',
   kind: 'always',
-  holds: (w) => holders(w).every((h) => comesAfterEveryGrant(w, h)),
+  holds: (w) => holders(w).every((h) => comesAfterEveryGrant(grants(w), h)),
 };
 
 /**
@@ -58,7 +58,10 @@ export const fencingTokensIncrease: Property<View> = {
 export const holderWasToldOfItsGrant: Property<View> = {
   name: 'a holder was told of its grant',
   kind: 'always',
-  holds: (w) => holders(w).every((h) => !comesAfterEveryGrant(w, h) || grants(w).some((g) => isOwn(h, g))),
+  holds: (w) => {
+    const granted = grants(w);
+    return holders(w).every((h) => !comesAfterEveryGrant(granted, h) || granted.some((g) => isOwn(h, g)));
+  },
 };
 
 /**
