@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { election } from '../machines/election/index.js';
 import { FingerprintSet } from '../src/check/fingerprint-set.js';
+import { SharedFingerprintSet } from '../src/check/shared-fingerprint-set.js';
 import { createModel } from '../src/check/model.js';
 import { hashInts } from '../src/sim/hash64.js';
 import { Simulator } from '../src/sim/simulator.js';
@@ -19,6 +20,33 @@ describe('FingerprintSet', () => {
           oracle.add(key);
         }
         expect(set.size).toBe(oracle.size);
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
+
+describe('SharedFingerprintSet', () => {
+  it('agrees with a Set of "hi:lo" strings, across moves at polls (one thread searching) and at settle (none yet)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat({ max: 60 }), fc.nat({ max: 60 })), { maxLength: 3000 }), fc.boolean(), (pairs, settling) => {
+        const set = new SharedFingerprintSet(SharedFingerprintSet.allocate(16, 2 ** 16, 1));
+        const oracle = new Set<string>();
+        pairs.forEach(([hi, lo], i) => {
+          // 0 is stored as 1 in each lane.
+          const key = `${hi || 1}:${lo || 1}`;
+          expect(set.add({ hi, lo })).toBe(!oracle.has(key));
+          oracle.add(key);
+          // A batch of at most 4 adds between two polls keeps the table under 3/4 full.
+          if (i % 4 === 3) settling ? set.settle() : set.poll();
+        });
+        settling ? set.settle() : set.poll();
+        expect(set.size).toBe(oracle.size);
+        expect(set.capacity).toBeGreaterThanOrEqual(Math.max(16, oracle.size * 2));
+        for (const key of oracle) {
+          const [hi, lo] = key.split(':').map(Number);
+          expect(set.add({ hi, lo })).toBe(false);
+        }
       }),
       { numRuns: 50 },
     );

@@ -34,7 +34,7 @@ export interface WorkerTask {
   all: boolean;
   /**
    * Stress tests only: random pauses of up to `maxMs` at each step of the work-sharing
-   * protocol, and offers of work every `pollEvery` transitions instead of 1,024.
+   * protocol and of the visited set's moves, and offers of work every `pollEvery` transitions instead of 1,024.
    */
   jitter?: { seed: number; maxMs: number; pollEvery?: number };
   /** A shard (shard.ts): the paths of the worlds thread 0 searches below, in turn, instead of the initial world. */
@@ -92,7 +92,7 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
   const model: Model = { protocol, variant: findVariant(protocol, task.config.variant)!, config: task.config };
   const sim = new Simulator(protocol, model.variant, model.config, true);
   const judge = new Judge(model, sim, 'dfs', task.all);
-  const visited = new SharedFingerprintSet(task.buffers);
+  const visited = new SharedFingerprintSet(task.buffers, task.jitter && pauses(task.jitter.seed + task.index + 0x51ed, task.jitter.maxMs));
   const control = new Int32Array(task.control);
   const stats = new Float64Array(task.stats, task.index * STAT_FIELDS * 8, STAT_FIELDS);
   const phase = (p: (typeof PHASES)[number]) => (stats[3] = PHASES.indexOf(p));

@@ -9,17 +9,19 @@
  * is one growable SharedArrayBuffer, reserved up front and committed as it grows. Growing moves
  * every entry, so it happens with every thread stopped: at a `poll` (each thread polls between
  * batches of inserts, and while it waits for work) a thread that finds the table half full asks
- * for it, every thread that polls then waits, and the last of the threads still searching
- * (`leave` takes a thread out) doubles the table and lets them go. Between two polls a thread
- * adds at most a batch of worlds, so the table never gets near full before it grows; at its
- * largest size it calls itself full at 75% load rather than slow down.
+ * for it, every thread that polls then waits, and once the last of the threads still searching
+ * (`leave` takes a thread out) has stopped, they all move the entries together: the table is
+ * doubled, each thread claims blocks of the old half in turn, copies their entries out and
+ * clears them, and when every block is cleared each puts back what it copied. Between two polls
+ * a thread adds at most a batch of worlds, so the table never gets near full before it grows;
+ * at its largest size it calls itself full at 75% load rather than slow down.
  */
 import type { Hash64 } from '../sim/hash64.js';
 
 export interface SharedFingerprintBuffers {
   /** Growable, up to the most the set may take. */
   slots: SharedArrayBuffer;
-  /** [size, capacity, resize state, threads waiting, threads searching, generation] */
+  /** [size, capacity, resize state, threads waiting, threads searching, generation, blocks claimed, blocks copied, threads moving, threads done moving] */
   control: SharedArrayBuffer;
 }
 
@@ -33,10 +35,18 @@ const RESIZE = 2;
 const WAITING = 3;
 const SEARCHING = 4;
 const GENERATION = 5;
+const CLAIMED = 6;
+const COPIED = 7;
+const MOVERS = 8;
+const MOVED = 9;
+const CONTROL_INTS = 10;
 /** Resize states. */
 const NONE = 0;
 const ASKED = 1;
-const MOVING = 2;
+const PREPARING = 2;
+const MOVING = 3;
+/** The most slots one block of a move holds (256 KiB). */
+const BLOCK_SLOTS = 2 ** 15;
 
 export class SharedFingerprintSet {
   private readonly buffer: Growable;
@@ -51,14 +61,18 @@ export class SharedFingerprintSet {
   /** `capacityPow2` slots to start with (8 bytes each), growing up to `maxCapacityPow2`; `threads` searching. */
   static allocate(capacityPow2: number, maxCapacityPow2: number, threads: number): SharedFingerprintBuffers {
     const slots = new GrowableBuffer(capacityPow2 * 8, { maxByteLength: Math.max(capacityPow2, maxCapacityPow2) * 8 });
-    const control = new SharedArrayBuffer(6 * 4);
+    const control = new SharedArrayBuffer(CONTROL_INTS * 4);
     const c = new Int32Array(control);
     c[CAPACITY] = capacityPow2;
     c[SEARCHING] = threads;
     return { slots, control };
   }
 
-  constructor(buffers: SharedFingerprintBuffers) {
+  /** `pause`, when given, is called at steps of a move (a test hook injecting delays). */
+  constructor(
+    buffers: SharedFingerprintBuffers,
+    private readonly pause?: () => void,
+  ) {
     this.buffer = buffers.slots as Growable;
     this.control = new Int32Array(buffers.control);
     this.mask = Atomics.load(this.control, CAPACITY) - 1;
@@ -85,7 +99,8 @@ export class SharedFingerprintSet {
 
   /**
    * Publishes what this thread added since the last poll, and grows the table (with every
-   * searching thread stopped here) when it is half full. Call it between batches of inserts.
+   * searching thread stopped here, each helping to move it) when it is half full. Call it
+   * between batches of inserts.
    */
   poll(): void {
     if (this.unpublished) Atomics.add(this.control, SIZE, this.unpublished);
@@ -99,8 +114,15 @@ export class SharedFingerprintSet {
     const started = performance.now();
     const generation = Atomics.load(c, GENERATION);
     Atomics.add(c, WAITING, 1);
-    this.moveIfLast();
-    while (Atomics.load(c, GENERATION) === generation) Atomics.wait(c, GENERATION, generation, 50);
+    let helped = false;
+    while (Atomics.load(c, GENERATION) === generation) {
+      const state = Atomics.load(c, RESIZE);
+      if (state === ASKED && this.lead(0)) helped = true;
+      else if (state === MOVING && !helped) {
+        helped = true;
+        this.help();
+      } else Atomics.wait(c, RESIZE, state, 50);
+    }
     this.view();
     this.resizingMs += performance.now() - started;
   }
@@ -115,8 +137,7 @@ export class SharedFingerprintSet {
     const c = this.control;
     while (Atomics.load(c, SIZE) * 2 >= Atomics.load(c, CAPACITY) && Atomics.load(c, CAPACITY) * 2 * 8 <= this.buffer.maxByteLength) {
       Atomics.store(c, RESIZE, ASKED);
-      Atomics.store(c, WAITING, Atomics.load(c, SEARCHING));
-      this.moveIfLast();
+      this.start(1);
     }
   }
 
@@ -124,25 +145,74 @@ export class SharedFingerprintSet {
   leave(): void {
     this.poll();
     Atomics.sub(this.control, SEARCHING, 1);
-    if (Atomics.load(this.control, RESIZE) === ASKED) this.moveIfLast();
+    if (Atomics.load(this.control, RESIZE) === ASKED) this.lead(1);
   }
 
-  /** Doubles the table, once every searching thread waits in `poll`. */
-  private moveIfLast(): void {
+  /**
+   * Starts the move asked for, once every searching thread waits in `poll`, and takes part in
+   * it: doubles the table, then lets the waiting threads (and `extra` more: this one, when it
+   * does not wait) move it together. False when it is not this thread's to start.
+   */
+  private lead(extra: number): boolean {
     const c = this.control;
-    if (Atomics.load(c, WAITING) < Atomics.load(c, SEARCHING)) return;
-    if (Atomics.compareExchange(c, RESIZE, ASKED, MOVING) !== ASKED) return;
+    return Atomics.load(c, WAITING) >= Atomics.load(c, SEARCHING) && this.start(Atomics.load(c, WAITING) + extra);
+  }
+
+  /** Starts the move asked for, to be made by `movers` threads, this one among them; false when another thread started it. */
+  private start(movers: number): boolean {
+    const c = this.control;
+    if (Atomics.compareExchange(c, RESIZE, ASKED, PREPARING) !== ASKED) return false;
     const capacity = Atomics.load(c, CAPACITY);
-    const old = this.slots.slice(0, capacity * 2);
+    // The new half is fresh memory, all zero.
     this.buffer.grow(capacity * 2 * 8);
+    Atomics.store(c, CLAIMED, 0);
+    Atomics.store(c, COPIED, 0);
+    Atomics.store(c, MOVED, 0);
+    Atomics.store(c, MOVERS, movers);
     Atomics.store(c, CAPACITY, capacity * 2);
+    Atomics.store(c, RESIZE, MOVING);
+    Atomics.notify(c, RESIZE);
+    this.help();
+    return true;
+  }
+
+  /**
+   * One mover's share of a move: claims blocks of the old half until none is left, copying
+   * their entries out and clearing them; once every block is cleared, puts what it copied into
+   * the doubled table. The last mover to finish ends the move.
+   */
+  private help(): void {
+    const c = this.control;
     this.view();
-    this.slots.fill(0, 0, capacity * 2);
-    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.place(old[i], old[i + 1]);
+    const old = (this.mask + 1) / 2;
+    const blockSlots = Math.min(BLOCK_SLOTS, Math.max(16, old / 16));
+    const blocks = Math.ceil(old / blockSlots);
+    const s = this.slots;
+    const copied: Int32Array[] = [];
+    for (let block = Atomics.add(c, CLAIMED, 1); block < blocks; block = Atomics.add(c, CLAIMED, 1)) {
+      this.pause?.();
+      const from = block * blockSlots * 2;
+      const to = Math.min(old, (block + 1) * blockSlots) * 2;
+      let used = 0;
+      for (let i = from; i < to; i += 2) if (s[i] !== 0) used++;
+      const entries = new Int32Array(used * 2);
+      for (let i = from, k = 0; i < to; i += 2) {
+        if (s[i] === 0) continue;
+        entries[k++] = s[i];
+        entries[k++] = s[i + 1];
+      }
+      s.fill(0, from, to);
+      copied.push(entries);
+      if (Atomics.add(c, COPIED, 1) + 1 === blocks) Atomics.notify(c, COPIED);
+    }
+    for (let done = Atomics.load(c, COPIED); done < blocks; done = Atomics.load(c, COPIED)) Atomics.wait(c, COPIED, done, 50);
+    this.pause?.();
+    for (const entries of copied) for (let i = 0; i < entries.length; i += 2) this.place(entries[i], entries[i + 1]);
+    if (Atomics.add(c, MOVED, 1) + 1 < Atomics.load(c, MOVERS)) return;
     Atomics.store(c, WAITING, 0);
     Atomics.store(c, RESIZE, NONE);
     Atomics.add(c, GENERATION, 1);
-    Atomics.notify(c, GENERATION);
+    Atomics.notify(c, RESIZE);
   }
 
   /** Views the table at its current size. */
@@ -151,13 +221,12 @@ export class SharedFingerprintSet {
     if (this.slots.length !== (this.mask + 1) * 2) this.slots = new Int32Array(this.buffer, 0, (this.mask + 1) * 2);
   }
 
-  /** Puts an entry known to be absent into the table while no other thread touches it. */
+  /** Puts an entry known to be absent into the table, while other movers may be putting theirs. */
   private place(lo: number, hi: number): void {
     const s = this.slots;
     let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
-    while (s[2 * i] !== 0) i = (i + 1) & this.mask;
-    s[2 * i] = lo;
-    s[2 * i + 1] = hi;
+    while (s[2 * i] !== 0 || Atomics.compareExchange(s, 2 * i, 0, lo) !== 0) i = (i + 1) & this.mask;
+    Atomics.store(s, 2 * i + 1, hi);
   }
 
   /** Adds `h`; returns false when it was already there (added by any thread). */
