@@ -19,6 +19,8 @@ export interface CoordkitBench {
   failoverTrials: number;
   stabilitySeconds: number;
   throughputSeconds: number;
+  /** The parts to run (`--only`); all when absent. */
+  only?: ReadonlySet<string>;
   progress: (line: string) => void;
 }
 
@@ -298,22 +300,33 @@ export async function part(b: CoordkitBench, name: string, rows: Row[], key: str
   }
 }
 
+/** The parts `--only` can name, in the order they run. */
+export const BENCH_PARTS = ['floor', 'consensus', 'mutex', 'election', 'failover', 'stability', 'startup', 'etcd'] as const;
+
+/** Whether `--only` asked for this part (every part when it was not given). */
+export const wanted = (b: Pick<CoordkitBench, 'only'>, name: (typeof BENCH_PARTS)[number]) => !b.only || b.only.has(name);
+
 export async function coordkitRows(b: CoordkitBench): Promise<Row[]> {
   await makeClusterCerts(join(b.dir, TLS), localCertNames(5), { days: 1 });
   const rows: Row[] = [];
-  await part(b, 'consensus decisions (a fresh 3-node cluster each)', rows, 'consensus', 'coordkit', async () => [
-    { key: 'consensus', figure: 'consensus `client.propose` → `applied`, links up (3 nodes)', coordkit: latency(await consensusDecisions(b)) },
-  ]);
-  await part(b, 'mutex', rows, 'enter', 'coordkit', () => mutexFigures(b));
-  await part(b, 'election writes', rows, 'write1', 'coordkit', () => electionFigures(b));
-  for (const n of [3, 5]) {
+  if (wanted(b, 'consensus')) {
+    await part(b, 'consensus decisions (a fresh 3-node cluster each)', rows, 'consensus', 'coordkit', async () => [
+      { key: 'consensus', figure: 'consensus `client.propose` → `applied`, links up (3 nodes)', coordkit: latency(await consensusDecisions(b)) },
+    ]);
+  }
+  if (wanted(b, 'mutex')) await part(b, 'mutex', rows, 'enter', 'coordkit', () => mutexFigures(b));
+  if (wanted(b, 'election')) await part(b, 'election writes', rows, 'write1', 'coordkit', () => electionFigures(b));
+  for (const n of wanted(b, 'failover') ? [3, 5] : []) {
     await part(b, `failover at ${n} nodes, ${b.failoverTrials} trials`, rows, `failover${n}`, 'coordkit', async () => [
       { key: `failover${n}`, figure: `leader failover after kill -9, ${n} nodes`, coordkit: latency(await failover(b, n)) },
     ]);
   }
-  await part(b, `${b.stabilitySeconds} s of writes from 32 clients`, rows, 'stability', 'coordkit', async () => [
-    { key: 'stability', figure: `leader changes under ${b.stabilitySeconds} s of pipelined writes (32 clients)`, coordkit: await stability(b) },
-  ]);
+  if (wanted(b, 'stability')) {
+    await part(b, `${b.stabilitySeconds} s of writes from 32 clients`, rows, 'stability', 'coordkit', async () => [
+      { key: 'stability', figure: `leader changes under ${b.stabilitySeconds} s of pipelined writes (32 clients)`, coordkit: await stability(b) },
+    ]);
+  }
+  if (!wanted(b, 'startup')) return rows;
   b.progress('coordkit: node startup CPU');
   const cpu = await startupCpu(b, 10);
   const cpuFigure = (ms: number[]) => `p50 ${percentile(ms, 50)} ms, max ${Math.max(...ms)} ms (n ${ms.length})`;
