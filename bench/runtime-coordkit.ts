@@ -3,7 +3,7 @@
  * mutual TLS (the default), driven by clients with the cluster's client certificate.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeClusterCerts } from '../src/runtime/cluster-certs.js';
 import { LOCAL_CLIENT, LocalCluster, localCertNames } from '../src/runtime/local-cluster.js';
@@ -19,6 +19,8 @@ export interface CoordkitBench {
   failoverTrials: number;
   stabilitySeconds: number;
   throughputSeconds: number;
+  /** The parts to run (`--only`); all when absent. */
+  only?: ReadonlySet<string>;
   progress: (line: string) => void;
 }
 
@@ -256,13 +258,42 @@ export async function startupCpu(b: CoordkitBench, samples: number): Promise<{ f
   return { first, restart, empty };
 }
 
+/** Trace records a long-lived node has behind it, for the restart figure that depends on them (about 34 MB). */
+export const LONG_TRACE_RECORDS = 100_000;
+
+/**
+ * CPU of restarts of a node whose trace holds LONG_TRACE_RECORDS records (its own first record,
+ * repeated with the numbers going on): what a start costs that grows with the node's history.
+ */
+export async function longTraceRestartCpu(b: CoordkitBench, samples: number): Promise<number[]> {
+  const seed = join(b.dir, 'startup', 'long');
+  await nodeStartCpu(b, 'long');
+  const trace = join(seed, 'trace.ndjson');
+  const record = JSON.parse(readFileSync(trace, 'utf8').split('\n')[0]) as { seq: number; kind: string };
+  let chunk = '';
+  for (let seq = 1; seq < LONG_TRACE_RECORDS; seq++) {
+    chunk += JSON.stringify({ ...record, seq, kind: 'timer' }) + '\n';
+    if (chunk.length > 1 << 20 || seq === LONG_TRACE_RECORDS - 1) {
+      appendFileSync(trace, chunk);
+      chunk = '';
+    }
+  }
+  const out: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const copy = `long-${i}`;
+    cpSync(seed, join(b.dir, 'startup', copy), { recursive: true });
+    out.push(await nodeStartCpu(b, copy));
+  }
+  return out;
+}
+
 /** CPU of a Node process that does nothing: what this machine charges any process to start, right now. */
 function emptyNodeCpu(): number {
   const r = spawnSync(process.execPath, ['-e', 'const u=process.cpuUsage();process.stdout.write(String((u.user+u.system)/1000))'], { encoding: 'utf8', timeout: 30_000 });
   return Math.round(Number(r.stdout));
 }
 
-async function nodeStartCpu(b: CoordkitBench, i: number): Promise<number> {
+async function nodeStartCpu(b: CoordkitBench, i: number | string): Promise<number> {
   const tick = 100; // USER_HZ on Linux
   {
     const args = [join(packageRoot(), 'bin', 'coordkit.js'), 'node', '--primitive', 'election', '--id', '1', '--listen', '127.0.0.1:0', '--peers', '2=127.0.0.1:1,3=127.0.0.1:2', '--data', join(b.dir, 'startup', String(i)), '--tls-dir', join(b.dir, TLS), '--cluster', 'startup'];
@@ -298,26 +329,39 @@ export async function part(b: CoordkitBench, name: string, rows: Row[], key: str
   }
 }
 
+/** The parts `--only` can name, in the order they run. */
+export const BENCH_PARTS = ['floor', 'consensus', 'mutex', 'election', 'failover', 'stability', 'startup', 'etcd'] as const;
+
+/** Whether `--only` asked for this part (every part when it was not given). */
+export const wanted = (b: Pick<CoordkitBench, 'only'>, name: (typeof BENCH_PARTS)[number]) => !b.only || b.only.has(name);
+
 export async function coordkitRows(b: CoordkitBench): Promise<Row[]> {
   await makeClusterCerts(join(b.dir, TLS), localCertNames(5), { days: 1 });
   const rows: Row[] = [];
-  await part(b, 'consensus decisions (a fresh 3-node cluster each)', rows, 'consensus', 'coordkit', async () => [
-    { key: 'consensus', figure: 'consensus `client.propose` → `applied`, links up (3 nodes)', coordkit: latency(await consensusDecisions(b)) },
-  ]);
-  await part(b, 'mutex', rows, 'enter', 'coordkit', () => mutexFigures(b));
-  await part(b, 'election writes', rows, 'write1', 'coordkit', () => electionFigures(b));
-  for (const n of [3, 5]) {
+  if (wanted(b, 'consensus')) {
+    await part(b, 'consensus decisions (a fresh 3-node cluster each)', rows, 'consensus', 'coordkit', async () => [
+      { key: 'consensus', figure: 'consensus `client.propose` → `applied`, links up (3 nodes)', coordkit: latency(await consensusDecisions(b)) },
+    ]);
+  }
+  if (wanted(b, 'mutex')) await part(b, 'mutex', rows, 'enter', 'coordkit', () => mutexFigures(b));
+  if (wanted(b, 'election')) await part(b, 'election writes', rows, 'write1', 'coordkit', () => electionFigures(b));
+  for (const n of wanted(b, 'failover') ? [3, 5] : []) {
     await part(b, `failover at ${n} nodes, ${b.failoverTrials} trials`, rows, `failover${n}`, 'coordkit', async () => [
       { key: `failover${n}`, figure: `leader failover after kill -9, ${n} nodes`, coordkit: latency(await failover(b, n)) },
     ]);
   }
-  await part(b, `${b.stabilitySeconds} s of writes from 32 clients`, rows, 'stability', 'coordkit', async () => [
-    { key: 'stability', figure: `leader changes under ${b.stabilitySeconds} s of pipelined writes (32 clients)`, coordkit: await stability(b) },
-  ]);
+  if (wanted(b, 'stability')) {
+    await part(b, `${b.stabilitySeconds} s of writes from 32 clients`, rows, 'stability', 'coordkit', async () => [
+      { key: 'stability', figure: `leader changes under ${b.stabilitySeconds} s of pipelined writes (32 clients)`, coordkit: await stability(b) },
+    ]);
+  }
+  if (!wanted(b, 'startup')) return rows;
   b.progress('coordkit: node startup CPU');
   const cpu = await startupCpu(b, 10);
   const cpuFigure = (ms: number[]) => `p50 ${percentile(ms, 50)} ms, max ${Math.max(...ms)} ms (n ${ms.length})`;
   rows.push({ key: 'startup', figure: 'node startup CPU (spawn → listening, mutual TLS), first start; floor: `node -e` that does nothing', floor: cpuFigure(cpu.empty), coordkit: cpuFigure(cpu.first) });
   rows.push({ key: 'restart', figure: 'node startup CPU, restart on the same data folder', coordkit: cpuFigure(cpu.restart) });
+  const long = await longTraceRestartCpu(b, 3);
+  rows.push({ key: 'restart-long', figure: `node startup CPU, restart with ${LONG_TRACE_RECORDS.toLocaleString('en')} trace records behind it`, coordkit: cpuFigure(long) });
   return rows;
 }

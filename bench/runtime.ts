@@ -1,5 +1,5 @@
 /**
- * `npm run bench:runtime [-- --quick] [--stability-seconds S] [--trials N] [--samples N] [--out DIR]`:
+ * `npm run bench:runtime [-- --quick] [--only PARTS] [--stability-seconds S] [--trials N] [--samples N] [--out DIR]`:
  * the runtime's figures in one run, side by side: the floor of this machine (TCP round trip, a
  * durable append), coordkit's real node processes over mutual TLS, and etcd when an `etcd`
  * binary is installed (skipped with one line otherwise). Progress on stderr, the table on stdout.
@@ -8,12 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { coordkitRows, part, type CoordkitBench } from './runtime-coordkit.js';
+import { BENCH_PARTS, coordkitRows, part, wanted, type CoordkitBench } from './runtime-coordkit.js';
 import { etcdRows, etcdVersion } from './runtime-etcd.js';
 import { appendSyncs, atomicReplaces, tcpRoundTrips } from './runtime-floor.js';
 import { latency, table, type Row } from './runtime-stats.js';
 
-const USAGE = 'npm run bench:runtime -- [--quick] [--no-etcd] [--stability-seconds S (default 60)] [--trials N (failover trials, default 20)] [--samples N (latency samples, default 200)] [--out DIR]';
+const USAGE = `npm run bench:runtime -- [--quick] [--only ${BENCH_PARTS.join(',')} (some of them)] [--no-etcd] [--stability-seconds S (default 60)] [--trials N (failover trials, default 20)] [--samples N (latency samples, default 200)] [--out DIR]`;
 
 function whole(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -26,7 +26,7 @@ async function main(): Promise<number> {
   let out: string | undefined;
   let skipEtcd = false;
   try {
-    const { values } = parseArgs({ options: { quick: { type: 'boolean' }, 'no-etcd': { type: 'boolean' }, 'stability-seconds': { type: 'string' }, trials: { type: 'string' }, samples: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' } } });
+    const { values } = parseArgs({ options: { quick: { type: 'boolean' }, 'no-etcd': { type: 'boolean' }, 'stability-seconds': { type: 'string' }, trials: { type: 'string' }, samples: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean' } } });
     if (values.help) {
       process.stdout.write(USAGE + '\n');
       return 0;
@@ -34,6 +34,9 @@ async function main(): Promise<number> {
     const quick = !!values.quick;
     out = values.out;
     skipEtcd = !!values['no-etcd'];
+    const only = values.only === undefined ? undefined : new Set(values.only.split(',').map((p) => p.trim()));
+    const unknown = only && [...only].find((p) => !(BENCH_PARTS as readonly string[]).includes(p));
+    if (unknown !== undefined) throw new Error(`--only: no part '${unknown}' (choose from: ${BENCH_PARTS.join(', ')})`);
     bench = {
       dir: out ? resolve(out) : mkdtempSync(join(tmpdir(), 'coordkit-bench-runtime-')),
       samples: whole('samples', values.samples, quick ? 40 : 200),
@@ -41,6 +44,7 @@ async function main(): Promise<number> {
       stabilitySeconds: whole('stability-seconds', values['stability-seconds'], quick ? 5 : 60),
       throughputSeconds: quick ? 3 : 10,
       progress: (line) => process.stderr.write(`bench:runtime: ${line}\n`),
+      ...(only ? { only } : {}),
     };
   } catch (err) {
     process.stderr.write(`bench:runtime: ${(err as Error).message.split('\n')[0]} (usage: ${USAGE})\n`);
@@ -48,14 +52,17 @@ async function main(): Promise<number> {
   }
   const started = Date.now();
   const rows: Row[] = [];
-  bench.progress('floor');
-  rows.push({ key: 'rtt', figure: 'TCP ping-pong round trip, loopback, two processes', floor: latency(await tcpRoundTrips(2000)) });
-  rows.push({ key: 'append', figure: 'append 160 bytes + fdatasync', floor: latency(appendSyncs(join(bench.dir, 'floor'), bench.samples)) });
-  rows.push({ key: 'replace', figure: 'temp file + fsync + rename + folder fsync (the store before the log)', floor: latency(atomicReplaces(join(bench.dir, 'floor'), bench.samples)) });
+  if (wanted(bench, 'floor')) {
+    bench.progress('floor');
+    rows.push({ key: 'rtt', figure: 'TCP ping-pong round trip, loopback, two processes', floor: latency(await tcpRoundTrips(2000)) });
+    rows.push({ key: 'append', figure: 'append 160 bytes + fdatasync', floor: latency(appendSyncs(join(bench.dir, 'floor'), bench.samples)) });
+    rows.push({ key: 'replace', figure: 'temp file + fsync + rename + folder fsync (the store before the log)', floor: latency(atomicReplaces(join(bench.dir, 'floor'), bench.samples)) });
+  }
   rows.push(...(await coordkitRows(bench)));
+  if (!wanted(bench, 'etcd')) skipEtcd = true;
   const version = skipEtcd ? null : etcdVersion();
   if (version) await part(bench, 'etcd', rows, 'etcd', 'etcd', () => etcdRows(bench));
-  else process.stderr.write(`bench:runtime: etcd skipped: ${skipEtcd ? '--no-etcd' : 'no `etcd` binary on PATH (Debian: apt-get install etcd-server)'}\n`);
+  else process.stderr.write(`bench:runtime: etcd skipped: ${skipEtcd ? (bench.only && !bench.only.has('etcd') ? 'not in --only' : '--no-etcd') : 'no `etcd` binary on PATH (Debian: apt-get install etcd-server)'}\n`);
   process.stdout.write(`\nruntime bench, ${Math.round((Date.now() - started) / 1000)} s, ${bench.samples} samples per latency, ${bench.failoverTrials} failover trials${version ? `, ${version}` : ', without etcd'}\n\n${table(rows)}\n`);
   if (!out) rmSync(bench.dir, { recursive: true, force: true });
   return 0;

@@ -27,7 +27,7 @@ async function run(name: string, nodes: number, variantName?: string, script?: C
   const protocol = protocols.find((p) => p.name === name)!;
   const variant = protocol.variants.find((v) => v.name === (variantName ?? protocol.defaultVariant))!;
   const dir = join(root, `${name}-${variant.name}`);
-  const report = await runCluster({ protocol, variant, nodes, script: script ?? defaultScript(builtIns().find((b) => b.protocol === protocol)!.scenarioDir, nodes), dir });
+  const report = await runCluster({ protocol, variant, nodes, script: script ?? defaultScript((await builtIns()).find((b) => b.protocol === protocol)!.scenarioDir, nodes), dir });
   const notes = readTrace(report.traceFile)
     .filter((r): r is NodeRecord => r.kind !== 'fault')
     .flatMap((r) => r.notes.map((note) => ({ node: r.node, note: note as Record<string, any> })));

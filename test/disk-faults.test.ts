@@ -189,7 +189,7 @@ describe('the log and the trace on a failing disk', () => {
     }
   });
 
-  it('a torn tail is cut back to the last complete record; a bad line in the middle still stops the node', async () => {
+  it('a torn tail is cut back to the last complete record; a node reads only its trace\'s last record at start', async () => {
     const dir = join(root, 'torn');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'trace.ndjson');
@@ -204,13 +204,27 @@ describe('the log and the trace on a failing disk', () => {
     expect(readTrace(file).map((r) => (r as NodeRecord).seq)).toEqual([0, 1]);
     expect(truncateTornTail(file)).toBeNull();
 
-    // Corruption before the last line is not a torn write: the node refuses to start.
-    const mid = join(root, 'mid');
-    mkdirSync(mid, { recursive: true });
-    writeFileSync(join(mid, 'trace.ndjson'), JSON.stringify(record(0)) + '\n{"node":1,"se\n' + JSON.stringify(record(1)) + '\n');
+    // A start reads the last record only (a trace grows for the node's whole life): a complete
+    // last line that is no record stops it; a bad line before it is left to the trace's readers.
     const [port] = await freePorts(1);
-    const host = new NodeHost({ protocol: election, variant: prevote, id: 1, cluster: 'disk', listen: { host: '127.0.0.1', port }, peers: new Map([[2, { host: '127.0.0.1', port: 1 }]]), dataDir: mid, schemaDir: schemasDir(), log: () => {}, insecure: true });
-    await expect(host.start()).rejects.toThrow(/trace\.ndjson:2: not a trace record/);
-    await host.stop();
+    const start = async (name: string, text: string) => {
+      const dataDir = join(root, name);
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(join(dataDir, 'trace.ndjson'), text);
+      const host = new NodeHost({ protocol: election, variant: prevote, id: 1, cluster: 'disk', listen: { host: '127.0.0.1', port }, peers: new Map([[2, { host: '127.0.0.1', port: 1 }]]), dataDir, schemaDir: schemasDir(), log: () => {}, insecure: true });
+      try {
+        await host.start();
+      } finally {
+        await host.stop();
+      }
+      return host.traceFile;
+    };
+    await expect(start('last', JSON.stringify(record(0)) + '\n{"node":1}\n')).rejects.toThrow(/trace\.ndjson: last line has no record number/);
+    const mid = JSON.stringify(record(0)) + '\n{"node":1,"se\n' + JSON.stringify(record(1)) + '\n';
+    const file2 = await start('mid', mid);
+    const text = readFileSync(file2, 'utf8');
+    expect(text.startsWith(mid)).toBe(true);
+    expect(JSON.parse(text.slice(mid.length).split('\n')[0])).toMatchObject({ seq: 2, kind: 'init' });
+    expect(() => readTrace(file2)).toThrow(/trace\.ndjson:2: not a trace record/);
   });
 });

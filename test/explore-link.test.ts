@@ -7,13 +7,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { explore } from '../src/check/explore.js';
 import { createModel, type Model } from '../src/check/model.js';
 import { walk } from '../src/check/walk.js';
-import { builtIns } from '../src/cli/protocol-source.js';
+import { protocols } from '../machines/index.js';
 import { exploreLink } from '../src/viewer/explore-link.js';
 import { modelFromQuery, modelQuery } from '../src/viewer/model-query.js';
 import { parsePath, runView } from '../src/viewer/run-view.js';
 import { startViewer, type Viewer } from '../src/viewer/server.js';
 
-const primitive = (name: string) => builtIns().find((s) => s.protocol.name === name)!.protocol;
+const primitive = (name: string) => protocols.find((p) => p.name === name)!;
 const viewers: Viewer[] = [];
 afterAll(() => Promise.all(viewers.map((v) => v.close())));
 

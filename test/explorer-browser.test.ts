@@ -25,7 +25,7 @@ let election: Protocol;
 let twoPhase: Protocol;
 
 beforeAll(async () => {
-  election = builtIns().find((s) => s.protocol.name === 'election')!.protocol;
+  election = (await builtIns()).find((s) => s.protocol.name === 'election')!.protocol;
   twoPhase = (await loadProtocolFile('examples/two-phase-commit/index.ts')).protocol;
   viewer = await startViewer({ protocols: [election, twoPhase], defaults: {}, port: 0 });
   // One context: its pages share the HTTP cache, so Mermaid's bundle is fetched once.

@@ -33,6 +33,13 @@ describe('layering', () => {
     for (const spec of imports(file)) expect(spec, `${file} imports ${spec}`).not.toMatch(/\.\.\/(sim|check)\//);
   });
 
+  it('machines/kit.ts loads each primitive of machines/index.ts under its name, in order', async () => {
+    const { protocols } = await import('../machines/index.js');
+    const { kitLoaders } = await import('../machines/kit.js');
+    expect(Object.keys(kitLoaders)).toEqual(protocols.map((p) => p.name));
+    for (const p of protocols) expect(await kitLoaders[p.name](), p.name).toBe(p);
+  });
+
   it('src/ names no primitive: primitives register themselves in machines/index.ts', () => {
     for (const file of sources('src')) expect(code(file), file).not.toMatch(/\b(election|consensus|mutex|barrier)\b/i);
   });
@@ -62,6 +69,10 @@ describe('build-time tools stay off the run-time path', () => {
   // What a node process loads: the command (every subcommand it imports statically) and the runtime.
   const roots = ['src/cli.ts', 'src/cli/node.ts', ...sources('src/runtime').filter((f) => !f.endsWith('schema-gen.ts'))];
   const { files, packages } = loadedBy(roots);
+
+  it('no run-time module loads every primitive (a node loads the one it runs, when it is named)', () => {
+    expect([...files].filter((f) => f.startsWith('machines/') && f !== 'machines/kit.ts')).toEqual([]);
+  });
 
   it('no run-time module loads the schema generator or TypeScript', () => {
     expect(files.size).toBeGreaterThan(20);

@@ -28,7 +28,7 @@ let page: Page;
 let links: URL[];
 
 beforeAll(async () => {
-  subjects = [...builtIns(), await loadProtocolFile('examples/two-phase-commit/index.ts')];
+  subjects = [...(await builtIns()), await loadProtocolFile('examples/two-phase-commit/index.ts')];
   // Every buggy variant, checked as `coordkit report` checks it; each verified variant by a few walks.
   reports = subjects.flatMap((s) => [
     runChecks(createModel(s.protocol), { mode: 'walk', runs: 5, seed: 1 }),

@@ -19,7 +19,7 @@ import { buildReport } from '../src/report/write-report.js';
 import { parsePath, runView } from '../src/viewer/run-view.js';
 import { modelFromQuery } from '../src/viewer/model-query.js';
 
-const subjects = builtIns().filter((s) => s.protocol.name === 'election');
+const subjects = (await builtIns()).filter((s) => s.protocol.name === 'election');
 const election = subjects[0].protocol;
 let reports: CheckReport[];
 let md: string;

@@ -7,7 +7,7 @@ import { DEADLINE_MS } from '../machines/barrier/timing.js';
 import { protocols } from '../machines/index.js';
 import { simulateTimed } from '../src/sim/timed.js';
 import { loadScenario } from '../src/sim/timed-scenario.js';
-import { builtIns } from '../src/cli/protocol-source.js';
+import { builtInSource } from '../src/cli/protocol-source.js';
 import { measure } from '../src/trace/metrics.js';
 import type { Trace } from '../src/trace/trace.js';
 
@@ -30,7 +30,7 @@ function run(primitive: string, scenario = 'seed', seed = 1) {
 
 function runUncached(primitive: string, scenario: string, seed: number) {
   const protocol = protocols.find((p) => p.name === primitive)!;
-  const s = loadScenario(scenario, protocols, primitive, builtIns().find((b) => b.protocol.name === primitive)!.scenarioDir);
+  const s = loadScenario(scenario, protocols, primitive, builtInSource(protocol).scenarioDir);
   const r = simulateTimed(protocol, s, seed);
   return { ...r, metrics: measure(r.trace, s.metrics) };
 }

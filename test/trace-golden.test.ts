@@ -21,8 +21,10 @@ function golden(file: string, actual: string): void {
   expect(actual, `${file} differs (UPDATE_GOLDEN=1 regenerates it)`).toBe(readFileSync(path, 'utf8'));
 }
 
+const kit = await builtIns();
+
 describe('scenario golden files', () => {
-  const runs = runShippedScenarios(builtIns());
+  const runs = runShippedScenarios(kit);
 
   it('ships a scenario for every registered primitive', () => {
     expect(new Set(runs.map((r) => r.scenario.primitive))).toEqual(new Set(protocols.map((p) => p.name)));

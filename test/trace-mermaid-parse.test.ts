@@ -31,8 +31,10 @@ const broken = [
   { name: 'broken state diagram', text: 'stateDiagram-v2\n    a --> : no target' },
 ];
 
+const kit = await builtIns();
+
 function collect(): void {
-  for (const r of runShippedScenarios(builtIns())) for (const d of r.diagrams) texts.push({ name: `${r.scenario.primitive} ${r.scenario.name} ${d.name}`, text: d.mermaid });
+  for (const r of runShippedScenarios(kit)) for (const d of r.diagrams) texts.push({ name: `${r.scenario.primitive} ${r.scenario.name} ${d.name}`, text: d.mermaid });
   for (const p of protocols) for (const v of p.variants) texts.push({ name: `${p.name} ${v.name} state diagram`, text: stateDiagram(v.machine, `${p.name} ${v.name}`) });
   // A checker counterexample: from its steps, and as a trace.
   const election = protocols.find((p) => p.name === 'election')!;

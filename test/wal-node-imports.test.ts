@@ -73,11 +73,19 @@ describe('what a node process loads', () => {
     expect(loads.filter((l) => FORBIDDEN.test(l))).toEqual([]);
     // The kit's validators come compiled beside the schemas: ajv is not even loaded.
     expect(loads.filter((l) => l.includes('node_modules/ajv/'))).toEqual([]);
+    // Only the primitive it runs: building the others' machines is CPU a node does not need.
+    expect(loads.some((l) => l.includes('/machines/election/'))).toBe(true);
+    expect(loads.filter((l) => /\/machines\/(?!election\/)[^/]+\//.test(l))).toEqual([]);
   }, 40_000);
 
   it('the recorder sees what the schema command loads (the check above is not vacuous)', async () => {
     const loads = await loadsOf('schemas', ['schemas', '--help'], /usage/);
     expect(loads.some((l) => /node_modules\/typescript-json-schema\//.test(l))).toBe(true);
     expect(loads.some((l) => /node_modules\/typescript\//.test(l))).toBe(true);
+  }, 40_000);
+
+  it('the recorder sees every primitive a command that covers them all loads', async () => {
+    const loads = await loadsOf('list', ['list'], /barrier/);
+    for (const name of ['election', 'consensus', 'mutex', 'barrier']) expect(loads.some((l) => l.includes(`/machines/${name}/`)), name).toBe(true);
   }, 40_000);
 });

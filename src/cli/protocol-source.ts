@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { protocols as kitProtocols } from '../../machines/index.js';
+import { kitLoaders } from '../../machines/kit.js';
 import { importModule, isTypeScript } from '../import-module.js';
 import { packageRoot } from '../package-root.js';
 import type { Protocol } from '../protocol.js';
@@ -41,10 +41,10 @@ const KIT_MODULE = fileURLToPath(new URL('../../machines/index.js', import.meta.
 /** The kit's own schema folder (its primitives' schemas and the wire envelope). */
 export const kitSchemaDir = () => join(packageRoot(), 'schemas');
 
-/** The kit's own primitives. */
-export function builtIns(): ProtocolSource[] {
+/** Where one of the kit's own primitives comes from. */
+export function builtInSource(protocol: Protocol): ProtocolSource {
   const root = packageRoot();
-  return kitProtocols.map((protocol) => ({
+  return {
     protocol,
     module: KIT_MODULE,
     moduleUrl: pathToFileURL(KIT_MODULE).href,
@@ -53,7 +53,13 @@ export function builtIns(): ProtocolSource[] {
     typesRoot: root,
     schemaDir: protocol.schemaDir ?? kitSchemaDir(),
     scenarioDir: protocol.scenarioDir ?? join(root, 'scenarios', protocol.name),
-  }));
+  };
+}
+
+/** The kit's own primitives, every one loaded. */
+export async function builtIns(): Promise<ProtocolSource[]> {
+  const { protocols } = await import('../../machines/index.js');
+  return protocols.map(builtInSource);
 }
 
 /** What selects protocols on a command line. */
@@ -82,7 +88,7 @@ function refuseMixed(args: SourceArgs): void {
 export async function resolveProtocols(args: SourceArgs): Promise<ProtocolSource[]> {
   refuseMixed(args);
   const given = files(args.protocol);
-  const found = given.length ? await Promise.all(given.map((f) => loadProtocolFile(f))) : ((await loadConfig(args.config)) ?? builtIns());
+  const found = given.length ? await Promise.all(given.map((f) => loadProtocolFile(f))) : ((await loadConfig(args.config)) ?? (await builtIns()));
   for (const [i, s] of found.entries()) {
     const first = found.findIndex((o) => o.protocol.name === s.protocol.name);
     if (first !== i) throw new UsageError(`two protocols are named '${s.protocol.name}': ${found[first].module} and ${s.module}`);
@@ -107,15 +113,17 @@ export async function resolveProtocol(args: SourceArgs): Promise<ProtocolSource>
   if (given.length > 1) throw new UsageError(`give --protocol once (got ${given.length})`);
   if (given.length) return loadProtocolFile(given[0]);
   const configured = (await loadConfig(args.config)) ?? [];
-  const candidates = [...configured, ...builtIns().filter((b) => !configured.some((c) => c.protocol.name === b.protocol.name))];
-  const names = candidates.map((c) => c.protocol.name).join(', ');
+  // Only the named primitive of the kit is loaded: a node must not build the others' machines.
+  const kit = Object.keys(kitLoaders).filter((name) => !configured.some((c) => c.protocol.name === name));
+  const names = [...configured.map((c) => c.protocol.name), ...kit].join(', ');
   if (args.name === undefined) {
     if (configured.length === 1) return configured[0];
     throw new UsageError(`name a primitive (choose from: ${names}) or give --protocol FILE`);
   }
-  const found = candidates.find((c) => c.protocol.name === args.name);
-  if (!found) throw new UsageError(`unknown primitive '${args.name}' (choose from: ${names})`);
-  return found;
+  const found = configured.find((c) => c.protocol.name === args.name);
+  if (found) return found;
+  if (!kit.includes(args.name)) throw new UsageError(`unknown primitive '${args.name}' (choose from: ${names})`);
+  return builtInSource(await kitLoaders[args.name]());
 }
 
 const oneLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0];

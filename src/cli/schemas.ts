@@ -31,14 +31,14 @@ export async function schemasCommand(args: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (usage: ${USAGE})`);
   const one = positionals.length === 1 || values.protocol !== undefined;
   const sources = one ? [await resolveProtocol({ name: positionals[0], protocol: values.protocol, config: values.config })] : await resolveProtocols({ config: values.config });
-  const written = !one && sources.every((s) => s.builtIn) ? writeKitSchemas(values.out ?? kitSchemaDir()) : writeProtocolSchemas(sources, values.out);
+  const written = !one && sources.every((s) => s.builtIn) ? await writeKitSchemas(values.out ?? kitSchemaDir()) : writeProtocolSchemas(sources, values.out);
   process.stdout.write(`wrote ${written.join(', ')}\n`);
   return 0;
 }
 
 /** Every schema of the kit's own primitives, from their sources; schema files of primitives no longer registered are removed. */
-function writeKitSchemas(dir: string): string[] {
-  const files = generateSchemas(builtIns().map((s) => s.protocol), packageRoot());
+async function writeKitSchemas(dir: string): Promise<string[]> {
+  const files = generateSchemas((await builtIns()).map((s) => s.protocol), packageRoot());
   mkdirSync(dir, { recursive: true });
   for (const old of readdirSync(dir)) if (/\.schema\.json$|\.validators\.cjs$/.test(old) && !files.has(old)) rmSync(join(dir, old));
   for (const [name, text] of files) writeFileSync(join(dir, name), text);

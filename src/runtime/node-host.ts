@@ -41,7 +41,7 @@ import { encodeFrame, LineSplitter, writeInTick } from './framing.js';
 import { PeerLink, type Address } from './peer-link.js';
 import { ClientQueue } from './client-queue.js';
 import { DEFAULT_LIMITS, RateLimitedLog, TokenBucket, type Limits } from './limits.js';
-import { readTrace, TraceWriter, truncateTornTail, type NodeRecord } from './trace-log.js';
+import { nextSeq, TraceWriter, truncateTornTail, type NodeRecord } from './trace-log.js';
 import { traceNow } from './trace-clock.js';
 import { adminName, clientName, identityOf, nodeName, provenName, type TlsCredentials } from './tls.js';
 import { FrameValidator } from './validator.js';
@@ -207,7 +207,7 @@ export class NodeHost {
     if (this.store.torn) this.log(`${this.store.torn.file}: truncated a torn last record (${this.store.torn.bytes} bytes, a write that did not finish)`);
     const torn = truncateTornTail(this.traceFile, this.options.disk);
     if (torn) this.log(`${this.traceFile}:${torn.line}: truncated a torn last record (${torn.bytes} bytes, a write that did not finish)`);
-    this.seq = readTrace(this.traceFile).length;
+    this.seq = nextSeq(this.traceFile);
     this.trace = new TraceWriter(this.traceFile, this.options.disk);
     const input = { id: this.id, n: this.n, restored };
     const [snapshot, actions] = initialTransition(this.options.variant.machine, input);

@@ -9,7 +9,7 @@
  * (fail-stop, see disk-io.ts) and truncates the torn line at its next start. The step it
  * described was never persisted and none of its effects left, so it did not happen.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { closeQuietly, diskCall, nodeDisk, writeAll, type DiskIo } from './disk-io.js';
 
 /**
@@ -88,6 +88,8 @@ export interface TornTail {
  */
 export function truncateTornTail(file: string, io: DiskIo = nodeDisk): TornTail | null {
   if (!existsSync(file)) return null;
+  // A trace grows for the node's whole life: look at its last byte, and read it all only when torn.
+  if (diskCall('read', file, () => endsWhole(file))) return null;
   const data = diskCall('read', file, () => readFileSync(file));
   const end = data.lastIndexOf(0x0a) + 1;
   if (end === data.length) return null;
@@ -101,6 +103,58 @@ export function truncateTornTail(file: string, io: DiskIo = nodeDisk): TornTail 
     closeQuietly(io, fd);
   }
   return { line, bytes: data.length - end };
+}
+
+/** The last `bytes` bytes of a file (fewer when it is shorter) and the file's size. */
+function tail(file: string, bytes: number): { data: Buffer; size: number } {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(bytes, size);
+    const data = Buffer.alloc(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, data, done, length - done, size - length + done);
+      if (n <= 0) break;
+      done += n;
+    }
+    return { data: data.subarray(0, done), size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Whether a file is empty or ends with a newline. */
+const endsWhole = (file: string): boolean => {
+  const { data } = tail(file, 1);
+  return data.length === 0 || data[0] === 0x0a;
+};
+
+/**
+ * The `seq` the next record of a node's trace takes: one past its last record's (records are
+ * numbered from 0 with none skipped, so it is also how many there are), read from the end of the
+ * file, not the whole trace. Call it after `truncateTornTail`. A last line that is no node record
+ * is an error, as `readTrace` would say.
+ */
+export function nextSeq(file: string): number {
+  if (!existsSync(file)) return 0;
+  for (let bytes = 1 << 16; ; bytes *= 4) {
+    const { data, size } = tail(file, bytes);
+    const end = data.length > 0 && data[data.length - 1] === 0x0a ? data.length - 1 : data.length;
+    if (end === 0) return 0;
+    const start = data.lastIndexOf(0x0a, end - 1) + 1;
+    if (start === 0 && data.length < size) continue;
+    const line = data.subarray(start, end).toString('utf8');
+    if (line.trim() === '') return 0;
+    let record: { seq?: unknown };
+    try {
+      record = JSON.parse(line);
+    } catch {
+      throw new Error(`${file}: last line is not a trace record`);
+    }
+    if (typeof record.seq !== 'number' || !Number.isSafeInteger(record.seq) || record.seq < 0) throw new Error(`${file}: last line has no record number`);
+    return record.seq + 1;
+  }
 }
 
 /** Reads a trace; a torn last line (the writer was killed mid-write) is ignored, any other bad line is an error. */
