@@ -138,6 +138,19 @@ describe('conformance replay and trace properties', () => {
     });
     expect(unsent.divergences.some((d) => /which never sent it/.test(d.what))).toBe(true);
 
+    // A node whose clock runs a second late stamps its sends after their receipts: an honest run
+    // all the same. A message received once more than it was sent is caught.
+    const late = tamper((t) => {
+      for (const r of nodeRecords(t[1])) r.time += 1000;
+    });
+    expect(late.divergences).toEqual([]);
+    const twice = tamper((t) => {
+      const receipt = nodeRecords(t[0]).find((r) => r.kind === 'peer')!;
+      const last = nodeRecords(t[0]).at(-1)!;
+      t[0].push({ ...receipt, seq: last.seq + 1, time: last.time + 1 });
+    });
+    expect(twice.divergences.some((d) => d.node === 1 && /which never sent it \(or it was received twice\)/.test(d.what))).toBe(true);
+
     const timer = tamper((t) => {
       const init = nodeRecords(t[2])[0];
       init.timers = [];

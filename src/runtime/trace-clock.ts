@@ -1,8 +1,8 @@
 /**
  * The time trace records are stamped with: ms since the epoch, fractional, on one clock shared by
- * every process of the machine. Records of different nodes (and the launcher) are merged by it,
- * and the channel check takes a receipt that sorts before its send for a message nobody sent, so
- * a process whose stamps run ahead makes honest runs diverge.
+ * every process of the machine. Records of different nodes (and the launcher) are merged by it
+ * for diagrams and replays, so a process whose stamps run ahead draws receipts before their sends
+ * (the channel check counts sends and receipts and does not depend on the order).
  *
  * `performance.timeOrigin + performance.now()` is such a clock only on an idle machine: Node
  * reads the wall clock and the monotonic clock separately at start-up, and a process descheduled
