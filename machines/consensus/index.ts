@@ -83,6 +83,20 @@ export const consensusVariants: Variant[] = [
     durable: consensusDurable,
   },
   {
+    name: 'silent-after-decision',
+    description: 'A node that already knows the decision ignores a client\'s proposal instead of telling it the decided value: that client waits for ever.',
+    breaks: 'every client request is answered',
+    machine: consensusMachine({ ...verified, answerLate: 'nothing' }),
+    durable: consensusDurable,
+  },
+  {
+    name: 'tell-own-value',
+    description: 'A node that already knows the decision answers a client\'s proposal with the value the client proposed, as if it had been decided.',
+    breaks: 'a client is told the decided value',
+    machine: consensusMachine({ ...verified, answerLate: 'own-value' }),
+    durable: consensusDurable,
+  },
+  {
     name: 'minority-commit',
     description: 'The proposer commits on half the nodes\' promises (its own alone with 3 nodes), short of a majority: its commit is accepted although no majority promised its term, and two values can be chosen.',
     breaks: "a commit follows a majority's promises",
