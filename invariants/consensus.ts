@@ -50,6 +50,22 @@ export const integrity: Property<View> = {
   },
 };
 
+/**
+ * A node learns the decision once (uniform integrity: a process decides at most once): a proposer
+ * that sees a majority ack (term, value) applies that value then, in that term. A node that had
+ * already learned the decision, from a `decided` or a round of its own, runs no further round:
+ * deciding again would announce the decision again and apply nothing.
+ */
+export const decideAppliesTheDecision: Property<View> = {
+  name: 'a node that decides applies that decision',
+  kind: 'always',
+  reads: 'history',
+  holds: (w) => {
+    const applied = notes(w, 'applied');
+    return notes(w, 'decided').every((d) => applied.some((a) => a.node === d.node && a.note.term === d.note.term && a.note.value === d.note.value));
+  },
+};
+
 /** A node's promised term, including the one it restarts with after a crash, never falls below one it promised before. */
 export const termNeverDecreases: Property<View> = {
   name: 'term never decreases',
@@ -180,4 +196,4 @@ export const everyNodeLearns: Property<View> = {
   },
 };
 
-export const consensusProperties = [agreement, validity, integrity, termNeverDecreases, commitFollowsPromises, decidedStaysChosen, everyRequestIsAnswered, clientIsToldTheDecidedValue, aValueIsDecided, everyProposerDecides, decidedDespiteMinorityDown, everyNodeLearns] as Property[];
+export const consensusProperties = [agreement, validity, integrity, decideAppliesTheDecision, termNeverDecreases, commitFollowsPromises, decidedStaysChosen, everyRequestIsAnswered, clientIsToldTheDecidedValue, aValueIsDecided, everyProposerDecides, decidedDespiteMinorityDown, everyNodeLearns] as Property[];

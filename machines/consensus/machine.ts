@@ -104,6 +104,8 @@ export interface ConsensusOptions {
    * (the `silent-after-decision` bug); or the client's own value (the `tell-own-value` bug).
    */
   answerLate?: 'decision' | 'nothing' | 'own-value';
+  /** A node that learns the decision from a `decided` starts a round of its own. On: the `learner-proposes` bug. */
+  proposeAfterLearning?: boolean;
 }
 
 export type ConsensusEmitted = { type: 'send'; to: NodeId | 'others'; msg: ConsensusMessage } | { type: 'note'; note: ConsensusNote };
@@ -248,7 +250,7 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
       tellDecision: enqueueActions(({ context, enqueue }) => {
         enqueue.emit(note({ type: 'decision', value: context.learned }));
       }),
-      /** Answer to a proposal at a node that knows the decision: the decided value, which it cannot change. */
+      /** Answer to a proposal the node does not take: the decided value as it knows it, which the proposal cannot change. */
       answerProposal: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'client.propose' || options.answerLate === 'nothing') return;
         enqueue.emit(note({ type: 'decision', value: options.answerLate === 'own-value' ? event.value : context.learned }));
@@ -276,9 +278,10 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
     on: {
       propose: { guard: 'inBound', actions: 'answerPropose' },
       commit: { guard: 'inBound', actions: 'answerCommit' },
-      decided: { guard: 'firstDecision', target: '.learned', actions: 'learn' },
-      // A proposal after the decision cannot change it: the proposer is told the decided value.
-      'client.propose': { guard: 'hasLearned', actions: 'answerProposal' },
+      decided: { guard: 'firstDecision', target: options.proposeAfterLearning ? '.proposing' : '.learned', actions: 'learn' },
+      // A proposal the node does not take (it knows the decision, or is proposing one already) cannot change
+      // the decision: the client is told it as this node knows it.
+      'client.propose': { actions: 'answerProposal' },
       'client.get': { actions: 'tellDecision' },
     },
     states: {
