@@ -1,10 +1,24 @@
 /** The consensus primitive: machine, variants, properties and model defaults. */
+import { createMachine, type AnyStateMachine } from 'xstate';
 import type { Protocol, ProtocolConfig, Variant } from '../../src/protocol.js';
 import { consensusGhost, consensusProperties } from '../../invariants/consensus.js';
 import { consensusDurable, consensusMachine, roundOfTerm, type ConsensusContext, type ConsensusOptions } from './machine.js';
 import type { ConsensusEvent } from './messages.js';
 
 const verified: ConsensusOptions = { flow: 'paxos', carryAccepted: true, commitQuorum: 'majority' };
+
+/**
+ * The `learner-proposes` bug: the verified machine with the one transition changed, a `decided`
+ * leading to `proposing` instead of `learned` (written here, not as an option of the machine, so
+ * the machine's own `decided` transition stays what its mutants change).
+ */
+function proposingAfterLearning(machine: ReturnType<typeof consensusMachine>): AnyStateMachine {
+  const { on } = machine.config as { on: Record<string, object> };
+  const proposing = '.proposing';
+  const decided = { ...on.decided, target: proposing };
+  const transitions = { ...on, decided };
+  return createMachine({ ...machine.config, on: transitions } as never, machine.implementations as never);
+}
 
 /**
  * Two competing proposers on a reordering network, no faults: concurrency alone breaks these.
@@ -86,13 +100,15 @@ export const consensusVariants: Variant[] = [
     name: 'learner-proposes',
     description: 'A node that learns the decision from a `decided` goes on to propose: it runs a round of its own, decides the chosen value again and announces it again.',
     breaks: 'a node that decides applies that decision',
-    machine: consensusMachine({ ...verified, proposeAfterLearning: true }),
+    reveal: { faults: [] },
+    machine: proposingAfterLearning(consensusMachine(verified)),
     durable: consensusDurable,
   },
   {
     name: 'silent-after-decision',
     description: 'A node that does not take a client\'s proposal (it knows the decision already) ignores it instead of telling it the decided value: that client waits for ever.',
     breaks: 'every client request is answered',
+    reveal: { faults: [] },
     machine: consensusMachine({ ...verified, answerLate: 'nothing' }),
     durable: consensusDurable,
   },
@@ -100,6 +116,7 @@ export const consensusVariants: Variant[] = [
     name: 'tell-own-value',
     description: 'A node that already knows the decision answers a client\'s proposal with the value the client proposed, as if it had been decided.',
     breaks: 'a client is told the decided value',
+    reveal: { faults: [] },
     machine: consensusMachine({ ...verified, answerLate: 'own-value' }),
     durable: consensusDurable,
   },

@@ -104,8 +104,6 @@ export interface ConsensusOptions {
    * (the `silent-after-decision` bug); or the client's own value (the `tell-own-value` bug).
    */
   answerLate?: 'decision' | 'nothing' | 'own-value';
-  /** A node that learns the decision from a `decided` starts a round of its own. On: the `learner-proposes` bug. */
-  proposeAfterLearning?: boolean;
 }
 
 export type ConsensusEmitted = { type: 'send'; to: NodeId | 'others'; msg: ConsensusMessage } | { type: 'note'; note: ConsensusNote };
@@ -278,7 +276,7 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
     on: {
       propose: { guard: 'inBound', actions: 'answerPropose' },
       commit: { guard: 'inBound', actions: 'answerCommit' },
-      decided: { guard: 'firstDecision', target: options.proposeAfterLearning ? '.proposing' : '.learned', actions: 'learn' },
+      decided: { guard: 'firstDecision', target: '.learned', actions: 'learn' },
       // A proposal the node does not take (it knows the decision, or is proposing one already) cannot change
       // the decision: the client is told it as this node knows it.
       'client.propose': { actions: 'answerProposal' },
