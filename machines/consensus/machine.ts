@@ -100,8 +100,9 @@ export interface ConsensusOptions {
   /** A restarted node retries its pending proposal. Off: the `restart-idle` bug. */
   resumeProposal?: boolean;
   /**
-   * What a node that knows the decision tells a client who proposes: the decided value; nothing
-   * (the `silent-after-decision` bug); or the client's own value (the `tell-own-value` bug).
+   * What a node that does not take a client's proposal (it knows the decision, or proposes one
+   * already) tells the client: the decision as it knows it; nothing (the `silent-after-decision`
+   * bug); or the client's own value (the `tell-own-value` bug).
    */
   answerLate?: 'decision' | 'nothing' | 'own-value';
 }
