@@ -12,7 +12,7 @@ import type { ConsensusNote } from '../machines/consensus/messages.js';
 type View = WorldView<ConsensusContext, ConsensusNote>;
 
 /** The note types these properties read: the primitive's ghost history keeps only these. */
-export const consensusGhost: ConsensusNote['type'][] = ['proposed', 'promised', 'applied', 'decided'];
+export const consensusGhost: ConsensusNote['type'][] = ['proposed', 'promised', 'applied', 'decided', 'decision'];
 
 const notes = <T extends ConsensusNote['type']>(w: View, type: T) => notesOf<ConsensusNote, T>(w, type);
 
@@ -47,6 +47,22 @@ export const integrity: Property<View> = {
     // The history is a set: a second entry of one kind at one node is a second decision.
     const kinds = outcomes(w).map(({ node, note }) => `${node}/${note.type}`);
     return new Set(kinds).size === kinds.length;
+  },
+};
+
+/**
+ * A node learns the decision once (uniform integrity: a process decides at most once): a proposer
+ * that sees a majority ack (term, value) applies that value then, in that term. A node that had
+ * already learned the decision, from a `decided` or a round of its own, runs no further round:
+ * deciding again would announce the decision again and apply nothing.
+ */
+export const decideAppliesTheDecision: Property<View> = {
+  name: 'a node that decides applies that decision',
+  kind: 'always',
+  reads: 'history',
+  holds: (w) => {
+    const applied = notes(w, 'applied');
+    return notes(w, 'decided').every((d) => applied.some((a) => a.node === d.node && a.note.term === d.note.term && a.note.value === d.note.value));
   },
 };
 
@@ -91,6 +107,33 @@ export const decidedStaysChosen: Property<View> = {
       const holding = w.nodes.filter(({ context: { accepted, learned } }) => (accepted !== null && accepted.value === note.value && accepted.term >= note.term) || learned === note.value);
       return holding.length >= majority(w.n);
     }),
+};
+
+/**
+ * Every client request is answered when it arrives: the node takes a proposal (a `proposed`
+ * note; the decision follows), or, knowing the decision already, tells the client the decided
+ * value, and a read is told the decision as the node knows it (a `decision` note each). A node
+ * that drops a request leaves its client waiting for ever. Judged where the model counts the
+ * requests a node received (the checker; not a real trace, which does not count them).
+ */
+export const everyRequestIsAnswered: Property<View> = {
+  name: 'every client request is answered',
+  kind: 'always',
+  holds: (w) => w.nodes.every((v) => !v.requests || w.history.some(({ node, note }) => node === v.id && (note.type === 'proposed' || note.type === 'decision'))),
+};
+
+/**
+ * A client told a value was decided was told the decided value: a `decision` names no value
+ * (none known yet) or one some node applied or decided, never one it merely proposed.
+ */
+export const clientIsToldTheDecidedValue: Property<View> = {
+  name: 'a client is told the decided value',
+  kind: 'always',
+  reads: 'history',
+  holds: (w) => {
+    const decided = new Set(outcomes(w).map((h) => h.note.value));
+    return notes(w, 'decision').every(({ note }) => note.value === null || decided.has(note.value));
+  },
 };
 
 /** Some run decides (catches a model in which nothing can ever be chosen). */
@@ -153,4 +196,4 @@ export const everyNodeLearns: Property<View> = {
   },
 };
 
-export const consensusProperties = [agreement, validity, integrity, termNeverDecreases, commitFollowsPromises, decidedStaysChosen, aValueIsDecided, everyProposerDecides, decidedDespiteMinorityDown, everyNodeLearns] as Property[];
+export const consensusProperties = [agreement, validity, integrity, decideAppliesTheDecision, termNeverDecreases, commitFollowsPromises, decidedStaysChosen, everyRequestIsAnswered, clientIsToldTheDecidedValue, aValueIsDecided, everyProposerDecides, decidedDespiteMinorityDown, everyNodeLearns] as Property[];

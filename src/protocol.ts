@@ -53,6 +53,11 @@ export interface NodeView<C = any> {
   state: string;
   context: C;
   up: boolean;
+  /**
+   * Client requests this node has received, when the model counts them (the checker, for a
+   * protocol with a client generator); absent where they are not counted (a real trace).
+   */
+  requests?: number;
 }
 
 /** A note together with the node that emitted it. */

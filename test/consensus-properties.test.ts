@@ -3,7 +3,7 @@
  * history it exists to reject (validity and integrity have no buggy variant of their own).
  */
 import { describe, expect, it } from 'vitest';
-import { agreement, aValueIsDecided, commitFollowsPromises, decidedStaysChosen, everyNodeLearns, everyProposerDecides, integrity, termNeverDecreases, validity } from '../invariants/consensus.js';
+import { agreement, aValueIsDecided, clientIsToldTheDecidedValue, commitFollowsPromises, decideAppliesTheDecision, decidedStaysChosen, everyNodeLearns, everyProposerDecides, everyRequestIsAnswered, integrity, termNeverDecreases, validity } from '../invariants/consensus.js';
 import type { ConsensusContext } from '../machines/consensus/machine.js';
 import type { ConsensusNote } from '../machines/consensus/messages.js';
 import type { GhostNote, NodeView, WorldView } from '../src/protocol.js';
@@ -42,6 +42,28 @@ describe('consensus properties', () => {
   it('integrity fails when a node applies twice, even the same value in another term', () => {
     expect(integrity.holds(world([...good, applied(3, 4, 'a')]))).toBe(false);
     expect(integrity.holds(world([...good, decided(1, 4, 'a')]))).toBe(false);
+  });
+
+  it('a node that decides applies that decision fails when a node that learned decides again', () => {
+    expect(decideAppliesTheDecision.holds(world(good))).toBe(true);
+    // Node 3 applied the value of term 1 from a decided, then ran term 3 of its own.
+    expect(decideAppliesTheDecision.holds(world([...good, decided(3, 3, 'a')]))).toBe(false);
+  });
+
+  it('every client request is answered fails when a node that received a request noted no answer', () => {
+    const told = (node: number, value: string | null): GhostNote<ConsensusNote> => ({ node, note: { type: 'decision', value } });
+    // Nodes 1 and 2 took their proposals; node 3 was asked once the decision was known.
+    const asked = [{ ...node(1), requests: 1 }, { ...node(2), requests: 1 }, { ...node(3), requests: 1 }];
+    expect(everyRequestIsAnswered.holds(world([...good, told(3, 'a')], asked))).toBe(true);
+    expect(everyRequestIsAnswered.holds(world(good, asked))).toBe(false);
+    // Where requests are not counted (a real trace), nothing is judged.
+    expect(everyRequestIsAnswered.holds(world([]))).toBe(true);
+  });
+
+  it('a client is told the decided value fails when it is told a value nobody decided', () => {
+    const told = (value: string | null): GhostNote<ConsensusNote> => ({ node: 2, note: { type: 'decision', value } });
+    expect(clientIsToldTheDecidedValue.holds(world([...good, told('a'), told(null)]))).toBe(true);
+    expect(clientIsToldTheDecidedValue.holds(world([...good, told('b')]))).toBe(false);
   });
 
   it('term never decreases fails when a node, up or restarted, holds a lower promise than it noted', () => {

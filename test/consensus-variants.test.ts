@@ -25,6 +25,9 @@ describe('consensus: the variants', () => {
       ['no-decided-broadcast', 'every node learns'],
       ['ignore-decided', 'every node learns'],
       ['restart-idle', 'every proposer decides'],
+      ['learner-proposes', 'a node that decides applies that decision'],
+      ['silent-after-decision', 'every client request is answered'],
+      ['tell-own-value', 'a client is told the decided value'],
       ['minority-commit', "a commit follows a majority's promises"],
     ]);
   });

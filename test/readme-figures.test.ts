@@ -23,7 +23,7 @@ function check(...args: string[]): { states: number; violations: { invariant: st
 }
 
 describe('README figures', () => {
-  it.each(['as-drawn', 'forget-accepted', 'volatile-acceptor', 'minority-commit'])('consensus %s: states and counterexample length in the table', (variant) => {
+  it.each(['as-drawn', 'forget-accepted', 'volatile-acceptor', 'minority-commit', 'learner-proposes', 'silent-after-decision', 'tell-own-value'])('consensus %s: states and counterexample length in the table', (variant) => {
     const row = new RegExp(`^\\| \`${variant}\` +\\|[^|]+\\| \`([^\`]+)\`, (\\d+) steps?[^|]*\\| +([\\d,]+) \\|$`, 'm').exec(readme);
     expect(row, `a table row for ${variant}`).not.toBeNull();
     const [, invariant, steps, states] = row!;

@@ -1,10 +1,24 @@
 /** The consensus primitive: machine, variants, properties and model defaults. */
+import { createMachine, type AnyStateMachine } from 'xstate';
 import type { Protocol, ProtocolConfig, Variant } from '../../src/protocol.js';
 import { consensusGhost, consensusProperties } from '../../invariants/consensus.js';
 import { consensusDurable, consensusMachine, roundOfTerm, type ConsensusContext, type ConsensusOptions } from './machine.js';
 import type { ConsensusEvent } from './messages.js';
 
 const verified: ConsensusOptions = { flow: 'paxos', carryAccepted: true, commitQuorum: 'majority' };
+
+/**
+ * The `learner-proposes` bug: the verified machine with the one transition changed, a `decided`
+ * leading to `proposing` instead of `learned` (written here, not as an option of the machine, so
+ * the machine's own `decided` transition stays what its mutants change).
+ */
+function proposingAfterLearning(machine: ReturnType<typeof consensusMachine>): AnyStateMachine {
+  const { on } = machine.config as { on: Record<string, object> };
+  const proposing = '.proposing';
+  const decided = { ...on.decided, target: proposing };
+  const transitions = { ...on, decided };
+  return createMachine({ ...machine.config, on: transitions } as never, machine.implementations as never);
+}
 
 /**
  * Two competing proposers on a reordering network, no faults: concurrency alone breaks these.
@@ -83,6 +97,30 @@ export const consensusVariants: Variant[] = [
     durable: consensusDurable,
   },
   {
+    name: 'learner-proposes',
+    description: 'A node that learns the decision from a `decided` goes on to propose: it runs a round of its own, decides the chosen value again and announces it again.',
+    breaks: 'a node that decides applies that decision',
+    reveal: { faults: [] },
+    machine: proposingAfterLearning(consensusMachine(verified)),
+    durable: consensusDurable,
+  },
+  {
+    name: 'silent-after-decision',
+    description: 'A node that does not take a client\'s proposal (it knows the decision already) ignores it instead of telling it the decided value: that client waits for ever.',
+    breaks: 'every client request is answered',
+    reveal: { faults: [] },
+    machine: consensusMachine({ ...verified, answerLate: 'nothing' }),
+    durable: consensusDurable,
+  },
+  {
+    name: 'tell-own-value',
+    description: 'A node that already knows the decision answers a client\'s proposal with the value the client proposed, as if it had been decided.',
+    breaks: 'a client is told the decided value',
+    reveal: { faults: [] },
+    machine: consensusMachine({ ...verified, answerLate: 'own-value' }),
+    durable: consensusDurable,
+  },
+  {
     name: 'minority-commit',
     description: 'The proposer commits on half the nodes\' promises (its own alone with 3 nodes), short of a majority: its commit is accepted although no majority promised its term, and two values can be chosen.',
     breaks: "a commit follows a majority's promises",
@@ -96,14 +134,20 @@ export const consensusVariants: Variant[] = [
 export const PROPOSAL_VALUES = ['scale_up', 'scale_down', 'scale_out', 'scale_in', 'hold', 'drain', 'restart'];
 export const proposalOf = (id: number) => PROPOSAL_VALUES[(id - 1) % PROPOSAL_VALUES.length];
 
-/** What is wrong with `params.proposers`, if anything. */
-function checkProposers(config: ProtocolConfig): string | undefined {
-  const raw = config.params.proposers ?? [1];
+/** What is wrong with the node list `params[name]` (default `fallback`), if anything. */
+function checkNodeList(config: ProtocolConfig, name: string, fallback: number[]): string | undefined {
+  const raw = config.params[name] ?? fallback;
   if (!Array.isArray(raw) || !raw.every((id) => Number.isInteger(id) && id >= 1 && id <= config.nodes)) {
-    return `consensus params.proposers must list node ids from 1 to ${config.nodes}, got ${JSON.stringify(raw)}`;
+    return `consensus params.${name} must list node ids from 1 to ${config.nodes}, got ${JSON.stringify(raw)}`;
   }
   return undefined;
 }
+
+/** What is wrong with `params.proposers` and `params.readers`, if anything. */
+const checkProposers = (config: ProtocolConfig) => checkNodeList(config, 'proposers', [1]) ?? checkNodeList(config, 'readers', []);
+
+/** The nodes a client reads the decision from (`params.readers`, default none): once each, unless it proposes there. */
+const readers = (config: ProtocolConfig) => (config.params.readers ?? []) as number[];
 
 /** The nodes clients ask to propose (`params.proposers`, default node 1 only). */
 export function proposers(config: ProtocolConfig): number[] {
@@ -159,14 +203,21 @@ export const consensus: Protocol = {
     { why: 'a retry round: terms of round 1 expanded, no fault', config: { faults: [], maxRound: 1 } },
     { why: 'three proposers, no fault', config: { faults: [], params: { proposers: [1, 2, 3] } } },
   ],
-  params: { proposers: { type: 'ints', min: 1, max: 'nodes', description: 'the nodes clients ask to propose' } },
+  params: {
+    proposers: { type: 'ints', min: 1, max: 'nodes', description: 'the nodes clients ask to propose' },
+    readers: { type: 'ints', min: 1, max: 'nodes', description: 'the nodes a client reads the decision from, once (a proposer is asked to propose instead)' },
+  },
   ghost: consensusGhost,
   round: (c: ConsensusContext) => roundOfTerm(c.promised ?? 0, c.n),
   // The bound counts rounds of n terms each; a node's status names the term (ballot) it is in.
   statusRound: (c: ConsensusContext) => c.promised ?? 0,
   timerJitter: { consensus: 2 },
   checkParams: checkProposers,
-  clients: (node, used, config) => (used < 1 && proposers(config).includes(node.id) ? [{ type: 'client.propose', value: proposalOf(node.id) }] : []),
+  clients: (node, used, config) => {
+    if (used >= 1) return [];
+    if (proposers(config).includes(node.id)) return [{ type: 'client.propose', value: proposalOf(node.id) }];
+    return readers(config).includes(node.id) ? [{ type: 'client.get' }] : [];
+  },
   sampleEvents,
   types: { file: 'machines/consensus/messages.ts', message: 'ConsensusMessage', client: 'ConsensusClient', note: 'ConsensusNote' },
 };

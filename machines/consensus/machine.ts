@@ -99,6 +99,12 @@ export interface ConsensusOptions {
   learnFromDecided?: boolean;
   /** A restarted node retries its pending proposal. Off: the `restart-idle` bug. */
   resumeProposal?: boolean;
+  /**
+   * What a node that does not take a client's proposal (it knows the decision, or proposes one
+   * already) tells the client: the decision as it knows it; nothing (the `silent-after-decision`
+   * bug); or the client's own value (the `tell-own-value` bug).
+   */
+  answerLate?: 'decision' | 'nothing' | 'own-value';
 }
 
 export type ConsensusEmitted = { type: 'send'; to: NodeId | 'others'; msg: ConsensusMessage } | { type: 'note'; note: ConsensusNote };
@@ -239,9 +245,14 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
           if (options.announce !== false) enqueue.emit(send('others', { type: 'decided', ...decision }));
         }
       }),
-      /** Answer to a read, or to a proposal once the decision is known: the decided value, as this node knows it. */
+      /** Answer to a read: the decided value, as this node knows it (null: none yet). */
       tellDecision: enqueueActions(({ context, enqueue }) => {
         enqueue.emit(note({ type: 'decision', value: context.learned }));
+      }),
+      /** Answer to a proposal the node does not take: the decided value as it knows it, which the proposal cannot change. */
+      answerProposal: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'client.propose' || options.answerLate === 'nothing') return;
+        enqueue.emit(note({ type: 'decision', value: options.answerLate === 'own-value' ? event.value : context.learned }));
       }),
       /** Applies the value another proposer decided and stops proposing. */
       learn: enqueueActions(({ context, event, enqueue }) => {
@@ -267,8 +278,9 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
       propose: { guard: 'inBound', actions: 'answerPropose' },
       commit: { guard: 'inBound', actions: 'answerCommit' },
       decided: { guard: 'firstDecision', target: '.learned', actions: 'learn' },
-      // A proposal after the decision cannot change it: the proposer is told the decided value.
-      'client.propose': { guard: 'hasLearned', actions: 'tellDecision' },
+      // A proposal the node does not take (it knows the decision, or is proposing one already) cannot change
+      // the decision: the client is told it as this node knows it.
+      'client.propose': { actions: 'answerProposal' },
       'client.get': { actions: 'tellDecision' },
     },
     states: {

@@ -755,7 +755,7 @@ export class Simulator {
   /** spontaneousMoves[node id][interned state id]: that node's moves in that state. */
   private readonly spontaneousMoves: Choice[][][] = [];
 
-  /** Node views are cached per (node, interned state): worlds share them. */
+  /** Node views are cached per (node, interned state, client requests): worlds share them. */
   private readonly nodeViews = new Map<number, NodeView>();
   /** Ghost histories are shared between a world and its successors: so are their views. */
   private readonly historyViews = new WeakMap<number[], GhostNote[]>();
@@ -764,13 +764,15 @@ export class Simulator {
 
   nodeView(world: World, id: NodeId): NodeView {
     const slot = world.nodes[id - 1];
-    const key = slot.local ? slot.local.id * 64 + id : -(slot.durable!.id * 64 + id) - 1;
-    let view = this.nodeViews.get(key);
+    const requests = slot.clientUsed;
+    // (node, state, client requests): requests past 63 share a key, so they get a view of their own.
+    const key = (slot.local ? slot.local.id * 64 + id : -(slot.durable!.id * 64 + id) - 1) * 64 + Math.min(requests, 63);
+    let view = requests < 63 ? this.nodeViews.get(key) : undefined;
     if (!view) {
       view = slot.local
-        ? { id, state: slot.local.state, context: slot.local.context, up: true }
-        : { id, state: 'down', context: slot.durable!.value, up: false };
-      this.nodeViews.set(key, view);
+        ? { id, state: slot.local.state, context: slot.local.context, up: true, requests }
+        : { id, state: 'down', context: slot.durable!.value, up: false, requests };
+      if (requests < 63) this.nodeViews.set(key, view);
     }
     return view;
   }
