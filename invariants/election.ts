@@ -2,9 +2,11 @@
  * Leader election properties. Safety speaks of the ghost history (every vote, election and term
  * a node ever noted), as TLA+ history variables do, not only of the current states.
  */
+import { isCounter } from '../src/bounds.js';
 import { majority, minority } from '../src/quorum.js';
 import { notesOf } from '../src/notes-of.js';
 import type { NodeView, Property, WorldView } from '../src/protocol.js';
+import { stepProperty } from '../src/step-property.js';
 import type { ElectionNote } from '../machines/election/messages.js';
 import type { ElectionContext } from '../machines/election/machine.js';
 
@@ -101,6 +103,36 @@ export const leaderHadMajority: Property<View> = {
     });
   },
 };
+
+/** A message as a step sees it: the fields the step properties read. */
+type Received = { type: string; term?: number; version?: number; from?: number };
+/** Messages that carry their sender's current term (a pre-vote's term is the one it would campaign in, §9.6). */
+const CARRIES_TERM = new Set(['vote_request', 'vote', 'leader_announce', 'leader_ack']);
+/** Every counter the message carries is within the wire's bounds (the machine ignores one that is not). */
+const inBound = (e: Received) => isCounter(e.term) && (e.version === undefined || isCounter(e.version));
+
+/**
+ * Raft §5.1 (Figure 2, rules for all servers): "If RPC request or response contains term T >
+ * currentTerm: set currentTerm = T, convert to follower". A node that receives a vote request,
+ * a vote, a heartbeat or an ack of a higher term is, after that step, a follower in that term.
+ */
+export const adoptsHigherTerm = stepProperty<ElectionContext, Received>('a node that sees a higher term adopts it and follows', (before, e, after) =>
+  !CARRIES_TERM.has(e.type) || !inBound(e) || e.term! <= before.context.currentTerm ||
+  (after.context.currentTerm === e.term && after.state === 'follower'));
+
+/**
+ * Raft §5.2, Figure 2 (RequestVote, receiver): "If votedFor is null or candidateId, and
+ * candidate's log is at least as up-to-date as receiver's log, grant vote" — first come, first
+ * served. A node that has not voted in the request's term (a higher term it adopts, or its own
+ * with no vote cast) or voted for this candidate, asked by a candidate whose value is at least
+ * as new as its own, votes for it.
+ */
+export const votesFirstComeFirstServed = stepProperty<ElectionContext, Received>('a node votes for the first up-to-date candidate that asks', (before, e, after) => {
+  const c = before.context;
+  if (e.type !== 'vote_request' || !inBound(e) || e.term! < c.currentTerm) return true;
+  const free = e.term! > c.currentTerm || c.votedFor === null || c.votedFor === e.from;
+  return !free || e.version! < c.data.version || (after.context.currentTerm === e.term && after.context.votedFor === e.from);
+});
 
 export const aLeaderIsElected: Property<View> = {
   name: 'a leader is elected',
@@ -224,6 +256,8 @@ export const electionProperties = [
   everyTermNoted,
   everyLeaderNoted,
   leaderHadMajority,
+  adoptsHigherTerm,
+  votesFirstComeFirstServed,
   aLeaderIsElected,
   allAgreeOnLeader,
   allNodesSynced,

@@ -8,6 +8,7 @@ export type {
   NetworkName,
   NodeId,
   NodeInput,
+  NodeStep,
   NodeView,
   NoteEmit,
   ParamSpec,
@@ -30,5 +31,6 @@ export { verdict, type PropertyVerdict, type Verdict } from './check/verdict.js'
 export { describeRun } from './check/describe-run.js';
 export { sequenceDiagram } from './trace/sequence-diagram.js';
 export { notesOf } from './notes-of.js';
+export { stepProperty, STEP_BROKEN } from './step-property.js';
 export { majority } from './quorum.js';
 export { isCounter, MAX_COUNTER, MAX_NODES, MAX_TOKEN, type Counter, type Token } from './bounds.js';

@@ -1,5 +1,6 @@
 /** The leader election primitive: machine, variants, properties and model defaults. */
 import { assign, emit, enqueueActions } from 'xstate';
+import { isCounter } from '../../src/bounds.js';
 import type { Protocol, Variant } from '../../src/protocol.js';
 import { electionProperties } from '../../invariants/election.js';
 import { electionDurable, electionMachine, type ElectionContext } from './machine.js';
@@ -18,6 +19,12 @@ const ONE_WRITE = { params: { writes: 1 }, maxRound: 1 };
 const withAction = (name: string, action: unknown) =>
   electionMachine(correct).provide({ actions: { [name]: action } } as Parameters<ReturnType<typeof electionMachine>['provide']>[0]);
 const setValue = (event: ElectionEvent) => (event.type === 'client.set' ? event.value : null);
+/** The verified machine with one named guard done wrong. */
+const withGuard = (name: string, guard: (args: { context: ElectionContext; event: ElectionEvent }) => boolean) =>
+  electionMachine(correct).provide({ guards: { [name]: guard } } as Parameters<ReturnType<typeof electionMachine>['provide']>[0]);
+/** Every counter the event carries is within the wire's bounds (the machine's own `inBound`). */
+const countersInBound = (e: ElectionEvent) =>
+  (!('term' in e) || isCounter(e.term)) && (!('version' in e) || isCounter(e.version)) && (e.type !== 'state_sync' || isCounter(e.data.version));
 
 export const electionVariants: Variant[] = [
   {
@@ -120,6 +127,25 @@ export const electionVariants: Variant[] = [
     description: 'Takes the lead without noting its election: one leader per term and the majority check never see it.',
     breaks: 'every leader noted its election',
     machine: withAction('becomeLeader', assign(({ context }: { context: ElectionContext }) => ({ leader: context.id }))),
+    durable: electionDurable,
+  },
+  {
+    name: 'refusal-term-ignored',
+    description: 'A vote of a higher term (a refusal) sends a node back to follower without adopting that term: it learns the term late (Raft §5.1).',
+    breaks: 'a node that sees a higher term adopts it and follows',
+    machine: withAction('adoptTerm', enqueueActions(({ event, enqueue }) => {
+      const e = event as ElectionEvent;
+      if (e.type === 'vote' || !('term' in e)) return;
+      enqueue.assign({ currentTerm: e.term, votedFor: null, leader: null, votes: [] });
+      enqueue.emit({ type: 'note', note: { type: 'term', term: e.term } } as never);
+    })),
+    durable: electionDurable,
+  },
+  {
+    name: 'no-same-term-vote',
+    description: 'Answers only a vote request of a higher term: a node that learned the term from another message never votes in it (Raft §5.2).',
+    breaks: 'a node votes for the first up-to-date candidate that asks',
+    machine: withGuard('inBound', ({ event }) => event.type !== 'vote_request' && countersInBound(event)),
     durable: electionDurable,
   },
   {
