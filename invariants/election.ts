@@ -134,6 +134,27 @@ export const votesFirstComeFirstServed = stepProperty<ElectionContext, Received>
   return !free || e.version! < c.data.version || (after.context.currentTerm === e.term && after.context.votedFor === e.from);
 });
 
+/**
+ * Raft §5.2: "If the leader's term is at least as large as the candidate's current term, then
+ * the candidate recognizes the leader as legitimate and returns to follower state. If the term in
+ * the RPC is smaller than the candidate's current term, then the candidate rejects the RPC", and
+ * §5.1: current terms are exchanged whenever servers communicate. A heartbeat of a term no older
+ * than the node's makes it a follower of its sender in that term (noting `accept_leader`, the
+ * seed's step_down, when the leader or term is new to it); an older one changes nothing; every
+ * heartbeat is answered with the node's term and version, so a stale leader steps down and a
+ * leader sees who is behind.
+ */
+export const followsHeartbeatsOfItsTerm = stepProperty<ElectionContext, Received>('a heartbeat no older than a node makes it follow its sender', (before, e, after, out) => {
+  if (e.type !== 'leader_announce' || !inBound(e)) return true;
+  const b = before.context;
+  const a = after.context;
+  const answered = out.sends.some(({ to, msg }) => to === e.from && msg.type === 'leader_ack' && msg.term === a.currentTerm && msg.version === a.data.version);
+  if (e.term! < b.currentTerm) return answered && after.state === before.state && a.leader === b.leader && a.currentTerm === b.currentTerm;
+  const noted = (b.leader === e.from && b.currentTerm === e.term) ||
+    out.notes.some((n: ElectionNote) => n.type === 'accept_leader' && n.term === e.term && n.leader === e.from);
+  return answered && noted && after.state === 'follower' && a.leader === e.from && a.currentTerm === e.term;
+});
+
 export const aLeaderIsElected: Property<View> = {
   name: 'a leader is elected',
   kind: 'sometimes',
@@ -258,6 +279,7 @@ export const electionProperties = [
   leaderHadMajority,
   adoptsHigherTerm,
   votesFirstComeFirstServed,
+  followsHeartbeatsOfItsTerm,
   aLeaderIsElected,
   allAgreeOnLeader,
   allNodesSynced,

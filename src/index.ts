@@ -17,6 +17,7 @@ export type {
   ProtocolConfig,
   SendEmit,
   SessionSpec,
+  StepOutput,
   Variant,
   WorldView,
 } from './protocol.js';

@@ -7,15 +7,15 @@
  * history has no such note. So the explorer, the walk and the fair phases judge it with no code
  * of their own, and a counterexample ends at the step that broke it.
  */
-import type { NodeStep, Property } from './protocol.js';
+import type { NodeStep, Property, StepOutput } from './protocol.js';
 
 /** The note type of a step that broke a step property (never a note a machine emits). */
 export const STEP_BROKEN = 'step property broken';
 
-/** An `always` property judged on each node step: `step(before, event, after)` is true when the step obeys it. */
+/** An `always` property judged on each node step: `step(before, event, after, out)` is true when the step obeys it. */
 export function stepProperty<C = any, E extends { type: string } = { type: string }>(
   name: string,
-  step: (before: NodeStep<C>, event: E, after: NodeStep<C>) => boolean,
+  step: (before: NodeStep<C>, event: E, after: NodeStep<C>, out: StepOutput) => boolean,
 ): Property {
   return {
     name,

@@ -2,7 +2,8 @@
  * Election properties beyond one leader per term: a write reaches every node as the leader
  * holds it, an acknowledged write is kept, only a node that does not lead refuses writes, the
  * history the safety properties read is complete, and each step obeys Raft's rules for servers
- * (a higher term is adopted at once, §5.1; votes are first come, first served, §5.2). Each is shown to catch its buggy variant
+ * (a higher term is adopted at once, §5.1; votes are first come, first served, §5.2; a heartbeat
+ * no older than the node makes it follow, and every heartbeat is answered, §5.1–5.2). Each is shown to catch its buggy variant
  * (a one-action change of the verified machine) by exploration and by walk.
  */
 import { describe, expect, it } from 'vitest';
@@ -21,6 +22,7 @@ const cases: [string, string][] = [
   // Step properties (Raft's rules for servers), judged on every node step.
   ['refusal-term-ignored', 'a node that sees a higher term adopts it and follows'],
   ['no-same-term-vote', 'a node votes for the first up-to-date candidate that asks'],
+  ['stale-leader-followed', 'a heartbeat no older than a node makes it follow its sender'],
 ];
 
 describe('election: buggy variants of the stronger specification are caught', () => {

@@ -149,6 +149,13 @@ export const electionVariants: Variant[] = [
     durable: electionDurable,
   },
   {
+    name: 'stale-leader-followed',
+    description: "Follows a heartbeat of any term not above its own, an older one too: a node takes a deposed leader for the current one (Raft §5.2).",
+    breaks: 'a heartbeat no older than a node makes it follow its sender',
+    machine: withGuard('fromCurrentLeaderTerm', ({ context, event }) => 'term' in event && event.term <= context.currentTerm),
+    durable: electionDurable,
+  },
+  {
     name: 'vote-twice',
     description: 'Grants a vote without checking votedFor.',
     breaks: 'one vote per node per term',
