@@ -5,7 +5,7 @@
 import { isCounter } from '../src/bounds.js';
 import { majority, minority } from '../src/quorum.js';
 import { notesOf } from '../src/notes-of.js';
-import type { NodeView, Property, WorldView } from '../src/protocol.js';
+import type { NodeView, Property, StepOutput, WorldView } from '../src/protocol.js';
 import { stepProperty } from '../src/step-property.js';
 import type { ElectionNote } from '../machines/election/messages.js';
 import type { ElectionContext } from '../machines/election/machine.js';
@@ -155,6 +155,38 @@ export const followsHeartbeatsOfItsTerm = stepProperty<ElectionContext, Received
   return answered && noted && after.state === 'follower' && a.leader === e.from && a.currentTerm === e.term;
 });
 
+/** The step asked every other node for `type` with this term and the node's version. */
+const askedOthers = (out: StepOutput, type: string, term: number, version: number) =>
+  out.sends.some(({ to, msg }) => to === 'others' && msg.type === type && msg.term === term && msg.version === version);
+
+/**
+ * Raft §5.2: "To begin an election, a follower increments its current term and transitions to
+ * candidate state. It then votes for itself and issues RequestVote RPCs in parallel to each of
+ * the other servers." A node that becomes a candidate (or, timing out as one, campaigns again) is
+ * one term further, has voted for itself, counts its own vote only, and asks every other node.
+ */
+export const campaignsInTheNextTerm = stepProperty<ElectionContext, Received>('a campaign is one term on, with the node\'s own vote, asking every other node', (before, e, after, out) => {
+  if (after.state !== 'candidate' || (before.state === 'candidate' && e.type !== 'election_timeout')) return true;
+  const b = before.context;
+  const a = after.context;
+  return a.currentTerm === b.currentTerm + 1 && a.votedFor === a.id && a.votes.length === 1 && a.votes[0] === a.id && a.leader === null &&
+    askedOthers(out, 'vote_request', a.currentTerm, a.data.version) &&
+    out.notes.some((n: ElectionNote) => n.type === 'voted' && n.term === a.currentTerm && n.for === a.id);
+});
+
+/**
+ * PreVote (Ongaro's thesis §9.6): a node whose election timer fires first asks every other node
+ * whether it would vote for it in the next term, without changing its term, and forgets the
+ * leader it followed (it no longer hears from it). A precandidate counts its own pre-vote only.
+ */
+export const preVotesForTheNextTerm = stepProperty<ElectionContext, Received>('a pre-vote asks every other node for the next term, the node\'s term unchanged', (before, e, after, out) => {
+  if (after.state !== 'precandidate' || (before.state === 'precandidate' && e.type !== 'election_timeout')) return true;
+  const b = before.context;
+  const a = after.context;
+  return a.currentTerm === b.currentTerm && a.votedFor === b.votedFor && a.leader === null && a.votes.length === 1 && a.votes[0] === a.id &&
+    askedOthers(out, 'pre_vote_request', a.currentTerm + 1, a.data.version);
+});
+
 export const aLeaderIsElected: Property<View> = {
   name: 'a leader is elected',
   kind: 'sometimes',
@@ -280,6 +312,8 @@ export const electionProperties = [
   adoptsHigherTerm,
   votesFirstComeFirstServed,
   followsHeartbeatsOfItsTerm,
+  campaignsInTheNextTerm,
+  preVotesForTheNextTerm,
   aLeaderIsElected,
   allAgreeOnLeader,
   allNodesSynced,

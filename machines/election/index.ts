@@ -156,6 +156,31 @@ export const electionVariants: Variant[] = [
     durable: electionDurable,
   },
   {
+    name: 'campaign-skips-term',
+    description: 'A candidate campaigns two terms on from its own, not the next one its pre-vote asked for (Raft §5.2).',
+    breaks: "a campaign is one term on, with the node's own vote, asking every other node",
+    machine: withAction('startElection', enqueueActions(({ context, enqueue }) => {
+      const { currentTerm, id, data } = context as ElectionContext;
+      const term = currentTerm + 2;
+      enqueue.assign({ currentTerm: term, votedFor: id, votes: [id], leader: null });
+      enqueue.emit({ type: 'note', note: { type: 'term', term } } as never);
+      enqueue.emit({ type: 'note', note: { type: 'voted', term, for: id } } as never);
+      enqueue.emit({ type: 'send', to: 'others', msg: { type: 'vote_request', term, version: data.version } } as never);
+    })),
+    durable: electionDurable,
+  },
+  {
+    name: 'prevote-own-term',
+    description: 'A precandidate asks for pre-votes in its own term, not the next: no node that is up to date grants one (thesis §9.6).',
+    breaks: "a pre-vote asks every other node for the next term, the node's term unchanged",
+    machine: withAction('startPreVote', enqueueActions(({ context, enqueue }) => {
+      const { currentTerm, id, data } = context as ElectionContext;
+      enqueue.assign({ votes: [id], leader: null });
+      enqueue.emit({ type: 'send', to: 'others', msg: { type: 'pre_vote_request', term: currentTerm, version: data.version } } as never);
+    })),
+    durable: electionDurable,
+  },
+  {
     name: 'vote-twice',
     description: 'Grants a vote without checking votedFor.',
     breaks: 'one vote per node per term',
