@@ -4,7 +4,7 @@ import { isCounter } from '../../src/bounds.js';
 import type { Protocol, Variant } from '../../src/protocol.js';
 import { electionProperties } from '../../invariants/election.js';
 import { electionDurable, electionMachine, type ElectionContext } from './machine.js';
-import type { ElectionEvent } from './messages.js';
+import type { ElectionEvent, ElectionMessage, ElectionNote } from './messages.js';
 
 const correct = { preVote: true, checkVotedFor: true, dedupeVotes: true };
 const DISRUPTS = 'a rejoining minority does not disrupt the leader';
@@ -19,6 +19,14 @@ const ONE_WRITE = { params: { writes: 1 }, maxRound: 1 };
 const withAction = (name: string, action: unknown) =>
   electionMachine(correct).provide({ actions: { [name]: action } } as Parameters<ReturnType<typeof electionMachine>['provide']>[0]);
 const setValue = (event: ElectionEvent) => (event.type === 'client.set' ? event.value : null);
+/** An action that updates the context, notes facts and asks every other node one message, each made from the context. */
+const askOthers = (make: (c: ElectionContext) => { set: Partial<ElectionContext>; notes?: ElectionNote[]; msg: ElectionMessage }) =>
+  enqueueActions(({ context, enqueue }) => {
+    const { set, notes = [], msg } = make(context as ElectionContext);
+    enqueue.assign(set);
+    for (const note of notes) enqueue.emit({ type: 'note', note } as never);
+    enqueue.emit({ type: 'send', to: 'others', msg } as never);
+  });
 /** The verified machine with one named guard done wrong. */
 const withGuard = (name: string, guard: (args: { context: ElectionContext; event: ElectionEvent }) => boolean) =>
   electionMachine(correct).provide({ guards: { [name]: guard } } as Parameters<ReturnType<typeof electionMachine>['provide']>[0]);
@@ -159,13 +167,9 @@ export const electionVariants: Variant[] = [
     name: 'campaign-skips-term',
     description: 'A candidate campaigns two terms on from its own, not the next one its pre-vote asked for (Raft §5.2).',
     breaks: "a campaign is one term on, with the node's own vote, asking every other node",
-    machine: withAction('startElection', enqueueActions(({ context, enqueue }) => {
-      const { currentTerm, id, data } = context as ElectionContext;
+    machine: withAction('startElection', askOthers(({ currentTerm, id, data }) => {
       const term = currentTerm + 2;
-      enqueue.assign({ currentTerm: term, votedFor: id, votes: [id], leader: null });
-      enqueue.emit({ type: 'note', note: { type: 'term', term } } as never);
-      enqueue.emit({ type: 'note', note: { type: 'voted', term, for: id } } as never);
-      enqueue.emit({ type: 'send', to: 'others', msg: { type: 'vote_request', term, version: data.version } } as never);
+      return { set: { currentTerm: term, votedFor: id, votes: [id], leader: null }, notes: [{ type: 'term', term }, { type: 'voted', term, for: id }], msg: { type: 'vote_request', term, version: data.version } };
     })),
     durable: electionDurable,
   },
@@ -173,11 +177,8 @@ export const electionVariants: Variant[] = [
     name: 'prevote-own-term',
     description: 'A precandidate asks for pre-votes in its own term, not the next: no node that is up to date grants one (thesis §9.6).',
     breaks: "a pre-vote asks every other node for the next term, the node's term unchanged",
-    machine: withAction('startPreVote', enqueueActions(({ context, enqueue }) => {
-      const { currentTerm, id, data } = context as ElectionContext;
-      enqueue.assign({ votes: [id], leader: null });
-      enqueue.emit({ type: 'send', to: 'others', msg: { type: 'pre_vote_request', term: currentTerm, version: data.version } } as never);
-    })),
+    machine: withAction('startPreVote', askOthers(({ currentTerm, id, data }) =>
+      ({ set: { votes: [id], leader: null }, msg: { type: 'pre_vote_request', term: currentTerm, version: data.version } }))),
     durable: electionDurable,
   },
   {
