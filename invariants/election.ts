@@ -176,15 +176,48 @@ export const campaignsInTheNextTerm = stepProperty<ElectionContext, Received>('a
 
 /**
  * PreVote (Ongaro's thesis §9.6): a node whose election timer fires first asks every other node
- * whether it would vote for it in the next term, without changing its term, and forgets the
- * leader it followed (it no longer hears from it). A precandidate counts its own pre-vote only.
+ * whether it would vote for it in the next term, without changing its term. A precandidate
+ * counts its own pre-vote only.
  */
 export const preVotesForTheNextTerm = stepProperty<ElectionContext, Received>('a pre-vote asks every other node for the next term, the node\'s term unchanged', (before, e, after, out) => {
   if (after.state !== 'precandidate' || (before.state === 'precandidate' && e.type !== 'election_timeout')) return true;
   const b = before.context;
   const a = after.context;
-  return a.currentTerm === b.currentTerm && a.votedFor === b.votedFor && a.leader === null && a.votes.length === 1 && a.votes[0] === a.id &&
+  return a.currentTerm === b.currentTerm && a.votedFor === b.votedFor && a.votes.length === 1 && a.votes[0] === a.id &&
     askedOthers(out, 'pre_vote_request', a.currentTerm + 1, a.data.version);
+});
+
+/** The node's term, vote, leader, votes and value are as they were. */
+const unchanged = (b: ElectionContext, a: ElectionContext) =>
+  a.currentTerm === b.currentTerm && a.votedFor === b.votedFor && a.leader === b.leader && a.data === b.data && a.votes.join() === b.votes.join();
+
+/**
+ * PreVote (thesis §9.6): a pre-vote request changes nothing at the node asked (the term in it is
+ * only the one the sender would campaign in), and is answered with that term. A pre-vote is
+ * granted only for a term above the node's own, to a node whose value is at least as new (the
+ * conditions of a real vote, §5.2, §5.4.1).
+ */
+export const answersPreVotes = stepProperty<ElectionContext, Received & { granted?: boolean }>('a pre-vote request changes nothing and is granted only for a later term to a node as up to date', (before, e, after, out) => {
+  if (e.type !== 'pre_vote_request' || !inBound(e)) return true;
+  const b = before.context;
+  const answers = out.sends.filter(({ to, msg }) => to === e.from && msg.type === 'pre_vote' && msg.term === e.term);
+  const mayGrant = e.term! > b.currentTerm && e.version! >= b.data.version;
+  return after.state === before.state && unchanged(b, after.context) && answers.length === 1 && (mayGrant || !answers[0].msg.granted);
+});
+
+/**
+ * Raft §5.2: "A candidate wins an election if it receives votes from a majority of the servers
+ * in the full cluster for the same term." A candidate counts a granted vote of its term, each
+ * voter once, and leads (noting its election with those votes) once they are a majority; a
+ * refused vote or one of an older term changes nothing.
+ */
+export const countsVotesOfItsTerm = stepProperty<ElectionContext, Received & { granted?: boolean }>('a candidate counts granted votes of its term, once each, and leads on a majority', (before, e, after, out) => {
+  const b = before.context;
+  if (before.state !== 'candidate' || e.type !== 'vote' || !inBound(e) || e.term! > b.currentTerm) return true;
+  const counted = e.granted && e.term === b.currentTerm ? [...new Set([...b.votes, e.from!])].sort((x, y) => x - y) : b.votes;
+  const a = after.context;
+  if (counted.length < majority(b.n)) return after.state === 'candidate' && a.votes.join() === counted.join() && a.currentTerm === b.currentTerm;
+  return after.state === 'leader' && a.leader === a.id && out.notes.some((n: ElectionNote) => n.type === 'elected' && n.term === b.currentTerm && n.votes.join() === counted.join());
 });
 
 export const aLeaderIsElected: Property<View> = {
@@ -314,6 +347,8 @@ export const electionProperties = [
   followsHeartbeatsOfItsTerm,
   campaignsInTheNextTerm,
   preVotesForTheNextTerm,
+  answersPreVotes,
+  countsVotesOfItsTerm,
   aLeaderIsElected,
   allAgreeOnLeader,
   allNodesSynced,

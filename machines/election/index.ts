@@ -182,6 +182,26 @@ export const electionVariants: Variant[] = [
     durable: electionDurable,
   },
   {
+    name: 'prevote-same-term',
+    description: 'Grants a pre-vote for a term no later than its own: a node that missed an election is told it could win the term already held (thesis §9.6).',
+    breaks: 'a pre-vote request changes nothing and is granted only for a later term to a node as up to date',
+    machine: withAction('answerPreVote', emit(({ context, event }: { context: ElectionContext; event: ElectionEvent }) => {
+      const e = event as Extract<ElectionEvent, { type: 'pre_vote_request' }>;
+      const granted = e.term >= context.currentTerm && e.version >= context.data.version && context.leader === null;
+      return { type: 'send', to: e.from, msg: { type: 'pre_vote', term: e.term, granted } } as never;
+    })),
+    durable: electionDurable,
+  },
+  {
+    name: 'refused-vote-counted',
+    description: 'A candidate counts a refused vote of its term as a voter: past 3 nodes, its tally reaches a majority early (Raft §5.2).',
+    breaks: 'a candidate counts granted votes of its term, once each, and leads on a majority',
+    // Two candidates of one term refuse each other: 4 messages in flight.
+    reveal: { maxRound: 1, maxInFlight: 4 },
+    machine: withGuard('voteCounts', ({ context, event }) => event.type === 'vote' && event.term === context.currentTerm),
+    durable: electionDurable,
+  },
+  {
     name: 'vote-twice',
     description: 'Grants a vote without checking votedFor.',
     breaks: 'one vote per node per term',
