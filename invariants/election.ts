@@ -208,16 +208,17 @@ export const answersPreVotes = stepProperty<ElectionContext, Received & { grante
 /**
  * Raft §5.2: "A candidate wins an election if it receives votes from a majority of the servers
  * in the full cluster for the same term." A candidate counts a granted vote of its term, each
- * voter once, and leads (noting its election with those votes) once they are a majority; a
- * refused vote or one of an older term changes nothing.
+ * voter once, and leads (noting its election with those votes) only once they are a majority; a
+ * refused vote or one of an older term changes nothing. (That a majority does make it lead is a
+ * liveness matter: `quorum-above-majority` waits for more, and breaks fault tolerance.)
  */
-export const countsVotesOfItsTerm = stepProperty<ElectionContext, Received & { granted?: boolean }>('a candidate counts granted votes of its term, once each, and leads on a majority', (before, e, after, out) => {
+export const countsVotesOfItsTerm = stepProperty<ElectionContext, Received & { granted?: boolean }>('a candidate counts granted votes of its term, once each, and leads only on a majority', (before, e, after, out) => {
   const b = before.context;
   if (before.state !== 'candidate' || e.type !== 'vote' || !inBound(e) || e.term! > b.currentTerm) return true;
   const counted = e.granted && e.term === b.currentTerm ? [...new Set([...b.votes, e.from!])].sort((x, y) => x - y) : b.votes;
   const a = after.context;
-  if (counted.length < majority(b.n)) return after.state === 'candidate' && a.votes.join() === counted.join() && a.currentTerm === b.currentTerm;
-  return after.state === 'leader' && a.leader === a.id && out.notes.some((n: ElectionNote) => n.type === 'elected' && n.term === b.currentTerm && n.votes.join() === counted.join());
+  if (after.state !== 'leader') return after.state === 'candidate' && a.votes.join() === counted.join() && a.currentTerm === b.currentTerm;
+  return counted.length >= majority(b.n) && a.leader === a.id && out.notes.some((n: ElectionNote) => n.type === 'elected' && n.term === b.currentTerm && n.votes.join() === counted.join());
 });
 
 export const aLeaderIsElected: Property<View> = {

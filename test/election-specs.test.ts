@@ -28,7 +28,7 @@ const cases: [string, string][] = [
   ['campaign-skips-term', "a campaign is one term on, with the node's own vote, asking every other node"],
   ['prevote-own-term', "a pre-vote asks every other node for the next term, the node's term unchanged"],
   ['prevote-same-term', 'a pre-vote request changes nothing and is granted only for a later term to a node as up to date'],
-  ['refused-vote-counted', 'a candidate counts granted votes of its term, once each, and leads on a majority'],
+  ['refused-vote-counted', 'a candidate counts granted votes of its term, once each, and leads only on a majority'],
 ];
 
 describe('election: buggy variants of the stronger specification are caught', () => {

@@ -195,7 +195,7 @@ export const electionVariants: Variant[] = [
   {
     name: 'refused-vote-counted',
     description: 'A candidate counts a refused vote of its term as a voter: past 3 nodes, its tally reaches a majority early (Raft §5.2).',
-    breaks: 'a candidate counts granted votes of its term, once each, and leads on a majority',
+    breaks: 'a candidate counts granted votes of its term, once each, and leads only on a majority',
     // Two candidates of one term refuse each other: 4 messages in flight.
     reveal: { maxRound: 1, maxInFlight: 4 },
     machine: withGuard('voteCounts', ({ context, event }) => event.type === 'vote' && event.term === context.currentTerm),
