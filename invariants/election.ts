@@ -179,7 +179,7 @@ export const campaignsInTheNextTerm = stepProperty<ElectionContext, Received>('a
  * whether it would vote for it in the next term, without changing its term. A precandidate
  * counts its own pre-vote only.
  */
-export const preVotesForTheNextTerm = stepProperty<ElectionContext, Received>('a pre-vote asks every other node for the next term, the node\'s term unchanged', (before, e, after, out) => {
+export const preVotesForTheNextTerm = stepProperty<ElectionContext, Received>('a pre-vote asks every other node for the next term, the node\'s term and vote unchanged', (before, e, after, out) => {
   if (after.state !== 'precandidate' || (before.state === 'precandidate' && e.type !== 'election_timeout')) return true;
   const b = before.context;
   const a = after.context;

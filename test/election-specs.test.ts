@@ -26,7 +26,7 @@ const cases: [string, string][] = [
   ['no-same-term-vote', 'a node votes for the first up-to-date candidate that asks'],
   ['stale-leader-followed', 'a heartbeat no older than a node makes it follow its sender'],
   ['campaign-skips-term', "a campaign is one term on, with the node's own vote, asking every other node"],
-  ['prevote-own-term', "a pre-vote asks every other node for the next term, the node's term unchanged"],
+  ['prevote-forgets-vote', "a pre-vote asks every other node for the next term, the node's term and vote unchanged"],
   ['prevote-same-term', 'a pre-vote request changes nothing and is granted only for a later term to a node as up to date'],
   ['refused-vote-counted', 'a candidate counts granted votes of its term, once each, and leads only on a majority'],
 ];

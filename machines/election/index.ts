@@ -174,11 +174,11 @@ export const electionVariants: Variant[] = [
     durable: electionDurable,
   },
   {
-    name: 'prevote-own-term',
-    description: 'A precandidate asks for pre-votes in its own term, not the next: no node that is up to date grants one (thesis §9.6).',
-    breaks: "a pre-vote asks every other node for the next term, the node's term unchanged",
+    name: 'prevote-forgets-vote',
+    description: 'A precandidate forgets the vote it cast in its term: asked again in that term, it votes a second time (thesis §9.6: a pre-vote changes nothing).',
+    breaks: "a pre-vote asks every other node for the next term, the node's term and vote unchanged",
     machine: withAction('startPreVote', askOthers(({ currentTerm, id, data }) =>
-      ({ set: { votes: [id], leader: null }, msg: { type: 'pre_vote_request', term: currentTerm, version: data.version } }))),
+      ({ set: { votes: [id], leader: null, votedFor: null }, msg: { type: 'pre_vote_request', term: currentTerm + 1, version: data.version } }))),
     durable: electionDurable,
   },
   {
