@@ -2,9 +2,11 @@
  * Leader election properties. Safety speaks of the ghost history (every vote, election and term
  * a node ever noted), as TLA+ history variables do, not only of the current states.
  */
+import { isCounter } from '../src/bounds.js';
 import { majority, minority } from '../src/quorum.js';
 import { notesOf } from '../src/notes-of.js';
-import type { NodeView, Property, WorldView } from '../src/protocol.js';
+import type { NodeView, Property, StepOutput, WorldView } from '../src/protocol.js';
+import { stepProperty } from '../src/step-property.js';
 import type { ElectionNote } from '../machines/election/messages.js';
 import type { ElectionContext } from '../machines/election/machine.js';
 
@@ -101,6 +103,123 @@ export const leaderHadMajority: Property<View> = {
     });
   },
 };
+
+/** A message as a step sees it: the fields the step properties read. */
+type Received = { type: string; term?: number; version?: number; from?: number };
+/** Messages that carry their sender's current term (a pre-vote's term is the one it would campaign in, §9.6). */
+const CARRIES_TERM = new Set(['vote_request', 'vote', 'leader_announce', 'leader_ack']);
+/** Every counter the message carries is within the wire's bounds (the machine ignores one that is not). */
+const inBound = (e: Received) => isCounter(e.term) && (e.version === undefined || isCounter(e.version));
+
+/**
+ * Raft §5.1 (Figure 2, rules for all servers): "If RPC request or response contains term T >
+ * currentTerm: set currentTerm = T, convert to follower". A node that receives a vote request,
+ * a vote, a heartbeat or an ack of a higher term is, after that step, a follower in that term.
+ */
+export const adoptsHigherTerm = stepProperty<ElectionContext, Received>('a node that sees a higher term adopts it and follows', (before, e, after) =>
+  !CARRIES_TERM.has(e.type) || !inBound(e) || e.term! <= before.context.currentTerm ||
+  (after.context.currentTerm === e.term && after.state === 'follower'));
+
+/**
+ * Raft §5.2, Figure 2 (RequestVote, receiver): "If votedFor is null or candidateId, and
+ * candidate's log is at least as up-to-date as receiver's log, grant vote" — first come, first
+ * served. A node that has not voted in the request's term (a higher term it adopts, or its own
+ * with no vote cast) or voted for this candidate, asked by a candidate whose value is at least
+ * as new as its own, votes for it.
+ */
+export const votesFirstComeFirstServed = stepProperty<ElectionContext, Received>('a node votes for the first up-to-date candidate that asks', (before, e, after) => {
+  const c = before.context;
+  if (e.type !== 'vote_request' || !inBound(e) || e.term! < c.currentTerm) return true;
+  const free = e.term! > c.currentTerm || c.votedFor === null || c.votedFor === e.from;
+  return !free || e.version! < c.data.version || (after.context.currentTerm === e.term && after.context.votedFor === e.from);
+});
+
+/**
+ * Raft §5.2: "If the leader's term is at least as large as the candidate's current term, then
+ * the candidate recognizes the leader as legitimate and returns to follower state. If the term in
+ * the RPC is smaller than the candidate's current term, then the candidate rejects the RPC", and
+ * §5.1: current terms are exchanged whenever servers communicate. A heartbeat of a term no older
+ * than the node's makes it a follower of its sender in that term (noting `accept_leader`, the
+ * seed's step_down, when the leader or term is new to it); an older one changes nothing; every
+ * heartbeat is answered with the node's term and version, so a stale leader steps down and a
+ * leader sees who is behind.
+ */
+export const followsHeartbeatsOfItsTerm = stepProperty<ElectionContext, Received>('a heartbeat no older than a node makes it follow its sender', (before, e, after, out) => {
+  if (e.type !== 'leader_announce' || !inBound(e)) return true;
+  const b = before.context;
+  const a = after.context;
+  const answered = out.sends.some(({ to, msg }) => to === e.from && msg.type === 'leader_ack' && msg.term === a.currentTerm && msg.version === a.data.version);
+  if (e.term! < b.currentTerm) return answered && after.state === before.state && a.leader === b.leader && a.currentTerm === b.currentTerm;
+  const noted = (b.leader === e.from && b.currentTerm === e.term) ||
+    out.notes.some((n: ElectionNote) => n.type === 'accept_leader' && n.term === e.term && n.leader === e.from);
+  return answered && noted && after.state === 'follower' && a.leader === e.from && a.currentTerm === e.term;
+});
+
+/** The step asked every other node for `type` with this term and the node's version. */
+const askedOthers = (out: StepOutput, type: string, term: number, version: number) =>
+  out.sends.some(({ to, msg }) => to === 'others' && msg.type === type && msg.term === term && msg.version === version);
+
+/**
+ * Raft §5.2: "To begin an election, a follower increments its current term and transitions to
+ * candidate state. It then votes for itself and issues RequestVote RPCs in parallel to each of
+ * the other servers." A node that becomes a candidate (or, timing out as one, campaigns again) is
+ * one term further, has voted for itself, counts its own vote only, and asks every other node.
+ */
+export const campaignsInTheNextTerm = stepProperty<ElectionContext, Received>('a campaign is one term on, with the node\'s own vote, asking every other node', (before, e, after, out) => {
+  if (after.state !== 'candidate' || (before.state === 'candidate' && e.type !== 'election_timeout')) return true;
+  const b = before.context;
+  const a = after.context;
+  return a.currentTerm === b.currentTerm + 1 && a.votedFor === a.id && a.votes.length === 1 && a.votes[0] === a.id && a.leader === null &&
+    askedOthers(out, 'vote_request', a.currentTerm, a.data.version) &&
+    out.notes.some((n: ElectionNote) => n.type === 'voted' && n.term === a.currentTerm && n.for === a.id);
+});
+
+/**
+ * PreVote (Ongaro's thesis §9.6): a node whose election timer fires first asks every other node
+ * whether it would vote for it in the next term, without changing its term. A precandidate
+ * counts its own pre-vote only.
+ */
+export const preVotesForTheNextTerm = stepProperty<ElectionContext, Received>('a pre-vote asks every other node for the next term, the node\'s term and vote unchanged', (before, e, after, out) => {
+  if (after.state !== 'precandidate' || (before.state === 'precandidate' && e.type !== 'election_timeout')) return true;
+  const b = before.context;
+  const a = after.context;
+  return a.currentTerm === b.currentTerm && a.votedFor === b.votedFor && a.votes.length === 1 && a.votes[0] === a.id &&
+    askedOthers(out, 'pre_vote_request', a.currentTerm + 1, a.data.version);
+});
+
+/** The node's term, vote, leader, votes and value are as they were. */
+const unchanged = (b: ElectionContext, a: ElectionContext) =>
+  a.currentTerm === b.currentTerm && a.votedFor === b.votedFor && a.leader === b.leader && a.data === b.data && a.votes.join() === b.votes.join();
+
+/**
+ * PreVote (thesis §9.6): a pre-vote request changes nothing at the node asked (the term in it is
+ * only the one the sender would campaign in), and is answered with that term. A pre-vote is
+ * granted only for a term above the node's own, to a node whose value is at least as new (the
+ * conditions of a real vote, §5.2, §5.4.1).
+ */
+export const answersPreVotes = stepProperty<ElectionContext, Received & { granted?: boolean }>('a pre-vote request changes nothing and is granted only for a later term to a node as up to date', (before, e, after, out) => {
+  if (e.type !== 'pre_vote_request' || !inBound(e)) return true;
+  const b = before.context;
+  const answers = out.sends.filter(({ to, msg }) => to === e.from && msg.type === 'pre_vote' && msg.term === e.term);
+  const mayGrant = e.term! > b.currentTerm && e.version! >= b.data.version;
+  return after.state === before.state && unchanged(b, after.context) && answers.length === 1 && (mayGrant || !answers[0].msg.granted);
+});
+
+/**
+ * Raft §5.2: "A candidate wins an election if it receives votes from a majority of the servers
+ * in the full cluster for the same term." A candidate counts a granted vote of its term, each
+ * voter once, and leads (noting its election with those votes) only once they are a majority; a
+ * refused vote or one of an older term changes nothing. (That a majority does make it lead is a
+ * liveness matter: `quorum-above-majority` waits for more, and breaks fault tolerance.)
+ */
+export const countsVotesOfItsTerm = stepProperty<ElectionContext, Received & { granted?: boolean }>('a candidate counts granted votes of its term, once each, and leads only on a majority', (before, e, after, out) => {
+  const b = before.context;
+  if (before.state !== 'candidate' || e.type !== 'vote' || !inBound(e) || e.term! > b.currentTerm) return true;
+  const counted = e.granted && e.term === b.currentTerm ? [...new Set([...b.votes, e.from!])].sort((x, y) => x - y) : b.votes;
+  const a = after.context;
+  if (after.state !== 'leader') return after.state === 'candidate' && a.votes.join() === counted.join() && a.currentTerm === b.currentTerm;
+  return counted.length >= majority(b.n) && a.leader === a.id && out.notes.some((n: ElectionNote) => n.type === 'elected' && n.term === b.currentTerm && n.votes.join() === counted.join());
+});
 
 export const aLeaderIsElected: Property<View> = {
   name: 'a leader is elected',
@@ -224,6 +343,13 @@ export const electionProperties = [
   everyTermNoted,
   everyLeaderNoted,
   leaderHadMajority,
+  adoptsHigherTerm,
+  votesFirstComeFirstServed,
+  followsHeartbeatsOfItsTerm,
+  campaignsInTheNextTerm,
+  preVotesForTheNextTerm,
+  answersPreVotes,
+  countsVotesOfItsTerm,
   aLeaderIsElected,
   allAgreeOnLeader,
   allNodesSynced,

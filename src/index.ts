@@ -8,6 +8,7 @@ export type {
   NetworkName,
   NodeId,
   NodeInput,
+  NodeStep,
   NodeView,
   NoteEmit,
   ParamSpec,
@@ -16,6 +17,7 @@ export type {
   ProtocolConfig,
   SendEmit,
   SessionSpec,
+  StepOutput,
   Variant,
   WorldView,
 } from './protocol.js';
@@ -30,5 +32,6 @@ export { verdict, type PropertyVerdict, type Verdict } from './check/verdict.js'
 export { describeRun } from './check/describe-run.js';
 export { sequenceDiagram } from './trace/sequence-diagram.js';
 export { notesOf } from './notes-of.js';
+export { stepProperty, STEP_BROKEN } from './step-property.js';
 export { majority } from './quorum.js';
 export { isCounter, MAX_COUNTER, MAX_NODES, MAX_TOKEN, type Counter, type Token } from './bounds.js';

@@ -129,6 +129,26 @@ export interface Property<V extends WorldView = WorldView> {
    * histories), not once per world.
    */
   reads?: 'history';
+  /**
+   * `always` only: a property of each node step (see src/step-property.ts, which builds such
+   * properties): true when the step from `before` on `event` to `after`, sending and noting
+   * `out`, obeys it. Every step a node's machine takes is judged; a broken one enters the ghost
+   * history.
+   */
+  step?(before: NodeStep, event: { type: string }, after: NodeStep, out: StepOutput): boolean;
+}
+
+/** What one node step sent and noted. */
+export interface StepOutput<M = any, N = any> {
+  sends: { to: NodeId | 'others'; msg: M }[];
+  notes: N[];
+}
+
+/** A node's machine state before or after one step, as a step property sees it. */
+export interface NodeStep<C = any> {
+  /** The state value, flattened as in NodeView. */
+  state: string;
+  context: C;
 }
 
 /** Client requests a node may receive in a world, given how many it has already received. */

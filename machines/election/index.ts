@@ -1,9 +1,10 @@
 /** The leader election primitive: machine, variants, properties and model defaults. */
 import { assign, emit, enqueueActions } from 'xstate';
+import { isCounter } from '../../src/bounds.js';
 import type { Protocol, Variant } from '../../src/protocol.js';
 import { electionProperties } from '../../invariants/election.js';
 import { electionDurable, electionMachine, type ElectionContext } from './machine.js';
-import type { ElectionEvent } from './messages.js';
+import type { ElectionEvent, ElectionMessage, ElectionNote } from './messages.js';
 
 const correct = { preVote: true, checkVotedFor: true, dedupeVotes: true };
 const DISRUPTS = 'a rejoining minority does not disrupt the leader';
@@ -18,6 +19,20 @@ const ONE_WRITE = { params: { writes: 1 }, maxRound: 1 };
 const withAction = (name: string, action: unknown) =>
   electionMachine(correct).provide({ actions: { [name]: action } } as Parameters<ReturnType<typeof electionMachine>['provide']>[0]);
 const setValue = (event: ElectionEvent) => (event.type === 'client.set' ? event.value : null);
+/** An action that updates the context, notes facts and asks every other node one message, each made from the context. */
+const askOthers = (make: (c: ElectionContext) => { set: Partial<ElectionContext>; notes?: ElectionNote[]; msg: ElectionMessage }) =>
+  enqueueActions(({ context, enqueue }) => {
+    const { set, notes = [], msg } = make(context as ElectionContext);
+    enqueue.assign(set);
+    for (const note of notes) enqueue.emit({ type: 'note', note } as never);
+    enqueue.emit({ type: 'send', to: 'others', msg } as never);
+  });
+/** The verified machine with one named guard done wrong. */
+const withGuard = (name: string, guard: (args: { context: ElectionContext; event: ElectionEvent }) => boolean) =>
+  electionMachine(correct).provide({ guards: { [name]: guard } } as Parameters<ReturnType<typeof electionMachine>['provide']>[0]);
+/** Every counter the event carries is within the wire's bounds (the machine's own `inBound`). */
+const countersInBound = (e: ElectionEvent) =>
+  (!('term' in e) || isCounter(e.term)) && (!('version' in e) || isCounter(e.version)) && (e.type !== 'state_sync' || isCounter(e.data.version));
 
 export const electionVariants: Variant[] = [
   {
@@ -120,6 +135,70 @@ export const electionVariants: Variant[] = [
     description: 'Takes the lead without noting its election: one leader per term and the majority check never see it.',
     breaks: 'every leader noted its election',
     machine: withAction('becomeLeader', assign(({ context }: { context: ElectionContext }) => ({ leader: context.id }))),
+    durable: electionDurable,
+  },
+  {
+    name: 'refusal-term-ignored',
+    description: 'A vote of a higher term (a refusal) sends a node back to follower without adopting that term: it learns the term late (Raft §5.1).',
+    breaks: 'a node that sees a higher term adopts it and follows',
+    machine: withAction('adoptTerm', enqueueActions(({ event, enqueue }) => {
+      const e = event as ElectionEvent;
+      if (e.type === 'vote' || !('term' in e)) return;
+      enqueue.assign({ currentTerm: e.term, votedFor: null, leader: null, votes: [] });
+      enqueue.emit({ type: 'note', note: { type: 'term', term: e.term } } as never);
+    })),
+    durable: electionDurable,
+  },
+  {
+    name: 'no-same-term-vote',
+    description: 'Answers only a vote request of a higher term: a node that learned the term from another message never votes in it (Raft §5.2).',
+    breaks: 'a node votes for the first up-to-date candidate that asks',
+    machine: withGuard('inBound', ({ event }) => event.type !== 'vote_request' && countersInBound(event)),
+    durable: electionDurable,
+  },
+  {
+    name: 'stale-leader-followed',
+    description: "Follows a heartbeat of any term not above its own, an older one too: a node takes a deposed leader for the current one (Raft §5.2).",
+    breaks: 'a heartbeat no older than a node makes it follow its sender',
+    machine: withGuard('fromCurrentLeaderTerm', ({ context, event }) => 'term' in event && event.term <= context.currentTerm),
+    durable: electionDurable,
+  },
+  {
+    name: 'campaign-skips-term',
+    description: 'A candidate campaigns two terms on from its own, not the next one its pre-vote asked for (Raft §5.2).',
+    breaks: "a campaign is one term on, with the node's own vote, asking every other node",
+    machine: withAction('startElection', askOthers(({ currentTerm, id, data }) => {
+      const term = currentTerm + 2;
+      return { set: { currentTerm: term, votedFor: id, votes: [id], leader: null }, notes: [{ type: 'term', term }, { type: 'voted', term, for: id }], msg: { type: 'vote_request', term, version: data.version } };
+    })),
+    durable: electionDurable,
+  },
+  {
+    name: 'prevote-forgets-vote',
+    description: 'A precandidate forgets the vote it cast in its term: asked again in that term, it votes a second time (thesis §9.6: a pre-vote changes nothing).',
+    breaks: "a pre-vote asks every other node for the next term, the node's term and vote unchanged",
+    machine: withAction('startPreVote', askOthers(({ currentTerm, id, data }) =>
+      ({ set: { votes: [id], leader: null, votedFor: null }, msg: { type: 'pre_vote_request', term: currentTerm + 1, version: data.version } }))),
+    durable: electionDurable,
+  },
+  {
+    name: 'prevote-same-term',
+    description: 'Grants a pre-vote for a term no later than its own: a node that missed an election is told it could win the term already held (thesis §9.6).',
+    breaks: 'a pre-vote request changes nothing and is granted only for a later term to a node as up to date',
+    machine: withAction('answerPreVote', emit(({ context, event }: { context: ElectionContext; event: ElectionEvent }) => {
+      const e = event as Extract<ElectionEvent, { type: 'pre_vote_request' }>;
+      const granted = e.term >= context.currentTerm && e.version >= context.data.version && context.leader === null;
+      return { type: 'send', to: e.from, msg: { type: 'pre_vote', term: e.term, granted } } as never;
+    })),
+    durable: electionDurable,
+  },
+  {
+    name: 'refused-vote-counted',
+    description: 'A candidate counts a refused vote of its term as a voter: past 3 nodes, its tally reaches a majority early (Raft §5.2).',
+    breaks: 'a candidate counts granted votes of its term, once each, and leads only on a majority',
+    // Two candidates of one term refuse each other: 4 messages in flight.
+    reveal: { maxRound: 1, maxInFlight: 4 },
+    machine: withGuard('voteCounts', ({ context, event }) => event.type === 'vote' && event.term === context.currentTerm),
     durable: electionDurable,
   },
   {

@@ -12,7 +12,8 @@
 import { initialTransition, type AnyActorScope, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition, type StateValue } from 'xstate';
 import { coveredState, coveredTransition } from './covered.js';
 import { effectsOf, flattenValue, type Effect } from '../machine-effects.js';
-import type { NodeInput } from '../protocol.js';
+import type { NodeInput, Property, StepOutput } from '../protocol.js';
+import { STEP_BROKEN } from '../step-property.js';
 import { canonical } from '../canonical.js';
 import { inertScope } from '../inert-scope.js';
 import { Interner } from './interner.js';
@@ -53,7 +54,8 @@ export class NodeStepper {
   private readonly scope: AnyActorScope;
   private collected: unknown[] = [];
 
-  constructor(readonly machine: AnyStateMachine, private readonly cacheLimit = 2_000_000) {
+  /** `stepProperties`: properties judged on each step (Property.step); a broken one adds a STEP_BROKEN note to the step's effects. */
+  constructor(readonly machine: AnyStateMachine, private readonly cacheLimit = 2_000_000, private readonly stepProperties: readonly Property[] = []) {
     this.scope = inertScope(machine, (action) => this.collected.push(action));
   }
 
@@ -118,6 +120,16 @@ export class NodeStepper {
     const actions = this.collected as Parameters<typeof effectsOf>[0];
     this.check(next, event.type);
     const result = { next: this.internState(next.value, next.context), effects: effectsOf(actions) };
+    if (this.stepProperties.length) {
+      const out: StepOutput = { sends: [], notes: [] };
+      for (const e of result.effects) {
+        if (e.kind === 'send') out.sends.push({ to: e.to, msg: e.msg });
+        else if (e.kind === 'note') out.notes.push(e.note);
+      }
+      for (const p of this.stepProperties) {
+        if (!p.step!(local, event, result.next, out)) result.effects.push({ kind: 'note', note: { type: STEP_BROKEN, property: p.name } });
+      }
+    }
     this.cover(next, this.machine.getTransitionData(snapshot, event as never));
     if (this.cached >= this.cacheLimit) {
       this.steps = [];

@@ -12,6 +12,7 @@ import { Interner } from './interner.js';
 import { Symmetry } from './symmetry.js';
 import { NodeStepper, type Effect, type LocalState } from './node-step.js';
 import { channelIndex, connected, inFlightCount, type DurableRef, type MsgRef, type NodeSlot, type TimerRef, type World } from './world.js';
+import { STEP_BROKEN } from '../step-property.js';
 
 /** What one step did, for traces and counterexamples. */
 export interface StepRecord {
@@ -50,7 +51,8 @@ export class Simulator {
    */
   constructor(readonly protocol: Protocol, readonly variant: Variant, readonly config: CheckConfig, stableFingerprints = false) {
     this.n = config.nodes;
-    this.stepper = new NodeStepper(variant.machine);
+    const stepProperties = protocol.properties.filter((p) => p.step);
+    this.stepper = new NodeStepper(variant.machine, undefined, stepProperties);
     this.faults = new Set(config.faults);
     this.lossFault = this.faults.has('loss');
     this.dupFault = this.faults.has('dup');
@@ -58,7 +60,7 @@ export class Simulator {
     this.partitionFault = this.faults.has('partition');
     this.allMask = (1 << this.n) - 1;
     this.duplicating = config.network === 'unordered-duplicating';
-    this.ghost = protocol.ghost ? new Set(protocol.ghost) : null;
+    this.ghost = protocol.ghost ? new Set(stepProperties.length ? [...protocol.ghost, STEP_BROKEN] : protocol.ghost) : null;
     // n! renamings per fingerprint: worth it up to 4 nodes (24), not at 5 (120).
     this.symmetry = !stableFingerprints && config.symmetry && protocol.symmetry && this.n <= MAX_SYMMETRIC_NODES ? new Symmetry(this, protocol.symmetry.idFields) : null;
   }
