@@ -28,16 +28,21 @@ describe('coordkit harness, mixed and wrong', () => {
   it('fails the wrong peer, naming the divergence and the property, with the diagram up to it', () => {
     // Every node runs the wrong peer; links are slowed so that candidates overlap. The bug needs
     // two candidates asking in one term, a race that one run on a loaded machine may miss: a run
-    // that misses it must pass (the peer is otherwise correct), and a later one must catch it.
+    // that misses it must pass (the peer is otherwise correct), and a later one must catch it. A
+    // run may also end at an earlier divergence, where the replay's bounded search does not
+    // explain the order in which the slowed links delivered (README, "coordkit harness"): it
+    // fails, and the next seed is tried; one of three must catch the second vote.
+    const caught = /^DIVERGENCE node \d: sent \{"granted":true,"term":\d+,"type":"vote"\} to node \d; the model's next message to node \d here is \{"granted":false/m;
     let r!: ReturnType<typeof harness>;
     for (let attempt = 1; attempt <= 3; attempt++) {
       r = harness(['election', '--nodes', '3', '--cmd', peerCommand('wrong_peer.py'), '--script', join(FIXTURES, 'split-votes.json'), '--out', join(tmp, `wrong-${attempt}`), '--timeout', '80', '--seed', String(attempt)]);
       expect(r.stderr).toBe('');
-      if (r.status !== 0) break;
-      expect(r.stdout).toMatch(/PASS for this run/);
+      if (r.status === 0) expect(r.stdout).toMatch(/PASS for this run/);
+      else expect(r.stdout).toMatch(/^DIVERGENCE node \d: /m);
+      if (caught.test(r.stdout)) break;
     }
     expect(r.status, r.stdout).toBe(1);
-    expect(r.stdout).toMatch(/^DIVERGENCE node \d: sent \{"granted":true,"term":\d+,"type":"vote"\} to node \d; the model's next message to node \d here is \{"granted":false/m);
+    expect(r.stdout).toMatch(caught);
     expect(r.stdout).toMatch(/VIOLATED one vote per node per term \(over the observed notes\)/);
     expect(r.stdout).toMatch(/the run up to the first divergence:\n```mermaid\nsequenceDiagram/);
     expect(r.stdout).toMatch(/Note over N\d: DIVERGENCE/);

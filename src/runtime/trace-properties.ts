@@ -77,22 +77,30 @@ export function checkTraceProperties(protocol: Protocol, variant: Variant, n: nu
 
 /**
  * The `always` properties that read only the ghost history, judged over notes as a node's clients
- * saw them (an implementation's notes, when no trace of its states exists). Returns the names of
- * the properties judged and those violated, with the index of the note after which each failed.
+ * saw them (an implementation's notes, when no trace of its states exists). Notes of different
+ * nodes arrive over different connections, so their order of arrival need not be their order in
+ * the run: a leader's `elected` may arrive before a voter's `voted`. A property is violated when
+ * it fails over every note seen, and reported with the index of the note from which it failed
+ * for good; one that fails for a while and holds again once later notes arrive is not.
  */
 export function checkHistoryProperties(protocol: Protocol, n: number, notes: readonly GhostNote[]): { checked: string[]; violations: TraceViolation[] } {
   const ghost = protocol.ghost ? new Set(protocol.ghost) : null;
   const judged = protocol.properties.filter((p) => p.kind === 'always' && p.reads === 'history');
   const history: GhostNote[] = [];
   const seen = new Set<string>();
-  const violations: TraceViolation[] = [];
+  /** Per property, the note from which it has failed without a break, if it fails now. */
+  const failingSince = new Map<string, number>();
   notes.forEach(({ node, note }, index) => {
     const key = node + '\u0001' + canonical(note);
     if ((ghost && !ghost.has(note.type)) || seen.has(key)) return;
     seen.add(key);
     history.push({ node, note });
     const world: WorldView = { n, nodes: [], history: history.slice(), inFlight: [], quiescent: false };
-    for (const p of judged) if (!violations.some((v) => v.property === p.name) && !p.holds(world)) violations.push({ property: p.name, kind: 'always', index });
+    for (const p of judged) {
+      if (p.holds(world)) failingSince.delete(p.name);
+      else if (!failingSince.has(p.name)) failingSince.set(p.name, index);
+    }
   });
+  const violations = judged.filter((p) => failingSince.has(p.name)).map((p): TraceViolation => ({ property: p.name, kind: 'always', index: failingSince.get(p.name)! }));
   return { checked: judged.map((p) => p.name), violations };
 }
