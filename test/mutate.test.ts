@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
 import { applyEdits, mutantsOf } from '../src/mutate/mutants.js';
+import { seededArgs } from '../src/mutate/run-mutation.js';
 
 const BIN = resolve('bin/coordkit.js');
 const TPC = 'examples/two-phase-commit/index.ts';
@@ -137,12 +138,25 @@ describe('coordkit mutate on a user protocol (two-phase commit)', () => {
     expect(status(neverCommits.id)).toMatchObject({ status: 'killed', properties: ['a transaction commits'] });
     expect(status(ignoresAbort.id)).toMatchObject({ status: 'survived', tried: ['default', '--nodes 3'] });
     expect(report.configs).toEqual(['default', '--nodes 3']);
+    expect(report.walkSeed).toBe(1);
     expect(status(redundantGuard.id)).toMatchObject({ status: 'equivalent', detail: 'the protocol offers client.commit only when mayCommit holds' });
     expect(report).toMatchObject({ total: 4, killed: 2, survived: 1, equivalent: 1, invalid: 0 });
     expect(report.score).toBeCloseTo(2 / 3);
     // Progress went to stderr, the report to stdout.
     expect(r.stderr).toMatch(/mutate two-phase-commit: 4\/4 mutants, 2 killed/);
   }, 200_000);
+});
+
+describe('the walks of a mutation run have one seed', () => {
+  it('a configuration that walks gets the seed, one that only explores or names its own does not', () => {
+    expect(seededArgs([], 7)).toEqual(['--seed', '7']);
+    expect(seededArgs(['--nodes', '4', '--mode', 'walk'], 7)).toEqual(['--nodes', '4', '--mode', 'walk', '--seed', '7']);
+    expect(seededArgs(['--mode', 'explore'], 7)).toEqual(['--mode', 'explore']);
+    expect(seededArgs(['--mode=explore', '--nodes', '4'], 7)).toEqual(['--mode=explore', '--nodes', '4']);
+    expect(seededArgs(['--seed', '3'], 7)).toEqual(['--seed', '3']);
+    expect(seededArgs(['--seed=3'], 7)).toEqual(['--seed=3']);
+    expect(seededArgs(['--nodes', '4'], undefined)).toEqual(['--nodes', '4']);
+  });
 });
 
 describe('coordkit mutate: timeouts, text output', () => {

@@ -17,7 +17,7 @@ import { PROTOCOL_OPTIONS, resolveProtocol } from './protocol-source.js';
 import { intArg, UsageError } from './usage-error.js';
 
 const USAGE =
-  'coordkit mutate <primitive> | --protocol FILE [--files LIST] [--check "OPTIONS"]... [--mutation-file FILE] [--jobs N] [--timeout S] [--only IDS | --sample N [--seed S]] [--list] [--json] [--min-score PERCENT]';
+  'coordkit mutate <primitive> | --protocol FILE [--files LIST] [--check "OPTIONS"]... [--mutation-file FILE] [--jobs N] [--timeout S] [--only IDS | --sample N [--seed S]] [--walk-seed S] [--list] [--json] [--min-score PERCENT]';
 
 /** `--check --nodes 4` as `--check=--nodes 4`: parseArgs takes a value that starts with a dash for an option. */
 const joinCheckValues = (args: string[]) => args.flatMap((a, i) => (a === '--check' && i + 1 < args.length ? [] : args[i - 1] === '--check' ? [`--check=${a}`] : [a]));
@@ -35,6 +35,7 @@ export async function mutateCommand(args: string[]): Promise<number> {
       only: { type: 'string', help: 'IDS check only these mutants (comma-separated ids)' },
       sample: { type: 'string', help: 'N check a random sample of N mutants: the score is then an estimate, and says so' },
       seed: { type: 'string', help: 'S seed of --sample (default 1)' },
+      'walk-seed': { type: 'string', help: 'S seed of the walks of every check that walks and names no --seed of its own, the original\'s and every mutant\'s (default 1): a kill is then reproducible' },
       list: { type: 'boolean', help: 'list the mutants (id, place, change) without checking them' },
       json: { type: 'boolean', help: 'print one JSON object instead of text' },
       'min-score': { type: 'string', help: 'PERCENT exit 1 when the score is below it' },
@@ -91,6 +92,7 @@ export async function mutateCommand(args: string[]): Promise<number> {
   let only = values.only === undefined ? undefined : new Set(values.only.split(',').map((s) => s.trim()).filter(Boolean));
   const sampleSize = intArg('sample', values.sample, 1, 100_000);
   const seed = intArg('seed', values.seed, 0, 2 ** 31 - 1);
+  const walkSeed = intArg('walk-seed', values['walk-seed'], 0, 2 ** 31 - 1) ?? 1;
   if (seed !== undefined && sampleSize === undefined) throw new UsageError('--seed draws the sample of --sample N: give --sample too');
   if (sampleSize !== undefined && only) throw new UsageError('give --only or --sample, not both');
 
@@ -124,6 +126,7 @@ export async function mutateCommand(args: string[]): Promise<number> {
       files,
       displayRoot,
       checks,
+      walkSeed,
       equivalent: declared.equivalent,
       jobs,
       timeoutMs: timeout === undefined ? undefined : timeout * 1000,

@@ -39,7 +39,7 @@ export function formatMutation(r: MutationReport): string {
   const out: string[] = [];
   const pick = (s: MutantResult['status']) => r.mutants.filter((m) => m.status === s);
   const sampled = r.sample ? ` (a random sample of the ${r.sample.of}, seed ${r.sample.seed})` : '';
-  out.push(`mutate ${r.protocol}: ${r.total} mutants${sampled} of ${r.files.join(', ')}; checks: ${r.configs.join(' | ')}`);
+  out.push(`mutate ${r.protocol}: ${r.total} mutants${sampled} of ${r.files.join(', ')}; checks: ${r.configs.join(' | ')}${r.walkSeed === undefined ? '' : `; walks seeded ${r.walkSeed}`}`);
   const survivors = pick('survived');
   if (survivors.length) {
     out.push('', `survived (${survivors.length}): every check passed`);

@@ -45,6 +45,8 @@ export interface MutationReport {
   elapsedMs: number;
   /** Set when only a random sample was checked: the score estimates the whole's. */
   sample?: { of: number; seed: number };
+  /** Seed of the walks of configurations that name none. */
+  walkSeed?: number;
   /** Ids the equivalents file lists that no mutant has (the code changed since). */
   staleEquivalents: string[];
   mutants: MutantResult[];
@@ -66,6 +68,8 @@ export interface MutationOptions {
   displayRoot: string;
   /** Further configurations (the default check, `[]`, always comes first). */
   checks: string[][];
+  /** Seed of the walks of every configuration that walks and names no seed (the original's too). */
+  walkSeed?: number;
   equivalent: Map<string, string>;
   jobs: number;
   /** Per check; default: ten times what the original took, at least 30 s. */
@@ -83,6 +87,18 @@ export interface MutationOptions {
 export class BaselineError extends Error {}
 
 export const configLabel = (args: string[]) => (args.length ? args.join(' ') : 'default');
+
+/**
+ * The arguments a configuration is checked with: one that walks (any mode but explore) and names
+ * no seed walks with `seed`, the same for the original and every mutant, so that a kill by a
+ * walk is the same on every run and `coordkit check --protocol MUTANT ARGS --seed S` replays it.
+ */
+export function seededArgs(args: string[], seed: number | undefined): string[] {
+  if (seed === undefined) return args;
+  const mode = args.flatMap((a, i) => (a === '--mode' ? [args[i + 1]] : a.startsWith('--mode=') ? [a.slice(7)] : []));
+  if (mode.includes('explore') || args.some((a) => a === '--seed' || a.startsWith('--seed='))) return args;
+  return [...args, '--seed', String(seed)];
+}
 
 /** Every mutant of the files, named relative to `displayRoot`. */
 export function listMutants(graph: SourceGraph, files: string[], displayRoot: string): (Mutant & { path: string })[] {
@@ -109,6 +125,7 @@ const firstLine = (s: string) => s.trim().split('\n')[0].replace(/^coordkit: /, 
 export async function runMutation(o: MutationOptions): Promise<MutationReport> {
   const started = performance.now();
   const configs = [[], ...o.checks];
+  const runArgs = configs.map((args) => seededArgs(args, o.walkSeed));
   const all = listMutants(o.graph, o.files, o.displayRoot);
   const mutants = o.only ? all.filter((m) => o.only!.has(m.id)) : all;
   const workspace = createWorkspace({ graph: o.graph, compiledRoot: o.compiledRoot, exportName: o.exportName });
@@ -127,9 +144,9 @@ export async function runMutation(o: MutationOptions): Promise<MutationReport> {
     // The original, copied and loaded the same way, must pass every configuration.
     const original = workspace.write('original', o.files[0], []);
     const timeoutsMs: number[] = [];
-    for (const args of configs) {
+    for (const [i, args] of configs.entries()) {
       // The original's time sets the limit of each mutant's check: it has an hour.
-      const r = await pool.check(original, args, 3_600_000);
+      const r = await pool.check(original, runArgs[i], 3_600_000);
       const label = `check ${configLabel(args)}`;
       if (r.kind === 'timeout') throw new BaselineError(`the original protocol did not finish \`${label}\` within an hour`);
       if (r.kind === 'lost') throw new BaselineError(`the original protocol's \`${label}\` failed: ${r.detail}`);
@@ -150,7 +167,7 @@ export async function runMutation(o: MutationOptions): Promise<MutationReport> {
       let result: Pick<MutantResult, 'status' | 'properties' | 'detail'> = { status: 'survived' };
       for (const [i, args] of configs.entries()) {
         tried.push(configLabel(args));
-        const r: CheckResult = await pool.check(module, args, timeoutsMs[i]);
+        const r: CheckResult = await pool.check(module, runArgs[i], timeoutsMs[i]);
         if (r.kind === 'timeout') result = { status: 'timeout', detail: `no verdict within ${Math.round(timeoutsMs[i] / 1000)} s` };
         else if (r.kind === 'lost') result = { status: 'error', detail: r.detail };
         else if (r.code === 1) result = { status: 'killed', properties: violated(r.output) };
@@ -190,6 +207,7 @@ export async function runMutation(o: MutationOptions): Promise<MutationReport> {
       protocol: o.protocol,
       files: o.files.map((f) => relative(o.displayRoot, f)),
       configs: configs.map(configLabel),
+      walkSeed: o.walkSeed,
       jobs: o.jobs,
       timeoutsMs: timeoutsMs.map(Math.round),
       total: results.length,
