@@ -106,18 +106,24 @@ export const leaderHadMajority: Property<View> = {
 
 /** A message as a step sees it: the fields the step properties read. */
 type Received = { type: string; term?: number; version?: number; from?: number };
-/** Messages that carry their sender's current term (a pre-vote's term is the one it would campaign in, §9.6). */
+/**
+ * Messages that carry their sender's current term: a pre-vote request's term is the one it would
+ * campaign in (§9.6), and so is a granted pre-vote's; a refused pre-vote carries the refuser's.
+ */
 const CARRIES_TERM = new Set(['vote_request', 'vote', 'leader_announce', 'leader_ack']);
+const carriesTerm = (e: Received & { granted?: boolean }) => CARRIES_TERM.has(e.type) || (e.type === 'pre_vote' && e.granted === false);
 /** Every counter the message carries is within the wire's bounds (the machine ignores one that is not). */
 const inBound = (e: Received) => isCounter(e.term) && (e.version === undefined || isCounter(e.version));
 
 /**
  * Raft §5.1 (Figure 2, rules for all servers): "If RPC request or response contains term T >
  * currentTerm: set currentTerm = T, convert to follower". A node that receives a vote request,
- * a vote, a heartbeat or an ack of a higher term is, after that step, a follower in that term.
+ * a vote, a heartbeat, an ack or a refused pre-vote of a higher term is, after that step, a
+ * follower in that term (etcd answers a refused pre-vote with the refuser's term for this: a
+ * requester behind in term and ahead in version would otherwise ask for that term for ever).
  */
-export const adoptsHigherTerm = stepProperty<ElectionContext, Received>('a node that sees a higher term adopts it and follows', (before, e, after) =>
-  !CARRIES_TERM.has(e.type) || !inBound(e) || e.term! <= before.context.currentTerm ||
+export const adoptsHigherTerm = stepProperty<ElectionContext, Received & { granted?: boolean }>('a node that sees a higher term adopts it and follows', (before, e, after) =>
+  !carriesTerm(e) || !inBound(e) || e.term! <= before.context.currentTerm ||
   (after.context.currentTerm === e.term && after.state === 'follower'));
 
 /**
@@ -193,16 +199,18 @@ const unchanged = (b: ElectionContext, a: ElectionContext) =>
 
 /**
  * PreVote (thesis §9.6): a pre-vote request changes nothing at the node asked (the term in it is
- * only the one the sender would campaign in), and is answered with that term. A pre-vote is
- * granted only for a term above the node's own, to a node whose value is at least as new (the
- * conditions of a real vote, §5.2, §5.4.1).
+ * only the one the sender would campaign in). A grant names that term, a refusal the node's own,
+ * so that a requester behind it learns it. A pre-vote is granted only for a term above the node's
+ * own, to a node whose value is at least as new (the conditions of a real vote, §5.2, §5.4.1).
  */
 export const answersPreVotes = stepProperty<ElectionContext, Received & { granted?: boolean }>('a pre-vote request changes nothing and is granted only for a later term to a node as up to date', (before, e, after, out) => {
   if (e.type !== 'pre_vote_request' || !inBound(e)) return true;
   const b = before.context;
-  const answers = out.sends.filter(({ to, msg }) => to === e.from && msg.type === 'pre_vote' && msg.term === e.term);
+  const answers = out.sends.filter(({ to, msg }) => to === e.from && msg.type === 'pre_vote');
   const mayGrant = e.term! > b.currentTerm && e.version! >= b.data.version;
-  return after.state === before.state && unchanged(b, after.context) && answers.length === 1 && (mayGrant || !answers[0].msg.granted);
+  const answer = answers[0]?.msg as { term: number; granted: boolean } | undefined;
+  const named = answer?.granted ? answer.term === e.term && mayGrant : answer?.term === b.currentTerm;
+  return after.state === before.state && unchanged(b, after.context) && answers.length === 1 && named;
 });
 
 /**

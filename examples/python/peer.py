@@ -164,17 +164,19 @@ class Node:
 
     def peer_message(self, frm, m):
         t = m["type"]
-        higher = t in ("vote_request", "vote", "leader_ack", "leader_announce") and m["term"] > self.term
+        # A refused pre-vote carries the refuser's term; a granted one the term asked for.
+        carries_term = t in ("vote_request", "vote", "leader_ack", "leader_announce") or (t == "pre_vote" and not m["granted"])
+        higher = carries_term and m["term"] > self.term
         if t == "pre_vote_request":
             granted = m["term"] > self.term and m["version"] >= self.data["version"] and self.leader is None
-            self.send(frm, {"type": "pre_vote", "term": m["term"], "granted": granted})
+            self.send(frm, {"type": "pre_vote", "term": m["term"] if granted else self.term, "granted": granted})
         elif t == "vote_request":
             if higher:
                 self.adopt_term(m["term"])
             self.answer_vote(frm, m)
             if higher:
                 self.enter("follower")
-        elif t in ("vote", "leader_ack") and higher:
+        elif t in ("vote", "leader_ack", "pre_vote") and higher:
             self.adopt_term(m["term"])
             self.enter("follower")
         elif t == "vote" and self.state == "candidate" and m["granted"] and m["term"] == self.term:

@@ -70,6 +70,15 @@ export const electionVariants: Variant[] = [
     durable: electionDurable,
   },
   {
+    name: 'prevote-refusal-termless',
+    description:
+      'A refused pre-vote names the term asked for, not the responder\'s: a node behind in term but ahead in version and a node ahead in term but behind in version refuse each other for ever.',
+    // And so, under every fault with a write (test/election-liveness.test.ts), no leader again.
+    breaks: 'a pre-vote request changes nothing and is granted only for a later term to a node as up to date',
+    machine: electionMachine({ ...correct, preVoteRefusalTerm: false }),
+    durable: electionDurable,
+  },
+  {
     name: 'quorum-above-majority',
     description: 'Wins only with more votes than a majority (every node, of 3 or 4): one node down for good stops every election.',
     breaks: FAULT_TOLERANCE,
@@ -196,8 +205,9 @@ export const electionVariants: Variant[] = [
     name: 'refused-vote-counted',
     description: 'A candidate counts a refused vote of its term as a voter: past 3 nodes, its tally reaches a majority early (Raft §5.2).',
     breaks: 'a candidate counts granted votes of its term, once each, and leads only on a majority',
-    // Two candidates of one term refuse each other: 4 messages in flight.
-    reveal: { maxRound: 1, maxInFlight: 4 },
+    // Two candidates of one term refuse each other. A refused pre-vote teaches its requester the
+    // refuser's term, so both get to campaign in term 1 only with 5 messages in flight.
+    reveal: { maxRound: 1, maxInFlight: 5, maxDepth: 12 },
     machine: withGuard('voteCounts', ({ context, event }) => event.type === 'vote' && event.term === context.currentTerm),
     durable: electionDurable,
   },
@@ -205,7 +215,8 @@ export const electionVariants: Variant[] = [
     name: 'vote-twice',
     description: 'Grants a vote without checking votedFor.',
     breaks: 'one vote per node per term',
-    reveal: { maxRound: 1, maxInFlight: 4 },
+    // Two candidates of term 1 (see refused-vote-counted): 5 messages in flight.
+    reveal: { maxRound: 1, maxInFlight: 5, maxDepth: 12 },
     machine: electionMachine({ ...correct, checkVotedFor: false }),
     durable: electionDurable,
   },

@@ -66,6 +66,11 @@ export interface ElectionOptions {
   preVoteNeedsNoLeader?: boolean;
   /** A follower's timeout starts a pre-vote (with `preVote`). Off: the `timeout-to-candidate` bug. */
   followerPreVotes?: boolean;
+  /**
+   * A refused pre-vote names the responder's term, and a requester behind it adopts that term.
+   * Off: the `prevote-refusal-termless` bug, where two nodes can refuse each other for ever.
+   */
+  preVoteRefusalTerm?: boolean;
 }
 
 export type ElectionEmitted = { type: 'send'; to: NodeId | 'others'; msg: ElectionMessage } | { type: 'note'; note: ElectionNote };
@@ -86,7 +91,14 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
   const addVote = (votes: NodeId[], from: NodeId) =>
     options.dedupeVotes && votes.includes(from) ? votes : [...votes, from].sort((a, b) => a - b);
   const wins = (votes: number, n: number) => (options.quorum === 'above-majority' ? votes > majority(n) : votes >= majority(n));
-  const granted = (event: ElectionEvent) => options.preVoteNeedsGrant === false || ('granted' in event && event.granted);
+  /**
+   * A pre-vote for the term this node would campaign in: granted for that term. (The
+   * `prevote-ignores-granted` bug also counts a refusal from a node no further in term, the
+   * refusals a node cut off gets back from a majority that follows a leader.)
+   */
+  const preVoteFor = (context: ElectionContext, event: ElectionEvent) =>
+    event.type === 'pre_vote' &&
+    (event.granted ? event.term === context.currentTerm + 1 : options.preVoteNeedsGrant === false && event.term <= context.currentTerm);
 
   return setup({
     types: {
@@ -103,11 +115,16 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
       /** A heartbeat of this node's own term: its sender is the term's leader. */
       fromCurrentLeaderTerm: ({ context, event }) => termOf(event) === context.currentTerm,
       /** A granted pre-vote for the term this node would campaign in, which with those already counted makes a majority. */
-      preVoteMajority: ({ context, event }) =>
-        event.type === 'pre_vote' && granted(event) && event.term === context.currentTerm + 1 &&
-        wins(addVote(context.votes, event.from).length, context.n),
+      preVoteMajority: ({ context, event }) => preVoteFor(context, event) && wins(addVote(context.votes, fromOf(event)).length, context.n),
       /** A granted pre-vote for the term this node would campaign in (not yet a majority). */
-      preVoteCounts: ({ context, event }) => event.type === 'pre_vote' && granted(event) && event.term === context.currentTerm + 1,
+      preVoteCounts: ({ context, event }) => preVoteFor(context, event),
+      /**
+       * A refused pre-vote carrying the responder's term, higher than this node's (§5.1 as etcd
+       * applies it to PreVote): a node whose pre-votes are refused for a term it never saw would
+       * otherwise never learn it, and ask for that same term forever.
+       */
+      refusalHigherTerm: ({ context, event }) =>
+        event.type === 'pre_vote' && inBound(event) && !event.granted && event.term > context.currentTerm,
       /** A granted vote in this node's term, which with those already counted (its own included) makes a majority. */
       voteMajority: ({ context, event }) =>
         event.type === 'vote' && event.granted && event.term === context.currentTerm &&
@@ -146,11 +163,16 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
         }
         enqueue.emit(send(event.from, { type: 'vote', term: context.currentTerm, granted }));
       }),
-      /** PreVote handler (§9.6): no state changes; refuse while following a live leader. */
+      /**
+       * PreVote handler (§9.6): no state changes; refuse while following a live leader. A grant
+       * names the term asked for; a refusal names this node's own term, so a requester behind it
+       * learns the term.
+       */
       answerPreVote: emit(({ context, event }) => {
         const e = event as Extract<ElectionEvent, { type: 'pre_vote_request' }>;
         const granted = e.term > context.currentTerm && e.version >= context.data.version && (context.leader === null || options.preVoteNeedsNoLeader === false);
-        return send(e.from, { type: 'pre_vote', term: e.term, granted });
+        const term = granted || options.preVoteRefusalTerm === false ? e.term : context.currentTerm;
+        return send(e.from, { type: 'pre_vote', term, granted });
       }),
       /** Follows the heartbeat's sender as leader of the current term (noted when it is new). */
       follow: enqueueActions(({ context, event, enqueue }) => {
@@ -222,6 +244,7 @@ export function electionMachine(options: ElectionOptions, machineId = 'election'
         { guard: 'inBound', actions: 'answerVote' },
       ],
       pre_vote_request: { guard: 'inBound', actions: 'answerPreVote' },
+      ...(options.preVoteRefusalTerm === false ? {} : { pre_vote: { guard: 'refusalHigherTerm', target: '.follower', reenter: true, actions: 'adoptTerm' } }),
       vote: { guard: 'higherTerm', target: '.follower', reenter: true, actions: 'adoptTerm' },
       leader_ack: { guard: 'higherTerm', target: '.follower', reenter: true, actions: 'adoptTerm' },
       leader_announce: [

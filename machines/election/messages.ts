@@ -19,8 +19,13 @@ export interface PreVoteRequest {
   version: Counter;
 }
 
+/** The answer to a pre-vote request. */
 export interface PreVote {
   type: 'pre_vote';
+  /**
+   * Granted: the term asked for. Refused: the refuser's own term, which a requester behind it
+   * adopts (so a node that missed a term learns it even when every pre-vote it asks is refused).
+   */
   term: Counter;
   granted: boolean;
 }
