@@ -102,7 +102,7 @@ describe('coordkit CLI', () => {
     expect(Object.keys(json)).toEqual(
       expect.arrayContaining(['primitive', 'variant', 'nodes', 'mode', 'network', 'faults', 'states', 'transitions', 'depth', 'elapsedMs', 'statesPerSecond', 'coverage', 'violations']),
     );
-    expect(json).toMatchObject({ primitive: 'election', variant: 'prevote', nodes: 3, states: 23_976, violations: [] });
+    expect(json).toMatchObject({ primitive: 'election', variant: 'prevote', nodes: 3, states: 24_126, violations: [] });
     expect(json.coverage).toMatchObject({ measured: true, states: 1 });
     expect(json).toMatchObject({ complete: true, outcome: 'pass' });
   });

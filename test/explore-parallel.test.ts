@@ -35,7 +35,7 @@ describe('parallel depth-first search', () => {
 
   it.each([
     ['mutex', 'no-reply-wait', 'mutual exclusion'],
-    ['election', 'vote-twice', 'one vote per node per term'],
+    ['election', 'campaign-skips-term', "a campaign is one term on, with the node's own vote, asking every other node"],
   ])('%s %s: two threads find the violation', (primitive, variant, invariant) => {
     const r = check(primitive, '--variant', variant, '--workers', '2', '--symmetry', 'off');
     expect(r.status).toBe(1);
