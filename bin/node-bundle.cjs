@@ -4,8 +4,8 @@
  * CommonJS file (esbuild, from the compiled dist/), the same code starts in less CPU.
  *
  * The bundle is built from dist/ by `npm run build`, and again here whenever a file it was made
- * from is newer than it (dist/ rebuilt by `tsc` alone, a reinstalled xstate): the list of those
- * files is written beside it, and checking it costs a stat per file. A node of a protocol of the
+ * from, or this file, is newer than it (dist/ rebuilt by `tsc` alone, a reinstalled xstate): the
+ * list of those files is written beside it, and checking it costs a stat per file. A node of a protocol of the
  * user's (`--protocol`, `--config`, a coordkit.config.js here) runs unbundled, so that the user's
  * module and the kit share one copy of every module; so does every node when
  * COORDKIT_NODE_BUNDLE=0, or when the bundle cannot be built (a note says why).
@@ -57,13 +57,17 @@ function build() {
     format: 'cjs',
     target: `node${process.versions.node.split('.')[0]}`,
     metafile: true,
+    // Less text to parse at every start (a few ms); names are kept, so an error still names its function.
+    minifyWhitespace: true,
+    minifySyntax: true,
     logLevel: 'silent',
     // Loaded only when needed: ajv to compile a schema edited by hand, tsx for a protocol in TypeScript.
     external: ['ajv', 'ajv/*', 'tsx', 'tsx/*'],
     banner: { js: 'const __coordkitBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
     define: { 'import.meta.url': '__coordkitBundleUrl' },
   });
-  const inputs = Object.keys(result.metafile.inputs).map((f) => relative(ROOT, join(ROOT, f)));
+  // This file too: a change to how the bundle is built makes it stale as well.
+  const inputs = [relative(ROOT, __filename), ...Object.keys(result.metafile.inputs).map((f) => relative(ROOT, join(ROOT, f)))];
   writeFileSync(`${INPUTS}.${process.pid}.tmp`, JSON.stringify(inputs, null, 1) + '\n');
   renameSync(`${INPUTS}.${process.pid}.tmp`, INPUTS);
   renameSync(tmp, BUNDLE);
