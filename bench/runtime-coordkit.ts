@@ -2,8 +2,8 @@
  * coordkit's runtime measured as a user meets it: real `coordkit node` processes on loopback over
  * mutual TLS (the default), driven by clients with the cluster's client certificate.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, cpSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeClusterCerts } from '../src/runtime/cluster-certs.js';
 import { LOCAL_CLIENT, LocalCluster, localCertNames } from '../src/runtime/local-cluster.js';
@@ -21,6 +21,8 @@ export interface CoordkitBench {
   throughputSeconds: number;
   /** The parts to run (`--only`); all when absent. */
   only?: ReadonlySet<string>;
+  /** Another built checkout (`--against`): its node's first start is measured in the same rounds. */
+  against?: string;
   progress: (line: string) => void;
 }
 
@@ -242,20 +244,36 @@ async function stability(b: CoordkitBench): Promise<string> {
   return `${changes} leader change${changes === 1 ? '' : 's'} (${r.writes.length} writes, ${perSecond(r.writes.length, r.elapsedMs)}, ${latency(r.writes)}${r.refused ? `; failed: ${r.refused}` : ''})`;
 }
 
+/** Startup CPU samples (ms), one of each per round, interleaved so that every kind sees the same load. */
+export interface StartupCpu {
+  /** A node on a fresh data folder, and again on the same folder (a restart). */
+  first: number[];
+  restart: number[];
+  /** A first start of the node unbundled (COORDKIT_NODE_BUNDLE=0): every module loaded from dist/. */
+  unbundled: number[];
+  /** A first start of the node of the `--against` checkout, when given. */
+  against: number[];
+  /** A Node process that does nothing but say it listens (`node -e`), and one that only reads a node's PEM files and listens with TLS. */
+  empty: number[];
+  tlsListen: number[];
+}
+
 /**
- * CPU a `coordkit node` process spends from spawn until it says it listens (Linux /proc), started
- * on a fresh data folder and then again on the same one (a restart: compiled validators kept).
+ * CPU a `coordkit node` process spends from spawn until it says it listens, started on a fresh
+ * data folder and then again on the same one (a restart: compiled validators kept), beside what
+ * an empty Node process and a bare TLS listener cost on this machine at the same moment.
  */
-export async function startupCpu(b: CoordkitBench, samples: number): Promise<{ first: number[]; restart: number[]; empty: number[] }> {
-  const first: number[] = [];
-  const restart: number[] = [];
-  const empty: number[] = [];
+export async function startupCpu(b: CoordkitBench, samples: number): Promise<StartupCpu> {
+  const out: StartupCpu = { first: [], restart: [], unbundled: [], against: [], empty: [], tlsListen: [] };
   for (let i = 0; i < samples; i++) {
-    first.push(await nodeStartCpu(b, i));
-    restart.push(await nodeStartCpu(b, i));
-    empty.push(emptyNodeCpu());
+    out.first.push(await nodeStartCpu(b, i));
+    out.restart.push(await nodeStartCpu(b, i));
+    out.unbundled.push(await nodeStartCpu(b, `unbundled-${i}`, { COORDKIT_NODE_BUNDLE: '0' }));
+    if (b.against) out.against.push(await nodeStartCpu(b, `against-${i}`, {}, b.against));
+    out.empty.push(await listeningCpu(['-e', "process.stderr.write('listening\\n'); setTimeout(() => {}, 30_000);"]));
+    out.tlsListen.push(await listeningCpu(['-e', TLS_LISTENER, join(b.dir, TLS)]));
   }
-  return { first, restart, empty };
+  return out;
 }
 
 /** Trace records a long-lived node has behind it, for the restart figure that depends on them (about 34 MB). */
@@ -287,36 +305,48 @@ export async function longTraceRestartCpu(b: CoordkitBench, samples: number): Pr
   return out;
 }
 
-/** CPU of a Node process that does nothing: what this machine charges any process to start, right now. */
-function emptyNodeCpu(): number {
-  const r = spawnSync(process.execPath, ['-e', 'const u=process.cpuUsage();process.stdout.write(String((u.user+u.system)/1000))'], { encoding: 'utf8', timeout: 30_000 });
-  return Math.round(Number(r.stdout));
-}
 
-async function nodeStartCpu(b: CoordkitBench, i: number | string): Promise<number> {
-  const tick = 100; // USER_HZ on Linux
-  {
-    const args = [join(packageRoot(), 'bin', 'coordkit.js'), 'node', '--primitive', 'election', '--id', '1', '--listen', '127.0.0.1:0', '--peers', '2=127.0.0.1:1,3=127.0.0.1:2', '--data', join(b.dir, 'startup', String(i)), '--tls-dir', join(b.dir, TLS), '--cluster', 'startup'];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
+/** The least a mutual-TLS node does before it listens: read its PEM files, make a TLS server, listen, say so. */
+const TLS_LISTENER = `const fs = require('node:fs'), d = process.argv[1];
+require('node:tls').createServer({ ca: fs.readFileSync(d + '/ca.pem'), cert: fs.readFileSync(d + '/node-1.pem'), key: fs.readFileSync(d + '/node-1.key'), requestCert: true, rejectUnauthorized: true })
+  .listen(0, '127.0.0.1', () => process.stderr.write('listening\\n'));`;
+
+/** CPU of a process, every thread's (Linux /proc, in ns), in ms. */
+function processCpuMs(pid: number): number {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
     try {
-      await new Promise<void>((resolve, reject) => {
-        let text = '';
-        child.stderr!.on('data', (d) => {
-          text += d;
-          if (text.includes('listening')) resolve();
-        });
-        child.once('exit', () => reject(new Error(`node exited before listening: ${text.trim()}`)));
-      });
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return ((Number(fields[11]) + Number(fields[12])) * 1000) / tick;
-    } finally {
-      clearTimeout(kill);
-      child.kill('SIGKILL');
-      if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // a thread that ended between the listing and the read
     }
   }
+  return Math.round(ns / 1e5) / 10;
 }
+
+/** CPU a Node process started with `args` spends until it writes 'listening' on stderr. */
+async function listeningCpu(args: string[], env: Record<string, string> = {}): Promise<number> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let text = '';
+      child.stderr!.on('data', (d) => {
+        text += d;
+        if (text.includes('listening')) resolve();
+      });
+      child.once('exit', () => reject(new Error(`exited before listening: ${text.trim()}`)));
+    });
+    return processCpuMs(child.pid!);
+  } finally {
+    clearTimeout(kill);
+    child.kill('SIGKILL');
+    if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
+  }
+}
+
+const nodeStartCpu = (b: CoordkitBench, i: number | string, env: Record<string, string> = {}, root = packageRoot()): Promise<number> =>
+  listeningCpu([join(root, 'bin', 'coordkit.js'), 'node', '--primitive', 'election', '--id', '1', '--listen', '127.0.0.1:0', '--peers', '2=127.0.0.1:1,3=127.0.0.1:2', '--data', join(b.dir, 'startup', String(i)), '--tls-dir', join(b.dir, TLS), '--cluster', 'startup'], env);
 
 /** Runs one part of the bench; a part that fails is a row saying so, not the end of the run. */
 export async function part(b: CoordkitBench, name: string, rows: Row[], key: string, system: 'coordkit' | 'etcd', run: () => Promise<Row[]>): Promise<void> {
@@ -358,9 +388,12 @@ export async function coordkitRows(b: CoordkitBench): Promise<Row[]> {
   if (!wanted(b, 'startup')) return rows;
   b.progress('coordkit: node startup CPU');
   const cpu = await startupCpu(b, 10);
-  const cpuFigure = (ms: number[]) => `p50 ${percentile(ms, 50)} ms, max ${Math.max(...ms)} ms (n ${ms.length})`;
+  const cpuFigure = (ms: number[]) => `p50 ${Math.round(percentile(ms, 50))} ms, min ${Math.round(Math.min(...ms))} ms, max ${Math.round(Math.max(...ms))} ms (n ${ms.length})`;
   rows.push({ key: 'startup', figure: 'node startup CPU (spawn → listening, mutual TLS), first start; floor: `node -e` that does nothing', floor: cpuFigure(cpu.empty), coordkit: cpuFigure(cpu.first) });
+  rows.push({ key: 'startup-tls', figure: 'floor: a Node process that reads a node\'s PEM files and listens with TLS, nothing else', floor: cpuFigure(cpu.tlsListen) });
   rows.push({ key: 'restart', figure: 'node startup CPU, restart on the same data folder', coordkit: cpuFigure(cpu.restart) });
+  if (b.against) rows.push({ key: 'startup-against', figure: `node startup CPU, first start, of ${b.against} (--against)`, coordkit: cpuFigure(cpu.against) });
+  rows.push({ key: 'startup-unbundled', figure: 'node startup CPU, first start, unbundled (COORDKIT_NODE_BUNDLE=0)', coordkit: cpuFigure(cpu.unbundled) });
   const long = await longTraceRestartCpu(b, 3);
   rows.push({ key: 'restart-long', figure: `node startup CPU, restart with ${LONG_TRACE_RECORDS.toLocaleString('en')} trace records behind it`, coordkit: cpuFigure(long) });
   return rows;

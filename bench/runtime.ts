@@ -4,8 +4,8 @@
  * durable append), coordkit's real node processes over mutual TLS, and etcd when an `etcd`
  * binary is installed (skipped with one line otherwise). Progress on stderr, the table on stdout.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCH_PARTS, coordkitRows, part, wanted, type CoordkitBench } from './runtime-coordkit.js';
@@ -13,7 +13,14 @@ import { etcdRows, etcdVersion } from './runtime-etcd.js';
 import { appendSyncs, atomicReplaces, tcpRoundTrips } from './runtime-floor.js';
 import { latency, table, type Row } from './runtime-stats.js';
 
-const USAGE = `npm run bench:runtime -- [--quick] [--only ${BENCH_PARTS.join(',')} (some of them)] [--no-etcd] [--stability-seconds S (default 60)] [--trials N (failover trials, default 20)] [--samples N (latency samples, default 200)] [--out DIR]`;
+const USAGE = `npm run bench:runtime -- [--quick] [--only ${BENCH_PARTS.join(',')} (some of them)] [--no-etcd] [--stability-seconds S (default 60)] [--trials N (failover trials, default 20)] [--samples N (latency samples, default 200)] [--against DIR (another built checkout: its node startup measured in the same rounds)] [--out DIR]`;
+
+/** A built checkout to compare startup with: a folder holding bin/coordkit.js and dist/. */
+function againstRoot(raw: string): string {
+  const root = resolve(raw);
+  if (!existsSync(join(root, 'bin', 'coordkit.js')) || !existsSync(join(root, 'dist', 'src', 'cli.js'))) throw new Error(`--against ${raw}: no bin/coordkit.js and dist/src/cli.js there (a checkout built with npm run build)`);
+  return root;
+}
 
 function whole(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -26,7 +33,7 @@ async function main(): Promise<number> {
   let out: string | undefined;
   let skipEtcd = false;
   try {
-    const { values } = parseArgs({ options: { quick: { type: 'boolean' }, 'no-etcd': { type: 'boolean' }, 'stability-seconds': { type: 'string' }, trials: { type: 'string' }, samples: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean' } } });
+    const { values } = parseArgs({ options: { quick: { type: 'boolean' }, 'no-etcd': { type: 'boolean' }, 'stability-seconds': { type: 'string' }, trials: { type: 'string' }, samples: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' }, against: { type: 'string' }, help: { type: 'boolean' } } });
     if (values.help) {
       process.stdout.write(USAGE + '\n');
       return 0;
@@ -45,12 +52,14 @@ async function main(): Promise<number> {
       throughputSeconds: quick ? 3 : 10,
       progress: (line) => process.stderr.write(`bench:runtime: ${line}\n`),
       ...(only ? { only } : {}),
+      ...(values.against ? { against: againstRoot(values.against) } : {}),
     };
   } catch (err) {
     process.stderr.write(`bench:runtime: ${(err as Error).message.split('\n')[0]} (usage: ${USAGE})\n`);
     return 2;
   }
   const started = Date.now();
+  const loadAtStart = loadavg()[0].toFixed(1);
   const rows: Row[] = [];
   if (wanted(bench, 'floor')) {
     bench.progress('floor');
@@ -63,7 +72,7 @@ async function main(): Promise<number> {
   const version = skipEtcd ? null : etcdVersion();
   if (version) await part(bench, 'etcd', rows, 'etcd', 'etcd', () => etcdRows(bench));
   else process.stderr.write(`bench:runtime: etcd skipped: ${skipEtcd ? (bench.only && !bench.only.has('etcd') ? 'not in --only' : '--no-etcd') : 'no `etcd` binary on PATH (Debian: apt-get install etcd-server)'}\n`);
-  process.stdout.write(`\nruntime bench, ${Math.round((Date.now() - started) / 1000)} s, ${bench.samples} samples per latency, ${bench.failoverTrials} failover trials${version ? `, ${version}` : ', without etcd'}\n\n${table(rows)}\n`);
+  process.stdout.write(`\nruntime bench, ${Math.round((Date.now() - started) / 1000)} s, load average ${loadAtStart} at the start and ${loadavg()[0].toFixed(1)} at the end, ${bench.samples} samples per latency, ${bench.failoverTrials} failover trials${version ? `, ${version}` : ', without etcd'}\n\n${table(rows)}\n`);
   if (!out) rmSync(bench.dir, { recursive: true, force: true });
   return 0;
 }

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli.js';
+// CommonJS (bin/package.json), so that a node process starts without the ES module loader:
+// `coordkit node` runs from one bundled file (node-bundle.cjs), every other command from dist/.
+'use strict';
 
 // A reader that stops early (`coordkit list | head -1`) closes the pipe: the rest is not wanted.
 // End at once with the status of a process SIGPIPE ended (128 + 13), as `seq`, `cat` and the
@@ -10,4 +12,9 @@ for (const stream of [process.stdout, process.stderr]) {
     process.exit(141);
   });
 }
-process.exitCode = await main(process.argv.slice(2));
+const args = process.argv.slice(2);
+const bundle = args[0] === 'node' ? require('./node-bundle.cjs').nodeBundle(args.slice(1)) : null;
+const run = bundle ? bundle.nodeMain(args.slice(1)) : import('../dist/src/cli.js').then((cli) => cli.main(args));
+run.then((code) => {
+  process.exitCode = code;
+});

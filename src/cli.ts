@@ -1,5 +1,5 @@
 /** The `coordkit` command: one subcommand per file under cli/. */
-import { HelpRequest } from './cli/parse.js';
+import { runCommand } from './cli/run-command.js';
 import { UsageError } from './cli/usage-error.js';
 
 type Command = (args: string[]) => Promise<number>;
@@ -76,7 +76,7 @@ function topHelp(): string {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const names = Object.keys(commands).join(', ');
-  try {
+  return runCommand(async () => {
     if (!name || name === '--help' || name === '-h' || name === 'help') {
       (name ? process.stdout : process.stderr).write(topHelp());
       return name ? 0 : 2;
@@ -84,16 +84,5 @@ export async function main(argv: string[]): Promise<number> {
     const command = commands[name];
     if (!command) throw new UsageError(`unknown command '${name}' (choose from: ${names}; coordkit --help describes them)`);
     return await command(rest);
-  } catch (err) {
-    if (err instanceof HelpRequest) {
-      process.stdout.write(err.message);
-      return 0;
-    }
-    if (err instanceof UsageError) {
-      process.stderr.write(`coordkit: ${err.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`coordkit: ${(err as Error).message}\n`);
-    return 3;
-  }
+  });
 }

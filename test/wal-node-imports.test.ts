@@ -3,9 +3,15 @@
  * follows static imports in the sources): a started `coordkit node` has loaded neither
  * TypeScript nor the schema generator, nor another command. Every module resolved is recorded by
  * a loader hook and a wrapper of the CommonJS loader. Needs `npx tsc -p .` first.
+ *
+ * A node runs from one bundled file (bin/node-bundle.cjs builds it from dist/): the modules bundled
+ * into it are listed beside it and held to the same rules. Within the bundle a module runs when the
+ * same import would run it unbundled (a dynamic import stays a call), so which modules a node runs
+ * is checked on the unbundled node (COORDKIT_NODE_BUNDLE=0), where the recorder sees each one.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire, isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -42,10 +48,10 @@ Module._load = function (request, parent, isMain) {
 /** Build-time tools, the other commands' modules, and certificate making (a node reads its PEM files with node:tls alone). */
 const FORBIDDEN = /node_modules\/(typescript|typescript-json-schema|tsx|mermaid|playwright-core|@xstate\/graph|@peculiar\/x509)\/|\/runtime\/schema-gen\.js|\/cli\/(check|report|explore|simulate|all|schemas|init|cluster|conform|certs)\.js/;
 
-function loadsOf(name: string, args: string[], until: RegExp): Promise<string[]> {
+function loadsOf(name: string, args: string[], until: RegExp, env: Record<string, string> = {}): Promise<string[]> {
   const file = join(root, `${name}.loads`);
   writeFileSync(file, '');
-  const child = spawn(process.execPath, ['--import', join(root, 'record.mjs'), BIN, ...args], { env: { ...process.env, LOADS_FILE: file }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+  const child = spawn(process.execPath, ['--import', join(root, 'record.mjs'), BIN, ...args], { env: { ...process.env, ...env, LOADS_FILE: file }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
   return new Promise((resolve, reject) => {
     const kill = setTimeout(() => {
       child.kill('SIGKILL');
@@ -65,9 +71,12 @@ function loadsOf(name: string, args: string[], until: RegExp): Promise<string[]>
   });
 }
 
+const NODE_ARGS = ['node', '--primitive', 'election', '--id', '1', '--listen', '127.0.0.1:0', '--peers', '2=127.0.0.1:1', '--insecure'];
+const ROOT = join(__dirname, '..');
+
 describe('what a node process loads', () => {
   it('a started node has loaded no TypeScript, no schema generator and no other command', async () => {
-    const loads = await loadsOf('node', ['node', '--primitive', 'election', '--id', '1', '--listen', '127.0.0.1:0', '--peers', '2=127.0.0.1:1', '--data', join(root, 'data'), '--insecure'], /listening on/);
+    const loads = await loadsOf('node', [...NODE_ARGS, '--data', join(root, 'data')], /listening on/, { COORDKIT_NODE_BUNDLE: '0' });
     expect(loads.some((l) => l.endsWith('/runtime/node-host.js'))).toBe(true);
     expect(loads.some((l) => l.includes('node_modules/xstate/'))).toBe(true);
     expect(loads.filter((l) => FORBIDDEN.test(l))).toEqual([]);
@@ -76,6 +85,21 @@ describe('what a node process loads', () => {
     // Only the primitive it runs: building the others' machines is CPU a node does not need.
     expect(loads.some((l) => l.includes('/machines/election/'))).toBe(true);
     expect(loads.filter((l) => /\/machines\/(?!election\/)[^/]+\//.test(l))).toEqual([]);
+  }, 40_000);
+
+  it('a bundled node runs its one file, and that file holds no TypeScript, schema generator, other command or ajv', async () => {
+    // Built (when dist/ is newer) before the run: building loads esbuild, which a start of a built bundle does not.
+    const { currentBundle, INPUTS } = createRequire(__filename)('../bin/node-bundle.cjs') as { currentBundle: () => string; INPUTS: string };
+    const bundle = currentBundle();
+    const loads = (await loadsOf('bundled', [...NODE_ARGS, '--data', join(root, 'bundled')], /listening on/)).map((l) => l.replace(/^file:\/\//, ''));
+    expect(loads).toContain(bundle);
+    // Nothing but the launcher, the bundle and Node's own modules: no file of dist/ or node_modules/ beside it.
+    expect(loads.filter((l) => !isBuiltin(l) && !l.startsWith(join(ROOT, 'bin') + '/') && l !== bundle)).toEqual([]);
+    const inputs = JSON.parse(readFileSync(INPUTS, 'utf8')) as string[];
+    const paths = inputs.map((f) => '/' + f);
+    expect(paths.some((l) => l.endsWith('/runtime/node-host.js'))).toBe(true);
+    expect(paths.some((l) => l.includes('node_modules/xstate/'))).toBe(true);
+    expect(paths.filter((l) => FORBIDDEN.test(l) || l.includes('node_modules/ajv/') || /\/src\/cli\.js$/.test(l))).toEqual([]);
   }, 40_000);
 
   it('the recorder sees what the schema command loads (the check above is not vacuous)', async () => {

@@ -1,4 +1,5 @@
 /** The barrier primitive (strict and timeout): machine, variants, properties and model defaults. */
+import { lazyVariants, type LazyVariant } from '../../src/lazy-variants.js';
 import type { Protocol, Variant } from '../../src/protocol.js';
 import { barrierProperties } from '../../invariants/barrier.js';
 import { barrierDurable, barrierMachine, type BarrierContext, type BarrierOptions } from './machine.js';
@@ -8,15 +9,15 @@ export { BARRIER_SEED_TIMING, BARRIER_ID, COORDINATOR, DEADLINE_MS } from './tim
 
 const strict: BarrierOptions = { deadlineMs: null, dedupeArrivals: true, quorumOffset: 0, acceptStale: false };
 const timeout: BarrierOptions = { ...strict, deadlineMs: DEADLINE_MS };
-const variant = (name: string, description: string, options: BarrierOptions, more: Partial<Variant> = {}): Variant => ({
+const variant = (name: string, description: string, options: BarrierOptions, more: Partial<Omit<Variant, 'machine'>> = {}): LazyVariant => ({
   name,
   description,
-  machine: barrierMachine(options),
+  machine: () => barrierMachine(options),
   durable: barrierDurable,
   ...more,
 });
 
-export const barrierVariants: Variant[] = [
+export const barrierVariants: Variant[] = lazyVariants([
   variant('strict', 'Coordinator barrier: releases a generation when every node arrived (the verified default).', strict),
   // The deadline may fire at any point of any generation: at 4 nodes that exceeds 3 million
   // worlds, so the timeout barrier is checked at 3 nodes unless --nodes says otherwise.
@@ -58,7 +59,7 @@ export const barrierVariants: Variant[] = [
   variant('flagged-early-release', 'Strict barrier that releases when all but one node arrived and flags the release as a deadline release, as if that excused it.', { ...strict, quorumOffset: -1, flagDeadline: true }, {
     breaks: 'no release before all arrived',
   }),
-];
+]);
 
 export const barrier: Protocol = {
   name: 'barrier',

@@ -1,6 +1,7 @@
 /** The leader election primitive: machine, variants, properties and model defaults. */
 import { assign, emit, enqueueActions } from 'xstate';
 import { isCounter } from '../../src/bounds.js';
+import { lazyVariants } from '../../src/lazy-variants.js';
 import type { Protocol, Variant } from '../../src/protocol.js';
 import { electionProperties } from '../../invariants/election.js';
 import { electionDurable, electionMachine, type ElectionContext } from './machine.js';
@@ -34,39 +35,39 @@ const withGuard = (name: string, guard: (args: { context: ElectionContext; event
 const countersInBound = (e: ElectionEvent) =>
   (!('term' in e) || isCounter(e.term)) && (!('version' in e) || isCounter(e.version)) && (e.type !== 'state_sync' || isCounter(e.data.version));
 
-export const electionVariants: Variant[] = [
+export const electionVariants: Variant[] = lazyVariants([
   {
     name: 'prevote',
     description: 'Raft election with PreVote: the verified default.',
-    machine: electionMachine(correct),
+    machine: () => electionMachine(correct),
     durable: electionDurable,
   },
   {
     name: 'no-prevote',
     description: 'Plain Raft election: safe, but a healed minority with an inflated term disrupts the leader.',
     breaks: DISRUPTS,
-    machine: electionMachine({ ...correct, preVote: false }),
+    machine: () => electionMachine({ ...correct, preVote: false }),
     durable: electionDurable,
   },
   {
     name: 'timeout-to-candidate',
     description: 'A follower that times out campaigns at once, skipping the pre-vote: a node cut off inflates its term.',
     breaks: DISRUPTS,
-    machine: electionMachine({ ...correct, followerPreVotes: false }),
+    machine: () => electionMachine({ ...correct, followerPreVotes: false }),
     durable: electionDurable,
   },
   {
     name: 'prevote-ignores-granted',
     description: 'A refused pre-vote counts as granted: a node cut off campaigns as soon as it hears back.',
     breaks: DISRUPTS,
-    machine: electionMachine({ ...correct, preVoteNeedsGrant: false }),
+    machine: () => electionMachine({ ...correct, preVoteNeedsGrant: false }),
     durable: electionDurable,
   },
   {
     name: 'prevote-despite-leader',
     description: 'Grants pre-votes while following a live leader: a returning node wins a pre-vote and deposes it.',
     breaks: DISRUPTS,
-    machine: electionMachine({ ...correct, preVoteNeedsNoLeader: false }),
+    machine: () => electionMachine({ ...correct, preVoteNeedsNoLeader: false }),
     durable: electionDurable,
   },
   {
@@ -75,21 +76,21 @@ export const electionVariants: Variant[] = [
       'A refused pre-vote names the term asked for, not the responder\'s: a node behind in term but ahead in version and a node ahead in term but behind in version refuse each other for ever.',
     // And so, under every fault with a write (test/election-liveness.test.ts), no leader again.
     breaks: 'a pre-vote request changes nothing and is granted only for a later term to a node as up to date',
-    machine: electionMachine({ ...correct, preVoteRefusalTerm: false }),
+    machine: () => electionMachine({ ...correct, preVoteRefusalTerm: false }),
     durable: electionDurable,
   },
   {
     name: 'quorum-above-majority',
     description: 'Wins only with more votes than a majority (every node, of 3 or 4): one node down for good stops every election.',
     breaks: FAULT_TOLERANCE,
-    machine: electionMachine({ ...correct, quorum: 'above-majority' }),
+    machine: () => electionMachine({ ...correct, quorum: 'above-majority' }),
     durable: electionDurable,
   },
   {
     name: 'keep-old-leader',
     description: 'A precandidate keeps the leader it followed, so it refuses every pre-vote: once that leader is gone for good, nobody is elected.',
     breaks: FAULT_TOLERANCE,
-    machine: electionMachine({ ...correct, precandidateForgetsLeader: false }),
+    machine: () => electionMachine({ ...correct, precandidateForgetsLeader: false }),
     durable: electionDurable,
   },
   {
@@ -97,7 +98,7 @@ export const electionVariants: Variant[] = [
     description: 'A write replaces the value under the same version: every follower looks up to date and never gets it.',
     breaks: 'all nodes synced',
     reveal: ONE_WRITE,
-    machine: withAction('write', enqueueActions(({ context, event, enqueue }) => {
+    machine: () => withAction('write', enqueueActions(({ context, event, enqueue }) => {
       const { data, currentTerm } = context as ElectionContext;
       enqueue.assign({ data: { version: data.version, value: setValue(event as ElectionEvent) } });
       enqueue.emit({ type: 'note', note: { type: 'written', term: currentTerm, version: data.version } } as never);
@@ -109,7 +110,7 @@ export const electionVariants: Variant[] = [
     description: 'The leader acknowledges a write (`written`) and never applies it.',
     breaks: 'a leader keeps its writes',
     reveal: ONE_WRITE,
-    machine: withAction('write', emit(({ context }: { context: ElectionContext }) =>
+    machine: () => withAction('write', emit(({ context }: { context: ElectionContext }) =>
       ({ type: 'note', note: { type: 'written', term: context.currentTerm, version: context.data.version + 1 } }))),
     durable: electionDurable,
   },
@@ -118,7 +119,7 @@ export const electionVariants: Variant[] = [
     description: 'The leader answers a write as a follower does, with `not_leader` naming itself.',
     breaks: 'only a node that does not lead refuses a write',
     reveal: ONE_WRITE,
-    machine: withAction('write', emit(({ context }: { context: ElectionContext }) =>
+    machine: () => withAction('write', emit(({ context }: { context: ElectionContext }) =>
       ({ type: 'note', note: { type: 'not_leader', term: context.currentTerm, leader: context.leader } }))),
     durable: electionDurable,
   },
@@ -127,7 +128,7 @@ export const electionVariants: Variant[] = [
     description: "Takes the leader's newer value without noting it: nobody can tell where its version came from.",
     breaks: 'every version a node holds is noted',
     reveal: ONE_WRITE,
-    machine: withAction('applySync', assign(({ context, event }: { context: ElectionContext; event: ElectionEvent }) =>
+    machine: () => withAction('applySync', assign(({ context, event }: { context: ElectionContext; event: ElectionEvent }) =>
       (event.type === 'state_sync' && event.data.version > context.data.version ? { data: event.data } : {}))),
     durable: electionDurable,
   },
@@ -135,7 +136,7 @@ export const electionVariants: Variant[] = [
     name: 'silent-term',
     description: 'Adopts a higher term without noting it: the history the term and vote properties read misses it.',
     breaks: 'every term a node holds is noted',
-    machine: withAction('adoptTerm', assign(({ event }: { event: ElectionEvent }) =>
+    machine: () => withAction('adoptTerm', assign(({ event }: { event: ElectionEvent }) =>
       ({ currentTerm: 'term' in event ? event.term : -1, votedFor: null, leader: null, votes: [] }))),
     durable: electionDurable,
   },
@@ -143,14 +144,14 @@ export const electionVariants: Variant[] = [
     name: 'silent-election',
     description: 'Takes the lead without noting its election: one leader per term and the majority check never see it.',
     breaks: 'every leader noted its election',
-    machine: withAction('becomeLeader', assign(({ context }: { context: ElectionContext }) => ({ leader: context.id }))),
+    machine: () => withAction('becomeLeader', assign(({ context }: { context: ElectionContext }) => ({ leader: context.id }))),
     durable: electionDurable,
   },
   {
     name: 'refusal-term-ignored',
     description: 'A vote of a higher term (a refusal) sends a node back to follower without adopting that term: it learns the term late (Raft §5.1).',
     breaks: 'a node that sees a higher term adopts it and follows',
-    machine: withAction('adoptTerm', enqueueActions(({ event, enqueue }) => {
+    machine: () => withAction('adoptTerm', enqueueActions(({ event, enqueue }) => {
       const e = event as ElectionEvent;
       if (e.type === 'vote' || !('term' in e)) return;
       enqueue.assign({ currentTerm: e.term, votedFor: null, leader: null, votes: [] });
@@ -162,21 +163,21 @@ export const electionVariants: Variant[] = [
     name: 'no-same-term-vote',
     description: 'Answers only a vote request of a higher term: a node that learned the term from another message never votes in it (Raft §5.2).',
     breaks: 'a node votes for the first up-to-date candidate that asks',
-    machine: withGuard('inBound', ({ event }) => event.type !== 'vote_request' && countersInBound(event)),
+    machine: () => withGuard('inBound', ({ event }) => event.type !== 'vote_request' && countersInBound(event)),
     durable: electionDurable,
   },
   {
     name: 'stale-leader-followed',
     description: "Follows a heartbeat of any term not above its own, an older one too: a node takes a deposed leader for the current one (Raft §5.2).",
     breaks: 'a heartbeat no older than a node makes it follow its sender',
-    machine: withGuard('fromCurrentLeaderTerm', ({ context, event }) => 'term' in event && event.term <= context.currentTerm),
+    machine: () => withGuard('fromCurrentLeaderTerm', ({ context, event }) => 'term' in event && event.term <= context.currentTerm),
     durable: electionDurable,
   },
   {
     name: 'campaign-skips-term',
     description: 'A candidate campaigns two terms on from its own, not the next one its pre-vote asked for (Raft §5.2).',
     breaks: "a campaign is one term on, with the node's own vote, asking every other node",
-    machine: withAction('startElection', askOthers(({ currentTerm, id, data }) => {
+    machine: () => withAction('startElection', askOthers(({ currentTerm, id, data }) => {
       const term = currentTerm + 2;
       return { set: { currentTerm: term, votedFor: id, votes: [id], leader: null }, notes: [{ type: 'term', term }, { type: 'voted', term, for: id }], msg: { type: 'vote_request', term, version: data.version } };
     })),
@@ -186,7 +187,7 @@ export const electionVariants: Variant[] = [
     name: 'prevote-forgets-vote',
     description: 'A precandidate forgets the vote it cast in its term: asked again in that term, it votes a second time (thesis §9.6: a pre-vote changes nothing).',
     breaks: "a pre-vote asks every other node for the next term, the node's term and vote unchanged",
-    machine: withAction('startPreVote', askOthers(({ currentTerm, id, data }) =>
+    machine: () => withAction('startPreVote', askOthers(({ currentTerm, id, data }) =>
       ({ set: { votes: [id], leader: null, votedFor: null }, msg: { type: 'pre_vote_request', term: currentTerm + 1, version: data.version } }))),
     durable: electionDurable,
   },
@@ -194,7 +195,7 @@ export const electionVariants: Variant[] = [
     name: 'prevote-same-term',
     description: 'Grants a pre-vote for a term no later than its own: a node that missed an election is told it could win the term already held (thesis §9.6).',
     breaks: 'a pre-vote request changes nothing and is granted only for a later term to a node as up to date',
-    machine: withAction('answerPreVote', emit(({ context, event }: { context: ElectionContext; event: ElectionEvent }) => {
+    machine: () => withAction('answerPreVote', emit(({ context, event }: { context: ElectionContext; event: ElectionEvent }) => {
       const e = event as Extract<ElectionEvent, { type: 'pre_vote_request' }>;
       const granted = e.term >= context.currentTerm && e.version >= context.data.version && context.leader === null;
       return { type: 'send', to: e.from, msg: { type: 'pre_vote', term: e.term, granted } } as never;
@@ -208,7 +209,7 @@ export const electionVariants: Variant[] = [
     // Two candidates of one term refuse each other. A refused pre-vote teaches its requester the
     // refuser's term, so both get to campaign in term 1 only with 5 messages in flight.
     reveal: { maxRound: 1, maxInFlight: 5, maxDepth: 12 },
-    machine: withGuard('voteCounts', ({ context, event }) => event.type === 'vote' && event.term === context.currentTerm),
+    machine: () => withGuard('voteCounts', ({ context, event }) => event.type === 'vote' && event.term === context.currentTerm),
     durable: electionDurable,
   },
   {
@@ -217,7 +218,7 @@ export const electionVariants: Variant[] = [
     breaks: 'one vote per node per term',
     // Two candidates of term 1 (see refused-vote-counted): 5 messages in flight.
     reveal: { maxRound: 1, maxInFlight: 5, maxDepth: 12 },
-    machine: electionMachine({ ...correct, checkVotedFor: false }),
+    machine: () => electionMachine({ ...correct, checkVotedFor: false }),
     durable: electionDurable,
   },
   {
@@ -225,7 +226,7 @@ export const electionVariants: Variant[] = [
     description: 'votedFor is not durable: after a restart the node votes again in the same term.',
     breaks: 'one vote per node per term',
     reveal: { faults: ['crash'], maxDepth: 0 },
-    machine: electionMachine(correct),
+    machine: () => electionMachine(correct),
     durable: (c: ElectionContext) => ({ currentTerm: c.currentTerm, data: c.data }),
   },
   {
@@ -234,10 +235,10 @@ export const electionVariants: Variant[] = [
     breaks: 'leader had a majority',
     // With 3 nodes, self plus one vote is already a majority: a duplicate changes nothing.
     reveal: { faults: ['dup'], nodes: 4, maxRound: 1, maxInFlight: 4, maxDepth: 0 },
-    machine: electionMachine({ ...correct, dedupeVotes: false }),
+    machine: () => electionMachine({ ...correct, dedupeVotes: false }),
     durable: electionDurable,
   },
-];
+]);
 
 export const election: Protocol = {
   name: 'election',

@@ -1,4 +1,5 @@
 /** The Lamport mutex primitive: machine, variants, properties and model defaults. */
+import { lazyVariants, type LazyVariant } from '../../src/lazy-variants.js';
 import type { Protocol, Variant } from '../../src/protocol.js';
 import { latestGrants, mutexProperties } from '../../invariants/mutex.js';
 import { mutexDurable, mutexMachine, type MutexContext, type MutexOptions } from './machine.js';
@@ -9,16 +10,16 @@ export { LEASE_MS, MUTEX_SEED_TIMING } from './timing.js';
 
 const correct: MutexOptions = { waitForLater: true, tieById: true, advanceOnReceive: true, orderToken: true, keepToken: true, dropOnRejoin: true, replyOnRejoinAck: true, acksFromOthers: true, noteGrant: true };
 const crashes: Variant['reveal'] = { nodes: 2, faults: ['crash'] };
-const variant = (name: string, description: string, options: Partial<MutexOptions> = {}, breaks?: string, reveal?: Variant['reveal']): Variant => ({
+const variant = (name: string, description: string, options: Partial<MutexOptions> = {}, breaks?: string, reveal?: Variant['reveal']): LazyVariant => ({
   name,
   description,
   breaks,
   ...(reveal ? { reveal } : {}),
-  machine: mutexMachine({ ...correct, ...options }),
+  machine: () => mutexMachine({ ...correct, ...options }),
   durable: mutexDurable,
 });
 
-export const mutexVariants: Variant[] = [
+export const mutexVariants: Variant[] = lazyVariants([
   variant('lamport', "Lamport's algorithm (1978): the verified default, on FIFO channels."),
   variant('no-reply-wait', 'Enters when its request heads its queue, without waiting for a later-timestamped message from every other node.', { waitForLater: false }, 'mutual exclusion'),
   variant('tie-by-arrival', 'Orders requests with equal timestamps by arrival instead of node id, so queues disagree.', { tieById: false }, 'mutual exclusion'),
@@ -30,7 +31,7 @@ export const mutexVariants: Variant[] = [
   variant('rejoin-keeps-request', "Answers a restarted node's rejoin without dropping the request of its previous life, which then heads every queue.", { dropOnRejoin: false }, 'every request is granted', crashes),
   variant('rejoin-waits-for-self', 'Counts itself among the nodes that must answer its rejoin, so a restarted node never recovers and never takes a request again.', { acksFromOthers: false }, 'a restarted node recovers', crashes),
   variant('silent-rejoin-ack', 'Queues the request a rejoin ack reports but never answers it, so the requester waits for a later message that never comes.', { replyOnRejoinAck: false }, 'every request is granted', crashes),
-];
+]);
 
 /** Acquires issued so far: each acquire is followed by one release. */
 const acquires = (used: number) => Math.ceil(used / 2);
