@@ -95,6 +95,24 @@ export const aCriticalSectionIsEntered: Property<View> = {
 };
 
 /**
+ * Lamport's clock condition C1 (a later event of a process has a larger timestamp) across a
+ * crash: an up node's clock is at least the timestamp of every message it sent that is still in
+ * flight, so whatever it stamps next is later than all of them. A node that restarts below a
+ * timestamp it sent before its crash stamps messages with that timestamp again (a request that
+ * repeats an earlier one's, a fencing token handed out twice). Judged on the messages in flight:
+ * the shortest run that reuses a timestamp has its earlier message still on the wire.
+ */
+export const timestampsNeverRepeat: Property<View> = {
+  name: 'timestamps never repeat',
+  kind: 'always',
+  holds: (w) =>
+    w.inFlight.every((m) => {
+      const sender = w.nodes.find((v) => v.id === m.from);
+      return !sender?.up || (m.msg as { ts: number }).ts <= sender.context.clock;
+    }),
+};
+
+/**
  * No deadlock: in a quiescent world where every node is up, a node still waiting is only
  * waiting for a holder to finish its critical work. A waiting node with nobody holding the lock
  * and nothing in flight waits forever. Lamport's algorithm waits for every node, so while a node
@@ -125,6 +143,7 @@ export const mutexProperties = [
   grantsFollowTimestampOrder,
   fencingTokensIncrease,
   holderWasToldOfItsGrant,
+  timestampsNeverRepeat,
   aCriticalSectionIsEntered,
   everyRequestIsGranted,
   restartedNodesRecover,
