@@ -126,7 +126,7 @@ const mutex: Workload = {
       await sleep(50);
     }
   },
-  reflected: (note, restored) => note.type !== 'enter' || (restored !== null && (restored.clock as number) >= (note.ts as number)),
+  reflected: (note, restored) => note.type !== 'enter' || (restored !== null && ((restored.clockBound ?? restored.clock) as number) >= (note.ts as number)),
 };
 
 const VALUES = ['scale_up', 'scale_down', 'scale_out', 'scale_in', 'hold'];

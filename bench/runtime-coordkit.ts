@@ -37,6 +37,28 @@ const openClient = (b: CoordkitBench, c: LocalCluster, id: number) =>
 
 const notesOf = (client: NodeClient, type: string) => client.notes.filter((n) => n.note.type === type).length;
 
+/**
+ * Resolves true once `client` holds more than `seen` notes of `type`, when the note arrives (not
+ * polled: a timer's millisecond would be in the figure, and etcd's lock answers its call), or
+ * false after `timeoutMs`.
+ */
+function noted(client: NodeClient, type: string, seen: number, timeoutMs = 10_000): Promise<boolean> {
+  if (notesOf(client, type) > seen) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const before = client.onNote;
+    const done = (ok: boolean) => {
+      client.onNote = before;
+      clearTimeout(timer);
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    client.onNote = (frame) => {
+      before?.(frame);
+      if (notesOf(client, type) > seen) done(true);
+    };
+  });
+}
+
 /** The leader every running node follows, once they agree and it says it leads. */
 async function agreedLeader(c: LocalCluster, timeoutMs = 10_000): Promise<{ leader: number; term: number }> {
   const deadline = Date.now() + timeoutMs;
@@ -81,25 +103,25 @@ async function mutexFigures(b: CoordkitBench): Promise<Row[]> {
     const enter: number[] = [];
     const cycleStart = performance.now();
     for (let i = 0; i < b.samples; i++) {
-      const entered = notesOf(a, 'enter');
+      const entered = noted(a, 'enter', notesOf(a, 'enter'));
       const t0 = performance.now();
       await a.request({ type: 'client.acquire' }, 10_000);
-      if (!(await until(() => notesOf(a, 'enter') > entered, 10_000, 0))) throw new Error('mutex: no enter');
+      if (!(await entered)) throw new Error('mutex: no enter');
       enter.push(since(t0));
       await a.request({ type: 'client.release' }, 10_000);
     }
     const cycles = perSecond(b.samples, since(cycleStart));
     const handoff: number[] = [];
     for (let i = 0; i < Math.max(20, b.samples / 4); i++) {
-      const aIn = notesOf(a, 'enter');
+      const aIn = noted(a, 'enter', notesOf(a, 'enter'));
       await a.request({ type: 'client.acquire' }, 10_000);
-      await until(() => notesOf(a, 'enter') > aIn, 10_000, 0);
-      const bIn = notesOf(other, 'enter');
+      await aIn;
+      const bIn = noted(other, 'enter', notesOf(other, 'enter'));
       await other.request({ type: 'client.acquire' }, 10_000);
       await sleep(30); // B's request has reached every node's queue
       const t0 = performance.now();
       await a.request({ type: 'client.release' }, 10_000);
-      if (!(await until(() => notesOf(other, 'enter') > bIn, 10_000, 0))) throw new Error('mutex: no handoff');
+      if (!(await bIn)) throw new Error('mutex: no handoff');
       handoff.push(since(t0));
       await other.request({ type: 'client.release' }, 10_000);
     }

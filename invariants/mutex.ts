@@ -5,7 +5,7 @@
  */
 import type { GhostNote, NodeView, Property, WorldView } from '../src/protocol.js';
 import type { MutexContext } from '../machines/mutex/machine.js';
-import type { MutexNote } from '../machines/mutex/messages.js';
+import type { MutexMessage, MutexNote } from '../machines/mutex/messages.js';
 
 type View = WorldView<MutexContext, MutexNote>;
 
@@ -95,6 +95,33 @@ export const aCriticalSectionIsEntered: Property<View> = {
 };
 
 /**
+ * Lamport's clock condition C1 (a later event of a process has a larger timestamp) across a
+ * crash: two different messages a node has in flight to one peer never carry the same timestamp,
+ * and an up node's clock is at least every timestamp it has in flight, so whatever it stamps
+ * next is later than all of them. A node that restarts below a timestamp it sent before its
+ * crash stamps messages with that timestamp again (a request that repeats an earlier one's, a
+ * fencing token handed out twice). Judged on the messages in flight: the shortest run that
+ * reuses a timestamp has its earlier message still on the wire. A duplicate (the same message
+ * twice, a network fault) is one message.
+ */
+export const timestampsNeverRepeat: Property<View> = {
+  name: 'timestamps never repeat',
+  kind: 'always',
+  holds: (w) => {
+    const stamped = new Map<string, string>();
+    for (const { from, to, msg } of w.inFlight as { from: number; to: number; msg: MutexMessage }[]) {
+      const sender = w.nodes.find((v) => v.id === from);
+      if (sender?.up && msg.ts > sender.context.clock) return false;
+      const where = `${from}>${to}@${msg.ts}`;
+      const what = msg.type === 'rejoin_ack' ? `${msg.type}/${msg.pending}` : msg.type;
+      if ((stamped.get(where) ?? what) !== what) return false;
+      stamped.set(where, what);
+    }
+    return true;
+  },
+};
+
+/**
  * No deadlock: in a quiescent world where every node is up, a node still waiting is only
  * waiting for a holder to finish its critical work. A waiting node with nobody holding the lock
  * and nothing in flight waits forever. Lamport's algorithm waits for every node, so while a node
@@ -125,6 +152,7 @@ export const mutexProperties = [
   grantsFollowTimestampOrder,
   fencingTokensIncrease,
   holderWasToldOfItsGrant,
+  timestampsNeverRepeat,
   aCriticalSectionIsEntered,
   everyRequestIsGranted,
   restartedNodesRecover,

@@ -39,8 +39,8 @@ describe(`crash soak (SOAK_SEED=${SEED})`, () => {
 
     const enter = { type: 'enter', ts: 7, token: 21 };
     const grant = [{ type: 'note' as const, node: 1, note: enter }];
-    const behind = [record(0, 'init', { restored: null }), record(1, 'peer', { notes: [enter] }), record(2, 'init', { restored: { clock: 3 } })];
+    const behind = [record(0, 'init', { restored: null }), record(1, 'peer', { notes: [enter] }), record(2, 'init', { restored: { clockBound: 3 } })];
     expect(lostDecisions('mutex', grant, [behind])).toHaveLength(1);
-    expect(lostDecisions('mutex', grant, [[...behind.slice(0, 2), record(2, 'init', { restored: { clock: 9 } })]])).toEqual([]);
+    expect(lostDecisions('mutex', grant, [[...behind.slice(0, 2), record(2, 'init', { restored: { clockBound: 9 } })]])).toEqual([]);
   });
 });

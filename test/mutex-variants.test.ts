@@ -19,7 +19,7 @@ function replayEnd(r: ExploreResult) {
 const buggy = mutex.variants.filter((v) => v.breaks);
 
 describe('mutex buggy variants', () => {
-  it('are the nine named ones', () => {
+  it('are the ten named ones', () => {
     expect(buggy.map((v) => [v.name, v.breaks])).toEqual([
       ['no-reply-wait', 'mutual exclusion'],
       ['tie-by-arrival', 'mutual exclusion'],
@@ -29,6 +29,7 @@ describe('mutex buggy variants', () => {
       ['token-not-kept', 'fencing tokens increase'],
       ['rejoin-keeps-request', 'every request is granted'],
       ['rejoin-waits-for-self', 'a restarted node recovers'],
+      ['clock-not-leased', 'timestamps never repeat'],
       ['silent-rejoin-ack', 'every request is granted'],
     ]);
   });

@@ -5,7 +5,7 @@
 import { initialTransition, transition } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { mutex, MUTEX_SEED_TIMING } from '../machines/mutex/index.js';
-import { fencingToken, type MutexContext } from '../machines/mutex/machine.js';
+import { CLOCK_LEASE, fencingToken, type MutexContext } from '../machines/mutex/machine.js';
 import { coverage, machineGraph } from '../src/check/coverage.js';
 import { explore } from '../src/check/explore.js';
 import { createModel } from '../src/check/model.js';
@@ -73,6 +73,35 @@ describe('mutex node machine (pure transitions)', () => {
     expect(s3.value).toBe('critical');
     const notes = actions.filter((a: any) => a.type === 'xstate.emit').map((a: any) => a.params.event.note);
     expect(notes).toEqual([{ type: 'enter', ts: 1, token: fencingToken(1, 1, 3) }]);
+  });
+
+  it('makes its clock durable a lease at a time: the durable part changes only when a timestamp it sends passes the bound', () => {
+    const durable = mutex.variants.find((v) => v.name === 'lamport')!.durable;
+    let s = start(1);
+    const stored: number[] = [];
+    // Acquire, two replies, release: two timestamps of its own per cycle, and the replies' pushes.
+    for (let cycle = 0; cycle < CLOCK_LEASE; cycle++) {
+      const ts = (s.context as MutexContext).clock;
+      for (const event of [{ type: 'client.acquire' }, { type: 'reply', ts: ts + 2, from: 2 }, { type: 'reply', ts: ts + 2, from: 3 }, { type: 'client.release' }]) {
+        [s] = transition(lamport, s, event as never);
+        const bound = (durable(s.context) as { clockBound: number }).clockBound;
+        if (bound !== stored.at(-1)) stored.push(bound);
+        expect((s.context as MutexContext).clock).toBeLessThanOrEqual(bound + 2);
+      }
+    }
+    const clock = (s.context as MutexContext).clock;
+    expect(clock).toBe(3 * CLOCK_LEASE);
+    // One durable change per CLOCK_LEASE timestamps, each to a multiple of it.
+    expect(stored).toEqual([CLOCK_LEASE, 2 * CLOCK_LEASE, 3 * CLOCK_LEASE]);
+  });
+
+  it('resumes its clock from the stored bound after a restart (or from the clock a log written before the bound kept)', () => {
+    const restart = (restored: object) => initialTransition(lamport, { id: 1, n: 3, restored } as never);
+    // Its rejoin is its first timestamp: past the bound, so the next lease is durable before it leaves.
+    const [s, actions] = restart({ clockBound: 2 * CLOCK_LEASE });
+    expect(s.context).toMatchObject({ clock: 2 * CLOCK_LEASE + 1, clockBound: 3 * CLOCK_LEASE });
+    expect(actions.filter((a: any) => a.type === 'xstate.emit').map((a: any) => a.params.event.msg)).toEqual([{ type: 'rejoin', ts: 2 * CLOCK_LEASE + 1 }]);
+    expect(restart({ clock: 57 })[0].context).toMatchObject({ clock: 58, clockBound: CLOCK_LEASE });
   });
 
   it('fencing tokens follow the (timestamp, id) order', () => {

@@ -2,13 +2,13 @@
 import { lazyVariants, type LazyVariant } from '../../src/lazy-variants.js';
 import type { Protocol, Variant } from '../../src/protocol.js';
 import { latestGrants, mutexProperties } from '../../invariants/mutex.js';
-import { mutexDurable, mutexMachine, type MutexContext, type MutexOptions } from './machine.js';
+import { CLOCK_LEASE, mutexDurable, mutexMachine, type MutexContext, type MutexOptions } from './machine.js';
 
 import { LEASE_MS } from './timing.js';
 
 export { LEASE_MS, MUTEX_SEED_TIMING } from './timing.js';
 
-const correct: MutexOptions = { waitForLater: true, tieById: true, advanceOnReceive: true, orderToken: true, keepToken: true, dropOnRejoin: true, replyOnRejoinAck: true, acksFromOthers: true, noteGrant: true };
+const correct: MutexOptions = { waitForLater: true, tieById: true, advanceOnReceive: true, orderToken: true, keepToken: true, dropOnRejoin: true, replyOnRejoinAck: true, acksFromOthers: true, noteGrant: true, leaseClock: true };
 const crashes: Variant['reveal'] = { nodes: 2, faults: ['crash'] };
 const variant = (name: string, description: string, options: Partial<MutexOptions> = {}, breaks?: string, reveal?: Variant['reveal']): LazyVariant => ({
   name,
@@ -30,8 +30,12 @@ export const mutexVariants: Variant[] = lazyVariants([
   // A crash and a restart reveal these; two nodes are enough.
   variant('rejoin-keeps-request', "Answers a restarted node's rejoin without dropping the request of its previous life, which then heads every queue.", { dropOnRejoin: false }, 'every request is granted', crashes),
   variant('rejoin-waits-for-self', 'Counts itself among the nodes that must answer its rejoin, so a restarted node never recovers and never takes a request again.', { acksFromOthers: false }, 'a restarted node recovers', crashes),
+  variant('clock-not-leased', 'Never raises the durable bound on its clock, so a restarted node resumes below timestamps it sent before its crash and stamps messages with them again.', { leaseClock: false }, 'timestamps never repeat', crashes),
   variant('silent-rejoin-ack', 'Queues the request a rejoin ack reports but never answers it, so the requester waits for a later message that never comes.', { replyOnRejoinAck: false }, 'every request is granted', crashes),
 ]);
+
+/** The clock bound of a check: four lives of the clock (see the defaults below) and 64 timestamps more. */
+const ROUND_BOUND = 4 * CLOCK_LEASE + 64;
 
 /** Acquires issued so far: each acquire is followed by one release. */
 const acquires = (used: number) => Math.ceil(used / 2);
@@ -39,8 +43,9 @@ const acquires = (used: number) => Math.ceil(used / 2);
 /*
  * Defaults: 3 nodes on FIFO channels, one request each, is exhaustive in a few seconds (76,296
  * worlds). Each node requests a bounded number of times, so the space is finite without any
- * bound; the round (clock) bound of 64 only guards large `requests` values, and a check says
- * when it cut anything. Two requests each needs the depth-first search (`--search dfs`): its
+ * bound; the round (clock) bound only guards large `requests` values, and a check says when it
+ * cut anything. It is 64 past four lives of the clock: a restarted node resumes from its durable
+ * bound, a multiple of CLOCK_LEASE. Two requests each needs the depth-first search (`--search dfs`): its
  * widest breadth-first level does not fit in memory.
  */
 export const mutex: Protocol = {
@@ -49,9 +54,9 @@ export const mutex: Protocol = {
   variants: mutexVariants,
   defaultVariant: 'lamport',
   properties: mutexProperties,
-  defaults: { nodes: 3, network: 'fifo', faults: [], maxRound: 64, maxInFlight: 64, params: { requests: 1 } },
+  defaults: { nodes: 3, network: 'fifo', faults: [], maxRound: ROUND_BOUND, maxInFlight: 64, params: { requests: 1 } },
   // Every node's request and the replies to it in flight at once; clocks grow with the cluster.
-  defaultsFor: (n) => ({ maxInFlight: Math.max(64, 2 * n * (n - 1)), maxRound: Math.max(64, 16 * n) }),
+  defaultsFor: (n) => ({ maxInFlight: Math.max(64, 2 * n * (n - 1)), maxRound: ROUND_BOUND - 64 + Math.max(64, 16 * n) }),
   params: { requests: { type: 'int', min: 1, max: 10, description: 'times each node asks for the lock' } },
   // With crashes, 3 nodes pass 700,000 worlds by depth 14 and keep growing: a depth bound keeps
   // `--faults crash` to seconds (the check says it was bounded; --max-depth 0 lifts it, and 2

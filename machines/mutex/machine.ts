@@ -32,7 +32,13 @@
  *
  * Crashes are outside Lamport's model, and a crash loses the messages in flight to the node,
  * which breaks the reliable-channel assumption. Only the clock is durable (timestamps never
- * repeat). While a node is down, every request waits for its reply or release: a liveness
+ * repeat), and only as a bound: a node stamps messages up to `clockBound`, which is on disk
+ * before any of them leaves, and a restarted node resumes its clock from it. The bound is raised
+ * a whole CLOCK_LEASE at a time, when a timestamp the node is about to send would pass it, so
+ * the durable part of the context changes once every CLOCK_LEASE timestamps and the steps in
+ * between wait for no disk. A received timestamp that pushes the clock forward does not move the
+ * bound: nothing is stamped with it until the node ticks, and a restarted node takes its queue
+ * and its peers' clocks from their rejoin acks before it requests again. While a node is down, every request waits for its reply or release: a liveness
  * loss, never a second holder. A restarted node first recovers (`rejoin`): each peer drops the
  * dead incarnation's request and answers `rejoin_ack` with its own outstanding request, which
  * the restarted node queues and answers as if it had just arrived. Only then may it request.
@@ -47,6 +53,8 @@ export interface MutexContext {
   n: number;
   /** Lamport clock. */
   clock: number;
+  /** Every timestamp this node has sent is at most this; the durable part, where a restart resumes the clock. */
+  clockBound: number;
   /** Pending requests (own included), in the order they will be granted. */
   queue: QueuedRequest[];
   /** Timestamp of the own request while waiting or holding; null when idle. */
@@ -62,8 +70,21 @@ export interface MutexContext {
 }
 
 export interface MutexDurable {
-  clock: number;
+  /** The bound on every timestamp the node sent, where a restarted node resumes its clock. */
+  clockBound: number;
 }
+
+/** What a log written before the bound holds: the clock itself, which bounds every timestamp sent as well. */
+interface LegacyDurable {
+  clock?: number;
+}
+
+/**
+ * How far the durable bound on the clock runs ahead of it: raised to the next multiple of this
+ * when a timestamp would pass it. A power of two, so the largest bound, 2^48, is still exact; a
+ * restart skips at most this many timestamps of the 2^48 (MAX_COUNTER).
+ */
+export const CLOCK_LEASE = 1024;
 
 export interface MutexOptions {
   /** Rule 5(ii): wait for a later-timestamped message from every other node. Off: `no-reply-wait`. */
@@ -84,6 +105,8 @@ export interface MutexOptions {
   acksFromOthers: boolean;
   /** Note the grant, the fact a client waits for. Off: the `silent-grant` bug. */
   noteGrant: boolean;
+  /** Raise the durable clock bound before a timestamp passes it. Off: the bound stays where it started, the `clock-not-leased` bug. */
+  leaseClock: boolean;
 }
 
 export type MutexEmitted = { type: 'send'; to: NodeId | 'others'; msg: MutexMessage } | { type: 'note'; note: MutexNote };
@@ -109,6 +132,9 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
     const at = queue.findIndex((q) => !before(q));
     return at < 0 ? [...queue, r] : [...queue.slice(0, at), r, ...queue.slice(at)];
   };
+  /** The durable bound once this node stamps a message with `ts`: raised to the next multiple of CLOCK_LEASE when `ts` passes it. */
+  const leased = (context: MutexContext, ts: number) =>
+    ts <= context.clockBound || !options.leaseClock ? context.clockBound : Math.ceil(ts / CLOCK_LEASE) * CLOCK_LEASE;
   const received = (context: MutexContext, ts: number) => (options.advanceOnReceive ? Math.max(context.clock, ts) : context.clock);
   const addLater = (context: MutexContext, from: NodeId, ts: number) =>
     context.myTs !== null && ts > context.myTs && !context.later.includes(from) ? [...context.later, from].sort((a, b) => a - b) : context.later;
@@ -138,7 +164,7 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
       /** Rule 1: to ask for the lock, queue this node's request with a fresh timestamp and send it to every other node. */
       request: enqueueActions(({ context, enqueue: q }) => {
         const ts = context.clock + 1;
-        q.assign({ clock: ts, myTs: ts, later: [], queue: enqueue(context.queue, { ts, node: context.id }) });
+        q.assign({ clock: ts, clockBound: leased(context, ts), myTs: ts, later: [], queue: enqueue(context.queue, { ts, node: context.id }) });
         q.emit(note({ type: 'request', ts }));
         q.emit(send('others', { type: 'request', ts }));
       }),
@@ -146,7 +172,7 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
       answerRequest: enqueueActions(({ context, event, enqueue: q }) => {
         if (event.type !== 'request') return;
         const ts = received(context, event.ts) + 1;
-        q.assign({ clock: ts, later: addLater(context, event.from, event.ts), queue: enqueue(context.queue, { ts: event.ts, node: event.from }) });
+        q.assign({ clock: ts, clockBound: leased(context, ts), later: addLater(context, event.from, event.ts), queue: enqueue(context.queue, { ts: event.ts, node: event.from }) });
         q.emit(send(event.from, { type: 'reply', ts }));
       }),
       /** Advances the clock past the reply and records that the sender replied later than this request. */
@@ -166,7 +192,7 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
       /** A restarted node asks every other node for its pending request, with a fresh timestamp. */
       rejoin: enqueueActions(({ context, enqueue: q }) => {
         const ts = context.clock + 1;
-        q.assign({ clock: ts });
+        q.assign({ clock: ts, clockBound: leased(context, ts) });
         q.emit(send('others', { type: 'rejoin', ts }));
       }),
       /** A peer restarted: its old request died with it; tell it what we are waiting for. */
@@ -174,7 +200,7 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
         if (event.type !== 'rejoin') return;
         const ts = received(context, event.ts) + 1;
         q.assign({
-          clock: ts,
+          clock: ts, clockBound: leased(context, ts),
           later: addLater(context, event.from, event.ts),
           queue: options.dropOnRejoin ? context.queue.filter((r) => r.node !== event.from) : context.queue,
           rejoined: context.rejoined.includes(event.from) ? context.rejoined : [...context.rejoined, event.from].sort((a, b) => a - b),
@@ -190,7 +216,7 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
           return;
         }
         const ts = received(context, event.ts) + 1;
-        q.assign({ clock: ts, rejoined, queue: enqueue(context.queue, { ts: event.pending, node: event.from }) });
+        q.assign({ clock: ts, clockBound: leased(context, ts), rejoined, queue: enqueue(context.queue, { ts: event.pending, node: event.from }) });
         if (options.replyOnRejoinAck) q.emit(send(event.from, { type: 'reply', ts }));
       }),
       /** Enters the critical section: notes the grant with its fencing token. */
@@ -203,7 +229,7 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
       /** Rule 3: to release, drop this node's request from its queue and send a timestamped release to every other node. */
       release: enqueueActions(({ context, enqueue: q }) => {
         const ts = context.clock + 1;
-        q.assign({ clock: ts, myTs: null, later: [], token: null, queue: context.queue.filter((r) => r.node !== context.id) });
+        q.assign({ clock: ts, clockBound: leased(context, ts), myTs: null, later: [], token: null, queue: context.queue.filter((r) => r.node !== context.id) });
         q.emit(note({ type: 'exit', ts: context.myTs!, token: context.token! }));
         q.emit(send('others', { type: 'release', ts }));
       }),
@@ -213,7 +239,8 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
     context: ({ input }) => ({
       id: input.id,
       n: input.n,
-      clock: input.restored?.clock ?? 0,
+      clock: resumedClock(input.restored),
+      clockBound: resumedClock(input.restored),
       queue: [],
       myTs: null,
       later: [],
@@ -250,7 +277,12 @@ export function mutexMachine(options: MutexOptions, machineId = 'mutex') {
   });
 }
 
-/** The durable part of a context: the clock, so a restarted node never reuses a timestamp. */
+/** The durable part of a context: the bound on the clock, so a restarted node never reuses a timestamp. */
 export function mutexDurable(context: MutexContext): MutexDurable {
-  return { clock: context.clock };
+  return { clockBound: context.clockBound };
+}
+
+/** Where a node's clock starts: 0 on a first boot, the stored bound (or a log's older clock) after a restart. */
+function resumedClock(restored: (Partial<MutexDurable> & LegacyDurable) | undefined): number {
+  return restored?.clockBound ?? restored?.clock ?? 0;
 }

@@ -37,7 +37,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   clientIdleTimeoutMs: 300_000,
   maxConnections: 256,
   maxConnectionsPerAddress: 32,
-  clientRequestsPerSecond: 200,
+  clientRequestsPerSecond: 1_000,
   clientRequestBurst: 100,
   clientFramesPerTurn: 32,
   clientQueuedBytes: 64 * 1024,
