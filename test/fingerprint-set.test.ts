@@ -51,6 +51,26 @@ describe('SharedFingerprintSet', () => {
       { numRuns: 50 },
     );
   });
+
+  it("each thread's cache of recent fingerprints answers only for what the shared table holds", () => {
+    // Room for every world added: the table does not grow (a move would wait for both threads).
+    const buffers = SharedFingerprintSet.allocate(256, 256, 2);
+    // Caches of 4 slots: most of these fingerprints evict one another there.
+    const one = new SharedFingerprintSet(buffers, undefined, 4);
+    const two = new SharedFingerprintSet(buffers, undefined, 4);
+    for (let k = 0; k < 40; k++) {
+      expect(one.add({ hi: k, lo: 7 * k + 3 })).toBe(true);
+      expect(one.add({ hi: k, lo: 7 * k + 3 })).toBe(false);
+      // The other thread never saw it, and finds it in the table.
+      expect(two.add({ hi: k, lo: 7 * k + 3 })).toBe(false);
+      // Same cache slot (hi), another world: not taken for the cached one.
+      expect(one.add({ hi: k, lo: 7 * k + 4 })).toBe(true);
+    }
+    for (let k = 0; k < 40; k++) expect(two.add({ hi: k, lo: 7 * k + 4 })).toBe(false);
+    one.poll();
+    two.poll();
+    expect(one.size).toBe(80);
+  });
 });
 
 describe('world fingerprint', () => {

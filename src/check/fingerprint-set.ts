@@ -8,6 +8,8 @@ export class FingerprintSet {
   private slots: Uint32Array;
   private mask: number;
   size = 0;
+  /** Recent fingerprints, direct-mapped (see SharedFingerprintSet's `recent`): (hi, lo) pairs. */
+  private readonly recent = new Uint32Array(2 * 2 ** 14);
 
   constructor(capacityPow2 = 1 << 16) {
     this.slots = new Uint32Array(capacityPow2 * 2);
@@ -16,7 +18,14 @@ export class FingerprintSet {
 
   /** Adds `h`; returns false when it was already there. */
   add(h: Hash64): boolean {
-    return this.insert(h.hi, h.lo);
+    const { hi } = h;
+    const lo = h.lo === 0 && hi === 0 ? 1 : h.lo;
+    const r = this.recent;
+    const k = 2 * ((hi ^ (lo >>> 15)) & (2 ** 14 - 1));
+    if (r[k] === hi && r[k + 1] === lo) return false;
+    r[k] = hi;
+    r[k + 1] = lo;
+    return this.insert(hi, lo);
   }
 
   private insert(hi: number, lo: number): boolean {
