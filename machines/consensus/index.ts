@@ -1,5 +1,5 @@
 /** The consensus primitive: machine, variants, properties and model defaults. */
-import { createMachine, type AnyStateMachine } from 'xstate';
+import { and, createMachine, type AnyStateMachine } from 'xstate';
 import type { Protocol, ProtocolConfig, Variant } from '../../src/protocol.js';
 import { consensusGhost, consensusProperties } from '../../invariants/consensus.js';
 import { consensusDurable, consensusMachine, roundOfTerm, type ConsensusContext, type ConsensusOptions } from './machine.js';
@@ -9,14 +9,15 @@ const verified: ConsensusOptions = { flow: 'paxos', carryAccepted: true, commitQ
 
 /**
  * The `learner-proposes` bug: the verified machine with the one transition changed, a `decided`
- * that ends a node's attempt leading to `proposing` instead of `learned` (written here, not as an option of the machine, so
+ * that ends a proposer's attempt leading to `proposing` instead of `learned` (written here, not as an option of the machine, so
  * the machine's own `decided` transition stays what its mutants change).
  */
 function proposingAfterLearning(machine: ReturnType<typeof consensusMachine>): AnyStateMachine {
   const { on } = machine.config as unknown as { on: Record<string, object[]> };
   const proposing = '.proposing';
-  const [ends, ...rest] = on.decided;
-  const decided = [{ ...ends, target: proposing }, ...rest];
+  const [ends] = on.decided as { guard: string }[];
+  const proposer = ({ context }: { context: object }) => (context as ConsensusContext).proposal !== null;
+  const decided = [{ ...ends, guard: and([ends.guard, proposer]), target: proposing }, ...on.decided];
   const transitions = { ...on, decided };
   return createMachine({ ...machine.config, on: transitions } as never, machine.implementations as never);
 }
@@ -99,9 +100,10 @@ export const consensusVariants: Variant[] = [
   },
   {
     name: 'learner-proposes',
-    description: 'A node that learns the decision from a `decided` goes on to propose: it runs a round of its own, decides the chosen value again and announces it again.',
+    description: 'A proposer that learns the decision of its slot from a `decided` goes on proposing: it runs a round of its own, decides the chosen value again and announces it again.',
     breaks: 'a node that decides applies that decision',
-    reveal: { faults: [] },
+    // The proposer's second term is in round 1; FIFO links keep that space small.
+    reveal: { faults: [], maxRound: 1, network: 'fifo' },
     machine: proposingAfterLearning(consensusMachine(verified)),
     durable: consensusDurable,
   },
@@ -130,11 +132,11 @@ export const consensusVariants: Variant[] = [
     durable: consensusDurable,
   },
   {
-    name: 'first-slot-only',
-    description: 'A new proposer keeps only what the promises reported for its own slot and forgets later slots: as leader it commits its next client\'s value in a slot where a value was already chosen.',
-    breaks: 'a decided value stays chosen',
-    reveal: { ...competing, params: { proposers: [1, 2], slots: 2 } },
-    machine: consensusMachine({ ...verified, laterSlots: false }),
+    name: 'reuse-slot',
+    description: 'A node puts a client\'s value in the slot before the first free one: a leader, skipping phase 1 in the term it leads, has the acceptors take the new value in the slot it decided last, and one slot is decided twice.',
+    breaks: 'agreement',
+    reveal: { faults: [], params: { proposers: [1], slots: 2 } },
+    machine: consensusMachine({ ...verified, freshSlot: false }),
     durable: consensusDurable,
   },
   {
@@ -229,10 +231,13 @@ export const consensus: Protocol = {
   },
   // Both proposers' broadcasts at once.
   defaultsFor: (n) => ({ maxInFlight: Math.max(4, 2 * (n - 1)) }),
-  // Stale acks need a retry round to be counted; some promise bugs need a third proposer.
+  // Stale acks need a retry round to be counted; some promise bugs need a third proposer; slot bugs a second slot.
   alsoCheck: [
     { why: 'a retry round: terms of round 1 expanded, no fault', config: { faults: [], maxRound: 1 } },
     { why: 'three proposers, no fault', config: { faults: [], params: { proposers: [1, 2, 3] } } },
+    // Many decisions: a leader skips phase 1 for its next slot, a rival's phase 1 reports what it accepted in later slots.
+    { why: 'two slots: each proposer\'s client proposes twice, no fault', config: { faults: [], params: { slots: 2 } } },
+    { why: 'three slots, one proposer leading them all, duplication', config: { faults: ['dup'], params: { proposers: [1], slots: 3 } } },
   ],
   params: {
     proposers: { type: 'ints', min: 1, max: 'nodes', description: 'the nodes clients ask to propose' },

@@ -130,8 +130,8 @@ export interface ConsensusOptions {
    * `tell-own-value` bug).
    */
   answerLate?: 'decision' | 'nothing' | 'own-value';
-  /** The proposer keeps what the promises reported for slots after its own. Off: the `first-slot-only` bug. */
-  laterSlots?: boolean;
+  /** A client's proposal goes to the first slot its node knows no decision of. Off: the `reuse-slot` bug (the slot before it). */
+  freshSlot?: boolean;
   /** An ack counts only for the slot it names. Off: the `ack-any-slot` bug. */
   ackSlot?: boolean;
 }
@@ -190,8 +190,6 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
   const commitQuorum = (n: number) => (options.commitQuorum === 'majority' ? majority(n) : Math.floor(n / 2));
   /** What an acceptor reports to a proposer of `slot`: its accepted entries from that slot on. */
   const reported = (accepted: readonly Accepted[], slot: number) => (options.carryAccepted ? accepted.filter((a) => a.slot >= slot) : []);
-  /** What a proposer of `slot` keeps of a report. */
-  const kept = (report: Accepted[], slot: number) => (options.laterSlots === false ? report.filter((a) => a.slot === slot) : report);
 
   /** Raises the promise to `term` (noting it) when it is higher. */
   const promise = (context: ConsensusContext, term: number, enqueue: Enqueue) => {
@@ -225,6 +223,12 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
     enqueue.assign({ accepted: put(context.accepted, { slot, term, value }) });
     enqueue.emit(note({ type: 'accepted', slot, term, value }));
     return true;
+  };
+
+  /** The slot a client's proposal goes to: the first this node knows no decision of. */
+  const freeSlot = (context: ConsensusContext) => {
+    const slot = firstUnknown(context.log);
+    return options.freshSlot === false ? Math.max(1, slot - 1) : slot;
   };
 
   /** The client allows the first slot this node knows no decision of. */
@@ -272,7 +276,7 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
       /** Keeps the client's value as this node's proposal for the first slot it knows no decision of (durable, so a restart retries it). */
       takeProposal: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'client.propose') return;
-        const slot = firstUnknown(context.log);
+        const slot = freeSlot(context);
         enqueue.assign({ proposal: { slot, value: event.value } });
         enqueue.emit(note({ type: 'proposed', slot, value: event.value }));
       }),
@@ -291,21 +295,20 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
       startTerm: enqueueActions(({ context, enqueue }) => {
         const term = nextTerm(context.id, context.n, context.promised);
         const slot = context.proposal?.slot ?? firstUnknown(context.log);
-        const own = kept(reported(context.accepted, slot), slot);
-        enqueue.assign({ term, slot, value: null, promises: options.countOwn === false ? [] : [context.id], highest: own, acks: [] });
+        enqueue.assign({ term, slot, value: null, promises: options.countOwn === false ? [] : [context.id], highest: reported(context.accepted, slot), acks: [] });
         promise(context, term, enqueue);
         enqueue.emit(send('others', { type: 'propose', term, slot, value: context.proposal?.value ?? '' }));
         enqueue.raise({ type: 'consensus_timeout' }, { delay: CONSENSUS_TIMEOUT_MS, id: 'consensus' });
       }),
       /** A leader's next proposal: phase 2 at once, in the term it leads, for the proposal's slot. */
       continueTerm: enqueueActions(({ context, enqueue }) => {
-        enqueue.assign({ slot: firstUnknown(context.log) });
+        enqueue.assign({ slot: freeSlot(context) });
         enqueue.raise({ type: 'consensus_timeout' }, { delay: CONSENSUS_TIMEOUT_MS, id: 'consensus' });
       }),
       /** Counts the sender's promise and keeps, per slot, the highest (term, value) reported. */
       countPromise: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'promise') return;
-        enqueue.assign({ promises: addNode(context.promises, event.from), highest: higher(context.highest, kept(event.accepted, context.slot)) });
+        enqueue.assign({ promises: addNode(context.promises, event.from), highest: higher(context.highest, event.accepted) });
       }),
       /** Phase 2 from the proposer's side: the highest value reported for the slot, else the client's. */
       startCommit: enqueueActions(({ context, enqueue }) => {
