@@ -1,4 +1,5 @@
 /** The consensus primitive: machine, variants, properties and model defaults. */
+import { lazyVariants } from '../../src/lazy-variants.js';
 import { and, createMachine, type AnyStateMachine } from 'xstate';
 import type { Protocol, ProtocolConfig, Variant } from '../../src/protocol.js';
 import { consensusGhost, consensusProperties } from '../../invariants/consensus.js';
@@ -28,11 +29,11 @@ function proposingAfterLearning(machine: ReturnType<typeof consensusMachine>): A
  */
 const competing = { params: { proposers: [1, 2] }, network: 'unordered' as const, faults: [] };
 
-export const consensusVariants: Variant[] = [
+export const consensusVariants: Variant[] = lazyVariants([
   {
     name: 'paxos',
     description: 'The seed\'s propose/promise/commit/ack made safe as Paxos: promises report accepted values, decided on a majority of acks.',
-    machine: consensusMachine(verified),
+    machine: () => consensusMachine(verified),
     durable: consensusDurable,
   },
   {
@@ -40,7 +41,7 @@ export const consensusVariants: Variant[] = [
     description: 'The seed\'s flow as drawn: nodes apply on commit, a promise carries nothing.',
     breaks: 'agreement',
     reveal: { ...competing, maxInFlight: 5 },
-    machine: consensusMachine({ flow: 'as-drawn', carryAccepted: false, commitQuorum: 'majority' }),
+    machine: () => consensusMachine({ flow: 'as-drawn', carryAccepted: false, commitQuorum: 'majority' }),
     durable: consensusDurable,
   },
   {
@@ -48,7 +49,7 @@ export const consensusVariants: Variant[] = [
     description: 'A promise omits the value the node accepted: a new proposer overrides a chosen value.',
     breaks: 'a decided value stays chosen',
     reveal: competing,
-    machine: consensusMachine({ ...verified, carryAccepted: false }),
+    machine: () => consensusMachine({ ...verified, carryAccepted: false }),
     durable: consensusDurable,
   },
   {
@@ -56,7 +57,7 @@ export const consensusVariants: Variant[] = [
     description: 'The promised term is not durable: after a restart a node accepts terms it promised to refuse.',
     breaks: 'term never decreases',
     reveal: { ...competing, faults: ['crash'] },
-    machine: consensusMachine(verified),
+    machine: () => consensusMachine(verified),
     durable: (c: ConsensusContext) => {
       const { promised: _forgotten, ...rest } = consensusDurable(c);
       return rest;
@@ -66,28 +67,28 @@ export const consensusVariants: Variant[] = [
     name: 'own-vote-uncounted',
     description: 'The proposer counts neither its own promise nor its own acceptance: with 3 nodes it needs both others, so one node down for good stops every decision.',
     breaks: 'a value is decided despite a minority down',
-    machine: consensusMachine({ ...verified, countOwn: false }),
+    machine: () => consensusMachine({ ...verified, countOwn: false }),
     durable: consensusDurable,
   },
   {
     name: 'ack-quorum-above-majority',
     description: 'Decides only on more acks than a majority (every node, of 3 or 4): one node down for good stops every decision.',
     breaks: 'a value is decided despite a minority down',
-    machine: consensusMachine({ ...verified, ackQuorum: 'above-majority' }),
+    machine: () => consensusMachine({ ...verified, ackQuorum: 'above-majority' }),
     durable: consensusDurable,
   },
   {
     name: 'no-decided-broadcast',
     description: 'The proposer applies the decision but tells nobody: a node that does not propose never learns it.',
     breaks: 'every node learns',
-    machine: consensusMachine({ ...verified, announce: false }),
+    machine: () => consensusMachine({ ...verified, announce: false }),
     durable: consensusDurable,
   },
   {
     name: 'ignore-decided',
     description: 'The test on a `decided` notification is inverted: only a node that already knows the decision takes it, so no other node learns.',
     breaks: 'every node learns',
-    machine: consensusMachine({ ...verified, learnFromDecided: false }),
+    machine: () => consensusMachine({ ...verified, learnFromDecided: false }),
     durable: consensusDurable,
   },
   {
@@ -95,7 +96,7 @@ export const consensusVariants: Variant[] = [
     description: 'A restarted proposer waits for a client instead of retrying its durable proposal: if the decision was announced while it was down, it never decides.',
     breaks: 'every proposer decides',
     reveal: { faults: ['crash'] },
-    machine: consensusMachine({ ...verified, resumeProposal: false }),
+    machine: () => consensusMachine({ ...verified, resumeProposal: false }),
     durable: consensusDurable,
   },
   {
@@ -104,7 +105,7 @@ export const consensusVariants: Variant[] = [
     breaks: 'a node that decides applies that decision',
     // The proposer's second term is in round 1; FIFO links keep that space small.
     reveal: { faults: [], maxRound: 1, network: 'fifo' },
-    machine: proposingAfterLearning(consensusMachine(verified)),
+    machine: () => proposingAfterLearning(consensusMachine(verified)),
     durable: consensusDurable,
   },
   {
@@ -112,7 +113,7 @@ export const consensusVariants: Variant[] = [
     description: 'A node that does not take a client\'s proposal (it knows the decision already) ignores it instead of telling it the decided value: that client waits for ever.',
     breaks: 'every client request is answered',
     reveal: { faults: [] },
-    machine: consensusMachine({ ...verified, answerLate: 'nothing' }),
+    machine: () => consensusMachine({ ...verified, answerLate: 'nothing' }),
     durable: consensusDurable,
   },
   {
@@ -120,7 +121,7 @@ export const consensusVariants: Variant[] = [
     description: 'A node that already knows the decision answers a client\'s proposal with the value the client proposed, as if it had been decided.',
     breaks: 'a client is told the decided value',
     reveal: { faults: [] },
-    machine: consensusMachine({ ...verified, answerLate: 'own-value' }),
+    machine: () => consensusMachine({ ...verified, answerLate: 'own-value' }),
     durable: consensusDurable,
   },
   {
@@ -128,7 +129,7 @@ export const consensusVariants: Variant[] = [
     description: 'The proposer commits on half the nodes\' promises (its own alone with 3 nodes), short of a majority: its commit is accepted although no majority promised its term, and two values can be chosen.',
     breaks: "a commit follows a majority's promises",
     reveal: { ...competing, maxInFlight: 6 },
-    machine: consensusMachine({ ...verified, commitQuorum: 'half' }),
+    machine: () => consensusMachine({ ...verified, commitQuorum: 'half' }),
     durable: consensusDurable,
   },
   {
@@ -136,7 +137,7 @@ export const consensusVariants: Variant[] = [
     description: 'A node puts a client\'s value in the slot before the first free one: a leader, skipping phase 1 in the term it leads, has the acceptors take the new value in the slot it decided last, and one slot is decided twice.',
     breaks: 'agreement',
     reveal: { faults: [], params: { proposers: [1], slots: 2 } },
-    machine: consensusMachine({ ...verified, freshSlot: false }),
+    machine: () => consensusMachine({ ...verified, freshSlot: false }),
     durable: consensusDurable,
   },
   {
@@ -144,10 +145,10 @@ export const consensusVariants: Variant[] = [
     description: 'A leader counts an ack of its term whatever slot it names: a late ack of the previous slot decides the next one, which no majority accepted.',
     breaks: 'a decided value stays chosen',
     reveal: { faults: [], params: { proposers: [1], slots: 2 } },
-    machine: consensusMachine({ ...verified, ackSlot: false }),
+    machine: () => consensusMachine({ ...verified, ackSlot: false }),
     durable: consensusDurable,
   },
-];
+]);
 
 /** The most slots a check may ask for: each slot's proposals multiply the space. */
 const MAX_SLOTS = 5;
