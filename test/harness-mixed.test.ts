@@ -32,7 +32,8 @@ describe('coordkit harness, mixed and wrong', () => {
     // run may also end at an earlier divergence, where the replay's bounded search does not
     // explain the order in which the slowed links delivered (README, "coordkit harness"), or
     // fail on the notes alone with every frame explained (seen once: *leader had a majority*
-    // over the observed notes, a voter's `voted` note never observed; not yet explained, README): it fails, and the next
+    // over the observed notes, a voter's `voted` note never observed: one that came with the node's hello was not handed to
+    // the harness, now mended, README): it fails, and the next
     // seed is tried; one of three must catch the second vote.
     const caught = /^DIVERGENCE node \d: sent \{"granted":true,"term":\d+,"type":"vote"\} to node \d; the model's next message to node \d here is \{"granted":false/m;
     let r!: ReturnType<typeof harness>;

@@ -17,8 +17,21 @@ export class NodeClient {
   /** Errors the node sent that answered no request. */
   readonly errors: ErrorFrame[] = [];
   hello!: Hello;
-  /** Called with each pushed note as it arrives (the harness stamps them). */
-  onNote?: (frame: NoteFrame) => void;
+  private noteListener?: (frame: NoteFrame) => void;
+
+  /**
+   * Called with each pushed note as it arrives (the harness stamps them). A note can come in the
+   * same read as the node's hello, before the caller of `open` could set this: setting it first
+   * hands it every note collected so far, so it sees each note once.
+   */
+  set onNote(listener: ((frame: NoteFrame) => void) | undefined) {
+    this.noteListener = listener;
+    for (const f of listener ? this.notes : []) listener!(f);
+  }
+
+  get onNote(): ((frame: NoteFrame) => void) | undefined {
+    return this.noteListener;
+  }
 
   private constructor(private readonly socket: Socket) {}
 
@@ -59,7 +72,7 @@ export class NodeClient {
   private onFrame(frame: ClientBoundFrame): void {
     if (frame.type === 'note') {
       this.notes.push(frame);
-      this.onNote?.(frame);
+      this.noteListener?.(frame);
       return;
     }
     const id = 'id' in frame ? frame.id : undefined;
