@@ -10,6 +10,7 @@ import { Simulator } from '../sim/simulator.js';
 import type { ExploreOptions, ExploreResult } from './explore.js';
 import { PHASES, STAT_FIELDS, type WorkerReport, type WorkerTask } from './explore-worker.js';
 import { Judge } from './judge.js';
+import { slotsFor } from './fingerprint-set.js';
 import type { Model } from './model.js';
 import { replay } from './replay.js';
 import { SharedFingerprintSet } from './shared-fingerprint-set.js';
@@ -22,7 +23,7 @@ export interface ParallelOptions extends ExploreOptions {
   workers: number;
   /** URL of the ES module the threads load the primitive from. */
   module: string;
-  /** Slots the shared visited set starts with (a power of two, 8 bytes each); it grows as worlds are added. */
+  /** Slots the shared visited set starts with (a power of two, 8 bytes each; by default from `expectStates`); it grows as worlds are added. */
   capacity?: number;
   /**
    * How long the threads may go without a transition before the search is abandoned with an
@@ -42,7 +43,8 @@ export async function exploreParallel(model: Model, options: ParallelOptions): P
   const sim = new Simulator(model.protocol, model.variant, model.config, true);
   const judge = new Judge(model, sim, 'dfs', options.all);
   const maxStates = options.maxStates ?? Infinity;
-  const buffers = SharedFingerprintSet.allocate(options.capacity ?? initialCapacity(options.workers), maxCapacity(), options.workers);
+  const capacity = options.capacity ?? slotsFor(options.expectStates, initialCapacity(options.workers), maxCapacity());
+  const buffers = SharedFingerprintSet.allocate(capacity, maxCapacity(), options.workers);
   const visited = new SharedFingerprintSet(buffers);
   const control = new SharedArrayBuffer(4);
   const stats = new SharedArrayBuffer(options.workers * STAT_FIELDS * 8);

@@ -17,6 +17,7 @@
  * at its largest size it calls itself full at 75% load rather than slow down.
  */
 import type { Hash64 } from '../sim/hash64.js';
+import { CACHE_SLOTS } from './fingerprint-set.js';
 
 export interface SharedFingerprintBuffers {
   /** Growable, up to the most the set may take. */
@@ -47,8 +48,6 @@ const PREPARING = 2;
 const MOVING = 3;
 /** The most slots one block of a move holds (256 KiB). */
 const BLOCK_SLOTS = 2 ** 15;
-/** Slots of a thread's cache of recent fingerprints (128 KiB: it stays in the core's own cache). */
-const CACHE_SLOTS = 2 ** 14;
 
 export class SharedFingerprintSet {
   private readonly buffer: Growable;
