@@ -45,6 +45,15 @@ describe('parallel depth-first search', () => {
     }
   });
 
+  it('a worker thread that fails ends the search with its error while the calling thread searches on', () => {
+    const started = performance.now();
+    const r = check('--protocol', 'test/fixtures/fails-in-worker.ts', '--nodes', '8', '--workers', '2');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trim()).toBe('coordkit: a property threw on a worker thread');
+    // Well before the search would end on its own (296,448 worlds) or the watchdog (two minutes).
+    expect(performance.now() - started).toBeLessThan(60_000);
+  });
+
   it.each([
     ['mutex', 'no-reply-wait', 'mutual exclusion'],
     ['election', 'campaign-skips-term', "a campaign is one term on, with the node's own vote, asking every other node"],

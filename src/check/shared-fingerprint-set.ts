@@ -67,6 +67,11 @@ export class SharedFingerprintSet {
   private readonly recentMask: number;
   /** Wall time this thread spent in `poll` while the table grew (waiting for the others, or moving it), in ms. */
   resizingMs = 0;
+  /**
+   * Called while this thread waits for the others before the table grows: true gives the wait
+   * up, the table left as it is (for a search that fails: a thread that stopped will never come).
+   */
+  abandon?: () => boolean;
 
   /** `capacityPow2` slots to start with (8 bytes each), growing up to `maxCapacityPow2`; `threads` searching. */
   static allocate(capacityPow2: number, maxCapacityPow2: number, threads: number): SharedFingerprintBuffers {
@@ -134,6 +139,9 @@ export class SharedFingerprintSet {
       else if (state === MOVING && !helped) {
         helped = true;
         this.help();
+      } else if (state === ASKED && this.abandon?.()) {
+        Atomics.sub(c, WAITING, 1);
+        break;
       } else Atomics.wait(c, RESIZE, state, 50);
     }
     this.view();
