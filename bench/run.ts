@@ -7,6 +7,7 @@
  */
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { getAdjacencyMap } from '@xstate/graph';
 import { election } from '../machines/election/index.js';
 import { protocols } from '../machines/index.js';
@@ -103,8 +104,13 @@ console.log(`coordkit bench · node ${process.version} · ${new Date().toISOStri
  * the scaling is the median of the pairs' wall-clock ratios, printed with the load average.
  * Beside it, CPU time per thread (Linux): when the two threads together take about the CPU time
  * one thread takes, a poor wall-clock ratio is the machine's load, not the search's overhead.
+ * Both runs size their visited set for the known count (`expectStates`, as a previous run's count
+ * would), so neither stops to grow it; at 9 RMs a probe first says how much two threads touching
+ * memory at random slow each other on this machine.
  */
 async function twoPhaseRows(sizes: number[], pairs: (rms: number) => number) {
+  /** The distinct counts (TLC's, and the kit's): each run's visited set is sized for them up front (`expectStates`). */
+  const worlds: Record<number, number> = { 3: 288, 5: 8_832, 6: 50_816, 7: 296_448, 9: 10_340_352 };
   const tlc: Record<number, string> = {
     3: '288 / 1,146',
     5: '8,832 / 58,146',
@@ -123,6 +129,10 @@ async function twoPhaseRows(sizes: number[], pairs: (rms: number) => number) {
       const a = await allocation(model);
       console.log(`  ${rms} RMs, 1 thread: about ${fmt(a.perWorld)} bytes allocated per world, ${a.perTransition.toFixed(1)} per transition (sampled, an untimed run)`);
     }
+    if (rms >= 9) {
+      const probe = await memoryProbe(2 ** 28);
+      console.log(`  this machine, random reads and writes over 256 MiB (a table of this size), the same work on one thread, then on each of two at once: CPU ${probe.one.toFixed(2)} s, then ${probe.two.map((x) => x.toFixed(2)).join(' and ')} s (${(probe.two.reduce((a, b) => a + b) / 2 / probe.one).toFixed(2)}x each)`);
+    }
     const loadBefore = load();
     const ratios: number[] = [];
     const cpuRatios: number[] = [];
@@ -130,13 +140,13 @@ async function twoPhaseRows(sizes: number[], pairs: (rms: number) => number) {
     for (let pair = 1; pair <= pairs(rms); pair++) {
       let since = process.cpuUsage();
       const threadBefore = threadCpuMs();
-      const one = measure(`${rms} RMs, 1 thread`, model, undefined, { search: 'dfs' });
+      const one = measure(`${rms} RMs, 1 thread`, model, undefined, { search: 'dfs', expectStates: worlds[rms] });
       const oneThread = threadCpuMs() !== undefined ? threadCpuMs()! - threadBefore! : undefined;
       const oneCpu = cpuSeconds(since);
       globalThis.gc?.();
       const heap = process.memoryUsage().heapUsed;
       since = process.cpuUsage();
-      const result = await exploreParallel(model, { workers: 2, module });
+      const result = await exploreParallel(model, { workers: 2, module, expectStates: worlds[rms] });
       const two = report(`${rms} RMs, 2 threads`, result, heap);
       const twoCpu = cpuSeconds(since);
       const threads = result.perThread ?? [];
@@ -181,6 +191,33 @@ async function allocation(model: Model): Promise<{ perWorld: number; perTransiti
   const samples = (profile as unknown as { samples: { size: number }[] }).samples;
   const bytes = samples.reduce((sum, x) => sum + x.size, 0);
   return { perWorld: bytes / r.states, perTransition: bytes / r.transitions };
+}
+
+/**
+ * What the machine itself gives two threads that touch memory at random, as a search touches its
+ * visited set: CPU seconds of a fixed number of random reads and writes over `bytes`, on one
+ * thread alone, then on each of two threads at once. Where each of the two takes more CPU than
+ * the one, the cores contend for memory (caches, TLB, DRAM), whatever the search does.
+ */
+async function memoryProbe(bytes: number): Promise<{ one: number; two: number[] }> {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { readFileSync } = require('node:fs');
+    const cpu = () => { const st = readFileSync('/proc/thread-self/stat', 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
+    const a = new Int32Array(workerData / 4);
+    for (let i = 0; i < a.length; i += 1024) a[i] = 1;
+    const started = cpu();
+    let x = 12345, acc = 0;
+    for (let i = 0; i < 3e7; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; const k = x & (a.length - 1); acc = (acc + a[k]) | 0; a[k] = x; }
+    parentPort.postMessage({ ms: cpu() - started, acc });`;
+  const run = (threads: number) =>
+    Promise.all(Array.from({ length: threads }, () => new Promise<number>((resolve, reject) => {
+      const w = new Worker(code, { eval: true, workerData: bytes });
+      w.on('message', (m: { ms: number }) => resolve(m.ms / 1000));
+      w.on('error', reject);
+    })));
+  const [one] = await run(1);
+  return { one, two: await run(2) };
 }
 
 function cpuSeconds(since: NodeJS.CpuUsage): number {

@@ -58,6 +58,28 @@ describe('parallel search under random delays in the hand-off', () => {
     }
   });
 
+  it('a visited set sized from a hint, right or wrong, ends with the counts of one thread (which a hint does not change either)', async () => {
+    // TwoPhase with 8 resource managers: 1,745,408 worlds, more than the threads' table holds
+    // unhinted (2^20 slots), so the default search grows it and a right hint does not.
+    const twoPhase = (await import(new URL('examples/two-phase-commit/index.js', dist).href)).default as import('../src/protocol.js').Protocol;
+    const model: Model = createModel(twoPhase, { nodes: 9 });
+    const twoPhaseModule = new URL('examples/two-phase-commit/index.js', dist).href;
+    const one = explore(model, { search: 'dfs' });
+    expect(one.states).toBe(1_745_408);
+    const large = explore(model, { search: 'dfs', expectStates: 4 * one.states });
+    expect(counts(large)).toEqual(counts(one));
+    expect(large.indexBytes).toBe(2 ** 24 * 8);
+    const right = await exploreParallel(model, { workers: 2, module: twoPhaseModule, expectStates: one.states });
+    expect(counts(right)).toEqual(counts(one));
+    expect(right.indexBytes).toBe(2 ** 22 * 8);
+    expect(right.perThread!.map((t) => t.resizingMs)).toEqual([0, 0]);
+    // A hint far too small: the table grows as without one.
+    const small = await exploreParallel(model, { workers: 2, module: twoPhaseModule, expectStates: 1_000 });
+    expect(counts(small)).toEqual(counts(one));
+    expect(small.indexBytes).toBe(2 ** 22 * 8);
+    expect(small.perThread!.some((t) => t.resizingMs > 0)).toBe(true);
+  });
+
   it('a search whose threads stop taking steps ends with an error naming what each thread was doing', async () => {
     const model: Model = createModel(protocols.find((p) => p.name === 'consensus')!, { nodes: 2, symmetry: false });
     // Pauses of a second at every step of the hand-off and a watchdog of 300 ms: the threads

@@ -33,6 +33,27 @@ describe('parallel depth-first search', () => {
     expect([two.json.primitive, two.json.states, two.json.transitions]).toEqual(['two-phase-commit', one.json.states, one.json.transitions]);
   });
 
+  it('--expect-states sizes the visited set up front; right or wrong, the counts stay those of one thread', () => {
+    const args = ['--protocol', 'dist/examples/two-phase-commit/index.js', '--nodes', '6'];
+    const one = check(...args, '--search', 'dfs');
+    expect(one.json.states).toBe(8_832);
+    for (const hint of ['8832', '1', '1000000']) {
+      const two = check(...args, '--workers', '2', '--expect-states', hint);
+      const alone = check(...args, '--search', 'dfs', '--expect-states', hint);
+      expect([two.status, two.json.states, two.json.transitions]).toEqual([0, one.json.states, one.json.transitions]);
+      expect([alone.status, alone.json.states, alone.json.transitions]).toEqual([0, one.json.states, one.json.transitions]);
+    }
+  });
+
+  it('a worker thread that fails ends the search with its error while the calling thread searches on', () => {
+    const started = performance.now();
+    const r = check('--protocol', 'test/fixtures/fails-in-worker.ts', '--nodes', '8', '--workers', '2');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trim()).toBe('coordkit: a property threw on a worker thread');
+    // Well before the search would end on its own (296,448 worlds) or the watchdog (two minutes).
+    expect(performance.now() - started).toBeLessThan(60_000);
+  });
+
   it.each([
     ['mutex', 'no-reply-wait', 'mutual exclusion'],
     ['election', 'campaign-skips-term', "a campaign is one term on, with the node's own vote, asking every other node"],
@@ -47,6 +68,8 @@ describe('parallel depth-first search', () => {
     [['election', '--workers', '2'], /--workers cannot reduce election by symmetry: add --symmetry off/],
     [['mutex', '--workers', '2', '--search', 'bfs'], /--workers runs a depth-first search/],
     [['mutex', '--workers', 'many'], /--workers must be a whole number/],
+    [['mutex', '--workers', '2', '--expect-states', 'lots'], /--expect-states must be a whole number/],
+    [['mutex', '--shard', '1/2', '--expect-states', '5'], /--expect-states sizes the visited set of a whole exploration, not of a shard/],
   ])('%j: one-line usage error', (args, message) => {
     const r = check(...args);
     expect(r.status).toBe(2);

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { election } from '../machines/election/index.js';
-import { FingerprintSet } from '../src/check/fingerprint-set.js';
+import { FingerprintSet, slotsFor } from '../src/check/fingerprint-set.js';
 import { SharedFingerprintSet } from '../src/check/shared-fingerprint-set.js';
 import { createModel } from '../src/check/model.js';
 import { hashInts } from '../src/sim/hash64.js';
@@ -23,6 +23,41 @@ describe('FingerprintSet', () => {
       }),
       { numRuns: 50 },
     );
+  });
+});
+
+describe('slotsFor (sizing a visited set from a hint)', () => {
+  it.each([
+    [undefined, 16, 16],
+    [0, 16, 16],
+    [-5, 16, 16],
+    [Number.NaN, 16, 16],
+    [3, 16, 16],
+    // 100 worlds at under half load: 256 slots.
+    [100, 16, 256],
+    // Exactly half of 256 would grow at once: 512.
+    [128, 16, 512],
+    [10_340_352, 2 ** 20, 2 ** 25],
+    // Capped.
+    [1e12, 16, 2 ** 29],
+  ])('%s worlds expected, at least %i slots: %i', (expected, least, slots) => {
+    expect(slotsFor(expected, least, 2 ** 29)).toBe(slots);
+  });
+
+  it('a set sized for n worlds holds them without growing, and one sized too small grows and finds the same', () => {
+    const n = 5000;
+    const sized = new FingerprintSet(slotsFor(n, 16));
+    const small = new FingerprintSet(slotsFor(1, 16));
+    const bytes = sized.bytes;
+    for (let k = 0; k < 2 * n; k++) {
+      // Each fingerprint twice (k and k + n stand for the same world).
+      const h = { hi: Math.imul(k % n, 0x9e3779b1) >>> 0, lo: k % n };
+      expect(sized.add(h)).toBe(k < n);
+      expect(small.add(h)).toBe(k < n);
+    }
+    expect([sized.size, small.size]).toEqual([n, n]);
+    expect(sized.bytes).toBe(bytes);
+    expect(small.bytes).toBeGreaterThan(16 * 8);
   });
 });
 

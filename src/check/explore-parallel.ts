@@ -3,13 +3,16 @@
  * worlds it adds first, so every reachable world is expanded exactly once, and the threads
  * stop together at the first violation (unless every violation is wanted). Counterexamples are
  * rebuilt here by replaying the reported choice paths; they are not necessarily shortest.
+ * Thread 0 is the calling thread itself (its code already loaded and compiled); the others are
+ * worker threads.
  */
 import { totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Simulator } from '../sim/simulator.js';
 import type { ExploreOptions, ExploreResult } from './explore.js';
-import { PHASES, STAT_FIELDS, type WorkerReport, type WorkerTask } from './explore-worker.js';
+import { FAILED, PHASES, searchThread, STAT_FIELDS, type WorkerReport, type WorkerTask } from './explore-worker.js';
 import { Judge } from './judge.js';
+import { slotsFor } from './fingerprint-set.js';
 import type { Model } from './model.js';
 import { replay } from './replay.js';
 import { SharedFingerprintSet } from './shared-fingerprint-set.js';
@@ -22,7 +25,7 @@ export interface ParallelOptions extends ExploreOptions {
   workers: number;
   /** URL of the ES module the threads load the primitive from. */
   module: string;
-  /** Slots the shared visited set starts with (a power of two, 8 bytes each); it grows as worlds are added. */
+  /** Slots the shared visited set starts with (a power of two, 8 bytes each; by default from `expectStates`); it grows as worlds are added. */
   capacity?: number;
   /**
    * How long the threads may go without a transition before the search is abandoned with an
@@ -42,7 +45,8 @@ export async function exploreParallel(model: Model, options: ParallelOptions): P
   const sim = new Simulator(model.protocol, model.variant, model.config, true);
   const judge = new Judge(model, sim, 'dfs', options.all);
   const maxStates = options.maxStates ?? Infinity;
-  const buffers = SharedFingerprintSet.allocate(options.capacity ?? initialCapacity(options.workers), maxCapacity(), options.workers);
+  const capacity = options.capacity ?? slotsFor(options.expectStates, initialCapacity(options.workers), maxCapacity());
+  const buffers = SharedFingerprintSet.allocate(capacity, maxCapacity(), options.workers);
   const visited = new SharedFingerprintSet(buffers);
   const control = new SharedArrayBuffer(4);
   const stats = new SharedArrayBuffer(options.workers * STAT_FIELDS * 8);
@@ -55,7 +59,7 @@ export async function exploreParallel(model: Model, options: ParallelOptions): P
     visited.add(sim.fingerprint(root));
     judge.judge(root, () => []);
   }
-  const reports = judge.stop || above?.starts.length === 0 ? [] : await runWorkers(Array.from({ length: options.workers }, (_, index) => ({
+  const reports = judge.stop || above?.starts.length === 0 ? [] : await runThreads(model, Array.from({ length: options.workers }, (_, index) => ({
     module: options.module,
     name: model.protocol.name,
     config: model.config,
@@ -153,33 +157,59 @@ function describeThreads(tasks: WorkerTask[]): string {
 }
 
 /**
- * Runs one worker per task until all report. `tick` is called every 250 ms and returns the
- * transitions made so far; when they stay the same for `stallMs`, every worker is ended and the
- * search fails with an error naming each thread's state.
+ * Runs task 0 on this thread and one worker per other task, until all report. `tick` is called
+ * every 250 ms (by thread 0's search while it runs, by a timer after) and returns the transitions
+ * made so far; when they stay the same for `stallMs`, every thread is ended and the search fails
+ * with an error naming each thread's state. A worker that fails stops the others and the search
+ * fails with its error.
  */
-function runWorkers(tasks: WorkerTask[], tick: () => number, stallMs: number): Promise<WorkerReport[]> {
+async function runThreads(model: Model, tasks: WorkerTask[], tick: () => number, stallMs: number): Promise<WorkerReport[]> {
   const workers: Worker[] = [];
+  const control = new Int32Array(tasks[0].control);
+  const every = Math.min(250, stallMs / 4);
   let last = -1;
   let since = performance.now();
-  let timer: ReturnType<typeof setInterval> | undefined;
-  const all = new Promise<WorkerReport[]>((resolve, reject) => {
-    const fail = (err: Error) => {
-      Atomics.store(new Int32Array(tasks[0].control), 0, 1);
-      for (const w of workers) void w.terminate();
-      reject(err);
-    };
-    timer = setInterval(() => {
+  let checked = -Infinity;
+  let stalled: Error | undefined;
+  /** Reports progress every `every` ms and looks for a stall; true once the search has failed. */
+  const watch = (): boolean => {
+    const now = performance.now();
+    if (!stalled && now - checked >= every) {
+      checked = now;
       const transitions = tick();
       if (transitions !== last) {
         last = transitions;
-        since = performance.now();
-      } else if (performance.now() - since >= stallMs) {
-        fail(new Error(`the explore threads made no transition for ${stallMs / 1000} s: ${describeThreads(tasks)}`));
+        since = now;
+      } else if (now - since >= stallMs) {
+        stalled = new Error(`the explore threads made no transition for ${stallMs / 1000} s: ${describeThreads(tasks)}`);
       }
-    }, Math.min(250, stallMs / 4));
-    Promise.all(tasks.map((task) => runWorker(task, workers))).then(resolve, fail);
-  });
-  return all.finally(() => clearInterval(timer));
+    }
+    return stalled !== undefined || Atomics.load(control, 0) === FAILED;
+  };
+  const end = () => {
+    Atomics.store(control, 0, 1);
+    for (const w of workers) void w.terminate();
+  };
+  const others = Promise.all(tasks.slice(1).map((task) => runWorker(task, workers)));
+  // Awaited below; a worker failing while this thread searches is not an unhandled rejection.
+  others.catch(() => undefined);
+  let timer: ReturnType<typeof setInterval> | undefined;
+  try {
+    const mine = searchThread(tasks[0], model, { abandon: watch });
+    if (stalled) throw stalled;
+    const rest = await new Promise<WorkerReport[]>((resolve, reject) => {
+      timer = setInterval(() => {
+        if (watch() && stalled) reject(stalled);
+      }, every);
+      others.then(resolve, reject);
+    });
+    return [mine, ...rest];
+  } catch (err) {
+    end();
+    throw err;
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 function runWorker(task: WorkerTask, workers: Worker[]): Promise<WorkerReport> {

@@ -2,7 +2,8 @@
  * One thread of a parallel depth-first search (see explore-parallel.ts): loads the primitive
  * from its module, then searches from the initial world over the shared visited set, expanding
  * the worlds it adds first, and reports its totals, the violations it found (as choice paths)
- * and the `sometimes` properties it saw satisfied.
+ * and the `sometimes` properties it saw satisfied. Thread 0 runs the same code on the calling
+ * thread (`searchThread`), which has the primitive loaded already.
  */
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -23,7 +24,7 @@ export interface WorkerTask {
   config: CheckConfig;
   index: number;
   buffers: SharedFingerprintBuffers;
-  /** Int32 [stop]: set by the thread that finds a violation, or by the coordinator. */
+  /** Int32 [stop]: set by the thread that finds a violation, by the coordinator, or (`FAILED`) by a thread that failed. */
   control: SharedArrayBuffer;
   /** Float64 per thread: [states, transitions, path length, phase (`PHASES`), jobs taken]. */
   stats: SharedArrayBuffer;
@@ -39,6 +40,19 @@ export interface WorkerTask {
   jitter?: { seed: number; maxMs: number; pollEvery?: number };
   /** A shard (shard.ts): the paths of the worlds thread 0 searches below, in turn, instead of the initial world. */
   starts?: number[][];
+}
+
+/** The value of `control` a thread that failed (threw) leaves, so that the others stop at once. */
+export const FAILED = 2;
+
+/**
+ * For thread 0 on the calling thread, whose event loop is blocked while it searches: called at
+ * each poll of its search and while it waits (for work, for the table to grow), so that progress
+ * is reported and a stalled search ends; `abandon()` true gives the search up (the coordinator
+ * then fails it).
+ */
+export interface ThreadHooks {
+  abandon(): boolean;
 }
 
 /** What a thread is doing, as written to its `stats` (index 3). */
@@ -89,10 +103,17 @@ export async function protocolFrom(module: string, name: string): Promise<Protoc
 
 async function run(task: WorkerTask): Promise<WorkerReport> {
   const protocol = await protocolFrom(task.module, task.name);
-  const model: Model = { protocol, variant: findVariant(protocol, task.config.variant)!, config: task.config };
-  const sim = new Simulator(protocol, model.variant, model.config, true);
+  return searchThread(task, { protocol, variant: findVariant(protocol, task.config.variant)!, config: task.config });
+}
+
+/** The search of one thread, on the calling thread (with `hooks`: thread 0, beside the coordinator). */
+export function searchThread(task: WorkerTask, model: Model, hooks?: ThreadHooks): WorkerReport {
+  // CPU time is counted from here: the calling thread may have run before.
+  const cpuBase = hooks ? (threadCpuMs() ?? 0) : 0;
+  const sim = new Simulator(model.protocol, model.variant, model.config, true);
   const judge = new Judge(model, sim, 'dfs', task.all);
   const visited = new SharedFingerprintSet(task.buffers, task.jitter && pauses(task.jitter.seed + task.index + 0x51ed, task.jitter.maxMs));
+  visited.abandon = hooks && (() => hooks.abandon());
   const control = new Int32Array(task.control);
   const stats = new Float64Array(task.stats, task.index * STAT_FIELDS * 8, STAT_FIELDS);
   const phase = (p: (typeof PHASES)[number]) => (stats[3] = PHASES.indexOf(p));
@@ -101,7 +122,7 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
   const board = new WorkBoard(task.board, undefined, task.jitter && pauses(task.jitter.seed + task.index, task.jitter.maxMs));
   const stopped = () => {
     visited.poll();
-    return Atomics.load(control, 0) !== 0 || judge.stop || visited.size >= task.maxStates || visited.full;
+    return Atomics.load(control, 0) !== 0 || judge.stop || visited.size >= task.maxStates || visited.full || !!hooks?.abandon();
   };
   const totals = { states: 0, transitions: 0, depth: 0, bounded: 0, roundCut: 0 };
   const search = {
@@ -114,9 +135,12 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
   };
   // Thread 0 starts from the initial world (already visited and judged); the others wait for work.
   const own = task.index === 0 ? [...(task.starts ?? [[]])] : [];
+  // Under a stress test's delays thread 0 waits for the others to start, so that work changes
+  // hands even in a space it would search alone before they are up.
+  if (task.jitter && task.index === 0) awaitThreads(task, stopped);
   let start: Start | undefined;
   let waitMs = 0;
-  const startCpuMs = threadCpuMs();
+  const startCpuMs = minus(threadCpuMs(), cpuBase);
   for (;;) {
     const path = own.shift();
     if (path) start = { world: replay(model, path, sim).worlds.at(-1)!, path };
@@ -156,11 +180,23 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
     satisfied: model.protocol.properties.filter((p) => p.kind === 'sometimes' && !judge.unsatisfied.includes(p.name)).map((p) => p.name),
     violations: judge.violations.map((v) => ({ invariant: v.invariant, path: v.path })),
     reached: [...sim.stepper.reached],
-    cpuMs: threadCpuMs(),
+    cpuMs: minus(threadCpuMs(), cpuBase),
     startCpuMs,
     waitMs,
     resizingMs: visited.resizingMs,
   };
+}
+
+/** Waits until every other thread has left its start (or `stopped()`). */
+function awaitThreads(task: WorkerTask, stopped: () => boolean): void {
+  const all = new Float64Array(task.stats);
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const starting = (t: number) => all[t * STAT_FIELDS + 3] === PHASES.indexOf('starting');
+  while (Array.from({ length: task.threads - 1 }, (_, k) => k + 1).some(starting) && !stopped()) Atomics.wait(sleeper, 0, 0, 1);
+}
+
+function minus(ms: number | undefined, base: number): number | undefined {
+  return ms === undefined ? undefined : ms - base;
 }
 
 /** A xorshift32 stream: `next(count)` is a number in 0..count-1. */
@@ -183,9 +219,14 @@ function pauses(seed: number, maxMs: number): () => void {
 }
 
 if (parentPort && workerData) {
-  run(workerData as WorkerTask).then(
+  const task = workerData as WorkerTask;
+  run(task).then(
     (report) => parentPort!.postMessage(report),
     (err: Error) => {
+      // The other threads stop at their next poll; the coordinator reports this error.
+      const control = new Int32Array(task.control);
+      Atomics.store(control, 0, FAILED);
+      Atomics.notify(control, 0);
       throw err;
     },
   );

@@ -16,7 +16,7 @@
 import { Simulator } from '../sim/simulator.js';
 import type { World } from '../sim/world.js';
 import { depthFirst } from './depth-first.js';
-import { FingerprintSet } from './fingerprint-set.js';
+import { FingerprintSet, slotsFor } from './fingerprint-set.js';
 import { Judge } from './judge.js';
 import type { Model } from './model.js';
 import { ParentLog } from './parent-log.js';
@@ -45,6 +45,12 @@ export interface ExploreOptions {
   progressEvery?: number;
   /** Keep going after the first violation (each property reported once). */
   all?: boolean;
+  /**
+   * About how many worlds the search will find (a previous run's count, an estimate): the
+   * visited set starts large enough to hold them without growing. A hint only: a wrong one
+   * changes no count, it costs growth (too small) or memory (too large).
+   */
+  expectStates?: number;
   /** With `all`: stop once this property is violated. */
   until?: string;
   /**
@@ -141,6 +147,10 @@ export function explore(model: Model, options: ExploreOptions = {}): ExploreResu
   };
 }
 
+/** The visited set of one thread starts with 2^16 slots; a hint sizes it up to 2^29 (4 GiB) at most, past which it grows as needed. */
+const DEFAULT_SLOTS = 2 ** 16;
+const MAX_SLOTS = 2 ** 29;
+
 interface SearchTotals {
   states: number;
   transitions: number;
@@ -152,7 +162,7 @@ interface SearchTotals {
 
 function breadthFirst(model: Model, sim: Simulator, judge: Judge, options: ExploreOptions, started: number): SearchTotals {
   const { maxDepth } = model.config;
-  const visited = new FingerprintSet();
+  const visited = new FingerprintSet(slotsFor(options.expectStates, DEFAULT_SLOTS, MAX_SLOTS));
   const parents = new ParentLog();
   const maxStates = options.maxStates ?? Infinity;
   const every = options.progressEvery ?? 10_000;
@@ -214,7 +224,7 @@ function breadthFirst(model: Model, sim: Simulator, judge: Judge, options: Explo
 }
 
 function depthFirstAlone(_model: Model, sim: Simulator, judge: Judge, options: ExploreOptions, started: number): SearchTotals {
-  const visited = new FingerprintSet();
+  const visited = new FingerprintSet(slotsFor(options.expectStates, DEFAULT_SLOTS, MAX_SLOTS));
   const maxStates = options.maxStates ?? Infinity;
   const root = sim.initial().world;
   visited.add(sim.fingerprint(root));

@@ -4,13 +4,27 @@
  */
 import type { Hash64 } from '../sim/hash64.js';
 
+/** Slots of a search's cache of recent fingerprints (128 KiB: it stays in the core's own cache); see SharedFingerprintSet's `recent`. */
+export const CACHE_SLOTS = 2 ** 14;
+
+/**
+ * Slots (a power of two) for a table that grows at half load to hold `expected` worlds without
+ * growing: at least `least`, at most `most`. A hint only: a table sized from a wrong one grows
+ * (too small) or holds more empty slots (too large), and finds the same worlds.
+ */
+export function slotsFor(expected: number | undefined, least: number, most = Infinity): number {
+  if (!expected || !(expected > 0)) return least;
+  return Math.min(most, Math.max(least, 2 ** Math.ceil(Math.log2(expected * 2 + 1))));
+}
+
 export class FingerprintSet {
   private slots: Uint32Array;
   private mask: number;
   size = 0;
   /** Recent fingerprints, direct-mapped (see SharedFingerprintSet's `recent`): (hi, lo) pairs. */
-  private readonly recent = new Uint32Array(2 * 2 ** 14);
+  private readonly recent = new Uint32Array(2 * CACHE_SLOTS);
 
+  /** `capacityPow2` slots to start with (see `slotsFor`); the table doubles whenever it is half full. */
   constructor(capacityPow2 = 1 << 16) {
     this.slots = new Uint32Array(capacityPow2 * 2);
     this.mask = capacityPow2 - 1;
@@ -21,7 +35,7 @@ export class FingerprintSet {
     const { hi } = h;
     const lo = h.lo === 0 && hi === 0 ? 1 : h.lo;
     const r = this.recent;
-    const k = 2 * ((hi ^ (lo >>> 15)) & (2 ** 14 - 1));
+    const k = 2 * ((hi ^ (lo >>> 15)) & (CACHE_SLOTS - 1));
     if (r[k] === hi && r[k + 1] === lo) return false;
     r[k] = hi;
     r[k + 1] = lo;

@@ -25,6 +25,8 @@ export interface RunOptions {
   search?: SearchOrder;
   runs?: number;
   maxStates?: number;
+  /** The exploration's hint of how many worlds it will find (ExploreOptions.expectStates). */
+  expectStates?: number;
   seed?: number;
   path?: string;
   progress?: boolean;
@@ -52,7 +54,7 @@ export function runChecks(model: Model, options: RunOptions): CheckReport {
     if (options.explored) report.explore = options.explored;
     else {
       const printer = options.progress ? progressPrinter(`explore ${model.protocol.name}`) : undefined;
-      report.explore = explore(model, { search: options.search, maxStates: options.maxStates, onProgress: printer?.update, all: options.all ?? true, until: options.until });
+      report.explore = explore(model, { search: options.search, maxStates: options.maxStates, expectStates: options.expectStates, onProgress: printer?.update, all: options.all ?? true, until: options.until });
       printer?.done();
     }
     report.violations.push(...report.explore.violations);

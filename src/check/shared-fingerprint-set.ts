@@ -17,6 +17,7 @@
  * at its largest size it calls itself full at 75% load rather than slow down.
  */
 import type { Hash64 } from '../sim/hash64.js';
+import { CACHE_SLOTS } from './fingerprint-set.js';
 
 export interface SharedFingerprintBuffers {
   /** Growable, up to the most the set may take. */
@@ -47,8 +48,6 @@ const PREPARING = 2;
 const MOVING = 3;
 /** The most slots one block of a move holds (256 KiB). */
 const BLOCK_SLOTS = 2 ** 15;
-/** Slots of a thread's cache of recent fingerprints (128 KiB: it stays in the core's own cache). */
-const CACHE_SLOTS = 2 ** 14;
 
 export class SharedFingerprintSet {
   private readonly buffer: Growable;
@@ -68,6 +67,11 @@ export class SharedFingerprintSet {
   private readonly recentMask: number;
   /** Wall time this thread spent in `poll` while the table grew (waiting for the others, or moving it), in ms. */
   resizingMs = 0;
+  /**
+   * Called while this thread waits for the others before the table grows: true gives the wait
+   * up, the table left as it is (for a search that fails: a thread that stopped will never come).
+   */
+  abandon?: () => boolean;
 
   /** `capacityPow2` slots to start with (8 bytes each), growing up to `maxCapacityPow2`; `threads` searching. */
   static allocate(capacityPow2: number, maxCapacityPow2: number, threads: number): SharedFingerprintBuffers {
@@ -135,6 +139,9 @@ export class SharedFingerprintSet {
       else if (state === MOVING && !helped) {
         helped = true;
         this.help();
+      } else if (state === ASKED && this.abandon?.()) {
+        Atomics.sub(c, WAITING, 1);
+        break;
       } else Atomics.wait(c, RESIZE, state, 50);
     }
     this.view();

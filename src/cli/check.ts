@@ -20,7 +20,7 @@ import { shardJson, shardVerdict, type ShardRun } from '../check/shard-report.js
 import { DEFAULT_RUNS } from '../check/walk.js';
 
 const USAGE =
-  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--max-states S] [--max-in-flight K] [--max-round R] [--max-crashes|--max-drops|--max-duplicates|--max-partitions C] [--search bfs|dfs] [--workers N] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--param NAME=VALUE]... [--shard i/n [--shard-depth D]] [--json] [--explore-link] [--protocol FILE | --config FILE]';
+  'coordkit check <primitive> [--variant V] [--nodes N] [--mode explore|walk|both] [--network fifo|unordered|unordered-duplicating] [--faults loss,dup,crash,partition] [--max-depth D] [--max-states S] [--max-in-flight K] [--max-round R] [--max-crashes|--max-drops|--max-duplicates|--max-partitions C] [--search bfs|dfs] [--workers N] [--expect-states S] [--runs R] [--seed S] [--path P] [--symmetry on|off] [--param NAME=VALUE]... [--shard i/n [--shard-depth D]] [--json] [--explore-link] [--protocol FILE | --config FILE]';
 const MODES = ['explore', 'walk', 'both'] as const;
 /**
  * Distinct worlds explored unless --max-states says otherwise: every default configuration of
@@ -40,7 +40,8 @@ function refuseContradictions(values: Record<string, unknown>, mode: (typeof MOD
     for (const f of flags) if (values[f] !== undefined) throw new UsageError(`--${f} does not apply to --mode ${mode} (it applies to ${modes})`);
   };
   if (mode === 'explore') only(['runs', 'seed', 'path'], 'walks: --mode walk or both');
-  if (mode === 'walk') only(['max-states', 'search', 'workers'], 'explorations: --mode explore or both');
+  if (mode === 'walk') only(['max-states', 'search', 'workers', 'expect-states'], 'explorations: --mode explore or both');
+  if (values.shard !== undefined && values['expect-states'] !== undefined) throw new UsageError('--expect-states sizes the visited set of a whole exploration, not of a shard: drop it with --shard');
   if (values.path !== undefined && mode !== 'walk') throw new UsageError('--path replays one walk: use it with --mode walk (or no --mode)');
   if (values.path !== undefined && values.seed === undefined) throw new UsageError('--path needs the --seed printed with it');
 }
@@ -64,6 +65,7 @@ export async function checkCommand(args: string[]): Promise<number> {
       'max-partitions': { type: 'string', help: 'C partition budget with --faults partition' },
       search: { type: 'string', help: 'ORDER bfs (shortest counterexample) or dfs (less memory)' },
       workers: { type: 'string', help: 'N explore on N threads (depth-first)' },
+      'expect-states': { type: 'string', help: 'S size the visited set for about S worlds up front (a previous run\'s count): no pauses while it grows; a wrong S changes no result' },
       runs: { type: 'string', help: 'R random runs of the walk' },
       seed: { type: 'string', help: 'S seed of the walk' },
       path: { type: 'string', help: 'P replay one walk (with --seed): the path a failure printed' },
@@ -119,6 +121,7 @@ export async function checkCommand(args: string[]): Promise<number> {
     throw new UsageError(`--search dfs cannot honour a depth bound (max depth ${model.config.maxDepth}); use --search bfs, or --max-depth 0 to lift it`);
   }
   const maxStates = intArg('max-states', values['max-states'], 1, 100_000_000) ?? DEFAULT_MAX_STATES;
+  const expectStates = intArg('expect-states', values['expect-states'], 1, 1_000_000_000);
   const shard = shardArgs(values, mode);
   const runs = intArg('runs', values.runs, 1, 1_000_000);
   let explored: ExploreResult | undefined;
@@ -134,7 +137,7 @@ export async function checkCommand(args: string[]): Promise<number> {
     }
   } else if (workers > 1 && mode !== 'walk') {
     const printer = values.json ? undefined : progressPrinter(`explore ${protocol.name} (${workers} threads)`);
-    explored = await exploreParallel(model, { workers, module: source.moduleUrl, maxStates, onProgress: printer?.update, all: !values.first });
+    explored = await exploreParallel(model, { workers, module: source.moduleUrl, maxStates, expectStates, onProgress: printer?.update, all: !values.first });
     printer?.done();
   }
   const all = !values.first;
@@ -145,6 +148,7 @@ export async function checkCommand(args: string[]): Promise<number> {
     explored,
     runs: run?.runs ? run.runs.count : runs,
     maxStates,
+    expectStates,
     seed: seed ?? (shard ? SHARD_SEED : undefined),
     path: values.path,
     progress: !values.json,
