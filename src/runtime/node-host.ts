@@ -43,7 +43,7 @@ import { ClientQueue } from './client-queue.js';
 import { DEFAULT_LIMITS, RateLimitedLog, TokenBucket, type Limits } from './limits.js';
 import { nextSeq, TraceWriter, truncateTornTail, type NodeRecord } from './trace-log.js';
 import { traceNow } from './trace-clock.js';
-import { adminName, clientName, identityOf, nodeName, provenName, type TlsCredentials } from './tls.js';
+import { adminName, clientName, identityOf, nodeName, provenName, shareServerContext, type TlsCredentials } from './tls.js';
 import { FrameValidator } from './validator.js';
 import { MAX_FRAME_BYTES, WIRE_VERSION, type AdminFrame, type ClientBoundFrame, type Hello, type InboundFrame, type PeerFrame, type RequestFrame } from './wire.js';
 import { join } from 'node:path';
@@ -234,6 +234,7 @@ export class NodeHost {
       const server = tls
         ? createTlsServer({ ...tls, requestCert: true, rejectUnauthorized: true }, (socket) => this.accept(socket))
         : createServer((socket) => this.accept(socket));
+      if (tls) shareServerContext(tls, server);
       // Runs before the TLS handshake: a connection over a cap costs no handshake.
       server.prependListener('connection', (socket: Socket) => this.admit(socket));
       if (tls) {
