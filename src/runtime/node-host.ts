@@ -28,7 +28,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { initialTransition, type AnyMachineSnapshot } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import type { NodeId, Protocol, Variant } from '../protocol.js';
 import { isCounter, MAX_NODES } from '../bounds.js';
 import { describeMessage } from '../describe-message.js';
@@ -210,10 +210,10 @@ export class NodeHost {
     this.seq = nextSeq(this.traceFile);
     this.trace = new TraceWriter(this.traceFile, this.options.disk);
     const input = { id: this.id, n: this.n, restored };
-    const [snapshot, actions] = initialTransition(this.options.variant.machine, input);
+    this.step = machineStepper(this.options.variant.machine, input);
+    const [snapshot, actions] = this.step.initial();
     if (snapshot.status === 'error') throw new Error(`machine failed to start: ${String(snapshot.error)}`);
     this.snapshot = snapshot;
-    this.step = machineStepper(this.options.variant.machine, input);
     await this.listen();
     if (this.options.insecure) this.log(`WARNING: insecure: plain TCP, nothing authenticated; anyone who can reach port ${this.port} can act as any node, client or admin`);
     const hello: Hello = { type: 'hello', cluster: this.options.cluster, version: WIRE_VERSION, node: this.id };
