@@ -69,6 +69,8 @@ describe('the packed package', () => {
     expect(existsSync(join(pkg, 'test'))).toBe(false);
     expect(existsSync(join(pkg, 'dist', 'test'))).toBe(false);
     expect(existsSync(join(pkg, 'fixtures'))).toBe(false);
+    // V8's code cache of the node bundle is made by a start on the machine that runs it, never shipped.
+    expect(existsSync(join(pkg, 'dist', 'src', 'cli', 'node-bundle.v8cache'))).toBe(false);
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * The node's stepper (src/runtime/machine-stepper.ts: one inert actor scope for a node's life)
- * against xstate's `transition()` (a new scope every call): the same snapshots and the same
- * actions, step by step, over seeded random runs of sample events, for every variant of every
- * built-in machine.
+ * against xstate's `initialTransition()` and `transition()` (a new scope every call): the same
+ * snapshots and the same actions, from the first one and step by step, over seeded random runs
+ * of sample events, for every variant of every built-in machine.
  */
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import { describe, expect, it } from 'vitest';
@@ -42,9 +42,10 @@ describe('machine stepper', () => {
     for (let seed = 1; seed <= 6; seed++) {
       const next = random(seed);
       const input = { id: 1 + Math.floor(next() * 3), n: 3, restored: undefined };
-      let [expected] = initialTransition(variant.machine, input);
-      let actual = expected;
       const step = machineStepper(variant.machine, input);
+      let [expected, ea0] = initialTransition(variant.machine, input);
+      let [actual, aa0] = step.initial();
+      expect(seen(actual, aa0), `${protocol.name} seed ${seed} initial`).toEqual(seen(expected, ea0));
       for (let i = 0; i < 150; i++) {
         const event = events[Math.floor(next() * events.length)];
         const [e, ea] = transition(variant.machine, expected, event as never);

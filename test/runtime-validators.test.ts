@@ -57,6 +57,18 @@ describe('compiled validators beside the schemas', () => {
     expect(new FrameValidator(schemas, 'election', data).check(VOTE)).toMatchObject({ ok: false });
   });
 
+  it('are loaded at the first frame, not when the node starts: a file whose first line matches but whose code does not load is compiled then', () => {
+    const { schemas, data } = folders('lazy', (dir) => {
+      const file = join(dir, validatorsName('election'));
+      writeFileSync(file, readFileSync(file, 'utf8').split('\n')[0] + '\nnot JavaScript');
+    });
+    const v = new FrameValidator(schemas, 'election', data);
+    expect(compiledInto(data)).toEqual([]);
+    expect(v.check(VOTE).ok).toBe(true);
+    expect(compiledInto(data)).toHaveLength(1);
+    expect(v.check(VOTE.replace('"term":1', '"term":-1'))).toMatchObject({ ok: false });
+  });
+
   it('are ignored when absent or not code', () => {
     const { schemas, data } = folders('broken', (dir) => writeFileSync(join(dir, validatorsName('election')), 'not JavaScript'));
     expect(new FrameValidator(schemas, 'election', data).check(VOTE).ok).toBe(true);

@@ -2,7 +2,8 @@
  * What a node process really loads, dynamic imports and requires included (layering.test.ts
  * follows static imports in the sources): a started `coordkit node` has loaded neither
  * TypeScript nor the schema generator, nor another command. Every module resolved is recorded by
- * a loader hook and a wrapper of the CommonJS loader. Needs `npx tsc -p .` first.
+ * a loader hook and a wrapper of the CommonJS loader, and every file compiled as a vm.Script (the
+ * bundle, see below) by a wrapper of vm.Script. Needs `npx tsc -p .` first.
  *
  * A node runs from one bundled file (bin/node-bundle.cjs builds it from dist/): the modules bundled
  * into it are listed beside it and held to the same rules. Within the bundle a module runs when the
@@ -34,7 +35,16 @@ writeFileSync(
   join(root, 'record.mjs'),
   `import Module, { register } from 'node:module';
 import { appendFileSync } from 'node:fs';
+import vm from 'node:vm';
 register('./hooks.mjs', import.meta.url);
+// The node bundle is compiled as a vm.Script (with its code cache), not through require.
+const Script = vm.Script;
+vm.Script = class extends Script {
+  constructor(code, options) {
+    super(code, options);
+    if (options?.filename) appendFileSync(process.env.LOADS_FILE, options.filename + '\\n');
+  }
+};
 const load = Module._load;
 Module._load = function (request, parent, isMain) {
   try {

@@ -5,4 +5,5 @@
 import { nodeCommand } from './node.js';
 import { runCommand } from './run-command.js';
 
-export const nodeMain = (args: string[]): Promise<number> => runCommand(() => nodeCommand(args));
+/** `onReady`: called once the node listens, before it says so (the bundle's loader writes its code cache then). */
+export const nodeMain = (args: string[], onReady?: () => void): Promise<number> => runCommand(() => nodeCommand(args, onReady));

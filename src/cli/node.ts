@@ -42,7 +42,8 @@ export function parsePeers(raw: string): Map<number, Address> {
   return peers;
 }
 
-export async function nodeCommand(args: string[]): Promise<number> {
+/** `onReady` is called once the node listens, before the line that says so. */
+export async function nodeCommand(args: string[], onReady?: () => void): Promise<number> {
   const { values, positionals } = parse(
     args,
     {
@@ -105,6 +106,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
     const message = (err as Error).message.split('\n')[0];
     throw new UsageError(err instanceof CorruptStateError ? message : `cannot start node ${id}: ${message}`);
   }
+  onReady?.();
   process.stderr.write(`node ${id}: ${protocol.name} (${variant.name}) listening on ${values.listen} (port ${host.port}, ${values['tls-dir'] ? 'mutual TLS' : 'plain TCP, unauthenticated'})\n`);
   const stopped = await new Promise<DiskFault | null>((resolve) => {
     const stop = () => resolve(null);

@@ -5,6 +5,7 @@
  * the connection caps (each has at most one inbound connection, the newest), so no number of
  * clients can cut a node off from its peers.
  */
+import { monotonicMs } from './trace-clock.js';
 
 export interface Limits {
   /** The TLS handshake, and then the hello, must each finish within this. */
@@ -53,7 +54,7 @@ export class TokenBucket {
   constructor(
     private readonly ratePerSecond: number,
     private readonly burst: number,
-    private readonly nowMs: () => number = () => performance.now(),
+    private readonly nowMs: () => number = monotonicMs,
   ) {
     this.tokens = burst;
     this.last = nowMs();

@@ -10,15 +10,24 @@
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import { inertScope } from '../inert-scope.js';
 
-export type Step = (snapshot: AnyMachineSnapshot, event: { type: string }) => [AnyMachineSnapshot, unknown[]];
+export type Step = ((snapshot: AnyMachineSnapshot, event: { type: string }) => [AnyMachineSnapshot, unknown[]]) & {
+  /** xstate's `initialTransition(machine, input)` in the same scope: a node's start builds no second one. */
+  initial: () => [AnyMachineSnapshot, unknown[]];
+};
 
 /** A `transition()` for one machine; `input` is what the node's actor is created with. */
 export function machineStepper(machine: AnyStateMachine, input: unknown): Step {
   let collected: unknown[] = [];
   const scope = inertScope(machine, (action) => collected.push(action), input);
-  return (snapshot, event) => {
+  const step = (snapshot: AnyMachineSnapshot, event: { type: string }): [AnyMachineSnapshot, unknown[]] => {
     collected = [];
     const next = machine.transition(snapshot as never, event as never, scope as never) as AnyMachineSnapshot;
     return [next, collected];
   };
+  const initial = (): [AnyMachineSnapshot, unknown[]] => {
+    collected = [];
+    const first = machine.getInitialSnapshot(scope as never, input as never) as AnyMachineSnapshot;
+    return [first, collected];
+  };
+  return Object.assign(step, { initial });
 }

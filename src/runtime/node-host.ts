@@ -28,7 +28,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { initialTransition, type AnyMachineSnapshot } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import type { NodeId, Protocol, Variant } from '../protocol.js';
 import { isCounter, MAX_NODES } from '../bounds.js';
 import { describeMessage } from '../describe-message.js';
@@ -43,7 +43,7 @@ import { ClientQueue } from './client-queue.js';
 import { DEFAULT_LIMITS, RateLimitedLog, TokenBucket, type Limits } from './limits.js';
 import { nextSeq, TraceWriter, truncateTornTail, type NodeRecord } from './trace-log.js';
 import { traceNow } from './trace-clock.js';
-import { adminName, clientName, identityOf, nodeName, provenName, type TlsCredentials } from './tls.js';
+import { adminName, clientName, identityOf, nodeName, provenName, shareServerContext, type TlsCredentials } from './tls.js';
 import { FrameValidator } from './validator.js';
 import { MAX_FRAME_BYTES, WIRE_VERSION, type AdminFrame, type ClientBoundFrame, type Hello, type InboundFrame, type PeerFrame, type RequestFrame } from './wire.js';
 import { join } from 'node:path';
@@ -210,10 +210,10 @@ export class NodeHost {
     this.seq = nextSeq(this.traceFile);
     this.trace = new TraceWriter(this.traceFile, this.options.disk);
     const input = { id: this.id, n: this.n, restored };
-    const [snapshot, actions] = initialTransition(this.options.variant.machine, input);
+    this.step = machineStepper(this.options.variant.machine, input);
+    const [snapshot, actions] = this.step.initial();
     if (snapshot.status === 'error') throw new Error(`machine failed to start: ${String(snapshot.error)}`);
     this.snapshot = snapshot;
-    this.step = machineStepper(this.options.variant.machine, input);
     await this.listen();
     if (this.options.insecure) this.log(`WARNING: insecure: plain TCP, nothing authenticated; anyone who can reach port ${this.port} can act as any node, client or admin`);
     const hello: Hello = { type: 'hello', cluster: this.options.cluster, version: WIRE_VERSION, node: this.id };
@@ -234,6 +234,7 @@ export class NodeHost {
       const server = tls
         ? createTlsServer({ ...tls, requestCert: true, rejectUnauthorized: true }, (socket) => this.accept(socket))
         : createServer((socket) => this.accept(socket));
+      if (tls) shareServerContext(tls, server);
       // Runs before the TLS handshake: a connection over a cap costs no handshake.
       server.prependListener('connection', (socket: Socket) => this.admit(socket));
       if (tls) {

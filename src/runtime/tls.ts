@@ -44,6 +44,17 @@ export function secureContextOf(credentials: TlsCredentials): SecureContext {
   return context;
 }
 
+/**
+ * Lets a node's links dial with the context its TLS server built from the same credentials, rather
+ * than build a second one (each parses the key and the certificates: milliseconds of a node's
+ * start). Node keeps a server's context as `_sharedCreds`; where it is not there, the links build
+ * their own as before.
+ */
+export function shareServerContext(credentials: TlsCredentials, server: object): void {
+  const context = (server as { _sharedCreds?: SecureContext })._sharedCreds;
+  if (!contexts.has(credentials) && typeof context?.context === 'object' && context.context !== null) contexts.set(credentials, context);
+}
+
 /** The credentials `name` (`node-2`, `client-billing`, `admin-ops`) has in a folder made by `makeClusterCerts`. */
 export function loadCredentials(dir: string, name: string): TlsCredentials {
   const read = (file: string) => {

@@ -1,17 +1,18 @@
 /**
  * Validates inbound frames against the primitive's generated wire schema (ajv, strict mode, every
- * validator compiled once at startup): one validation per frame, by the frame's `type`, covers
+ * validator compiled once per process): one validation per frame, by the frame's `type`, covers
  * what it carries. A refused frame gets one precise reason instead of ajv's list of every union
  * member that failed.
  *
  * Compiling costs a node most of its startup CPU, so it is done before: `coordkit schemas` writes
  * the compiled code (ajv's standalone output) beside each wire schema, and a node loads it when it
- * was compiled from that very schema text. Otherwise (a schema edited by hand, an older folder) a
+ * was compiled from that very schema text (which its first line says, checked at start; the code
+ * itself is loaded at the first frame, after the node listens). Otherwise (a schema edited by hand, an older folder) a
  * node compiles and keeps the code in its own data folder, named by a hash of the schema and
  * ajv's version, so a restart loads it. Ajv itself is loaded only to compile.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Ajv, ValidateFunction } from 'ajv';
@@ -76,6 +77,21 @@ const sha = (text: string) => createHash('sha256').update(text).digest('hex').sl
 /** The header line of a validators file: it names the schema text and validators it was compiled from. */
 const header = (schema: Schema, text: string, refs: Record<string, string>) => `// compiled from ${schema.$id} (key ${sha(`${JSON.stringify(refs)}\0${text}`)}) by ajv's standalone code; generated, do not edit\n`;
 
+/** Whether a validators file begins with `head` (the line naming what it was compiled from): reads only that much. */
+function beginsWith(file: string, head: string): boolean {
+  const want = Buffer.from(head);
+  const got = Buffer.alloc(want.length);
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    return readSync(fd, got, 0, got.length, 0) === got.length && got.equals(want);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /** A loaded validators file, if it was compiled from this schema text and holds every validator. */
 function shipped(file: string, head: string, refs: Record<string, string>): Record<string, ValidateFunction> | null {
   try {
@@ -89,15 +105,26 @@ function shipped(file: string, head: string, refs: Record<string, string>): Reco
 }
 
 /**
- * The validators named in `refs` (export name → schema ref): from the schema folder's
- * `<name>.validators.cjs` when it was compiled from this very schema (`coordkit schemas` writes
- * it), else from the data folder's cache when it holds this schema's for this ajv, else compiled
- * (and cached there when the folder takes it).
+ * The validators named in `refs` (export name → schema ref), as a function that returns them:
+ * from the schema folder's `<name>.validators.cjs` when it was compiled from this very schema
+ * (`coordkit schemas` writes it), else from the data folder's cache when it holds this schema's
+ * for this ajv, else compiled (and cached there when the folder takes it). The schema folder's
+ * file is only checked here: its code is loaded when the validators are first asked for (the
+ * first frame), not before a node listens.
  */
-function validators(schema: Schema, text: string, refs: Record<string, string>, beside: string, cacheDir: string | undefined): Record<string, ValidateFunction> {
+function validators(schema: Schema, text: string, refs: Record<string, string>, beside: string, cacheDir: string | undefined): () => Record<string, ValidateFunction> {
   const head = header(schema, text, refs);
-  const fromSchemas = shipped(beside, head, refs);
-  if (fromSchemas) return fromSchemas;
+  const elsewhere = () => compiledOrCached(schema, refs, head, cacheDir);
+  if (!beginsWith(beside, head)) {
+    const v = elsewhere();
+    return () => v;
+  }
+  let v: Record<string, ValidateFunction> | null = null;
+  return () => (v ??= shipped(beside, head, refs) ?? elsewhere());
+}
+
+/** The validators from the data folder's cache when it holds this schema's for this ajv, else compiled (and cached there when the folder takes it). */
+function compiledOrCached(schema: Schema, refs: Record<string, string>, head: string, cacheDir: string | undefined): Record<string, ValidateFunction> {
   const ajvVersion = (require('ajv/package.json') as { version: string }).version;
   const file = cacheDir ? join(cacheDir, `validators-${sha(`${ajvVersion}\0${head}`)}.cjs`) : null;
   const cached = file ? shipped(file, head, refs) : null;
@@ -175,32 +202,49 @@ export function validatorsFile(text: string, primitive: string): [string, string
   return [validatorsName(primitive), header(wire, text, refs) + standalone(compile(wire, refs, true).ajv, refs)];
 }
 
+/** The validators a FrameValidator holds, by what they check. */
+interface ValidatorsByType {
+  frames: Map<string, ValidateFunction>;
+  messages: Map<string, ValidateFunction>;
+  clients: Map<string, ValidateFunction>;
+  /** A node's hello and a client's, to say which rule of its kind a refused hello breaks. */
+  hellos: [ValidateFunction, ValidateFunction];
+}
+
 /**
  * Checks inbound frames for one primitive against its wire schema (`<primitive>.wire.schema.json`),
  * where one validation settles a frame, carried message included. Build once per process.
  */
 export class FrameValidator {
-  private readonly frames = new Map<string, ValidateFunction>();
-  private readonly messages: Map<string, ValidateFunction>;
-  private readonly clients: Map<string, ValidateFunction>;
-  /** A node's hello and a client's, to say which rule of its kind a refused hello breaks. */
-  private readonly hellos: [ValidateFunction, ValidateFunction];
+  private readonly types: { messages: string[]; clients: string[] };
+  private readonly load: () => Record<string, ValidateFunction>;
+  private loaded: ValidatorsByType | null = null;
 
   /** `cacheDir`: where compiled validators are kept between starts (a node's data folder). */
   constructor(schemaDir: string, primitive: string, cacheDir?: string) {
     const { text, schema: wire } = readSchemaText(schemaDir, wireName(primitive));
     if (wire.$id !== schemaId(wireName(primitive))) throw new Error(`schemas in ${schemaDir} do not carry the expected $id`);
     const { refs, messages, clients } = frameRefs(wire, primitive);
-    const v = validators(wire, text, refs, join(schemaDir, validatorsName(primitive)), cacheDir);
-    for (const type of Object.keys(INBOUND)) this.frames.set(type, v[`frame_${type}`]);
-    this.messages = new Map(messages.map((type, i) => [type, v[`message_${i}`]]));
-    this.clients = new Map(clients.map((type, i) => [type, v[`request_${i}`]]));
-    this.hellos = [v.hello_node, v.hello_client];
+    this.types = { messages, clients };
+    this.load = validators(wire, text, refs, join(schemaDir, validatorsName(primitive)), cacheDir);
+  }
+
+  /** The validators by frame, message and request type, loaded at the first frame. */
+  private get by(): ValidatorsByType {
+    if (this.loaded) return this.loaded;
+    const v = this.load();
+    const { messages, clients } = this.types;
+    return (this.loaded = {
+      frames: new Map(Object.keys(INBOUND).map((type) => [type, v[`frame_${type}`]])),
+      messages: new Map(messages.map((type, i) => [type, v[`message_${i}`]])),
+      clients: new Map(clients.map((type, i) => [type, v[`request_${i}`]])),
+      hellos: [v.hello_node, v.hello_client],
+    });
   }
 
   /** Message types of the primitive, as the schema lists them. */
   get messageTypes(): string[] {
-    return [...this.messages.keys()];
+    return [...this.types.messages];
   }
 
   /** Parses and validates one line. */
@@ -213,7 +257,7 @@ export class FrameValidator {
     }
     if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) return { ok: false, reason: 'frame is not a JSON object' };
     const type = (frame as { type?: unknown }).type;
-    const v = typeof type === 'string' ? this.frames.get(type) : undefined;
+    const v = typeof type === 'string' ? this.by.frames.get(type) : undefined;
     if (!v) return { ok: false, reason: `unknown frame type ${JSON.stringify(type ?? null)}` };
     if (v(frame)) return { ok: true, value: frame as InboundFrame };
     return { ok: false, reason: this.explain(type as string, frame as Record<string, any>, v) };
@@ -227,14 +271,14 @@ export class FrameValidator {
     const inner = type === 'peer' ? frame.msg : type === 'request' ? frame.request : undefined;
     if (inner !== null && typeof inner === 'object' && !Array.isArray(inner)) {
       const what = type === 'peer' ? 'message' : 'client request';
-      const m = (type === 'peer' ? this.messages : this.clients).get(inner.type);
+      const m = (type === 'peer' ? this.by.messages : this.by.clients).get(inner.type);
       if (!m) return `unknown ${what} type ${JSON.stringify(inner.type ?? null)}`;
       if (!m(inner)) return `bad ${inner.type} ${what}: ${describeError(m, 'it')}`;
     }
     if (type === 'hello') {
       const node = frame.node !== undefined;
       if (node === (frame.client !== undefined)) return `bad hello frame: it names ${node ? 'both a node and a client' : 'neither a node nor a client'} (exactly one)`;
-      v = this.hellos[node ? 0 : 1];
+      v = this.by.hellos[node ? 0 : 1];
       v(frame);
     }
     return `bad ${type} frame: ${describeError(v, 'frame')}`;
