@@ -132,6 +132,7 @@ export class NodeHost {
   private readonly validator: FrameValidator;
   private readonly links = new Map<NodeId, PeerLink>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Client connections that take every note. */
   private readonly clients = new Set<Connection>();
   private readonly connections = new Set<Connection>();
   /** The inbound connection of each peer (the newest one it opened). */
@@ -609,7 +610,8 @@ export class NodeHost {
     } else {
       // Without TLS nothing is proven, so every client is trusted as an admin (the node warned at start).
       conn.role = { kind: 'client', name: hello.client, admin: !this.options.tls || proven?.role === 'admin' };
-      this.clients.add(conn);
+      // A writer that does not watch costs the node no write per note.
+      if (hello.notes !== false) this.clients.add(conn);
       conn.socket.setTimeout(this.limits.clientIdleTimeoutMs);
     }
     const entry = this.admitted.get(conn.key);
