@@ -10,7 +10,7 @@ import { LOCAL_CLIENT, LocalCluster, localCertNames } from '../src/runtime/local
 import { NodeClient } from '../src/runtime/node-client.js';
 import { packageRoot } from '../src/runtime/package-root.js';
 import { clientName, loadCredentials } from '../src/runtime/tls.js';
-import { latency, percentile, perSecond, since, sleep, until, type Row } from './runtime-stats.js';
+import { latency, measuredLoad, percentile, perSecond, since, sleep, until, WARMUP_SECONDS, type Row } from './runtime-stats.js';
 
 export interface CoordkitBench {
   dir: string;
@@ -138,7 +138,8 @@ async function mutexFigures(b: CoordkitBench): Promise<Row[]> {
 }
 
 /**
- * `clients` connections writing at the leader as fast as answers come back, for `seconds`. With
+ * `clients` connections writing at the leader as fast as answers come back, for `seconds` after
+ * WARMUP_SECONDS of the same writes. With
  * `notes: false` (etcd's puts have no watch either) the writers opened here take no pushed notes;
  * the launcher's own connection, one of the writers, takes every note either way.
  */
@@ -153,23 +154,18 @@ async function writeLoad(b: CoordkitBench, c: LocalCluster, leader: number, clie
   const writers = [c.client(leader), ...own];
   const ms: number[] = [];
   const refused = new Map<string, number>();
-  const stopAt = performance.now() + seconds * 1000;
-  const t0 = performance.now();
-  await Promise.all(
-    writers.map(async (w, i) => {
-      for (let k = 0; performance.now() < stopAt; k++) {
-        const s = performance.now();
-        const f = await w.call({ type: 'request', request: { type: 'client.set', value: `w${i}-${k}` } }, 10_000).catch((err: Error) => err);
-        if (!(f instanceof Error) && f.type === 'reply') ms.push(since(s));
-        else {
-          const why = f instanceof Error ? 'no answer' : f.type === 'error' ? f.reason.replace(/[\d.]+/g, 'N').slice(0, 60) : f.type;
-          refused.set(why, (refused.get(why) ?? 0) + 1);
-          await sleep(20);
-        }
-      }
-    }),
-  );
-  const elapsed = since(t0);
+  // What is measured is the load after its first seconds (WARMUP_SECONDS).
+  const elapsed = await measuredLoad(writers, seconds, async (w, i, k, counted) => {
+    const s = performance.now();
+    const f = await w.call({ type: 'request', request: { type: 'client.set', value: `w${i}-${k}` } }, 10_000).catch((err: Error) => err);
+    if (!(f instanceof Error) && f.type === 'reply') {
+      if (counted) ms.push(since(s));
+    } else {
+      const why = f instanceof Error ? 'no answer' : f.type === 'error' ? f.reason.replace(/[\d.]+/g, 'N').slice(0, 60) : f.type;
+      if (counted) refused.set(why, (refused.get(why) ?? 0) + 1);
+      await sleep(20);
+    }
+  });
   for (const w of own) w.close();
   return { ms, refused: [...refused].map(([why, n]) => `${n} × ${why}`).join('; '), elapsed };
 }
@@ -194,8 +190,8 @@ async function electionFigures(b: CoordkitBench): Promise<Row[]> {
     const figure = (l: typeof load) => `${perSecond(l.ms.length, l.elapsed)}, ${latency(l.ms)}${l.refused ? `; failed: ${l.refused}` : ''}`;
     return [
       { key: 'write1', figure: 'election `client.set` at the leader, 1 client', coordkit: latency(set) },
-      { key: 'write32', figure: `election \`client.set\` at the leader, 32 clients, 31 of them writers without notes (${b.throughputSeconds} s)`, coordkit: figure(load) },
-      { key: 'write32-notes', figure: `election \`client.set\` at the leader, 32 clients that each take every note (${b.throughputSeconds} s)`, coordkit: figure(watched) },
+      { key: 'write32', figure: `election \`client.set\` at the leader, 32 clients, 31 of them writers without notes (${b.throughputSeconds} s after ${WARMUP_SECONDS} s of warm-up)`, coordkit: figure(load) },
+      { key: 'write32-notes', figure: `election \`client.set\` at the leader, 32 clients that each take every note (${b.throughputSeconds} s after ${WARMUP_SECONDS} s of warm-up)`, coordkit: figure(watched) },
     ];
   } finally {
     await c.stop();

@@ -61,3 +61,29 @@ export function table(rows: readonly Row[]): string {
   for (const r of merge(rows)) lines.push(`| ${r.figure} | ${r.floor ?? ''} | ${r.coordkit ?? ''} | ${r.etcd ?? ''} |`);
   return lines.join('\n');
 }
+
+/**
+ * Seconds of a write load that run before it is measured, for coordkit and etcd alike: a fresh
+ * coordkit cluster took its first two or three seconds of 32 writers at about half the rate of
+ * the seconds after them (1 s windows on a loaded 2-core machine: 726, 630, 1097, 1178, 1231/s).
+ */
+export const WARMUP_SECONDS = 2;
+
+/**
+ * Every writer calls `write` again as soon as its last call ended: for WARMUP_SECONDS with
+ * `counted` false, then for `seconds` with it true. Returns how long the counted part took, in ms.
+ */
+export async function measuredLoad<W>(writers: W[], seconds: number, write: (writer: W, i: number, k: number, counted: boolean) => Promise<void>): Promise<number> {
+  const run = (forSeconds: number, counted: boolean) => {
+    const stopAt = performance.now() + forSeconds * 1000;
+    return Promise.all(
+      writers.map(async (w, i) => {
+        for (let k = 0; performance.now() < stopAt; k++) await write(w, i, k, counted);
+      }),
+    );
+  };
+  await run(WARMUP_SECONDS, false);
+  const t0 = performance.now();
+  await run(seconds, true);
+  return since(t0);
+}
