@@ -65,7 +65,7 @@ export function table(rows: readonly Row[]): string {
 /**
  * Seconds of a write load that run before it is measured, for coordkit and etcd alike: a fresh
  * coordkit cluster took its first two or three seconds of 32 writers at about half the rate of
- * the seconds after them (1 s windows on a loaded 2-core machine: 726, 630, 1097, 1178, 1231/s).
+ * the seconds after them (timed in 1 s windows on a loaded 2-core machine).
  */
 export const WARMUP_SECONDS = 2;
 
