@@ -1,7 +1,9 @@
 /**
  * The TCP host of one node. It holds one xstate snapshot and feeds every inbound peer message,
- * timer and client request through the pure `transition()`; it then appends a trace record,
- * saves the durable part of the new context to the write-ahead log (durable-store.ts), and
+ * timer and client request through the pure `transition()`; it then appends a trace record
+ * (written with the other records of the turn, before the log record of any of their states and
+ * before any of their effects leaves), saves the durable part of the new context to the
+ * write-ahead log (durable-store.ts), and
  * executes the effects the machine returned: timers with real `setTimeout` (with the protocol's
  * jitter for named timers) and cancels at once, socket sends, notes and replies once the flush
  * covering the step is on disk. No protocol decision is made here (the etcd-io/raft `Ready`
@@ -419,7 +421,7 @@ export class NodeHost {
     this.halted = fault;
     // The steps taken meanwhile are traced as they were taken (none of their effects ran); after a failed trace write nothing more is written.
     try {
-      this.trace.flush();
+      this.trace?.flush();
     } catch {
       // the trace's own fault, reported below or already
     }
