@@ -3,14 +3,14 @@
  * mutual TLS (the default), driven by clients with the cluster's client certificate.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, cpSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeClusterCerts } from '../src/runtime/cluster-certs.js';
 import { LOCAL_CLIENT, LocalCluster, localCertNames } from '../src/runtime/local-cluster.js';
 import { NodeClient } from '../src/runtime/node-client.js';
 import { packageRoot } from '../src/runtime/package-root.js';
 import { clientName, loadCredentials } from '../src/runtime/tls.js';
-import { latency, measuredLoad, percentile, perSecond, since, sleep, until, WARMUP_SECONDS, type Row } from './runtime-stats.js';
+import { cpuPerWrite, latency, measuredLoad, percentile, perSecond, processCpuMs, since, sleep, until, WARMUP_SECONDS, type MeasuredLoad, type Row } from './runtime-stats.js';
 
 export interface CoordkitBench {
   dir: string;
@@ -155,7 +155,7 @@ async function writeLoad(b: CoordkitBench, c: LocalCluster, leader: number, clie
   const ms: number[] = [];
   const refused = new Map<string, number>();
   // What is measured is the load after its first seconds (WARMUP_SECONDS).
-  const elapsed = await measuredLoad(writers, seconds, async (w, i, k, counted) => {
+  const measured = await measuredLoad(writers, () => c.ids.map((id) => c.pid(id)), seconds, async (w, i, k, counted) => {
     const s = performance.now();
     const f = await w.call({ type: 'request', request: { type: 'client.set', value: `w${i}-${k}` } }, 10_000).catch((err: Error) => err);
     if (!(f instanceof Error) && f.type === 'reply') {
@@ -167,7 +167,7 @@ async function writeLoad(b: CoordkitBench, c: LocalCluster, leader: number, clie
     }
   });
   for (const w of own) w.close();
-  return { ms, refused: [...refused].map(([why, n]) => `${n} × ${why}`).join('; '), elapsed };
+  return { ms, refused: [...refused].map(([why, n]) => `${n} × ${why}`).join('; '), elapsed: measured.elapsedMs, cpu: measured };
 }
 
 async function electionFigures(b: CoordkitBench): Promise<Row[]> {
@@ -187,7 +187,7 @@ async function electionFigures(b: CoordkitBench): Promise<Row[]> {
     const load = await writeLoad(b, c, leader, 32, b.throughputSeconds);
     await sleep(200); // the writers just closed no longer count against the per-address cap
     const watched = await writeLoad(b, c, leader, 32, b.throughputSeconds, true);
-    const figure = (l: typeof load) => `${perSecond(l.ms.length, l.elapsed)}, ${latency(l.ms)}${l.refused ? `; failed: ${l.refused}` : ''}`;
+    const figure = (l: typeof load) => `${perSecond(l.ms.length, l.elapsed)}, ${latency(l.ms)}, ${cpuPerWrite(l.cpu, l.ms.length, 'nodes')}${l.refused ? `; failed: ${l.refused}` : ''}`;
     return [
       { key: 'write1', figure: 'election `client.set` at the leader, 1 client', coordkit: latency(set) },
       { key: 'write32', figure: `election \`client.set\` at the leader, 32 clients, 31 of them writers without notes (${b.throughputSeconds} s after ${WARMUP_SECONDS} s of warm-up)`, coordkit: figure(load) },
@@ -228,6 +228,8 @@ export interface WriteStability {
   writes: number[];
   elapsedMs: number;
   refused: string;
+  /** The CPU the nodes and the clients spent in the measured writes. */
+  cpu: MeasuredLoad;
 }
 
 /**
@@ -254,7 +256,7 @@ export async function writeStability(b: Pick<CoordkitBench, 'dir'>, seconds: num
     await poll;
     const last = await agreedLeader(c);
     if (seen.at(-1) !== `${last.leader}@${last.term}`) seen.push(`${last.leader}@${last.term}`);
-    return { leaders: seen, writes: load.ms, elapsedMs: load.elapsed, refused: load.refused };
+    return { leaders: seen, writes: load.ms, elapsedMs: load.elapsed, refused: load.refused, cpu: load.cpu };
   } finally {
     await c.stop();
   }
@@ -263,7 +265,7 @@ export async function writeStability(b: Pick<CoordkitBench, 'dir'>, seconds: num
 async function stability(b: CoordkitBench): Promise<string> {
   const r = await writeStability(b, b.stabilitySeconds, 32);
   const changes = new Set(r.leaders).size - 1;
-  return `${changes} leader change${changes === 1 ? '' : 's'} (${r.writes.length} writes, ${perSecond(r.writes.length, r.elapsedMs)}, ${latency(r.writes)}${r.refused ? `; failed: ${r.refused}` : ''})`;
+  return `${changes} leader change${changes === 1 ? '' : 's'} (${r.writes.length} writes, ${perSecond(r.writes.length, r.elapsedMs)}, ${latency(r.writes)}, ${cpuPerWrite(r.cpu, r.writes.length, 'nodes')}${r.refused ? `; failed: ${r.refused}` : ''})`;
 }
 
 /** Startup CPU samples (ms), one of each per round, interleaved so that every kind sees the same load. */
@@ -332,19 +334,6 @@ export async function longTraceRestartCpu(b: CoordkitBench, samples: number): Pr
 const TLS_LISTENER = `const fs = require('node:fs'), d = process.argv[1];
 require('node:tls').createServer({ ca: fs.readFileSync(d + '/ca.pem'), cert: fs.readFileSync(d + '/node-1.pem'), key: fs.readFileSync(d + '/node-1.key'), requestCert: true, rejectUnauthorized: true })
   .listen(0, '127.0.0.1', () => process.stderr.write('listening\\n'));`;
-
-/** CPU of a process, every thread's (Linux /proc, in ns), in ms. */
-function processCpuMs(pid: number): number {
-  let ns = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // a thread that ended between the listing and the read
-    }
-  }
-  return Math.round(ns / 1e5) / 10;
-}
 
 /** CPU a Node process started with `args` spends until it writes 'listening' on stderr. */
 async function listeningCpu(args: string[], env: Record<string, string> = {}): Promise<number> {
