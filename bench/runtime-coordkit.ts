@@ -3,14 +3,14 @@
  * mutual TLS (the default), driven by clients with the cluster's client certificate.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, cpSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeClusterCerts } from '../src/runtime/cluster-certs.js';
 import { LOCAL_CLIENT, LocalCluster, localCertNames } from '../src/runtime/local-cluster.js';
 import { NodeClient } from '../src/runtime/node-client.js';
 import { packageRoot } from '../src/runtime/package-root.js';
 import { clientName, loadCredentials } from '../src/runtime/tls.js';
-import { latency, percentile, perSecond, since, sleep, until, type Row } from './runtime-stats.js';
+import { cpuPerWrite, latency, measuredLoad, percentile, perSecond, processCpuMs, since, sleep, until, WARMUP_SECONDS, type MeasuredLoad, type Row } from './runtime-stats.js';
 
 export interface CoordkitBench {
   dir: string;
@@ -32,8 +32,8 @@ async function start(b: CoordkitBench, primitive: string, nodes: number, name: s
   return LocalCluster.start({ primitive, nodes, dir: join(b.dir, name), tlsDir: join(b.dir, TLS), startTimeoutMs: 30_000 });
 }
 
-const openClient = (b: CoordkitBench, c: LocalCluster, id: number) =>
-  NodeClient.open(c.addresses.get(id)!, c.cluster, LOCAL_CLIENT, 10_000, loadCredentials(join(b.dir, TLS), clientName(LOCAL_CLIENT)));
+const openClient = (b: CoordkitBench, c: LocalCluster, id: number, options: { notes?: boolean } = {}) =>
+  NodeClient.open(c.addresses.get(id)!, c.cluster, LOCAL_CLIENT, 10_000, loadCredentials(join(b.dir, TLS), clientName(LOCAL_CLIENT)), options);
 
 const notesOf = (client: NodeClient, type: string) => client.notes.filter((n) => n.note.type === type).length;
 
@@ -137,37 +137,37 @@ async function mutexFigures(b: CoordkitBench): Promise<Row[]> {
   }
 }
 
-/** `clients` connections writing at the leader as fast as answers come back, for `seconds`. */
-async function writeLoad(b: CoordkitBench, c: LocalCluster, leader: number, clients: number, seconds: number) {
+/**
+ * `clients` connections writing at the leader as fast as answers come back, for `seconds` after
+ * WARMUP_SECONDS of the same writes. With
+ * `notes: false` (etcd's puts have no watch either) the writers opened here take no pushed notes;
+ * the launcher's own connection, one of the writers, takes every note either way.
+ */
+async function writeLoad(b: CoordkitBench, c: LocalCluster, leader: number, clients: number, seconds: number, notes = false) {
   // The launcher's own connection counts against the per-address cap (32): it is one of the writers.
   // Opened one after another: 31 TLS handshakes at once keep a leader's event loop busy past its followers' timeouts.
   const own: NodeClient[] = [];
   for (let i = 1; i < clients; i++) {
-    own.push(await openClient(b, c, leader));
+    own.push(await openClient(b, c, leader, { notes }));
     await sleep(10);
   }
   const writers = [c.client(leader), ...own];
   const ms: number[] = [];
   const refused = new Map<string, number>();
-  const stopAt = performance.now() + seconds * 1000;
-  const t0 = performance.now();
-  await Promise.all(
-    writers.map(async (w, i) => {
-      for (let k = 0; performance.now() < stopAt; k++) {
-        const s = performance.now();
-        const f = await w.call({ type: 'request', request: { type: 'client.set', value: `w${i}-${k}` } }, 10_000).catch((err: Error) => err);
-        if (!(f instanceof Error) && f.type === 'reply') ms.push(since(s));
-        else {
-          const why = f instanceof Error ? 'no answer' : f.type === 'error' ? f.reason.replace(/[\d.]+/g, 'N').slice(0, 60) : f.type;
-          refused.set(why, (refused.get(why) ?? 0) + 1);
-          await sleep(20);
-        }
-      }
-    }),
-  );
-  const elapsed = since(t0);
+  // What is measured is the load after its first seconds (WARMUP_SECONDS).
+  const measured = await measuredLoad(writers, () => c.ids.map((id) => c.pid(id)), seconds, async (w, i, k, counted) => {
+    const s = performance.now();
+    const f = await w.call({ type: 'request', request: { type: 'client.set', value: `w${i}-${k}` } }, 10_000).catch((err: Error) => err);
+    if (!(f instanceof Error) && f.type === 'reply') {
+      if (counted) ms.push(since(s));
+    } else {
+      const why = f instanceof Error ? 'no answer' : f.type === 'error' ? f.reason.replace(/[\d.]+/g, 'N').slice(0, 60) : f.type;
+      if (counted) refused.set(why, (refused.get(why) ?? 0) + 1);
+      await sleep(20);
+    }
+  });
   for (const w of own) w.close();
-  return { ms, refused: [...refused].map(([why, n]) => `${n} × ${why}`).join('; '), elapsed };
+  return { ms, refused: [...refused].map(([why, n]) => `${n} × ${why}`).join('; '), elapsed: measured.elapsedMs, cpu: measured };
 }
 
 async function electionFigures(b: CoordkitBench): Promise<Row[]> {
@@ -185,13 +185,13 @@ async function electionFigures(b: CoordkitBench): Promise<Row[]> {
     }
     client.close();
     const load = await writeLoad(b, c, leader, 32, b.throughputSeconds);
+    await sleep(200); // the writers just closed no longer count against the per-address cap
+    const watched = await writeLoad(b, c, leader, 32, b.throughputSeconds, true);
+    const figure = (l: typeof load) => `${perSecond(l.ms.length, l.elapsed)}, ${latency(l.ms)}, ${cpuPerWrite(l.cpu, l.ms.length, 'nodes')}${l.refused ? `; failed: ${l.refused}` : ''}`;
     return [
       { key: 'write1', figure: 'election `client.set` at the leader, 1 client', coordkit: latency(set) },
-      {
-        key: 'write32',
-        figure: `election \`client.set\` at the leader, 32 clients (${b.throughputSeconds} s)`,
-        coordkit: `${perSecond(load.ms.length, load.elapsed)}, ${latency(load.ms)}${load.refused ? `; failed: ${load.refused}` : ''}`,
-      },
+      { key: 'write32', figure: `election \`client.set\` at the leader, 32 clients, 31 of them writers without notes (${b.throughputSeconds} s after ${WARMUP_SECONDS} s of warm-up)`, coordkit: figure(load) },
+      { key: 'write32-notes', figure: `election \`client.set\` at the leader, 32 clients that each take every note (${b.throughputSeconds} s after ${WARMUP_SECONDS} s of warm-up)`, coordkit: figure(watched) },
     ];
   } finally {
     await c.stop();
@@ -228,6 +228,8 @@ export interface WriteStability {
   writes: number[];
   elapsedMs: number;
   refused: string;
+  /** The CPU the nodes and the clients spent in the measured writes. */
+  cpu: MeasuredLoad;
 }
 
 /**
@@ -254,7 +256,7 @@ export async function writeStability(b: Pick<CoordkitBench, 'dir'>, seconds: num
     await poll;
     const last = await agreedLeader(c);
     if (seen.at(-1) !== `${last.leader}@${last.term}`) seen.push(`${last.leader}@${last.term}`);
-    return { leaders: seen, writes: load.ms, elapsedMs: load.elapsed, refused: load.refused };
+    return { leaders: seen, writes: load.ms, elapsedMs: load.elapsed, refused: load.refused, cpu: load.cpu };
   } finally {
     await c.stop();
   }
@@ -263,7 +265,7 @@ export async function writeStability(b: Pick<CoordkitBench, 'dir'>, seconds: num
 async function stability(b: CoordkitBench): Promise<string> {
   const r = await writeStability(b, b.stabilitySeconds, 32);
   const changes = new Set(r.leaders).size - 1;
-  return `${changes} leader change${changes === 1 ? '' : 's'} (${r.writes.length} writes, ${perSecond(r.writes.length, r.elapsedMs)}, ${latency(r.writes)}${r.refused ? `; failed: ${r.refused}` : ''})`;
+  return `${changes} leader change${changes === 1 ? '' : 's'} (${r.writes.length} writes, ${perSecond(r.writes.length, r.elapsedMs)}, ${latency(r.writes)}, ${cpuPerWrite(r.cpu, r.writes.length, 'nodes')}${r.refused ? `; failed: ${r.refused}` : ''})`;
 }
 
 /** Startup CPU samples (ms), one of each per round, interleaved so that every kind sees the same load. */
@@ -333,19 +335,6 @@ const TLS_LISTENER = `const fs = require('node:fs'), d = process.argv[1];
 require('node:tls').createServer({ ca: fs.readFileSync(d + '/ca.pem'), cert: fs.readFileSync(d + '/node-1.pem'), key: fs.readFileSync(d + '/node-1.key'), requestCert: true, rejectUnauthorized: true })
   .listen(0, '127.0.0.1', () => process.stderr.write('listening\\n'));`;
 
-/** CPU of a process, every thread's (Linux /proc, in ns), in ms. */
-function processCpuMs(pid: number): number {
-  let ns = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // a thread that ended between the listing and the read
-    }
-  }
-  return Math.round(ns / 1e5) / 10;
-}
-
 /** CPU a Node process started with `args` spends until it writes 'listening' on stderr. */
 async function listeningCpu(args: string[], env: Record<string, string> = {}): Promise<number> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
@@ -404,7 +393,7 @@ export async function coordkitRows(b: CoordkitBench): Promise<Row[]> {
   }
   if (wanted(b, 'stability')) {
     await part(b, `${b.stabilitySeconds} s of writes from 32 clients`, rows, 'stability', 'coordkit', async () => [
-      { key: 'stability', figure: `leader changes under ${b.stabilitySeconds} s of pipelined writes (32 clients)`, coordkit: await stability(b) },
+      { key: 'stability', figure: `leader changes under ${b.stabilitySeconds} s of pipelined writes (32 clients, 31 of them writers without notes)`, coordkit: await stability(b) },
     ]);
   }
   if (!wanted(b, 'startup')) return rows;

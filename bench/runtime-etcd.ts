@@ -8,7 +8,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { freePorts } from '../src/runtime/local-cluster.js';
-import { latency, perSecond, since, sleep, until, type Row } from './runtime-stats.js';
+import { cpuPerWrite, latency, measuredLoad, perSecond, since, sleep, until, WARMUP_SECONDS, type Row } from './runtime-stats.js';
 import type { CoordkitBench } from './runtime-coordkit.js';
 
 /** The etcd binary's version line, or null when none is installed. */
@@ -104,6 +104,11 @@ class EtcdCluster {
     }
   }
 
+  /** The members' process ids. */
+  get pids(): (number | undefined)[] {
+    return [...this.procs.values()].map((p) => p.pid);
+  }
+
   kill(id: number): void {
     this.procs.get(id)?.kill('SIGKILL');
   }
@@ -123,20 +128,14 @@ class EtcdCluster {
 async function puts(c: EtcdCluster, port: number, clients: number, seconds: number) {
   const agents = Array.from({ length: clients }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
   const ms: number[] = [];
-  const stopAt = performance.now() + seconds * 1000;
-  const t0 = performance.now();
-  await Promise.all(
-    agents.map(async (agent, i) => {
-      for (let k = 0; performance.now() < stopAt; k++) {
-        const s = performance.now();
-        await post(port, '/v3/kv/put', { key: b64(`k${i}`), value: b64(`v${k}`) }, agent);
-        ms.push(since(s));
-      }
-    }),
-  );
-  const elapsed = since(t0);
+  // As coordkit's writers: the same puts for WARMUP_SECONDS first (the agents' connections open then).
+  const measured = await measuredLoad(agents, () => c.pids, seconds, async (agent, i, k, counted) => {
+    const s = performance.now();
+    await post(port, '/v3/kv/put', { key: b64(`k${i}`), value: b64(`v${k}`) }, agent);
+    if (counted) ms.push(since(s));
+  });
   for (const a of agents) a.destroy();
-  return { ms, elapsed };
+  return { ms, elapsed: measured.elapsedMs, cpu: measured };
 }
 
 export async function etcdRows(b: CoordkitBench): Promise<Row[]> {
@@ -155,7 +154,7 @@ export async function etcdRows(b: CoordkitBench): Promise<Row[]> {
     }
     rows.push({ key: 'write1', figure: 'put at the leader, 1 client', etcd: latency(put) });
     const load = await puts(c, port, 32, b.throughputSeconds);
-    rows.push({ key: 'write32', figure: `puts at the leader, 32 clients (${b.throughputSeconds} s)`, etcd: `${perSecond(load.ms.length, load.elapsed)}, ${latency(load.ms)}` });
+    rows.push({ key: 'write32', figure: `puts at the leader, 32 clients (${b.throughputSeconds} s after ${WARMUP_SECONDS} s of warm-up)`, etcd: `${perSecond(load.ms.length, load.elapsed)}, ${latency(load.ms)}, ${cpuPerWrite(load.cpu, load.ms.length, 'members')}` });
 
     // Locks through the leader's member, each client with its own lease and connection.
     const a = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -206,7 +205,7 @@ export async function etcdRows(b: CoordkitBench): Promise<Row[]> {
     const long = await puts(c, port, 32, b.stabilitySeconds);
     polling = false;
     await poll;
-    rows.push({ key: 'stability', figure: `leader changes under ${b.stabilitySeconds} s of pipelined puts (32 clients)`, etcd: `${seen.size - 1} (${long.ms.length} puts, ${perSecond(long.ms.length, long.elapsed)}, ${latency(long.ms)})` });
+    rows.push({ key: 'stability', figure: `leader changes under ${b.stabilitySeconds} s of pipelined puts (32 clients)`, etcd: `${seen.size - 1} (${long.ms.length} puts, ${perSecond(long.ms.length, long.elapsed)}, ${latency(long.ms)}, ${cpuPerWrite(long.cpu, long.ms.length, 'members')})` });
   } finally {
     await c.stop();
   }

@@ -1,4 +1,5 @@
 /** Percentiles and the figures of the runtime bench, printed side by side. */
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface Sample {
   /** Latencies in ms. */
@@ -60,4 +61,68 @@ export function table(rows: readonly Row[]): string {
   const lines = ['| figure | floor | coordkit | etcd |', '|---|---|---|---|'];
   for (const r of merge(rows)) lines.push(`| ${r.figure} | ${r.floor ?? ''} | ${r.coordkit ?? ''} | ${r.etcd ?? ''} |`);
   return lines.join('\n');
+}
+
+/**
+ * Seconds of a write load that run before it is measured, for coordkit and etcd alike: a fresh
+ * coordkit cluster took its first two or three seconds of 32 writers at about half the rate of
+ * the seconds after them (timed in 1 s windows on a loaded 2-core machine).
+ */
+export const WARMUP_SECONDS = 2;
+
+/** CPU of a process so far, every thread's (Linux /proc, in ns), in ms; NaN once it is gone. */
+export function processCpuMs(pid: number): number {
+  let ns = 0;
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return NaN;
+  }
+  for (const task of tasks) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // a thread that ended between the listing and the read
+    }
+  }
+  return Math.round(ns / 1e5) / 10;
+}
+
+/** What a measured load took: its duration, and the CPU the servers and this process (the clients) spent in it, in ms. */
+export interface MeasuredLoad {
+  elapsedMs: number;
+  serverCpuMs: number;
+  clientCpuMs: number;
+}
+
+/**
+ * Every writer calls `write` again as soon as its last call ended: for WARMUP_SECONDS with
+ * `counted` false, then for `seconds` with it true; `servers` names the server processes whose
+ * CPU the counted part is charged with (NaN where /proc cannot tell).
+ */
+export async function measuredLoad<W>(writers: W[], servers: () => (number | undefined)[], seconds: number, write: (writer: W, i: number, k: number, counted: boolean) => Promise<void>): Promise<MeasuredLoad> {
+  const run = (forSeconds: number, counted: boolean) => {
+    const stopAt = performance.now() + forSeconds * 1000;
+    return Promise.all(
+      writers.map(async (w, i) => {
+        for (let k = 0; performance.now() < stopAt; k++) await write(w, i, k, counted);
+      }),
+    );
+  };
+  await run(WARMUP_SECONDS, false);
+  const serverCpu = () => servers().reduce<number>((sum, pid) => sum + (pid === undefined ? NaN : processCpuMs(pid)), 0);
+  const before = serverCpu();
+  const client = process.cpuUsage();
+  const t0 = performance.now();
+  await run(seconds, true);
+  const elapsedMs = since(t0);
+  const used = process.cpuUsage(client);
+  return { elapsedMs, serverCpuMs: serverCpu() - before, clientCpuMs: (used.user + used.system) / 1000 };
+}
+
+/** CPU per counted write, the servers' and the clients', in µs (the servers' left out where /proc cannot tell). */
+export function cpuPerWrite(load: MeasuredLoad, writes: number, servers: string): string {
+  const us = (ms: number) => Math.round((1000 * ms) / writes);
+  return `CPU per write ${Number.isFinite(load.serverCpuMs) ? `${us(load.serverCpuMs)} µs ${servers} + ` : ''}${us(load.clientCpuMs)} µs clients`;
 }

@@ -1,6 +1,25 @@
 /** Helpers of the runtime tests. */
 import { connect, type Socket } from 'node:net';
 import { main } from '../src/cli.js';
+import { kitSchemaDir } from '../src/cli/protocol-source.js';
+import type { DiskIo } from '../src/runtime/disk-io.js';
+import type { NodeOptions } from '../src/runtime/node-host.js';
+import type { Protocol, Variant } from '../src/protocol.js';
+
+/** Options of node 1 in this process, plain TCP on a free port, whose peers 2.. listen on `peerPorts`; it logs nothing. */
+export const nodeOneOptions = (o: { protocol: Protocol; variant: Variant; cluster: string; dataDir: string; peerPorts: number[]; disk?: DiskIo }): NodeOptions => ({
+  protocol: o.protocol,
+  variant: o.variant,
+  id: 1,
+  cluster: o.cluster,
+  listen: { host: '127.0.0.1', port: 0 },
+  peers: new Map(o.peerPorts.map((port, i) => [i + 2, { host: '127.0.0.1', port }])),
+  dataDir: o.dataDir,
+  schemaDir: kitSchemaDir(),
+  log: () => {},
+  insecure: true,
+  disk: o.disk,
+});
 
 export interface RawConnection {
   socket: Socket;

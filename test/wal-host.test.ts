@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { protocols } from '../machines/index.js';
-import { kitSchemaDir } from '../src/cli/protocol-source.js';
 import { nodeDisk, type DiskIo } from '../src/runtime/disk-io.js';
 import { FLUSHES_IN_FLIGHT } from '../src/runtime/durable-store.js';
 import { NodeHost } from '../src/runtime/node-host.js';
 import { readTrace, type NodeRecord } from '../src/runtime/trace-log.js';
+import { nodeOneOptions } from './runtime-helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'coordkit-wal-host-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -71,19 +71,7 @@ function gatedDisk(): DiskIo & { closed: boolean; shut: () => void; reopen: () =
 
 async function node1(name: string, variant: string, disk?: DiskIo) {
   const peers = [await listener(), await listener()];
-  const host = new NodeHost({
-    protocol: election,
-    variant: election.variants.find((v) => v.name === variant)!,
-    id: 1,
-    cluster: 'wal',
-    listen: { host: '127.0.0.1', port: 0 },
-    peers: new Map(peers.map((p, i) => [i + 2, { host: '127.0.0.1', port: p.port }])),
-    dataDir: join(root, name),
-    schemaDir: kitSchemaDir(),
-    log: () => {},
-    insecure: true,
-    disk,
-  });
+  const host = new NodeHost(nodeOneOptions({ protocol: election, variant: election.variants.find((v) => v.name === variant)!, cluster: 'wal', dataDir: join(root, name), peerPorts: peers.map((p) => p.port), disk }));
   await host.start();
   const records = () => readTrace(host.traceFile) as NodeRecord[];
   const stop = async () => {

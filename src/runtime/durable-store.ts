@@ -111,6 +111,11 @@ export class DurableStore {
   onDurable: (ticket: number) => void = () => {};
   /** Called once when a flush fails. */
   onFault: (fault: DiskFault) => void = () => {};
+  /**
+   * Called right before a record is written (the host writes the trace of the steps it covers
+   * first). A `DiskFault` it throws fails the flush, and nothing is written.
+   */
+  beforeWrite: () => void = () => {};
 
   constructor(private readonly dir: string, private readonly primitive: string, private readonly node: number, private readonly io: DiskIo = nodeDisk, options: StoreOptions = {}) {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
@@ -249,6 +254,7 @@ export class DurableStore {
 
   /** Appends one record to the segment and makes it durable. */
   private async append(segment: { fd: number; file: string; size: number }, record: Buffer): Promise<void> {
+    this.beforeWrite();
     writeAll(this.io, segment.fd, segment.file, record);
     // Counted at once: the next flush may start (and must see the size) before this one syncs.
     segment.size += record.length;
@@ -260,6 +266,7 @@ export class DurableStore {
     const old = this.segment!;
     const n = old.n + 1;
     const file = join(this.dir, segmentName(n));
+    this.beforeWrite();
     const fd = await diskCallAsync('open', file, () => this.io.open(file, 'w'));
     try {
       writeAll(this.io, fd, file, record);

@@ -215,6 +215,11 @@ export class LocalCluster {
     return this.opened.flatMap((c) => c.notes);
   }
 
+  /** The process id of a node's current process (for tools that read what it costs). */
+  pid(id: number): number | undefined {
+    return this.procs.get(id)?.pid;
+  }
+
   isUp(id: number): boolean {
     return this.clients.has(id);
   }

@@ -35,8 +35,8 @@ export class NodeClient {
 
   private constructor(private readonly socket: Socket) {}
 
-  /** Connects and exchanges hellos; fails after `timeoutMs`. */
-  static open(address: Address, cluster: string, name = 'coordkit', timeoutMs = 2000, tls?: TlsCredentials): Promise<NodeClient> {
+  /** Connects and exchanges hellos; fails after `timeoutMs`. With `notes: false` the node pushes it no notes (a writer that does not watch). */
+  static open(address: Address, cluster: string, name = 'coordkit', timeoutMs = 2000, tls?: TlsCredentials, options: { notes?: boolean } = {}): Promise<NodeClient> {
     return new Promise((resolve, reject) => {
       const { host, port } = address;
       const socket = tls
@@ -49,7 +49,7 @@ export class NodeClient {
         socket.destroy();
         reject(new Error(`no hello from ${address.host}:${address.port} within ${timeoutMs} ms`));
       }, timeoutMs);
-      socket.on(tls ? 'secureConnect' : 'connect', () => socket.write(encodeFrame({ type: 'hello', cluster, version: WIRE_VERSION, client: name } satisfies Hello)));
+      socket.on(tls ? 'secureConnect' : 'connect', () => socket.write(encodeFrame({ type: 'hello', cluster, version: WIRE_VERSION, client: name, ...(options.notes === false ? { notes: false } : {}) } satisfies Hello)));
       socket.on('error', (err) => {
         clearTimeout(timer);
         reject(err);

@@ -1,7 +1,9 @@
 /**
  * The TCP host of one node. It holds one xstate snapshot and feeds every inbound peer message,
- * timer and client request through the pure `transition()`; it then appends a trace record,
- * saves the durable part of the new context to the write-ahead log (durable-store.ts), and
+ * timer and client request through the pure `transition()`; it then appends a trace record
+ * (written with the other records of the turn, before the log record of any of their states and
+ * before any of their effects leaves), saves the durable part of the new context to the
+ * write-ahead log (durable-store.ts), and
  * executes the effects the machine returned: timers with real `setTimeout` (with the protocol's
  * jitter for named timers) and cancels at once, socket sends, notes and replies once the flush
  * covering the step is on disk. No protocol decision is made here (the etcd-io/raft `Ready`
@@ -132,6 +134,7 @@ export class NodeHost {
   private readonly validator: FrameValidator;
   private readonly links = new Map<NodeId, PeerLink>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Client connections that take every note. */
   private readonly clients = new Set<Connection>();
   private readonly connections = new Set<Connection>();
   /** The inbound connection of each peer (the newest one it opened). */
@@ -148,6 +151,10 @@ export class NodeHost {
   private server: Server | null = null;
   private halted: DiskFault | null = null;
   private stopped = false;
+  /** The context of the step last saved (the machine makes a new one whenever it changes). */
+  private savedContext: unknown = undefined;
+  /** A write of this turn's trace records is due. */
+  private traceScheduled = false;
   /** Effects waiting for their flush, in step order. */
   private readonly held: Held[] = [];
   private readonly log: (line: string) => void;
@@ -166,6 +173,7 @@ export class NodeHost {
     this.store = new DurableStore(options.dataDir, options.protocol.name, options.id, options.disk, options.store);
     this.store.onDurable = () => this.release();
     this.store.onFault = (fault) => this.halt(fault);
+    this.store.beforeWrite = () => this.trace.flush();
     this.validator = new FrameValidator(options.schemaDir, options.protocol.name, options.dataDir);
     const logTo = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
     this.log = (line) => logTo(`node ${this.id}: ${line}`);
@@ -263,6 +271,7 @@ export class NodeHost {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.refusals.flush();
     await this.store.close();
+    if (this.trace && !this.halted) this.writeTrace();
     this.trace?.close();
   }
 
@@ -334,11 +343,16 @@ export class NodeHost {
       }
     }
     // Trace, persist, then act: a kill before the flush leaves traced steps whose effects never
-    // left the process, which the conformance replay recognizes (see conformance.ts).
+    // left the process, which the conformance replay recognizes (see conformance.ts). The record
+    // is written with the others of this turn, before the log record of its state
+    // (store.beforeWrite) and before any effect of it leaves (writeTrace, in hold and release).
     let ticket: number;
     try {
-      this.trace.append(record);
-      ticket = this.store.save(this.options.variant.durable(context));
+      this.trace.buffer(record);
+      this.traceLater();
+      // A step that left the context as it was (an ack, a heartbeat) saves nothing new.
+      ticket = context === this.savedContext ? this.store.submitted : this.store.save(this.options.variant.durable(context));
+      this.savedContext = context;
     } catch (err) {
       if (!(err instanceof DiskFault)) throw err;
       this.halt(err);
@@ -361,13 +375,14 @@ export class NodeHost {
    * held before it; `drop` instead when the node halts first.
    */
   private hold(ticket: number, run: () => void, drop?: () => void): void {
+    if (this.held.length === 0 && ticket <= this.store.durable && this.writeTrace()) return run();
     if (this.halted) return drop?.();
-    if (this.held.length === 0 && ticket <= this.store.durable) return run();
     this.held.push({ ticket, run, drop });
   }
 
   /** A flush finished: what waited for it goes, in order. */
   private release(): void {
+    if (!this.held.length || this.held[0].ticket > this.store.durable || !this.writeTrace()) return;
     while (this.held.length && this.held[0].ticket <= this.store.durable && !this.halted) {
       const next = this.held.shift()!;
       if (this.stopped) next.drop?.();
@@ -375,10 +390,42 @@ export class NodeHost {
     }
   }
 
+  /**
+   * Writes the trace records buffered so far, before anything that depends on their steps
+   * leaves; false when the write failed and halted the node.
+   */
+  protected writeTrace(): boolean {
+    if (this.halted) return false;
+    try {
+      this.trace.flush();
+      return true;
+    } catch (err) {
+      if (!(err instanceof DiskFault)) throw err;
+      this.halt(err);
+      return false;
+    }
+  }
+
+  /** Writes this turn's records at its end, when nothing wrote them sooner. */
+  private traceLater(): void {
+    if (this.traceScheduled) return;
+    this.traceScheduled = true;
+    setImmediate(() => {
+      this.traceScheduled = false;
+      if (this.trace.buffered && !this.stopped) this.writeTrace();
+    });
+  }
+
   /** Fail-stop: nothing of the failed step runs, every connection goes, the fault is reported once. */
   private halt(fault: DiskFault): void {
     if (this.halted) return;
     this.halted = fault;
+    // The steps taken meanwhile are traced as they were taken (none of their effects ran); after a failed trace write nothing more is written.
+    try {
+      this.trace?.flush();
+    } catch {
+      // the trace's own fault, reported below or already
+    }
     for (const h of this.held.splice(0)) h.drop?.();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
@@ -610,7 +657,8 @@ export class NodeHost {
     } else {
       // Without TLS nothing is proven, so every client is trusted as an admin (the node warned at start).
       conn.role = { kind: 'client', name: hello.client, admin: !this.options.tls || proven?.role === 'admin' };
-      this.clients.add(conn);
+      // A writer that does not watch costs the node no write per note.
+      if (hello.notes !== false) this.clients.add(conn);
       conn.socket.setTimeout(this.limits.clientIdleTimeoutMs);
     }
     const entry = this.admitted.get(conn.key);

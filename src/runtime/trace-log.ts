@@ -3,14 +3,17 @@
  * a peer message, a timer, a client request) with the state before and after, the context after,
  * and every effect the host executed; `coordkit cluster` appends the faults it injected. Records
  * are written with a synchronous write so a kill -9 loses none that a peer may have seen the
- * effects of.
+ * effects of. A node gathers the records of its steps (`buffer`) and writes them with one call
+ * (`flush`) before the state of any of them is written to its log, before any of their effects
+ * leaves the process, and at the end of the event-loop turn at the latest: a kill -9 then loses
+ * only steps that nothing outside the process saw, as if it had come before them.
  *
  * A write that fails part-way (a full disk) can leave a torn last line; the node stops there
  * (fail-stop, see disk-io.ts) and truncates the torn line at its next start. The step it
  * described was never persisted and none of its effects left, so it did not happen.
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { closeQuietly, diskCall, nodeDisk, writeAll, type DiskIo } from './disk-io.js';
+import { closeQuietly, diskCall, DiskFault, nodeDisk, writeAll, type DiskIo } from './disk-io.js';
 
 /**
  * A message as the host handled it: handed to the link (it may still be lost with the
@@ -60,15 +63,46 @@ export type TraceRecord = NodeRecord | ClusterRecord;
 
 export class TraceWriter {
   private readonly fd: number;
+  /** Lines `buffer` gathered that `flush` has not written yet. */
+  private pending = '';
+  private failed: DiskFault | null = null;
 
   /** Throws a `DiskFault` when the file cannot be opened for appending. */
   constructor(readonly file: string, private readonly io: DiskIo = nodeDisk) {
     this.fd = diskCall('open', file, () => io.openSync(file, 'a'));
   }
 
-  /** Throws a `DiskFault` when the write fails, possibly leaving part of the line written. */
+  /** Writes what was buffered, then the record. Throws a `DiskFault` when the write fails, possibly leaving part of the line written. */
   append(record: TraceRecord): void {
-    writeAll(this.io, this.fd, this.file, JSON.stringify(record) + '\n');
+    this.buffer(record);
+    this.flush();
+  }
+
+  /** Keeps the record for the next `flush`, after those kept before it. */
+  buffer(record: TraceRecord): void {
+    this.pending += JSON.stringify(record) + '\n';
+  }
+
+  /** Whether records wait for `flush`. */
+  get buffered(): boolean {
+    return this.pending !== '';
+  }
+
+  /**
+   * Writes the buffered records with one call. Throws a `DiskFault` when it fails, and that same
+   * fault on every later call: after a failed write nothing more is written.
+   */
+  flush(): void {
+    if (this.failed) throw this.failed;
+    if (this.pending === '') return;
+    const text = this.pending;
+    this.pending = '';
+    try {
+      writeAll(this.io, this.fd, this.file, text);
+    } catch (err) {
+      this.failed = DiskFault.of('write', this.file, err);
+      throw this.failed;
+    }
   }
 
   close(): void {

@@ -38,9 +38,15 @@ export interface NodeHello extends HelloFields {
   primitive?: string;
 }
 
-/** A client's hello: a name for the client. */
+/** A client's hello: a name for the client, and whether it takes the notes every step pushes. */
 export interface ClientHello extends HelloFields {
   client: string;
+  /**
+   * False: the node pushes this connection no `note` frame (a client that writes and does not
+   * watch, as an etcd client without a watch); the replies to its own requests still carry their
+   * steps' notes. Absent or true: every note, as it happens.
+   */
+  notes?: boolean;
 }
 
 /** A peer message from node `from` to node `to`; `msg` is one of the primitive's messages. */
@@ -123,7 +129,7 @@ export interface StatusFrame {
   authenticated: boolean;
 }
 
-/** Every note a node emits is pushed to each client connected to it, as it happens. */
+/** Every note a node emits is pushed to each client connected to it (unless its hello said `notes: false`), as it happens. */
 export interface NoteFrame {
   type: 'note';
   node: NodeId;
