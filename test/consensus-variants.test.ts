@@ -29,6 +29,8 @@ describe('consensus: the variants', () => {
       ['silent-after-decision', 'every client request is answered'],
       ['tell-own-value', 'a client is told the decided value'],
       ['minority-commit', "a commit follows a majority's promises"],
+      ['reuse-slot', 'agreement'],
+      ['ack-any-slot', 'a decided value stays chosen'],
     ]);
   });
 });
