@@ -7,8 +7,9 @@
 import { notesOf } from '../src/notes-of.js';
 import { majority, minority } from '../src/quorum.js';
 import type { Property, WorldView } from '../src/protocol.js';
+import { stepProperty } from '../src/step-property.js';
 import type { ConsensusContext } from '../machines/consensus/machine.js';
-import type { ConsensusNote } from '../machines/consensus/messages.js';
+import type { ConsensusEvent, ConsensusMessage, ConsensusNote } from '../machines/consensus/messages.js';
 
 type View = WorldView<ConsensusContext, ConsensusNote>;
 
@@ -220,4 +221,77 @@ export const everyNodeLearns: Property<View> = {
   },
 };
 
-export const consensusProperties = [agreement, validity, integrity, decideAppliesTheDecision, termNeverDecreases, commitFollowsPromises, decidedStaysChosen, everyRequestIsAnswered, clientIsToldTheDecidedValue, aValueIsDecided, everyProposerDecides, decidedDespiteMinorityDown, everyNodeLearns] as Property[];
+/** The sends and notes of one node step, typed. */
+type Out = { sends: { to: number | 'others'; msg: ConsensusMessage }[]; notes: ConsensusNote[] };
+
+/** The first slot a log knows no decision of. */
+const firstFree = (log: readonly (string | null)[]) => (log.includes(null) ? log.indexOf(null) : log.length) + 1;
+
+/**
+ * Multi-Paxos's point ("Paxos Made Simple", §3: a leader that completed phase 1 for every later
+ * instance "can immediately send accept messages"): a proposer that decided keeps the term it
+ * won, its promises still binding every later slot, exactly while it has promised no higher
+ * term; and a leader's next proposal the client allows runs phase 2 at once, in that term, with
+ * no prepare. A leader stepping back at once only loses a round trip per slot; one that never
+ * steps back would skip phase 1 in a term a rival's promises already refuse.
+ */
+export const leaderSkipsPhase1 = stepProperty<ConsensusContext, ConsensusEvent>('a leader keeps its term while unsuperseded and proposes with phase 2 only', (before, e, after, out: Out) => {
+  const a = after.context;
+  const b = before.context;
+  // The term this node won: the one it decided in at this step, or the one it led before it.
+  const won = out.notes.find((n) => n.type === 'decided')?.term ?? (before.state === 'decided' ? b.term : 0);
+  if (after.state === 'decided' && won !== 0 && a.term !== (a.promised === won ? won : 0)) return false;
+  if (before.state !== 'decided' || b.term === 0 || e.type !== 'client.propose' || firstFree(b.log) > (e.maxSlot ?? Infinity)) return true;
+  return a.term === b.term && !out.sends.some(({ msg }) => msg.type === 'propose') && out.sends.some(({ msg }) => msg.type === 'commit' && msg.term === b.term);
+});
+
+/**
+ * A client's proposal is placed (a `proposed` note) by a node that proposes nothing else exactly
+ * when the first slot the node knows no decision of is one the client allows (`maxSlot`), and
+ * then in a slot no later than that; a busy node places none.
+ */
+export const proposalWithinMaxSlot = stepProperty<ConsensusContext, ConsensusEvent>("a proposal is placed exactly when a slot up to the client's maxSlot is free", (before, e, _after, out: Out) => {
+  if (e.type !== 'client.propose') return true;
+  const placed = out.notes.filter((n) => n.type === 'proposed');
+  const allowed = e.maxSlot ?? Infinity;
+  if (!['idle', 'learned', 'decided'].includes(before.state)) return placed.length === 0;
+  return placed.length === (firstFree(before.context.log) <= allowed ? 1 : 0) && placed.every((n) => n.slot <= allowed);
+});
+
+/**
+ * Phase 2 from the acceptor's side: every value a node takes as accepted is noted (the trace's
+ * record of what it voted for), and a commit is acked only by a node that then holds it,
+ * accepted in its term or (the seed's flow, as drawn) applied.
+ */
+export const acceptsWhatItAcks = stepProperty<ConsensusContext, ConsensusEvent>('a node notes each value it accepts and acks only what it holds', (before, e, after, out: Out) => {
+  const same = (x: { slot: number; term: number; value: string }, y: { slot: number; term: number; value: string }) => x.slot === y.slot && x.term === y.term && x.value === y.value;
+  const taken = after.context.accepted.filter((x) => !before.context.accepted.some((y) => same(x, y)));
+  if (!taken.every((x) => out.notes.some((n) => n.type === 'accepted' && same(n, x)))) return false;
+  if (e.type !== 'commit') return true;
+  const acked = out.sends.some(({ to, msg }) => to === e.from && msg.type === 'ack' && msg.term === e.term && msg.slot === e.slot);
+  return !acked || after.context.accepted.some((x) => same(x, e)) || after.context.log[e.slot - 1] === e.value;
+});
+
+/**
+ * A campaign (phase 1, a `propose` broadcast) is in the node's smallest term above every term it
+ * has promised: one of its own (term = round · n + id), higher than the promise, and less than n
+ * above it. A term further on wins nothing more and skips terms that were free.
+ */
+export const campaignsInNextTerm = stepProperty<ConsensusContext, ConsensusEvent>('a campaign is in the next term of the node above its promise', (before, _e, _after, out: Out) => {
+  const { id, n, promised } = before.context;
+  return out.sends.every(({ msg }) => msg.type !== 'propose' || (msg.term > promised && msg.term - n <= promised && (msg.term - id) % n === 0));
+});
+
+/**
+ * A node that applies a decision another node announced for the slot it proposes for, or any
+ * announced decision while it leads a term with no attempt running, gives up that term: its
+ * attempt is over, and a leader that learns of a rival's decision runs phase 1 again.
+ */
+export const learnerGivesUpItsTerm = stepProperty<ConsensusContext, ConsensusEvent>('a proposer or leader that learns a decision from another gives up its term', (before, e, after, out: Out) => {
+  const b = before.context;
+  if (e.type !== 'decided' || b.term === 0 || (b.slot !== 0 && b.slot !== e.slot)) return true;
+  if (!out.notes.some((n) => n.type === 'applied' && n.slot === e.slot)) return true;
+  return after.context.term !== b.term;
+});
+
+export const consensusProperties = [agreement, validity, integrity, decideAppliesTheDecision, termNeverDecreases, commitFollowsPromises, decidedStaysChosen, everyRequestIsAnswered, clientIsToldTheDecidedValue, leaderSkipsPhase1, proposalWithinMaxSlot, acceptsWhatItAcks, campaignsInNextTerm, learnerGivesUpItsTerm, aValueIsDecided, everyProposerDecides, decidedDespiteMinorityDown, everyNodeLearns] as Property[];

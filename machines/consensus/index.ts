@@ -23,6 +23,18 @@ function proposingAfterLearning(machine: ReturnType<typeof consensusMachine>): A
   return createMachine({ ...machine.config, on: transitions } as never, machine.implementations as never);
 }
 
+type Guard = (args: { context: ConsensusContext; event: ConsensusEvent }, params: unknown) => boolean;
+
+/**
+ * The verified machine with some of its guards replaced (written here, not as options of the
+ * machine, so the machine's own guards stay what its mutants change, with no branch only a
+ * variant takes). `replace` gets the verified guards by name.
+ */
+function withGuards(replace: (verified: Record<string, Guard>) => Record<string, Guard>): AnyStateMachine {
+  const machine = consensusMachine(verified);
+  return machine.provide({ guards: replace(machine.implementations.guards as unknown as Record<string, Guard>) } as never);
+}
+
 /**
  * Two competing proposers on a reordering network, no faults: concurrency alone breaks these.
  * `maxInFlight` is raised where the shortest counterexample has more messages outstanding.
@@ -146,6 +158,50 @@ export const consensusVariants: Variant[] = lazyVariants([
     breaks: 'a decided value stays chosen',
     reveal: { faults: [], params: { proposers: [1], slots: 2 } },
     machine: () => consensusMachine({ ...verified, ackSlot: false }),
+    durable: consensusDurable,
+  },
+  {
+    name: 'leader-steps-back',
+    description: 'A leader steps back as soon as it decides (its promise is its own term, not a higher one): every later slot runs phase 1 again, and Multi-Paxos saves nothing.',
+    breaks: 'a leader keeps its term while unsuperseded and proposes with phase 2 only',
+    reveal: { faults: [], params: { proposers: [1], slots: 2 } },
+    machine: () => withGuards(() => ({ superseded: ({ context }) => context.term !== 0 && context.promised >= context.term })),
+    durable: consensusDurable,
+  },
+  {
+    name: 'past-max-slot',
+    description: 'A node takes a client\'s proposal whatever slot the client allows: a node that learned the last allowed slot places the value in a later one.',
+    breaks: "a proposal is placed exactly when a slot up to the client's maxSlot is free",
+    reveal: { faults: [] },
+    machine: () =>
+      withGuards(() => ({
+        canPropose: ({ event }) => event.type === 'client.propose',
+        leads: ({ context, event }) => context.term !== 0 && event.type === 'client.propose',
+      })),
+    durable: consensusDurable,
+  },
+  {
+    name: 'unnoted-accept',
+    description: 'A node accepts a commit without noting it: its trace does not show what it voted for.',
+    breaks: 'a node notes each value it accepts and acks only what it holds',
+    reveal: { faults: [], params: { proposers: [1] } },
+    machine: () => consensusMachine({ ...verified, noteAccepted: false }),
+    durable: consensusDurable,
+  },
+  {
+    name: 'skip-round',
+    description: 'A proposer campaigns one round further than its next term above its promise.',
+    breaks: 'a campaign is in the next term of the node above its promise',
+    reveal: { faults: [], params: { proposers: [1] } },
+    machine: () => consensusMachine({ ...verified, campaignTerm: 'skip' }),
+    durable: consensusDurable,
+  },
+  {
+    name: 'leader-ignores-decided',
+    description: 'A leader with no attempt running that learns a rival\'s decision keeps its term: it records the value and goes on proposing with phase 2 only.',
+    breaks: 'a proposer or leader that learns a decision from another gives up its term',
+    reveal: { faults: [], params: { proposers: [1, 2], slots: 2 } },
+    machine: () => withGuards(({ endsAttempt }) => ({ endsAttempt: (args, params) => endsAttempt(args, params) && !(args.context.slot === 0 && args.context.term !== 0) })),
     durable: consensusDurable,
   },
 ]);

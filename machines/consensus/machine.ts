@@ -134,6 +134,10 @@ export interface ConsensusOptions {
   freshSlot?: boolean;
   /** An ack counts only for the slot it names. Off: the `ack-any-slot` bug. */
   ackSlot?: boolean;
+  /** Accepting a commit is noted. Off: the `unnoted-accept` bug. */
+  noteAccepted?: boolean;
+  /** A campaign's term is the node's next one above its promise. `skip`: the `skip-round` bug (one round further). */
+  campaignTerm?: 'next' | 'skip';
 }
 
 export type ConsensusEmitted = { type: 'send'; to: NodeId | 'others'; msg: ConsensusMessage } | { type: 'note'; note: ConsensusNote };
@@ -221,7 +225,7 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
     if (term < context.promised) return false;
     promise(context, term, enqueue);
     enqueue.assign({ accepted: put(context.accepted, { slot, term, value }) });
-    enqueue.emit(note({ type: 'accepted', slot, term, value }));
+    if (options.noteAccepted !== false) enqueue.emit(note({ type: 'accepted', slot, term, value }));
     return true;
   };
 
@@ -293,7 +297,7 @@ export function consensusMachine(options: ConsensusOptions, machineId = 'consens
       }),
       /** Phase 1 from the proposer's side: a fresh term for the proposal's slot and every later one, promised to itself first. */
       startTerm: enqueueActions(({ context, enqueue }) => {
-        const term = nextTerm(context.id, context.n, context.promised);
+        const term = nextTerm(context.id, context.n, context.promised) + (options.campaignTerm === 'skip' ? context.n : 0);
         const slot = context.proposal?.slot ?? firstUnknown(context.log);
         enqueue.assign({ term, slot, value: null, promises: options.countOwn === false ? [] : [context.id], highest: reported(context.accepted, slot), acks: [] });
         promise(context, term, enqueue);
