@@ -147,13 +147,35 @@ const consensus: Workload = {
     return ops;
   },
   async settle(c) {
-    // Every node is asked to propose: one that missed the decision finds it in phase 1 and learns it.
+    // Every node is asked to propose until it takes a proposal and is told the value decided for
+    // its slot: one that missed a decision proposes for that slot, finds it in phase 1 and learns
+    // it; one that is still proposing a client's value answers with no value and is asked again.
     let ops = 0;
-    for (const id of c.ids) if (await request(c, id, { type: 'client.propose', value: VALUES[0] })) ops++;
-    await until(() => c.ids.every((id) => notesOf(c, id, 'applied').length > 0), 20_000);
+    const deadline = Date.now() + 40_000;
+    const told = (id: number, value: string) => notesOf(c, id, 'decision').find((f) => f.note.proposal === value);
+    await Promise.all(
+      c.ids.map(async (id) => {
+        for (let k = 0; Date.now() < deadline; k++) {
+          const value = `settle-${id}-${k}`;
+          if (await request(c, id, { type: 'client.propose', value })) ops++;
+          await until(() => told(id, value) !== undefined, Math.max(0, deadline - Date.now()));
+          if (told(id, value)?.note.value != null) return;
+          await sleep(100);
+        }
+      }),
+    );
+    // Then every slot some node applied is applied at every node (the `decided` broadcasts land).
+    const applied = (id: number) => new Set(notesOf(c, id, 'applied').map((f) => f.note.slot));
+    const slots = () => new Set(c.notes.filter((f) => f.note.type === 'applied').map((f) => f.note.slot));
+    await until(() => c.ids.every((id) => [...slots()].every((slot) => applied(id).has(slot))), Math.max(0, deadline - Date.now()));
     return ops + c.notes.filter((f) => f.note.type === 'applied').length;
   },
-  reflected: (note, restored) => note.type !== 'applied' || (restored !== null && restored.learned === note.value),
+  // A value applied for a slot, or told to a client as decided there, is in the log the node restarts with.
+  reflected: (note, restored) => {
+    if (note.type !== 'applied' && (note.type !== 'decision' || note.value === null)) return true;
+    const log = (restored?.log ?? []) as (string | null)[];
+    return log[(note.slot as number) - 1] === note.value;
+  },
 };
 
 async function answers(c: LocalCluster, id: number): Promise<boolean> {

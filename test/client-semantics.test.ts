@@ -2,7 +2,7 @@
  * What a client can rely on, through real clusters (node processes, mutual TLS): a write at a
  * follower is refused with an error naming the leader to ask; the replicated value, and the
  * consensus decision, can be read at any node that knows it; a proposal at a node that already
- * learned the decision is answered with the decided value; `status.round` is the term the node
+ * knows the decision of the slot its client allows is answered with it; `status.round` is the term the node
  * is in; every answer echoes its request's id exactly. Needs `npx tsc -p .` first.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -61,27 +61,39 @@ describe.runIf(registered('election'))('election clients', () => {
 });
 
 describe.runIf(registered('consensus'))('consensus clients', () => {
-  it('a proposal at a node that learned the decision is answered with it; any node reads it; status.round is the term promised', async () => {
+  it('proposals fill the log slot by slot; a leader runs phase 2 only; a proposal for a decided slot is answered with it; any node reads the log', async () => {
     cluster = await LocalCluster.start({ primitive: 'consensus', nodes: 3, dir: join(root, 'consensus') });
     const c = cluster;
     await c.waitLinked(20_000);
     for (const s of await statuses(c)) expect(s.round).toBe(0);
     const before = await c.client(2).request({ type: 'client.get' });
-    expect(noteOf(before, 'decision')).toEqual({ type: 'decision', value: null });
+    expect(noteOf(before, 'log')).toEqual({ type: 'log', decided: [] });
+    const readLog = async (id: number, length: number) =>
+      noteOf(await until(`node ${id} to learn ${length} slot(s)`, () => c.client(id).request({ type: 'client.get' }), (r) => (noteOf(r, 'log')?.decided as unknown[]).length === length), 'log');
+    const decision = (id: number, value: string) => until(`node ${id} to answer ${value}`, async () => c.notes.find((f) => f.node === id && f.note.type === 'decision' && f.note.proposal === value), (f) => f !== undefined);
 
     await c.client(1).request({ type: 'client.propose', value: 'first' });
-    for (const id of c.ids) {
-      const read = await until(`node ${id} to learn the decision`, () => c.client(id).request({ type: 'client.get' }), (r) => noteOf(r, 'decision')?.value !== null);
-      expect(noteOf(read, 'decision')).toEqual({ type: 'decision', value: 'first' });
-    }
+    for (const id of c.ids) expect(await readLog(id, 1)).toEqual({ type: 'log', decided: ['first'] });
     // Node 1 proposed in term 1 (round 0 of 3 terms); every acceptor promised it.
     for (const s of await statuses(c)) expect(s.round, `node ${s.node}`).toBe(1);
 
-    const late = await c.client(3).request({ type: 'client.propose', value: 'second' });
-    expect(late.notes).toEqual([{ type: 'decision', value: 'first' }]);
-    expect(late.state).toBe('learned');
-    const again = await c.client(1).request({ type: 'client.propose', value: 'third' });
-    expect(again.notes).toEqual([{ type: 'decision', value: 'first' }]);
+    // Node 3 knows slot 1: its client's value goes to slot 2, after a phase 1 of its own (term 3).
+    const second = await c.client(3).request({ type: 'client.propose', value: 'second' });
+    expect(second.notes).toEqual([{ type: 'proposed', slot: 2, value: 'second' }, { type: 'promised', term: 3 }]);
+    expect((await decision(3, 'second'))!.note).toEqual({ type: 'decision', slot: 2, value: 'second', proposal: 'second' });
+    // A proposal allowing no slot past 1 is answered with slot 1's decision.
+    const late = await c.client(3).request({ type: 'client.propose', value: 'third', maxSlot: 1 });
+    expect(late.notes).toEqual([{ type: 'decision', slot: 1, value: 'first', proposal: 'third' }]);
+    // Node 3 leads term 3: its next proposal is committed at once, no promise asked.
+    const fourth = await c.client(3).request({ type: 'client.propose', value: 'fourth' });
+    expect(fourth.state).toBe('committing');
+    expect(fourth.notes).toEqual([{ type: 'proposed', slot: 3, value: 'fourth' }, { type: 'accepted', slot: 3, term: 3, value: 'fourth' }]);
+    expect((await decision(3, 'fourth'))!.note).toEqual({ type: 'decision', slot: 3, value: 'fourth', proposal: 'fourth' });
+    // Node 1 promised term 3 since it led term 1: it runs phase 1 again, in term 4.
+    const fifth = await c.client(1).request({ type: 'client.propose', value: 'fifth' });
+    expect(fifth.notes).toEqual([{ type: 'proposed', slot: 4, value: 'fifth' }, { type: 'promised', term: 4 }]);
+    expect((await decision(1, 'fifth'))!.note).toEqual({ type: 'decision', slot: 4, value: 'fifth', proposal: 'fifth' });
+    for (const id of c.ids) expect(await readLog(id, 4)).toEqual({ type: 'log', decided: ['first', 'second', 'fourth', 'fifth'] });
   });
 });
 

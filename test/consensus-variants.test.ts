@@ -29,6 +29,13 @@ describe('consensus: the variants', () => {
       ['silent-after-decision', 'every client request is answered'],
       ['tell-own-value', 'a client is told the decided value'],
       ['minority-commit', "a commit follows a majority's promises"],
+      ['reuse-slot', 'agreement'],
+      ['ack-any-slot', 'a decided value stays chosen'],
+      ['leader-steps-back', 'a leader keeps its term while unsuperseded and proposes with phase 2 only'],
+      ['past-max-slot', "a proposal is placed exactly when a slot up to the client's maxSlot is free"],
+      ['unnoted-accept', 'a node notes each value it accepts and acks only what it holds'],
+      ['skip-round', 'a campaign is in the next term of the node above its promise'],
+      ['leader-ignores-decided', 'a proposer or leader that learns a decision from another gives up its term'],
     ]);
   });
 });

@@ -55,7 +55,9 @@ describe('consensus: the seed\'s fault-free run (Diagram 1)', () => {
 
   it('decides scale_up at the proposer and every node applies it', () => {
     expect(done).toBeGreaterThan(0);
-    expect(steps[done].notes).toContainEqual({ type: 'decided', term: 1, value: 'scale_up' });
+    expect(steps[done].notes).toContainEqual({ type: 'decided', slot: 1, term: 1, value: 'scale_up' });
+    // The client is told the slot and the value decided there: its own.
+    expect(steps[done].notes).toContainEqual({ type: 'decision', slot: 1, value: 'scale_up', proposal: 'scale_up' });
     const applied = steps.flatMap((s) => s.notes.filter((n: any) => n.type === 'applied').map(() => s.node)).sort();
     expect(applied).toEqual([1, 2, 3, 4]);
   });

@@ -28,14 +28,19 @@ describe(`crash soak (SOAK_SEED=${SEED})`, () => {
     expect(table).toMatch(/^primitive\s+nodes\s+rounds\s+kills\s+operations\s+violations\s+lost decisions\s+failed restarts/);
   }, 240_000);
 
-  it('a node that restarts without a value it applied, or with a clock behind a grant, is a lost decision', () => {
+  it('a node that restarts without a value it applied or told a client for a slot, or with a clock behind a grant, is a lost decision', () => {
     const record = (seq: number, kind: NodeRecord['kind'], extra: Partial<NodeRecord>): NodeRecord => ({ node: 1, seq, time: seq, kind, after: 'x', context: {}, sends: [], notes: [], timers: [], cancels: [], ...extra });
-    const applied = { type: 'applied', term: 2, value: 'scale_up' };
-    const told = [{ type: 'note' as const, node: 1, note: applied }];
-    const kept = [record(0, 'init', { restored: null }), record(1, 'peer', { notes: [applied] }), record(2, 'init', { restored: { promised: 2, accepted: null, learned: 'scale_up', proposal: null } })];
+    const applied = { type: 'applied', slot: 2, term: 2, value: 'scale_up' };
+    const decision = { type: 'decision', slot: 2, value: 'scale_up', proposal: 'scale_up' };
+    const told = [{ type: 'note' as const, node: 1, note: applied }, { type: 'note' as const, node: 1, note: decision }];
+    const restored = (log: (string | null)[]) => ({ restored: { promised: 2, accepted: [], log, proposal: null } });
+    const kept = [record(0, 'init', { restored: null }), record(1, 'peer', { notes: [applied, decision] }), record(2, 'init', restored(['hold', 'scale_up']))];
     expect(lostDecisions('consensus', told, [kept])).toEqual([]);
-    const forgot = [...kept.slice(0, 2), record(2, 'init', { restored: { promised: 2, accepted: null, learned: null, proposal: null } })];
-    expect(lostDecisions('consensus', told, [forgot])).toEqual([expect.stringMatching(/node 1 told a client .*scale_up.*, then restarted \(record 2\)/)]);
+    // Per slot: the value known for slot 1 is not the one told for slot 2.
+    for (const log of [[], ['scale_up'], ['scale_up', null]]) {
+      const forgot = [...kept.slice(0, 2), record(2, 'init', restored(log))];
+      expect(lostDecisions('consensus', told, [forgot])).toEqual([expect.stringMatching(/node 1 told a client .*"applied".*, then restarted \(record 2\)/), expect.stringMatching(/node 1 told a client .*"decision".*, then restarted \(record 2\)/)]);
+    }
 
     const enter = { type: 'enter', ts: 7, token: 21 };
     const grant = [{ type: 'note' as const, node: 1, note: enter }];

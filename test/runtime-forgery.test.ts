@@ -168,7 +168,7 @@ describe('forged frames against consensus and mutex clusters', () => {
       const user = loadCredentials(c.tlsDir!, clientName(LOCAL_CLIENT));
       for (const to of c.ids) {
         const from = to === 1 ? 2 : 1;
-        for (const msg of [{ type: 'commit', term: 1000, value: 'forged' }, { type: 'decided', term: 1000, value: `forged-${to}` }]) {
+        for (const msg of [{ type: 'commit', term: 1000, slot: 1, value: 'forged' }, { type: 'decided', term: 1000, slot: 1, value: `forged-${to}` }]) {
           const answers = await asClient(c, to, user, LOCAL_CLIENT, { type: 'peer', from, to, msg });
           expect(answers[1]?.reason).toBe(`peer frame (${msg.type}) on a client connection: only nodes send peer frames`);
           const r = await attack(c.addresses.get(to)!.port, 'plain', [{ type: 'hello', cluster: c.cluster, version: 1, node: from }, { type: 'peer', from, to, msg }]);

@@ -35,7 +35,7 @@ describe('examples/python/client.py', () => {
     const out = r.stdout;
     if (registered.includes('election')) expect(out).toMatch(/^election: node 1 \w+ term \d+ leader \d/m);
     if (registered.includes('mutex')) expect(out).toMatch(/^mutex: node \d granted the lock with fencing token \d+ \(timestamp \d+\), released it$/m);
-    if (registered.includes('consensus')) expect(out).toMatch(/^consensus: node \d proposed "from-python", decided "from-python"$/m);
+    if (registered.includes('consensus')) expect(out).toMatch(/^consensus: node \d proposed "from-python", slot 1 decided "from-python"; proposed "from-python-2", slot 2 decided "from-python-2"$/m);
     if (registered.includes('barrier')) expect(out).toMatch(/^barrier: 3 node\(s\) arrived, released: /m);
     for (const name of KNOWN.filter((k) => !registered.includes(k))) expect(out).toMatch(new RegExp(`^${name}: skipped, no node given runs it \\(this build has no ${name}\\.schema\\.json`, 'm'));
     const hasJsonschema = spawnSync('python3', ['-c', 'import jsonschema'], { encoding: 'utf8', timeout: 10_000 }).status === 0;

@@ -142,17 +142,21 @@ describe('machines ignore counters out of bounds, whatever validation let throug
     expect(campaign.context.currentTerm).toBe(MAX_COUNTER + 1);
   });
 
-  it.each(OUT_OF_BOUNDS)('consensus: %s as a term', (bad) => {
+  it.each(OUT_OF_BOUNDS)('consensus: %s as a term or a slot', (bad) => {
     const m = machineOf('consensus');
     const idle = run(m, { id: 1, n: 3 }, []);
-    for (const e of [
-      { type: 'propose', term: bad, value: 'forged', from: 2 },
-      { type: 'commit', term: bad, value: 'forged', from: 2 },
-      { type: 'decided', term: bad, value: 'forged', from: 2 },
-    ]) ignores(m, idle, e);
+    for (const [term, slot] of [[bad, 1], [1, bad]]) {
+      for (const e of [
+        { type: 'propose', term, slot, value: 'forged', from: 2 },
+        { type: 'commit', term, slot, value: 'forged', from: 2 },
+        { type: 'decided', term, slot, value: 'forged', from: 2 },
+      ]) ignores(m, idle, e);
+    }
     const proposing = run(m, { id: 1, n: 3 }, [{ type: 'client.propose', value: 'mine' }]);
     expect(proposing.value).toBe('proposing');
-    ignores(m, proposing, { type: 'promise', term: proposing.context.term, accepted: { term: bad, value: 'forged' }, from: 2 });
+    const { term } = proposing.context;
+    ignores(m, proposing, { type: 'promise', term, slot: 1, accepted: [{ slot: 1, term: bad, value: 'forged' }], from: 2 });
+    ignores(m, proposing, { type: 'promise', term, slot: 1, accepted: [{ slot: bad, term: 1, value: 'forged' }], from: 2 });
   });
 
   it.each(OUT_OF_BOUNDS)('mutex: %s as a timestamp', (bad) => {

@@ -7,7 +7,8 @@ to each, learns which primitive each runs, and then:
 
   election   asks every node for its status and prints the leader and term;
   mutex      acquires the lock at one node, prints the fencing token, releases it;
-  consensus  proposes a value at one node and prints the value decided;
+  consensus  proposes two values, one after the other, at one node and prints the slot of the
+             log and the value decided there for each;
   barrier    arrives at every barrier node and prints the releases.
 
 A primitive no given node runs is reported and skipped. Exit 0 when every operation attempted
@@ -168,12 +169,12 @@ class Node:
             self.notes.append(note)
         return answer
 
-    def wait_note(self, note_type, timeout_s, since=0):
-        """The first note of that type at or after index `since` of this connection's notes."""
+    def wait_note(self, note_type, timeout_s, since=0, match=lambda note: True):
+        """The first note of that type (for which `match` holds) at or after index `since` of this connection's notes."""
         deadline = time.monotonic() + timeout_s
         while True:
             for note in self.notes[since:]:
-                if note["type"] == note_type:
+                if note["type"] == note_type and match(note):
                     return note
             try:
                 frame = self.read(deadline)
@@ -207,12 +208,17 @@ def run_mutex(nodes, args):
 
 
 def run_consensus(nodes, args):
+    # The answer to a proposal is a `decision` note naming it: the slot it went to and the value
+    # decided there (the proposal's own when it was placed, another's when it was not; value null:
+    # the node was proposing another value and did not take this one).
     n = nodes[0]
-    value = args.value
-    mark = len(n.notes)
-    n.request({"type": "client.propose", "value": value}, args.timeout)
-    decided = n.wait_note("decided", args.timeout, mark)
-    print("consensus: node %d proposed %s, decided %s" % (n.id, json.dumps(value), json.dumps(decided["value"])))
+    told = []
+    for value in [args.value, args.value + "-2"]:
+        mark = len(n.notes)
+        n.request({"type": "client.propose", "value": value}, args.timeout)
+        decision = n.wait_note("decision", args.timeout, mark, lambda note: note["proposal"] == value)
+        told.append("proposed %s, slot %d decided %s" % (json.dumps(value), decision["slot"], json.dumps(decision["value"])))
+    print("consensus: node %d %s" % (n.id, "; ".join(told)))
 
 
 def run_barrier(nodes, schemas, args):

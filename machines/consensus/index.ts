@@ -1,6 +1,6 @@
 /** The consensus primitive: machine, variants, properties and model defaults. */
 import { lazyVariants } from '../../src/lazy-variants.js';
-import { createMachine, type AnyStateMachine } from 'xstate';
+import { and, createMachine, type AnyStateMachine } from 'xstate';
 import type { Protocol, ProtocolConfig, Variant } from '../../src/protocol.js';
 import { consensusGhost, consensusProperties } from '../../invariants/consensus.js';
 import { consensusDurable, consensusMachine, roundOfTerm, type ConsensusContext, type ConsensusOptions } from './machine.js';
@@ -10,15 +10,29 @@ const verified: ConsensusOptions = { flow: 'paxos', carryAccepted: true, commitQ
 
 /**
  * The `learner-proposes` bug: the verified machine with the one transition changed, a `decided`
- * leading to `proposing` instead of `learned` (written here, not as an option of the machine, so
+ * that ends a proposer's attempt leading to `proposing` instead of `learned` (written here, not as an option of the machine, so
  * the machine's own `decided` transition stays what its mutants change).
  */
 function proposingAfterLearning(machine: ReturnType<typeof consensusMachine>): AnyStateMachine {
-  const { on } = machine.config as { on: Record<string, object> };
+  const { on } = machine.config as unknown as { on: Record<string, object[]> };
   const proposing = '.proposing';
-  const decided = { ...on.decided, target: proposing };
+  const [ends] = on.decided as { guard: string }[];
+  const proposer = ({ context }: { context: object }) => (context as ConsensusContext).proposal !== null;
+  const decided = [{ ...ends, guard: and([ends.guard, proposer]), target: proposing }, ...on.decided];
   const transitions = { ...on, decided };
   return createMachine({ ...machine.config, on: transitions } as never, machine.implementations as never);
+}
+
+type Guard = (args: { context: ConsensusContext; event: ConsensusEvent }, params: unknown) => boolean;
+
+/**
+ * The verified machine with some of its guards replaced (written here, not as options of the
+ * machine, so the machine's own guards stay what its mutants change, with no branch only a
+ * variant takes). `replace` gets the verified guards by name.
+ */
+function withGuards(replace: (verified: Record<string, Guard>) => Record<string, Guard>): AnyStateMachine {
+  const machine = consensusMachine(verified);
+  return machine.provide({ guards: replace(machine.implementations.guards as unknown as Record<string, Guard>) } as never);
 }
 
 /**
@@ -99,9 +113,10 @@ export const consensusVariants: Variant[] = lazyVariants([
   },
   {
     name: 'learner-proposes',
-    description: 'A node that learns the decision from a `decided` goes on to propose: it runs a round of its own, decides the chosen value again and announces it again.',
+    description: 'A proposer that learns the decision of its slot from a `decided` goes on proposing: it runs a round of its own, decides the chosen value again and announces it again.',
     breaks: 'a node that decides applies that decision',
-    reveal: { faults: [] },
+    // The proposer's second term is in round 1; FIFO links keep that space small.
+    reveal: { faults: [], maxRound: 1, network: 'fifo' },
     machine: () => proposingAfterLearning(consensusMachine(verified)),
     durable: consensusDurable,
   },
@@ -129,11 +144,78 @@ export const consensusVariants: Variant[] = lazyVariants([
     machine: () => consensusMachine({ ...verified, commitQuorum: 'half' }),
     durable: consensusDurable,
   },
+  {
+    name: 'reuse-slot',
+    description: 'A node puts a client\'s value in the slot before the first free one: a leader, skipping phase 1 in the term it leads, has the acceptors take the new value in the slot it decided last, and one slot is decided twice.',
+    breaks: 'agreement',
+    reveal: { faults: [], params: { proposers: [1], slots: 2 } },
+    machine: () => consensusMachine({ ...verified, freshSlot: false }),
+    durable: consensusDurable,
+  },
+  {
+    name: 'ack-any-slot',
+    description: 'A leader counts an ack of its term whatever slot it names: a late ack of the previous slot decides the next one, which no majority accepted.',
+    breaks: 'a decided value stays chosen',
+    reveal: { faults: [], params: { proposers: [1], slots: 2 } },
+    machine: () => consensusMachine({ ...verified, ackSlot: false }),
+    durable: consensusDurable,
+  },
+  {
+    name: 'leader-steps-back',
+    description: 'A leader steps back as soon as it decides (its promise is its own term, not a higher one): every later slot runs phase 1 again, and Multi-Paxos saves nothing.',
+    breaks: 'a leader keeps its term while unsuperseded and proposes with phase 2 only',
+    reveal: { faults: [], params: { proposers: [1], slots: 2 } },
+    machine: () => withGuards(() => ({ superseded: ({ context }) => context.term !== 0 && context.promised >= context.term })),
+    durable: consensusDurable,
+  },
+  {
+    name: 'past-max-slot',
+    description: 'A node takes a client\'s proposal whatever slot the client allows: a node that learned the last allowed slot places the value in a later one.',
+    breaks: "a proposal is placed exactly when a slot up to the client's maxSlot is free",
+    reveal: { faults: [] },
+    machine: () =>
+      withGuards(() => ({
+        canPropose: ({ event }) => event.type === 'client.propose',
+        leads: ({ context, event }) => context.term !== 0 && event.type === 'client.propose',
+      })),
+    durable: consensusDurable,
+  },
+  {
+    name: 'unnoted-accept',
+    description: 'A node accepts a commit without noting it: its trace does not show what it voted for.',
+    breaks: 'a node notes each value it accepts and acks only what it holds',
+    reveal: { faults: [], params: { proposers: [1] } },
+    machine: () => consensusMachine({ ...verified, noteAccepted: false }),
+    durable: consensusDurable,
+  },
+  {
+    name: 'skip-round',
+    description: 'A proposer campaigns one round further than its next term above its promise.',
+    breaks: 'a campaign is in the next term of the node above its promise',
+    reveal: { faults: [], params: { proposers: [1] } },
+    machine: () => consensusMachine({ ...verified, campaignTerm: 'skip' }),
+    durable: consensusDurable,
+  },
+  {
+    name: 'leader-ignores-decided',
+    description: 'A leader with no attempt running that learns a rival\'s decision keeps its term: it records the value and goes on proposing with phase 2 only.',
+    breaks: 'a proposer or leader that learns a decision from another gives up its term',
+    reveal: { faults: [], params: { proposers: [1, 2], slots: 2 } },
+    machine: () => withGuards(({ endsAttempt }) => ({ endsAttempt: (args, params) => endsAttempt(args, params) && !(args.context.slot === 0 && args.context.term !== 0) })),
+    durable: consensusDurable,
+  },
 ]);
+
+/** The most slots a check may ask for: each slot's proposals multiply the space. */
+const MAX_SLOTS = 5;
 
 /** The values clients propose, by node: the seed's `scale_up` first. */
 export const PROPOSAL_VALUES = ['scale_up', 'scale_down', 'scale_out', 'scale_in', 'hold', 'drain', 'restart'];
-export const proposalOf = (id: number) => PROPOSAL_VALUES[(id - 1) % PROPOSAL_VALUES.length];
+/** The value node `id`'s client proposes the `k`-th time (k = 0, 1, ...): distinct, so each answer names its request. */
+export const proposalOf = (id: number, k = 0) => PROPOSAL_VALUES[(id - 1) % PROPOSAL_VALUES.length] + (k === 0 ? '' : `-${k + 1}`);
+
+/** The slots the checker's clients fill (\`params.slots\`, default 1: the seed's single decision). */
+export const slotsOf = (config: ProtocolConfig) => (config.params.slots ?? 1) as number;
 
 /** What is wrong with the node list `params[name]` (default `fallback`), if anything. */
 function checkNodeList(config: ProtocolConfig, name: string, fallback: number[]): string | undefined {
@@ -145,7 +227,13 @@ function checkNodeList(config: ProtocolConfig, name: string, fallback: number[])
 }
 
 /** What is wrong with `params.proposers` and `params.readers`, if anything. */
-const checkProposers = (config: ProtocolConfig) => checkNodeList(config, 'proposers', [1]) ?? checkNodeList(config, 'readers', []);
+const checkProposers = (config: ProtocolConfig) => checkNodeList(config, 'proposers', [1]) ?? checkNodeList(config, 'readers', []) ?? checkSlots(config);
+
+/** What is wrong with \`params.slots\`, if anything. */
+function checkSlots(config: ProtocolConfig): string | undefined {
+  const slots = config.params.slots ?? 1;
+  return Number.isInteger(slots) && (slots as number) >= 1 && (slots as number) <= MAX_SLOTS ? undefined : `consensus params.slots must be a whole number from 1 to ${MAX_SLOTS}, got ${JSON.stringify(slots)}`;
+}
 
 /** The nodes a client reads the decision from (`params.readers`, default none): once each, unless it proposes there. */
 const readers = (config: ProtocolConfig) => (config.params.readers ?? []) as number[];
@@ -160,13 +248,14 @@ export function proposers(config: ProtocolConfig): number[] {
 function sampleEvents(config: ProtocolConfig): { type: string }[] {
   const events: ConsensusEvent[] = [{ type: 'client.propose', value: proposalOf(1) }, { type: 'consensus_timeout' }];
   const values = [proposalOf(1), proposalOf(2)];
+  const slot = 1;
   for (let from = 2; from <= Math.min(config.nodes, 3); from++) {
     for (let term = 1; term <= 2 * config.nodes; term++) {
-      events.push({ type: 'propose', term, value: values[1], from }, { type: 'ack', term, from });
-      events.push({ type: 'promise', term, accepted: null, from });
+      events.push({ type: 'propose', term, slot, value: values[1], from }, { type: 'ack', term, slot, from });
+      events.push({ type: 'promise', term, slot, accepted: [], from });
       for (const value of values) {
-        events.push({ type: 'commit', term, value, from }, { type: 'decided', term, value, from });
-        if (term > 1) events.push({ type: 'promise', term, accepted: { term: term - 1, value }, from });
+        events.push({ type: 'commit', term, slot, value, from }, { type: 'decided', term, slot, value, from });
+        if (term > 1) events.push({ type: 'promise', term, slot, accepted: [{ slot, term: term - 1, value }], from });
       }
     }
   }
@@ -175,7 +264,7 @@ function sampleEvents(config: ProtocolConfig): { type: string }[] {
 
 export const consensus: Protocol = {
   name: 'consensus',
-  description: 'Single-value consensus: the seed\'s propose, promise, commit, ack, verified as Paxos (Paxos Made Simple).',
+  description: 'Consensus over a log of slots: the seed\'s propose, promise, commit, ack, verified as Paxos (Paxos Made Simple), a leader skipping phase 1 for later slots.',
   variants: consensusVariants,
   defaultVariant: 'paxos',
   properties: consensusProperties,
@@ -199,14 +288,18 @@ export const consensus: Protocol = {
   },
   // Both proposers' broadcasts at once.
   defaultsFor: (n) => ({ maxInFlight: Math.max(4, 2 * (n - 1)) }),
-  // Stale acks need a retry round to be counted; some promise bugs need a third proposer.
+  // Stale acks need a retry round to be counted; some promise bugs need a third proposer; slot bugs a second slot.
   alsoCheck: [
     { why: 'a retry round: terms of round 1 expanded, no fault', config: { faults: [], maxRound: 1 } },
     { why: 'three proposers, no fault', config: { faults: [], params: { proposers: [1, 2, 3] } } },
+    // Many decisions: a leader skips phase 1 for its next slot, a rival's phase 1 reports what it accepted in later slots.
+    { why: 'two slots: each proposer\'s client proposes twice, no fault', config: { faults: [], params: { slots: 2 } } },
+    { why: 'three slots, one proposer leading them all, duplication', config: { faults: ['dup'], params: { proposers: [1], slots: 3 } } },
   ],
   params: {
     proposers: { type: 'ints', min: 1, max: 'nodes', description: 'the nodes clients ask to propose' },
-    readers: { type: 'ints', min: 1, max: 'nodes', description: 'the nodes a client reads the decision from, once (a proposer is asked to propose instead)' },
+    readers: { type: 'ints', min: 1, max: 'nodes', description: 'the nodes a client reads the decisions from, once (a proposer is asked to propose instead)' },
+    slots: { type: 'int', min: 1, max: MAX_SLOTS, description: 'the slots of the log the clients fill: each proposer\'s client proposes that many values, one after another, none beyond the last slot' },
   },
   ghost: consensusGhost,
   round: (c: ConsensusContext) => roundOfTerm(c.promised ?? 0, c.n),
@@ -214,10 +307,10 @@ export const consensus: Protocol = {
   statusRound: (c: ConsensusContext) => c.promised ?? 0,
   timerJitter: { consensus: 2 },
   checkParams: checkProposers,
+  // A proposer's client proposes once per slot, allowing no slot beyond the bound; a reader reads once.
   clients: (node, used, config) => {
-    if (used >= 1) return [];
-    if (proposers(config).includes(node.id)) return [{ type: 'client.propose', value: proposalOf(node.id) }];
-    return readers(config).includes(node.id) ? [{ type: 'client.get' }] : [];
+    if (proposers(config).includes(node.id)) return used < slotsOf(config) ? [{ type: 'client.propose', value: proposalOf(node.id, used), maxSlot: slotsOf(config) }] : [];
+    return used < 1 && readers(config).includes(node.id) ? [{ type: 'client.get' }] : [];
   },
   sampleEvents,
   types: { file: 'machines/consensus/messages.ts', message: 'ConsensusMessage', client: 'ConsensusClient', note: 'ConsensusNote' },

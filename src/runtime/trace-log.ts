@@ -13,6 +13,7 @@
  * described was never persisted and none of its effects left, so it did not happen.
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { causalMerge } from './causal-merge.js';
 import { closeQuietly, diskCall, DiskFault, nodeDisk, writeAll, type DiskIo } from './disk-io.js';
 
 /**
@@ -207,8 +208,11 @@ export function readTrace(file: string): TraceRecord[] {
   return out;
 }
 
-/** Records of many files in time order (ties: launcher first, then node id, then per-node sequence). */
+/**
+ * Records of many files in one order the run could have had: time order wherever happened-before
+ * allows it (a receipt after its send, a node's records in sequence; see causal-merge.ts), ties:
+ * launcher first, then node id, then per-node sequence.
+ */
 export function mergeTraces(traces: TraceRecord[][]): TraceRecord[] {
-  const all = traces.flat();
-  return all.sort((a, b) => a.time - b.time || a.node - b.node || ('seq' in a && 'seq' in b ? a.seq - b.seq : 0));
+  return causalMerge(traces);
 }
