@@ -38,26 +38,29 @@ const openClient = (b: CoordkitBench, c: LocalCluster, id: number, options: { no
 const notesOf = (client: NodeClient, type: string) => client.notes.filter((n) => n.note.type === type).length;
 
 /**
- * Resolves true once `client` holds more than `seen` notes of `type`, when the note arrives (not
- * polled: a timer's millisecond would be in the figure, and etcd's lock answers its call), or
- * false after `timeoutMs`.
+ * Resolves true once `ok()` holds over `client`'s notes, checked when a note arrives (not polled:
+ * a timer's millisecond would be in the figure, and etcd's lock answers its call), or false after
+ * `timeoutMs`.
  */
-function noted(client: NodeClient, type: string, seen: number, timeoutMs = 10_000): Promise<boolean> {
-  if (notesOf(client, type) > seen) return Promise.resolve(true);
+function noteArrives(client: NodeClient, ok: () => boolean, timeoutMs = 10_000): Promise<boolean> {
+  if (ok()) return Promise.resolve(true);
   return new Promise((resolve) => {
     const before = client.onNote;
-    const done = (ok: boolean) => {
+    const done = (result: boolean) => {
       client.onNote = before;
       clearTimeout(timer);
-      resolve(ok);
+      resolve(result);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
     client.onNote = (frame) => {
       before?.(frame);
-      if (notesOf(client, type) > seen) done(true);
+      if (ok()) done(true);
     };
   });
 }
+
+/** Resolves true once `client` holds more than `seen` notes of `type` (see noteArrives). */
+const noted = (client: NodeClient, type: string, seen: number, timeoutMs = 10_000) => noteArrives(client, () => notesOf(client, type) > seen, timeoutMs);
 
 /** The leader every running node follows, once they agree and it says it leads. */
 async function agreedLeader(c: LocalCluster, timeoutMs = 10_000): Promise<{ leader: number; term: number }> {
@@ -79,10 +82,10 @@ async function agreedLeader(c: LocalCluster, timeoutMs = 10_000): Promise<{ lead
 
 /** Milliseconds from a `client.propose` of `value` to the `decision` note that answers it (its slot and the value decided there). */
 async function decide(client: NodeClient, value: string): Promise<number | null> {
-  const told = () => client.notes.some((n) => n.note.type === 'decision' && n.note.proposal === value);
+  const told = noteArrives(client, () => client.notes.some((n) => n.note.type === 'decision' && n.note.proposal === value));
   const t0 = performance.now();
   await client.request({ type: 'client.propose', value } as { type: string }, 10_000);
-  return (await until(told, 10_000, 0)) ? since(t0) : null;
+  return (await told) ? since(t0) : null;
 }
 
 /**

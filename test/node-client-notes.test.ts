@@ -1,6 +1,6 @@
 /**
- * A note the node pushes in the same read as its hello reaches a listener set after `open`
- * resolves (the harness sets it then): once, and before the notes that follow.
+ * A note the node pushes in the same read as its hello reaches a listener given to `open` (as the
+ * harness gives it): once, and before the notes that follow.
  */
 import { createServer, type Server } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { WIRE_VERSION, type NoteFrame } from '../src/runtime/wire.js';
 let server: Server | undefined;
 afterEach(() => server?.close());
 
-it('a note sent with the hello, in one write, is handed to a listener set after open, once', async () => {
+it('a note sent with the hello, in one write, is handed to the listener given to open, once', async () => {
   const voted = { type: 'note', node: 2, note: { type: 'voted', term: 1, for: 1 } };
   const elected = { type: 'note', node: 2, note: { type: 'elected', term: 1 } };
   let later: () => void = () => {};
@@ -23,9 +23,8 @@ it('a note sent with the hello, in one write, is handed to a listener set after 
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
-  const client = await NodeClient.open({ host: '127.0.0.1', port }, 'c', 'test', 2000);
   const seen: NoteFrame[] = [];
-  client.onNote = (f) => seen.push(f);
+  const client = await NodeClient.open({ host: '127.0.0.1', port }, 'c', 'test', 2000, undefined, { onNote: (f) => seen.push(f) });
   expect(seen).toEqual([voted]);
   later();
   await expect.poll(() => seen.length, { timeout: 2000 }).toBe(2);

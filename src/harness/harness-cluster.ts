@@ -174,8 +174,9 @@ export class HarnessCluster implements ScriptTarget {
     for (;;) {
       if (!this.running(id)) throw new Error(`node ${id} exited at start (${this.procs.get(id)?.exitCode ?? this.procs.get(id)?.signalCode}); see ${join(this.o.dir, `node-${id}`, 'node.log')}`);
       try {
-        const client = await NodeClient.open({ host: '127.0.0.1', port: this.ports.get(id)! }, this.o.cluster, HARNESS_CLIENT, 1000, this.credentials);
-        client.onNote = (f: NoteFrame) => this.record({ time: traceNow(), kind: 'note', node: id, note: f.note as Msg });
+        // The listener goes in with the hello: a note in the same read as the node's hello is recorded too.
+        const onNote = (f: NoteFrame) => this.record({ time: traceNow(), kind: 'note', node: id, note: f.note as Msg });
+        const client = await NodeClient.open({ host: '127.0.0.1', port: this.ports.get(id)! }, this.o.cluster, HARNESS_CLIENT, 1000, this.credentials, { onNote });
         this.record({ time: traceNow(), kind: 'observe', node: id });
         this.clients.set(id, client);
         this.opened.push(client);

@@ -17,26 +17,20 @@ export class NodeClient {
   /** Errors the node sent that answered no request. */
   readonly errors: ErrorFrame[] = [];
   hello!: Hello;
-  private noteListener?: (frame: NoteFrame) => void;
-
   /**
    * Called with each pushed note as it arrives (the harness stamps them). A note can come in the
-   * same read as the node's hello, before the caller of `open` could set this: setting it first
-   * hands it every note collected so far, so it sees each note once.
+   * same read as the node's hello, before `open` resolves: a caller that must see every note
+   * passes its listener to `open` (`onNote`), which sets it before the first byte is read.
    */
-  set onNote(listener: ((frame: NoteFrame) => void) | undefined) {
-    this.noteListener = listener;
-    for (const f of listener ? this.notes : []) listener!(f);
-  }
-
-  get onNote(): ((frame: NoteFrame) => void) | undefined {
-    return this.noteListener;
-  }
+  onNote?: (frame: NoteFrame) => void;
 
   private constructor(private readonly socket: Socket) {}
 
-  /** Connects and exchanges hellos; fails after `timeoutMs`. With `notes: false` the node pushes it no notes (a writer that does not watch). */
-  static open(address: Address, cluster: string, name = 'coordkit', timeoutMs = 2000, tls?: TlsCredentials, options: { notes?: boolean } = {}): Promise<NodeClient> {
+  /**
+   * Connects and exchanges hellos; fails after `timeoutMs`. With `notes: false` the node pushes it
+   * no notes (a writer that does not watch); `onNote` is in place before anything is read.
+   */
+  static open(address: Address, cluster: string, name = 'coordkit', timeoutMs = 2000, tls?: TlsCredentials, options: { notes?: boolean; onNote?: (frame: NoteFrame) => void } = {}): Promise<NodeClient> {
     return new Promise((resolve, reject) => {
       const { host, port } = address;
       const socket = tls
@@ -44,6 +38,7 @@ export class NodeClient {
         : connect({ host, port });
       socket.setNoDelay(true);
       const client = new NodeClient(socket);
+      client.onNote = options.onNote;
       const splitter = new LineSplitter(MAX_FRAME_BYTES);
       const timer = setTimeout(() => {
         socket.destroy();
@@ -72,7 +67,7 @@ export class NodeClient {
   private onFrame(frame: ClientBoundFrame): void {
     if (frame.type === 'note') {
       this.notes.push(frame);
-      this.noteListener?.(frame);
+      this.onNote?.(frame);
       return;
     }
     const id = 'id' in frame ? frame.id : undefined;
