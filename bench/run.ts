@@ -109,8 +109,6 @@ console.log(`coordkit bench · node ${process.version} · ${new Date().toISOStri
  * memory at random slow each other on this machine.
  */
 async function twoPhaseRows(sizes: number[], pairs: (rms: number) => number) {
-  /** The distinct counts (TLC's, and the kit's): each run's visited set is sized for them up front (`expectStates`). */
-  const worlds: Record<number, number> = { 3: 288, 5: 8_832, 6: 50_816, 7: 296_448, 9: 10_340_352 };
   const tlc: Record<number, string> = {
     3: '288 / 1,146',
     5: '8,832 / 58,146',
@@ -118,6 +116,8 @@ async function twoPhaseRows(sizes: number[], pairs: (rms: number) => number) {
     7: '296,448 / 2,744,706',
     9: '10,340,352 / 123,558,402 in 323 s, 2.8 GB',
   };
+  /** TLC's distinct count (the kit's too): each run's visited set is sized for it up front (`expectStates`). */
+  const worlds = (rms: number) => (tlc[rms] === undefined ? undefined : Number(tlc[rms].split(' / ')[0].replace(/,/g, '')));
   const module = new URL('../examples/two-phase-commit/index.js', import.meta.url).href;
   const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
   const s = (ms: number | undefined) => (ms === undefined ? '?' : (ms / 1000).toFixed(1));
@@ -140,13 +140,13 @@ async function twoPhaseRows(sizes: number[], pairs: (rms: number) => number) {
     for (let pair = 1; pair <= pairs(rms); pair++) {
       let since = process.cpuUsage();
       const threadBefore = threadCpuMs();
-      const one = measure(`${rms} RMs, 1 thread`, model, undefined, { search: 'dfs', expectStates: worlds[rms] });
+      const one = measure(`${rms} RMs, 1 thread`, model, undefined, { search: 'dfs', expectStates: worlds(rms) });
       const oneThread = threadCpuMs() !== undefined ? threadCpuMs()! - threadBefore! : undefined;
       const oneCpu = cpuSeconds(since);
       globalThis.gc?.();
       const heap = process.memoryUsage().heapUsed;
       since = process.cpuUsage();
-      const result = await exploreParallel(model, { workers: 2, module, expectStates: worlds[rms] });
+      const result = await exploreParallel(model, { workers: 2, module, expectStates: worlds(rms) });
       const two = report(`${rms} RMs, 2 threads`, result, heap);
       const twoCpu = cpuSeconds(since);
       const threads = result.perThread ?? [];

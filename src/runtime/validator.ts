@@ -105,7 +105,7 @@ function shipped(file: string, head: string, refs: Record<string, string>): Reco
 }
 
 /**
- * The validators named in `refs` (export name → schema ref), as a function that returns them:
+ * The validators named in `refs` (export name → schema ref), as a function that loads them:
  * from the schema folder's `<name>.validators.cjs` when it was compiled from this very schema
  * (`coordkit schemas` writes it), else from the data folder's cache when it holds this schema's
  * for this ajv, else compiled (and cached there when the folder takes it). The schema folder's
@@ -119,8 +119,8 @@ function validators(schema: Schema, text: string, refs: Record<string, string>, 
     const v = elsewhere();
     return () => v;
   }
-  let v: Record<string, ValidateFunction> | null = null;
-  return () => (v ??= shipped(beside, head, refs) ?? elsewhere());
+  // Called once: FrameValidator keeps what it returns.
+  return () => shipped(beside, head, refs) ?? elsewhere();
 }
 
 /** The validators from the data folder's cache when it holds this schema's for this ajv, else compiled (and cached there when the folder takes it). */
