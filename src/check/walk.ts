@@ -27,7 +27,12 @@ export interface WalkOptions {
   /** Choices per run at most. */
   maxSteps?: number;
   seed?: number;
-  /** fast-check's counterexample path, to replay one run. */
+  /**
+   * fast-check's counterexample path, to replay exactly that run (no other run is tried, nothing
+   * is shrunk). With `all`, the run is judged again without each property it violated, so every
+   * property it violates is reported, each at the step where it first fails: a violation found by
+   * an `all` search (others excluded) replays even when the same run breaks another property first.
+   */
   path?: string;
   /** Skip the liveness phase. */
   safetyOnly?: boolean;
@@ -44,6 +49,8 @@ export interface WalkOptions {
 
 export interface WalkResult {
   runs: number;
+  /** One run replayed by its `path`, judged again without each property it broke. */
+  replay: boolean;
   steps: number;
   elapsedMs: number;
   seed: number;
@@ -245,7 +252,8 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
   // One search per violated property: the next one looks only for properties not yet violated.
   do {
     const property = fc.property(run, ([profile, choices, fair]) => runOnce(sim, profile, choices, safetyOnly, sometimes, counter, fairness[fair], excluded) === null);
-    details = fc.check(property, { numRuns: runs, seed, path: options.path, endOnFailure: options.shrink === false });
+    const replay = options.path !== undefined;
+    details = fc.check(property, { numRuns: replay ? 1 : runs, seed, path: options.path, endOnFailure: replay || options.shrink === false });
     seed = details.seed;
     numRuns += details.numRuns;
     if (!details.failed || !details.counterexample) break;
@@ -268,9 +276,10 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
     });
     excluded.add(p);
     runsToFind[p.name] = details.numRuns;
-  } while (options.all && options.path === undefined && excluded.size < judged && !(options.until && options.until in runsToFind));
+  } while (options.all && excluded.size < judged && !(options.until && options.until in runsToFind));
   return {
-    runs: numRuns,
+    runs: options.path === undefined ? numRuns : 1,
+    replay: options.path !== undefined,
     steps: counter.steps,
     elapsedMs: performance.now() - started,
     seed: seed!,

@@ -205,7 +205,7 @@ function printReport(r: CheckReport, link?: (path: number[]) => { command: strin
     out.push(`explore (${e.search}${e.threads > 1 ? ` on ${e.threads} threads` : ''}): ${e.states.toLocaleString('en-US')} distinct states, ${e.transitions.toLocaleString('en-US')} transitions, depth ${e.depth}${bound}, ${Math.round(e.elapsedMs)} ms (${e.statesPerSecond.toLocaleString('en-US')} states/s)`);
     }
   if (verdicts.extent) out.push(verdicts.extent);
-  if (r.walk) out.push(`walk: ${r.walk.runs} runs, ${r.walk.steps.toLocaleString('en-US')} steps, seed ${r.walk.seed}, ${Math.round(r.walk.elapsedMs)} ms`);
+  if (r.walk) out.push(`walk: ${r.walk.replay ? 'replayed one run' : `${r.walk.runs} runs`}, ${r.walk.steps.toLocaleString('en-US')} steps, seed ${r.walk.seed}, ${Math.round(r.walk.elapsedMs)} ms`);
   const c = r.coverage;
   out.push(c.measured ? `coverage of the node machine: ${(c.states * 100).toFixed(0)}% of states, ${(c.transitions * 100).toFixed(0)}% of declared transitions` : 'coverage of the node machine: not measured (no node step ran)');
   for (const p of verdicts.properties) out.push(`  ${LABELS[p.status]} ${p.kind.padEnd(10)} ${p.name}${p.detail ? ` (${p.detail})` : ''}`);
