@@ -34,6 +34,8 @@ export interface WalkOptions {
    * an `all` search (others excluded) replays even when the same run breaks another property first.
    */
   path?: string;
+  /** Start the seed's sequence of runs at this one (a shard's block of runs); the first violation ends the walk. */
+  firstRun?: number;
   /** Skip the liveness phase. */
   safetyOnly?: boolean;
   /** Shrink a failing run to a minimal one (default); off, the first failing run is reported as found. */
@@ -253,7 +255,9 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
   do {
     const property = fc.property(run, ([profile, choices, fair]) => runOnce(sim, profile, choices, safetyOnly, sometimes, counter, fairness[fair], excluded) === null);
     const replay = options.path !== undefined;
-    details = fc.check(property, { numRuns: replay ? 1 : runs, seed, path: options.path, endOnFailure: replay || options.shrink === false });
+    // fast-check's path of one number starts its sequence of runs there.
+    const from = options.path ?? (options.firstRun === undefined ? undefined : String(options.firstRun));
+    details = fc.check(property, { numRuns: replay ? 1 : runs, seed, path: from, endOnFailure: replay || options.shrink === false });
     seed = details.seed;
     numRuns += details.numRuns;
     if (!details.failed || !details.counterexample) break;
@@ -276,7 +280,7 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
     });
     excluded.add(p);
     runsToFind[p.name] = details.numRuns;
-  } while (options.all && excluded.size < judged && !(options.until && options.until in runsToFind));
+  } while (options.all && options.firstRun === undefined && excluded.size < judged && !(options.until && options.until in runsToFind));
   return {
     runs: options.path === undefined ? numRuns : 1,
     replay: options.path !== undefined,

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { CheckConfig, Protocol } from '../protocol.js';
 import { walk } from '../check/walk.js';
 import type { Model } from '../check/model.js';
+import type { Violation } from '../check/violation.js';
 import { mermaidBundle } from '../report/write-report.js';
 import { modelFromQuery } from './model-query.js';
 import { explorerPage } from './page.js';
@@ -117,7 +118,9 @@ export function startViewer(options: ViewerOptions): Promise<Viewer> {
 function walkPath(model: Model, seed: string | null, fcPath: string): number[] {
   if (seed === null || !/^-?\d{1,10}$/.test(seed)) throw new BadRequest(`a walk path needs the walk's seed: add &seed=S from its replay command`);
   if (!/^\d{1,6}(:\d{1,6})*$/.test(fcPath)) throw new BadRequest(`malformed walk path '${fcPath.slice(0, 80)}': expected fast-check's path, numbers joined by ':'`);
-  const found = walk(model, { seed: Number(seed), path: fcPath, runs: 1 }).violations.find((v) => v.steps.length);
+  // Every property the run breaks (a replay command may name one found with others excluded,
+  // which the same run breaks later): the run up to the last of them.
+  const found = walk(model, { seed: Number(seed), path: fcPath, all: true }).violations.reduce<Violation | undefined>((a, v) => (v.steps.length > (a?.steps.length ?? 0) ? v : a), undefined);
   if (!found) throw new BadRequest(`walk path ${fcPath.slice(0, 80)} with seed ${seed} replays no failing run of this model`);
   return found.path;
 }
