@@ -8,7 +8,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { freePorts } from '../src/runtime/local-cluster.js';
-import { cpuPerWrite, latency, measuredLoad, perSecond, since, sleep, until, WARMUP_SECONDS, type Row } from './runtime-stats.js';
+import { cpuPerWrite, latency, measuredLoad, perSecond, since, sleep, until, warmUp, WARMUP_SECONDS, type Row } from './runtime-stats.js';
 import type { CoordkitBench } from './runtime-coordkit.js';
 
 /** The etcd binary's version line, or null when none is installed. */
@@ -147,6 +147,7 @@ export async function etcdRows(b: CoordkitBench): Promise<Row[]> {
     const { id } = await c.leader();
     const port = c.port(id);
     const put: number[] = [];
+    await warmUp((i) => post(port, '/v3/kv/put', { key: b64('k'), value: b64(`warm${i}`) }, c.agent));
     for (let i = 0; i < b.samples; i++) {
       const t0 = performance.now();
       await post(port, '/v3/kv/put', { key: b64('k'), value: b64(`v${i}`) }, c.agent);
@@ -164,6 +165,10 @@ export async function etcdRows(b: CoordkitBench): Promise<Row[]> {
     const leaseB = await lease(other);
     const name = b64('bench-lock');
     const enter: number[] = [];
+    await warmUp(async () => {
+      const { key } = await post(port, '/v3/lock/lock', { name, lease: leaseA }, a);
+      await post(port, '/v3/lock/unlock', { key }, a);
+    });
     const cycleStart = performance.now();
     for (let i = 0; i < b.samples; i++) {
       const t0 = performance.now();

@@ -24,7 +24,6 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonical } from '../canonical.js';
 import { closeQuietly, diskCall, diskCallAsync, DiskFault, nodeDisk, writeAll, type DiskIo } from './disk-io.js';
 import { encodeRecord, scanLog } from './wal-format.js';
 
@@ -117,8 +116,12 @@ export class DurableStore {
    */
   beforeWrite: () => void = () => {};
 
+  /** Every record's text up to its durable context (a StoredState). */
+  private readonly head: string;
+
   constructor(private readonly dir: string, private readonly primitive: string, private readonly node: number, private readonly io: DiskIo = nodeDisk, options: StoreOptions = {}) {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    this.head = `{"primitive":${JSON.stringify(primitive)},"node":${JSON.stringify(node)},"durable":`;
   }
 
   /** The segment being appended to (after `load`). */
@@ -185,7 +188,7 @@ export class DurableStore {
       this.syncFolder();
     }
     if (!stored) return undefined;
-    this.last = canonical(stored.durable);
+    this.last = JSON.stringify(stored.durable);
     return stored.durable;
   }
 
@@ -204,11 +207,12 @@ export class DurableStore {
    * state is on disk.
    */
   save(durable: object): number {
-    const key = canonical(durable);
+    // The record's own text is the comparison: a state written with its keys in another order
+    // only costs a record, never skips one.
+    const key = JSON.stringify(durable);
     if (key === this.last || this.failed || this.closing) return this.submitted;
     this.last = key;
-    const stored: StoredState = { primitive: this.primitive, node: this.node, durable };
-    this.pending = encodeRecord(Buffer.from(JSON.stringify(stored)));
+    this.pending = encodeRecord(Buffer.from(`${this.head}${key}}`));
     this.submitted++;
     this.kick();
     return this.submitted;

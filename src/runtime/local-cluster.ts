@@ -41,6 +41,12 @@ export interface LocalClusterOptions {
   tlsDir?: string;
   /** More `coordkit node` options for every node (e.g. `--wal-segment-bytes 1`). */
   nodeArgs?: string[];
+  /**
+   * The launcher's connections take every note the nodes push (the default: `notes` lists them).
+   * Off, they say `notes: false` in their hello and get none, so a benchmark times its own
+   * client alone, without a watcher the nodes write every note to.
+   */
+  launcherNotes?: boolean;
 }
 
 /** The client certificate a local cluster makes for its users (`<dir>/tls/client-user.pem`). */
@@ -180,7 +186,7 @@ export class LocalCluster {
         throw new Error(`node ${id} exited at start: ${why}`);
       }
       try {
-        const client = await NodeClient.open(this.addresses.get(id)!, this.cluster, 'launcher', 1000, this.credentials);
+        const client = await NodeClient.open(this.addresses.get(id)!, this.cluster, 'launcher', 1000, this.credentials, { notes: this.options.launcherNotes !== false });
         this.clients.set(id, client);
         this.opened.push(client);
         return;
