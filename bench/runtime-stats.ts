@@ -73,8 +73,9 @@ export const WARMUP_SECONDS = 2;
 /**
  * Requests of the kind a latency figure times that are made, untimed, just before it, for
  * coordkit and etcd alike: the figure is a warm process's (code paths compiled, connections
- * open), as a service's after it has run a while. A fresh node's first dozen decisions ran at
- * about 1.3x the p50 of the ones after them (3 nodes on a quiet 2-core machine).
+ * open), as a service's after it has run a while. The 12 consensus decisions after a fresh
+ * cluster's first had a p50 1.15-1.27x that of the 40 after them (three clusters of 3 nodes, a
+ * quiet 2-core machine).
  */
 export const WARMUP_REQUESTS = 20;
 
