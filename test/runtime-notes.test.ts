@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { protocols } from '../machines/index.js';
 import { kitSchemaDir } from '../src/cli/protocol-source.js';
-import { freePorts } from '../src/runtime/local-cluster.js';
+import { freePorts, LocalCluster } from '../src/runtime/local-cluster.js';
 import { NodeClient } from '../src/runtime/node-client.js';
 import { NodeHost } from '../src/runtime/node-host.js';
 import { waitFor } from './runtime-helpers.js';
@@ -59,4 +59,20 @@ describe('notes pushed to clients', () => {
       await Promise.all(hosts.map((h) => h.stop()));
     }
   }, 30_000);
+
+  it('a local cluster started with launcherNotes: false pushes no note to the launcher, and every note to a client that takes them', async () => {
+    const c = await LocalCluster.start({ primitive: 'mutex', nodes: 3, dir: join(root, 'quiet-launcher'), insecure: true, launcherNotes: false, startTimeoutMs: 30_000 });
+    try {
+      const user = await NodeClient.open(c.addresses.get(1)!, c.cluster, 'user', 5000);
+      await user.request({ type: 'client.acquire' }, 5000);
+      await waitFor('the enter note', async () => user.notes.map((n) => n.note.type), (types) => types.includes('enter'));
+      await user.request({ type: 'client.release' }, 5000);
+      await waitFor('the exit note', async () => user.notes.map((n) => n.note.type), (types) => types.includes('exit'));
+      user.close();
+      // Node 1 noted the request, the enter and the exit; none of it went to the launcher's connection.
+      expect(c.notes).toEqual([]);
+    } finally {
+      await c.stop();
+    }
+  }, 60_000);
 });
