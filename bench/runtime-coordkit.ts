@@ -3,7 +3,7 @@
  * mutual TLS (the default), driven by clients with the cluster's client certificate.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, cpSync, readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeClusterCerts } from '../src/runtime/cluster-certs.js';
 import { LOCAL_CLIENT, LocalCluster, localCertNames } from '../src/runtime/local-cluster.js';
@@ -120,6 +120,35 @@ async function consensusDecisions(b: CoordkitBench): Promise<{ first: number[]; 
     }
   }
   return { first, warm };
+}
+
+/** Decisions a cluster takes before the long-log figure is timed. */
+const LONG_LOG = 500;
+
+/**
+ * The warm leader's decisions after LONG_LOG of them: a consensus node keeps every decided slot
+ * in its context, so each step's trace and log records grow with the log. Also the size of node
+ * 1's trace then.
+ */
+async function consensusLongLog(b: CoordkitBench): Promise<{ ms: number[]; traceBytes: number }> {
+  const c = await start(b, 'consensus', 3, 'consensus-long');
+  try {
+    const client = await openClient(b, c, 1);
+    await client.status();
+    for (let k = 0; k < LONG_LOG; k++) {
+      if ((await decide(client, `long-${k}`)) === null) throw new Error('consensus: no decision in the long log');
+    }
+    const ms: number[] = [];
+    for (let k = 0; k < Math.max(20, Math.round(b.samples / 5)); k++) {
+      const next = await decide(client, `long-timed-${k}`);
+      if (next === null) throw new Error('consensus: no decision in the long log');
+      ms.push(next);
+    }
+    client.close();
+    return { ms, traceBytes: statSync(join(c.nodeDir(1), 'trace.ndjson')).size };
+  } finally {
+    await c.stop();
+  }
 }
 
 async function mutexFigures(b: CoordkitBench): Promise<Row[]> {
@@ -415,9 +444,11 @@ export async function coordkitRows(b: CoordkitBench): Promise<Row[]> {
   if (wanted(b, 'consensus')) {
     await part(b, 'consensus decisions (fresh 3-node clusters, then their warm leader)', rows, 'consensus', 'coordkit', async () => {
       const { first, warm } = await consensusDecisions(b);
+      const long = await consensusLongLog(b);
       return [
         { key: 'consensus', figure: 'consensus `client.propose` → `decision`, warm leader (phase 2 only, 3 nodes)', coordkit: latency(warm) },
         { key: 'consensus-first', figure: 'consensus `client.propose` → `decision`, first decision of a fresh cluster (3 nodes)', coordkit: latency(first) },
+        { key: 'consensus-long', figure: `consensus \`client.propose\` → \`decision\`, warm leader after ${LONG_LOG} decisions (every slot stays in a node's context)`, coordkit: `${latency(long.ms)}; node 1's trace then ${(long.traceBytes / 2 ** 20).toFixed(1)} MiB` },
       ];
     });
   }
