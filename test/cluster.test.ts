@@ -16,7 +16,7 @@ import { NodeHost } from '../src/runtime/node-host.js';
 import { kitSchemaDir } from '../src/cli/protocol-source.js';
 import type { Address } from '../src/runtime/peer-link.js';
 import { analyzeTraces } from '../src/runtime/run-cluster.js';
-import type { NodeRecord, TraceRecord } from '../src/runtime/trace-log.js';
+import { readTrace, type NodeRecord, type TraceRecord } from '../src/runtime/trace-log.js';
 import { runCli } from './runtime-helpers.js';
 
 const BIN = join(__dirname, '..', 'bin', 'coordkit.js');
@@ -95,7 +95,8 @@ async function runInProcess(dir: string, Host3: typeof NodeHost, ms: number): Pr
   return hosts.map((h) => h.traceFile);
 }
 
-const readLines = (file: string): TraceRecord[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+/** Every record with its whole context (a node writes most contexts as deltas). */
+const readLines = (file: string): TraceRecord[] => readTrace(file);
 const writeLines = (file: string, records: TraceRecord[]) => writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
 
 describe('conformance replay and trace properties', () => {

@@ -14,6 +14,7 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { causalMerge } from './causal-merge.js';
+import { applyContextDelta, ContextEncoder, type ContextDelta } from './trace-context.js';
 import { closeQuietly, diskCall, DiskFault, nodeDisk, writeAll, type DiskIo } from './disk-io.js';
 
 /**
@@ -67,6 +68,8 @@ export class TraceWriter {
   /** Lines `buffer` gathered that `flush` has not written yet. */
   private pending = '';
   private failed: DiskFault | null = null;
+  /** A node record's context is written as what changed since the record before it (trace-context.ts). */
+  private readonly contexts = new ContextEncoder();
 
   /** Throws a `DiskFault` when the file cannot be opened for appending. */
   constructor(readonly file: string, private readonly io: DiskIo = nodeDisk) {
@@ -81,7 +84,13 @@ export class TraceWriter {
 
   /** Keeps the record for the next `flush`, after those kept before it. */
   buffer(record: TraceRecord): void {
-    this.pending += JSON.stringify(record) + '\n';
+    if (record.kind === 'fault') {
+      this.pending += JSON.stringify(record) + '\n';
+      return;
+    }
+    // A start is written whole, and so is the first record this writer writes.
+    const { context, ...rest } = record;
+    this.pending += JSON.stringify({ ...rest, ...this.contexts.encode(context, record.kind === 'init') }) + '\n';
   }
 
   /** Whether records wait for `flush`. */
@@ -192,18 +201,37 @@ export function nextSeq(file: string): number {
   }
 }
 
-/** Reads a trace; a torn last line (the writer was killed mid-write) is ignored, any other bad line is an error. */
+/**
+ * Reads a trace, every node record with its whole context (one written as a delta gets it back
+ * from the node's record before it); a torn last line (the writer was killed mid-write) is
+ * ignored, any other bad line is an error.
+ */
 export function readTrace(file: string): TraceRecord[] {
   if (!existsSync(file)) return [];
   const lines = readFileSync(file, 'utf8').split('\n');
   const out: TraceRecord[] = [];
+  const contexts = new Map<number, unknown>();
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
+    let record: TraceRecord & { contextDelta?: ContextDelta };
     try {
-      out.push(JSON.parse(line));
+      record = JSON.parse(line);
     } catch {
       if (i !== lines.length - 1) throw new Error(`${file}:${i + 1}: not a trace record`);
+      return;
     }
+    if (record && typeof record === 'object' && record.kind !== 'fault') {
+      if (record.contextDelta !== undefined) {
+        try {
+          record.context = applyContextDelta(contexts.get(record.node), record.contextDelta);
+        } catch (err) {
+          throw new Error(`${file}:${i + 1}: ${(err as Error).message}`);
+        }
+        delete record.contextDelta;
+      }
+      contexts.set(record.node, record.context);
+    }
+    out.push(record);
   });
   return out;
 }

@@ -1,0 +1,86 @@
+/**
+ * A node's context in its trace is written as what changed since its record before: read back,
+ * every record has its whole context, whatever the machine did to it (in place or not), and a
+ * context that only grows at its end costs the trace what grew, not the whole list again.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { applyContextDelta, ContextEncoder } from '../src/runtime/trace-context.js';
+import { readTrace, TraceWriter, type NodeRecord } from '../src/runtime/trace-log.js';
+
+const root = mkdtempSync(join(tmpdir(), 'coordkit-trace-context-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const record = (seq: number, context: unknown, kind: NodeRecord['kind'] = 'peer'): NodeRecord => ({ node: 2, seq, time: 1_000 + seq, kind, after: 'idle', context, sends: [], notes: [], timers: [], cancels: [] });
+/** As the trace would hold it: JSON, so undefined fields are gone. */
+const asJson = (v: unknown) => JSON.parse(JSON.stringify(v));
+
+describe('contexts in the trace', () => {
+  it('every context read back is the one written, over random sequences of changes', () => {
+    const value = fc.oneof(fc.integer(), fc.string({ maxLength: 3 }), fc.constant(null), fc.constant(undefined), fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 4 }));
+    const context = fc.dictionary(fc.constantFrom('a', 'b', 'log', 'acks'), value, { maxKeys: 4 });
+    fc.assert(
+      fc.property(fc.array(fc.oneof(context, fc.constant('not an object'), fc.array(fc.integer())), { minLength: 1, maxLength: 12 }), (contexts) => {
+        const file = join(mkdtempSync(join(root, 'p-')), 'trace.ndjson');
+        const w = new TraceWriter(file);
+        contexts.forEach((c, i) => w.buffer(record(i, c, i === 0 ? 'init' : 'peer')));
+        w.flush();
+        w.close();
+        const read = readTrace(file) as NodeRecord[];
+        expect(read.map((r) => r.context)).toEqual(contexts.map(asJson));
+        expect(read.every((r) => !('contextDelta' in r))).toBe(true);
+      }),
+      { numRuns: 150, seed: 16 },
+    );
+  });
+
+  it('a list changed in place, and a field cleared, are traced as they are', () => {
+    const e = new ContextEncoder();
+    const log = ['a'];
+    const c: Record<string, unknown> = { log, term: 1 };
+    const first = e.encode(c, true) as { context: unknown };
+    let base = asJson(first.context);
+    log.push('b'); // the same array, one more item
+    const d1 = e.encode(c, false);
+    expect(d1).toEqual({ contextDelta: { splice: { log: [1, ['b']] } } });
+    base = applyContextDelta(base, (d1 as { contextDelta: never }).contextDelta);
+    expect(base).toEqual({ log: ['a', 'b'], term: 1 });
+    c.term = undefined; // gone from the JSON: the keys changed, so it is written whole
+    expect(e.encode(c, false)).toEqual({ context: c });
+  });
+
+  it('a list that only grows at its end costs each record what grew', () => {
+    const file = join(root, 'growing.ndjson');
+    const w = new TraceWriter(file);
+    let log: string[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      log = [...log, `value-${i}`];
+      w.buffer(record(i, { id: 2, log, slot: i + 1 }, i === 0 ? 'init' : 'peer'));
+    }
+    w.flush();
+    w.close();
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    // Whole, the last record alone would hold every value (about 30 KB); each delta holds one.
+    expect(Math.max(...lines.slice(1).map((l) => l.length))).toBeLessThan(300);
+    expect(statSync(file).size).toBeLessThan(2_000 * 300);
+    expect((readTrace(file).at(-1) as NodeRecord).context).toEqual({ id: 2, log, slot: 2_000 });
+  });
+
+  it('a delta with no whole context before it is a bad trace, named by its line', () => {
+    const file = join(root, 'orphan.ndjson');
+    const w = new TraceWriter(file);
+    w.buffer(record(0, { log: [] }, 'init'));
+    w.buffer(record(1, { log: ['x'] }));
+    w.flush();
+    w.close();
+    const second = readFileSync(file, 'utf8').trim().split('\n')[1];
+    const orphan = join(root, 'orphan-only.ndjson');
+    new TraceWriter(orphan).append(JSON.parse(second));
+    const text = readFileSync(orphan, 'utf8');
+    expect(text).toMatch(/"contextDelta"/);
+    expect(() => readTrace(orphan)).toThrow(/orphan-only\.ndjson:1: a context delta with no whole context before it/);
+  });
+});
