@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyContextDelta, ContextEncoder } from '../src/runtime/trace-context.js';
+import { applyContextDelta, ContextEncoder, sharedPrefix } from '../src/runtime/trace-context.js';
 import { readTrace, TraceWriter, type NodeRecord } from '../src/runtime/trace-log.js';
 
 const root = mkdtempSync(join(tmpdir(), 'coordkit-trace-context-'));
@@ -20,7 +20,8 @@ const asJson = (v: unknown) => JSON.parse(JSON.stringify(v));
 
 describe('contexts in the trace', () => {
   it('every context read back is the one written, over random sequences of changes', () => {
-    const value = fc.oneof(fc.integer(), fc.string({ maxLength: 3 }), fc.constant(null), fc.constant(undefined), fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 4 }));
+    const item = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.string({ maxLength: 12 }), fc.record({ slot: fc.nat(3), value: fc.string({ maxLength: 12 }) }));
+    const value = fc.oneof(fc.integer(), fc.string({ maxLength: 40 }), fc.constant(null), fc.constant(undefined), fc.array(item, { maxLength: 12 }));
     const context = fc.dictionary(fc.constantFrom('a', 'b', 'log', 'acks'), value, { maxKeys: 4 });
     fc.assert(
       fc.property(fc.array(fc.oneof(context, fc.constant('not an object'), fc.array(fc.integer())), { minLength: 1, maxLength: 12 }), (contexts) => {
@@ -37,19 +38,70 @@ describe('contexts in the trace', () => {
     );
   });
 
+  it('every context read back is the one written, over runs of small edits of a growing log', () => {
+    const edit = fc.oneof(
+      fc.record({ push: fc.string({ maxLength: 20 }) }),
+      fc.record({ at: fc.nat(30), value: fc.string({ maxLength: 20 }) }),
+      fc.record({ term: fc.nat(5) }),
+      fc.record({ drop: fc.nat(3) }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 20 }), { maxLength: 10 }), fc.array(edit, { minLength: 1, maxLength: 25 }), (start, edits) => {
+        const file = join(mkdtempSync(join(root, 'e-')), 'trace.ndjson');
+        const w = new TraceWriter(file);
+        // Edited in place, as a careless machine would: the encoder compares text, not references.
+        const context = { term: 0, log: [...start], accepted: start.map((value, slot) => ({ slot, value })) };
+        const written: unknown[] = [];
+        const write = (kind: NodeRecord['kind']) => {
+          w.buffer(record(written.length, context, kind));
+          written.push(asJson(context));
+        };
+        write('init');
+        for (const e of edits) {
+          if ('push' in e) {
+            context.log.push(e.push);
+            context.accepted.push({ slot: context.accepted.length, value: e.push });
+          } else if ('at' in e) {
+            if (context.accepted.length) context.accepted[e.at % context.accepted.length].value = e.value;
+          } else if ('term' in e) context.term = e.term;
+          else context.log.splice(Math.max(0, context.log.length - e.drop));
+          write('peer');
+        }
+        w.flush();
+        w.close();
+        expect((readTrace(file) as NodeRecord[]).map((r) => r.context)).toEqual(written);
+      }),
+      { numRuns: 150, seed: 17 },
+    );
+  });
+
   it('a list changed in place, and a field cleared, are traced as they are', () => {
     const e = new ContextEncoder();
-    const log = ['a'];
+    const first = 'a'.repeat(40);
+    const log = [first];
     const c: Record<string, unknown> = { log, term: 1 };
-    const first = e.encode(c, true) as { context: unknown };
-    let base = asJson(first.context);
-    log.push('b'); // the same array, one more item
+    let base = asJson((e.encode(c, true) as { context: unknown }).context);
+    log.push('b'); // the same array, one more item: its text begins as before
     const d1 = e.encode(c, false);
-    expect(d1).toEqual({ contextDelta: { splice: { log: [1, ['b']] } } });
+    expect(d1).toEqual({ contextDelta: { splice: { log: [JSON.stringify(first).length + 1, ',"b"]'] } } });
     base = applyContextDelta(base, (d1 as { contextDelta: never }).contextDelta);
-    expect(base).toEqual({ log: ['a', 'b'], term: 1 });
+    expect(base).toEqual({ log: [first, 'b'], term: 1 });
+    c.term = 2; // a short field is written whole
+    expect(e.encode(c, false)).toEqual({ contextDelta: { set: { term: 2 } } });
     c.term = undefined; // gone from the JSON: the keys changed, so it is written whole
     expect(e.encode(c, false)).toEqual({ context: c });
+  });
+
+  it('shares the longest common beginning of two texts', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.string(), (common, a, b) => {
+        const n = sharedPrefix(common + a, common + b);
+        expect((common + a).slice(0, n)).toBe((common + b).slice(0, n));
+        expect(n >= common.length).toBe(true);
+        expect(n === Math.min(common.length + a.length, common.length + b.length) || (common + a)[n] !== (common + b)[n]).toBe(true);
+      }),
+      { numRuns: 300, seed: 16 },
+    );
   });
 
   it('a list that only grows at its end costs each record what grew', () => {

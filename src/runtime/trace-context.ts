@@ -4,31 +4,41 @@
  * be written whole with every step, and the trace would grow with the square of the steps.
  *
  * A record holds either `context` (whole: a start, the first record a process writes, a context
- * that is not a plain object, or one whose keys changed) or `contextDelta`: `set`, the top-level
- * fields whose value changed, whole; `splice`, for a list field, `[from, items]`: the list is
- * the previous one's first `from` items followed by `items`. Fields are compared by their JSON
- * text, never by reference, so a machine that changes its context in place is traced right too.
- * `readTrace` (trace-log.ts) puts the whole context back.
+ * that is not a plain object, or one whose keys changed) or `contextDelta`: `set`, top-level
+ * fields whose value changed, whole; `splice`, `[from, tail]` for a field whose JSON text begins
+ * as it did: its text is the first `from` characters of the previous text, then `tail` (a list
+ * that grew at its end costs what grew). Fields are compared by their JSON text, never by
+ * reference, so a machine that changes its context in place is traced right too. `readTrace`
+ * (trace-log.ts) puts the whole context back.
  */
 
 export interface ContextDelta {
   set?: Record<string, unknown>;
-  splice?: Record<string, [number, unknown[]]>;
+  splice?: Record<string, [number, string]>;
 }
 
 type Plain = Record<string, unknown>;
 
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** What the encoder remembers of the last context: each field's JSON text, and each list item's. */
-interface Remembered {
-  keys: string;
-  fields: Map<string, string>;
-  items: Map<string, string[]>;
+/** Below this many shared characters a changed field is written whole. */
+const LEAST_SHARED = 32;
+
+/** How many characters `a` and `b` begin with in common (halving: a few native comparisons, not one per character). */
+export function sharedPrefix(a: string, b: string): number {
+  let lo = 0;
+  let hi = Math.min(a.length, b.length);
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (a.slice(lo, mid) === b.slice(lo, mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 export class ContextEncoder {
-  private last: Remembered | null = null;
+  /** The last context's keys and each field's JSON text. */
+  private last: { keys: string; fields: Map<string, string> } | null = null;
 
   /** Forget the last context: the next one is written whole. */
   reset(): void {
@@ -47,28 +57,19 @@ export class ContextEncoder {
     // A field set to undefined is not in the JSON: it counts as absent, so setting or clearing it changes the keys.
     const keys = Object.keys(context).filter((k) => context[k] !== undefined);
     const fields = new Map<string, string>();
-    const items = new Map<string, string[]>();
-    for (const k of keys) {
-      const v = context[k];
-      if (Array.isArray(v)) items.set(k, v.map((x) => JSON.stringify(x) ?? 'null'));
-      fields.set(k, Array.isArray(v) ? `[${items.get(k)!.join(',')}]` : (JSON.stringify(v) ?? 'null'));
-    }
+    for (const k of keys) fields.set(k, JSON.stringify(context[k]) ?? 'null');
     const before = this.last;
     const keyList = keys.join('\u0000');
-    this.last = { keys: keyList, fields, items };
+    this.last = { keys: keyList, fields };
     if (whole || !before || before.keys !== keyList) return { context };
     const delta: ContextDelta = {};
     for (const k of keys) {
-      if (fields.get(k) === before.fields.get(k)) continue;
-      const now = items.get(k);
-      const was = before.items.get(k);
-      if (now && was) {
-        let from = 0;
-        while (from < now.length && from < was.length && now[from] === was[from]) from++;
-        (delta.splice ??= {})[k] = [from, (context[k] as unknown[]).slice(from)];
-      } else {
-        (delta.set ??= {})[k] = context[k];
-      }
+      const now = fields.get(k)!;
+      const was = before.fields.get(k)!;
+      if (now === was) continue;
+      const from = sharedPrefix(was, now);
+      if (from >= LEAST_SHARED) (delta.splice ??= {})[k] = [from, now.slice(from)];
+      else (delta.set ??= {})[k] = context[k];
     }
     return { contextDelta: delta };
   }
@@ -77,12 +78,18 @@ export class ContextEncoder {
 /** The whole context a delta makes of the context before it; throws when they do not fit. */
 export function applyContextDelta(base: unknown, delta: ContextDelta): Plain {
   if (!isPlain(base)) throw new Error('a context delta with no whole context before it');
+  if (!isPlain(delta)) throw new Error('a context delta that is not an object');
   const out: Plain = { ...base };
   for (const [k, v] of Object.entries(delta.set ?? {})) out[k] = v;
-  for (const [k, [from, items]] of Object.entries(delta.splice ?? {})) {
-    const was = base[k];
-    if (!Array.isArray(was) || !Number.isInteger(from) || from < 0 || from > was.length || !Array.isArray(items)) throw new Error(`a context delta splices field ${k} the context before it cannot take`);
-    out[k] = [...was.slice(0, from), ...items];
+  for (const [k, splice] of Object.entries(delta.splice ?? {})) {
+    const was = JSON.stringify(base[k]);
+    const [from, tail] = Array.isArray(splice) ? splice : [];
+    if (was === undefined || !Number.isInteger(from) || from < 0 || from > was.length || typeof tail !== 'string') throw new Error(`a context delta splices field ${k} the context before it cannot take`);
+    try {
+      out[k] = JSON.parse(was.slice(0, from) + tail);
+    } catch {
+      throw new Error(`a context delta splices field ${k} into text that is not JSON`);
+    }
   }
   return out;
 }
