@@ -40,11 +40,6 @@ export class ContextEncoder {
   /** The last context's keys and each field's JSON text. */
   private last: { keys: string; fields: Map<string, string> } | null = null;
 
-  /** Forget the last context: the next one is written whole. */
-  reset(): void {
-    this.last = null;
-  }
-
   /**
    * The context as a record field: `{ context }` whole, or `{ contextDelta }` against the context
    * encoded before it (`whole` forces a whole one).

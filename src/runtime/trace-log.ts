@@ -1,7 +1,7 @@
 /**
  * The NDJSON trace of a real run. Each node appends one record per processed event (its start,
- * a peer message, a timer, a client request) with the state before and after, the context after,
- * and every effect the host executed; `coordkit cluster` appends the faults it injected. Records
+ * a peer message, a timer, a client request) with the state before and after, the context after
+ * (as what changed since the record before: trace-context.ts), and every effect the host executed; `coordkit cluster` appends the faults it injected. Records
  * are written with a synchronous write so a kill -9 loses none that a peer may have seen the
  * effects of. A node gathers the records of its steps (`buffer`) and writes them with one call
  * (`flush`) before the state of any of them is written to its log, before any of their effects
