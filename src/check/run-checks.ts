@@ -63,7 +63,7 @@ export function runChecks(model: Model, options: RunOptions): CheckReport {
   // Stopping at the first violation: a violation the exploration found ends the check.
   const done = options.all === false && report.violations.length > 0;
   if (options.mode !== 'explore' && !done) {
-    report.walk = walk(model, { runs: options.runs, seed: options.seed, path: options.path, firstRun: options.path === undefined ? options.shard?.firstRun : undefined, all: options.all ?? true, until: options.until });
+    report.walk = walk(model, { runs: options.runs, seed: options.seed, path: options.path, firstRun: options.shard?.firstRun, all: options.all ?? true, until: options.until });
     report.violations.push(...report.walk.violations);
     report.walk.reached.forEach((t) => reached.add(t));
   }

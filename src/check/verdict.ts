@@ -70,10 +70,13 @@ export function exploreExtent(e: ExploreResult, config: CheckConfig, maxStates?:
   return 'exhaustive: every reachable world was searched, no bound cut the search';
 }
 
+/** What a walk ran: its random runs, or the one run it replayed. */
+const walkedRuns = (w: { runs: number; replay: boolean }) => (w.replay ? 'the replayed run' : `${count(w.runs)} random runs`);
+
 /** Why an unreached `sometimes` property is not proven unreachable, or undefined when it is. */
 export function notReachedReason(r: Pick<CheckReport, 'explore' | 'walk' | 'model' | 'maxStates'>): string | undefined {
   const e = r.explore;
-  const walked = r.walk ? (r.walk.replay ? 'the replayed run' : `${count(r.walk.runs)} random runs (raise with --runs)`) : '';
+  const walked = r.walk ? `${walkedRuns(r.walk)}${r.walk.replay ? '' : ' (raise with --runs)'}` : '';
   if (e && e.complete && e.bounded === 0) return undefined;
   if (!e) return `not reached in ${walked}; an exploration (--mode explore or both) could tell whether any world reaches it`;
   const stop = stopReason(e, r.maxStates);
@@ -107,7 +110,7 @@ export function verdict(r: CheckReport): Verdict {
   const exhaustive = !!e && e.complete && e.bounded === 0;
   const bounded = !!e && e.complete && e.bounded > 0;
   const unmet = new Set([...(e ? e.unsatisfied : protocol.properties.map((p) => p.name))].filter((name) => !r.walk || r.walk.unsatisfied.includes(name)));
-  const searched = [e && !e.complete ? `${count(e.states)} worlds (${stop})` : '', r.walk ? (r.walk.replay ? 'the replayed run' : `${count(r.walk.runs)} random runs`) : ''].filter(Boolean).join(' and ');
+  const searched = [e && !e.complete ? `${count(e.states)} worlds (${stop})` : '', r.walk ? walkedRuns(r.walk) : ''].filter(Boolean).join(' and ');
   const properties = protocol.properties.map((p): PropertyVerdict => {
     const bad = r.violations.filter((v) => v.invariant === p.name);
     const base = { name: p.name, kind: p.kind };

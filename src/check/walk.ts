@@ -34,7 +34,7 @@ export interface WalkOptions {
    * an `all` search (others excluded) replays even when the same run breaks another property first.
    */
   path?: string;
-  /** Start the seed's sequence of runs at this one (a shard's block of runs); the first violation ends the walk. */
+  /** Start the seed's sequence of runs at this one (a shard's block of runs); the first violation ends the walk. Ignored with `path`. */
   firstRun?: number;
   /** Skip the liveness phase. */
   safetyOnly?: boolean;
@@ -251,12 +251,14 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
   let details: fc.RunDetails<[[number, number[], number]]>;
   let seed = options.seed;
   let numRuns = 0;
+  const replay = options.path !== undefined;
+  // fast-check's path of one number starts its sequence of runs there.
+  const from = options.path ?? (options.firstRun === undefined ? undefined : String(options.firstRun));
+  // A shard's block ends at its first violation; a replay and a whole walk go on past each one.
+  const goOn = options.all && (replay || options.firstRun === undefined);
   // One search per violated property: the next one looks only for properties not yet violated.
   do {
     const property = fc.property(run, ([profile, choices, fair]) => runOnce(sim, profile, choices, safetyOnly, sometimes, counter, fairness[fair], excluded) === null);
-    const replay = options.path !== undefined;
-    // fast-check's path of one number starts its sequence of runs there.
-    const from = options.path ?? (options.firstRun === undefined ? undefined : String(options.firstRun));
     details = fc.check(property, { numRuns: replay ? 1 : runs, seed, path: from, endOnFailure: replay || options.shrink === false });
     seed = details.seed;
     numRuns += details.numRuns;
@@ -280,10 +282,10 @@ export function walk(model: Model, options: WalkOptions = {}): WalkResult {
     });
     excluded.add(p);
     runsToFind[p.name] = details.numRuns;
-  } while (options.all && options.firstRun === undefined && excluded.size < judged && !(options.until && options.until in runsToFind));
+  } while (goOn && excluded.size < judged && !(options.until && options.until in runsToFind));
   return {
-    runs: options.path === undefined ? numRuns : 1,
-    replay: options.path !== undefined,
+    runs: replay ? 1 : numRuns,
+    replay,
     steps: counter.steps,
     elapsedMs: performance.now() - started,
     seed: seed!,
