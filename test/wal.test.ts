@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeDisk, type DiskIo } from '../src/runtime/disk-io.js';
-import { CorruptStateError, DurableStore, readStoredState } from '../src/runtime/durable-store.js';
+import { CorruptStateError, DurableStore, IDLE_FLUSH_MS, readStoredState } from '../src/runtime/durable-store.js';
 import { crc32, encodeRecord, HEADER_BYTES, scanLog } from '../src/runtime/wal-format.js';
 
 const root = mkdtempSync(join(tmpdir(), 'coordkit-wal-'));
@@ -101,6 +101,30 @@ describe('the durable store', () => {
     expect(store.save({ term: 1 })).toBe(t);
     expect(store.flushes).toBe(1);
     await store.close();
+  });
+
+  it('a state saved lazily waits for someone to need it, or for IDLE_FLUSH_MS, and rides the next flush', async () => {
+    const dir = freshDir();
+    const store = new DurableStore(dir, 'p', 1);
+    store.load();
+    const lazy = store.save({ term: 1 }, 'lazily');
+    await sleep(5);
+    expect([store.flushes, store.durable]).toEqual([0, 0]);
+    // A later state someone waits for carries it: one flush, one record, both tickets durable.
+    const needed = store.save({ term: 2 }, 'lazily');
+    store.need(needed);
+    await durableAt(store, needed);
+    expect([store.flushes, store.writes, store.durable >= lazy]).toEqual([1, 1, true]);
+    // Nobody needs it: it still reaches the disk within IDLE_FLUSH_MS.
+    const idle = store.save({ term: 3 }, 'lazily');
+    const saved = Date.now();
+    await durableAt(store, idle);
+    expect(Date.now() - saved).toBeGreaterThanOrEqual(IDLE_FLUSH_MS - 5);
+    expect(readStoredState(dir)!.durable).toEqual({ term: 3 });
+    // Closing writes a lazily saved state at once.
+    store.save({ term: 4 }, 'lazily');
+    await store.close();
+    expect(new DurableStore(dir, 'p', 1).load()).toEqual({ term: 4 });
   });
 
   it('torn tails are cut at restart, reported, and the log goes on from there', async () => {

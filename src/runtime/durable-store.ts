@@ -10,6 +10,12 @@
  * flush writes only the newest (a later state supersedes the ones before it). `save` returns a ticket, `durable` says which
  * tickets are on disk; the host holds back whatever depends on a state until its ticket is.
  *
+ * A state saved `lazily` starts no flush: the host saves every step so, and asks for the flush
+ * (`need`) only when something waits for it. A step that sends nothing and tells no client (a
+ * follower learning a decision) then costs no write of its own; its state rides the next flush,
+ * or is written IDLE_FLUSH_MS later. A kill before that loses the step, as a kill before the
+ * step would have: nothing of it left the process.
+ *
  * Compaction: when the segment (`wal-NNNNNN.log`) would pass `segmentBytes`, the flush writes the
  * newest state as the first record of the next segment, fdatasyncs it and the folder, and only
  * then deletes the old one. A crash in between leaves two segments; the newer wins if it holds a
@@ -42,6 +48,9 @@ export const DEFAULT_SEGMENT_BYTES = 1 << 20;
 
 /** Flushes that may sync at once: with two, a state saved during a flush waits for one sync, not for the end of that one and then its own. */
 export const FLUSHES_IN_FLIGHT = 2;
+
+/** How long a state saved lazily (no effect waits for it) may stay off the disk at most. */
+export const IDLE_FLUSH_MS = 50;
 
 const SEGMENT = /^wal-(\d{6,})\.log$/;
 const segmentName = (n: number) => `wal-${String(n).padStart(6, '0')}.log`;
@@ -206,7 +215,7 @@ export class DurableStore {
    * ticket that covers it (and every state saved before it): once `durable` reaches it, the
    * state is on disk.
    */
-  save(durable: object): number {
+  save(durable: object, when: 'now' | 'lazily' = 'now'): number {
     // The record's own text is the comparison: a state written with its keys in another order
     // only costs a record, never skips one.
     const key = JSON.stringify(durable);
@@ -214,8 +223,26 @@ export class DurableStore {
     this.last = key;
     this.pending = encodeRecord(Buffer.from(`${this.head}${key}}`));
     this.submitted++;
-    this.kick();
+    if (when === 'now') this.kick();
+    else this.kickLater();
     return this.submitted;
+  }
+
+  /** Starts the flush that covers `ticket` unless it is on disk or under way. */
+  need(ticket: number): void {
+    if (ticket > this.durable) this.kick();
+  }
+
+  private later: ReturnType<typeof setTimeout> | null = null;
+
+  /** Flushes a lazily saved state within IDLE_FLUSH_MS, unless a state someone waits for carries it sooner. */
+  private kickLater(): void {
+    if (this.later) return;
+    this.later = setTimeout(() => {
+      this.later = null;
+      this.kick();
+    }, IDLE_FLUSH_MS);
+    this.later.unref?.();
   }
 
   /**
@@ -233,6 +260,8 @@ export class DurableStore {
     if (compact && this.running.size) return;
     const ticket = this.submitted;
     this.pending = null;
+    if (this.later) clearTimeout(this.later);
+    this.later = null;
     this.flushes++;
     this.compacting = compact;
     const flush = (compact ? this.compact(record) : this.append(segment, record)).then(
@@ -298,6 +327,7 @@ export class DurableStore {
   /** Takes no more saves, writes what was saved (unless a flush failed), then closes the log. */
   async close(): Promise<void> {
     this.closing = true;
+    this.kick();
     while (this.running.size) await Promise.all(this.running);
     if (this.segment) closeQuietly(this.io, this.segment.fd);
     this.segment = null;

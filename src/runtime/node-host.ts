@@ -6,7 +6,8 @@
  * write-ahead log (durable-store.ts), and
  * executes the effects the machine returned: timers with real `setTimeout` (with the protocol's
  * jitter for named timers) and cancels at once, socket sends, notes and replies once the flush
- * covering the step is on disk. No protocol decision is made here (the etcd-io/raft `Ready`
+ * covering the step is on disk (a step with nothing to send and no client to tell waits for no
+ * flush: its state rides the next one). No protocol decision is made here (the etcd-io/raft `Ready`
  * discipline: persist, then send). The flush runs off the event loop, so later frames and timers
  * are handled meanwhile; their sends queue behind it in order, and ride the next flush.
  *
@@ -351,7 +352,8 @@ export class NodeHost {
       this.trace.buffer(record);
       this.traceLater();
       // A step that left the context as it was (an ack, a heartbeat) saves nothing new.
-      ticket = context === this.savedContext ? this.store.submitted : this.store.save(this.options.variant.durable(context));
+      // Saved lazily: a flush starts when something waits for it (hold), or a little later.
+      ticket = context === this.savedContext ? this.store.submitted : this.store.save(this.options.variant.durable(context), 'lazily');
       this.savedContext = context;
     } catch (err) {
       if (!(err instanceof DiskFault)) throw err;
@@ -360,10 +362,14 @@ export class NodeHost {
     }
     this.counts.events++;
     for (const run of local) run();
-    this.hold(ticket, () => {
-      for (const run of outgoing) run();
-      for (const note of record.notes) this.toClients({ type: 'note', node: this.id, note });
-    });
+    // Nothing leaves (no send, no client to tell): the state is not waited for, and a kill before
+    // its flush is a kill before the step, the event lost with the process.
+    if (outgoing.length || (record.notes.length && this.clients.size)) {
+      this.hold(ticket, () => {
+        for (const run of outgoing) run();
+        for (const note of record.notes) this.toClients({ type: 'note', node: this.id, note });
+      });
+    }
     // The sessions follow the machine step by step, as they do a request's step (settle): seen
     // only after the flush, a release would reach them after a later step gave the lock an owner.
     this.sessions?.observe(record.notes);
@@ -378,6 +384,7 @@ export class NodeHost {
     if (this.held.length === 0 && ticket <= this.store.durable && this.writeTrace()) return run();
     if (this.halted) return drop?.();
     this.held.push({ ticket, run, drop });
+    this.store.need(ticket);
   }
 
   /** A flush finished: what waited for it goes, in order. */
