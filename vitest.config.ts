@@ -8,7 +8,7 @@ import HeavyFirst from './test/heavy-first.js';
  */
 export const ONE_AT_A_TIME = [
   'behaviour-doc', 'certs-command', 'cli', 'client-queue', 'client-semantics', 'cluster-primitives', 'cluster-write-load', 'cluster',
-  'conform', 'crash-soak', 'disk-faults', 'disk-full', 'ensure-system', 'explorer-browser', 'frame-fuzz', 'harness-mixed', 'harness',
+  'conform', 'crash-soak', 'disk-faults', 'disk-full', 'early-send-host', 'ensure-system', 'explorer-browser', 'frame-fuzz', 'harness-mixed', 'harness',
   'package-contract', 'report-html', 'report-layout', 'runtime-election', 'runtime-forgery', 'runtime-frames', 'runtime-limits',
   'runtime-machine-stepper', 'runtime-mutex-lease', 'runtime-batching', 'runtime-notes', 'runtime-python', 'runtime-sessions', 'runtime-tls', 'runtime-validators', 'schemas', 'state-diagram',
   'trace-clock', 'trace-mermaid-parse', 'user-protocols', 'wal-host', 'wal-node-imports', 'wal', 'wire-bounds', 'wire-contract',

@@ -165,6 +165,16 @@ export interface Variant {
   machine: AnyStateMachine;
   /** Picks the durable part of a context: what survives a crash. */
   durable(context: any): object;
+  /**
+   * Message and note types the machine may let leave before the state of the step that emits
+   * them is on disk (a leader's accept request, sent while its own acceptance is written: one
+   * flush off the critical path). The TCP host sends a step's messages and notes before its
+   * flush when every one of them is listed (and nothing of an earlier step still waits); the
+   * checker then lets a crash land before that flush (`crash N before its last write reached the
+   * disk`), restarting the node from the state on disk before the step, with what it sent
+   * already out. Absent: every send waits for its step's flush.
+   */
+  beforeFlush?: { sends?: readonly string[]; notes?: readonly string[] };
 }
 
 export type NetworkName = 'fifo' | 'unordered' | 'unordered-duplicating';

@@ -17,6 +17,7 @@ describe('consensus: the variants', () => {
   it('are the verified flow and the named bugs', () => {
     expect(consensus.variants.map((v) => [v.name, v.breaks ?? null])).toEqual([
       ['paxos', null],
+      ['ack-before-flush', 'a decided value stays chosen'],
       ['as-drawn', 'agreement'],
       ['forget-accepted', 'a decided value stays chosen'],
       ['volatile-acceptor', 'term never decreases'],

@@ -22,7 +22,7 @@ describe('consensus: verified variant beyond the default bounds', () => {
     const r = explore(createModel(consensus, { faults: ['loss', 'crash'] }));
     expect(r.complete).toBe(true);
     expect(r.violations).toEqual([]);
-    expect(r.states).toBe(231_446);
+    expect(r.states).toBe(238_247);
   });
 
   it('holds under random walks with 5 nodes, 3 proposers, loss, duplication and crash/restart, and every proposer decides', () => {

@@ -93,6 +93,6 @@ describe('consensus: verified variant, 3 nodes, 2 competing proposers', () => {
     const r = explore(model({ faults: ['loss', 'dup', 'crash'], maxInFlight: 3 }));
     expect(r.complete).toBe(true);
     expect(r.violations).toEqual([]);
-    expect(r.states).toBe(201_320);
+    expect(r.states).toBe(210_180);
   });
 });

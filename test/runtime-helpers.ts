@@ -1,8 +1,8 @@
 /** Helpers of the runtime tests. */
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { main } from '../src/cli.js';
 import { kitSchemaDir } from '../src/cli/protocol-source.js';
-import type { DiskIo } from '../src/runtime/disk-io.js';
+import { nodeDisk, type DiskIo } from '../src/runtime/disk-io.js';
 import type { NodeOptions } from '../src/runtime/node-host.js';
 import type { Protocol, Variant } from '../src/protocol.js';
 
@@ -68,3 +68,48 @@ export async function waitFor<T>(what: string, get: () => Promise<T>, ok: (v: T)
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** A peer that only listens: what node 1 sends it, line by line. */
+export async function listener(): Promise<{ server: Server; port: number; lines: string[] }> {
+  const lines: string[] = [];
+  const server = createServer((s) => {
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d;
+      const parts = buf.split('\n');
+      buf = parts.pop()!;
+      lines.push(...parts);
+    });
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as { port: number }).port, lines };
+}
+
+/** The real disk, except that while shut every fdatasync waits for `reopen()`. */
+export function gatedDisk(): DiskIo & { closed: boolean; shut: () => void; reopen: () => void; waiting: number } {
+  let release: () => void = () => {};
+  let gate = Promise.resolve();
+  const disk = {
+    ...nodeDisk,
+    closed: false,
+    waiting: 0,
+    reopen: () => {
+      disk.closed = false;
+      release();
+    },
+    fdatasync: async (fd: number) => {
+      if (disk.closed) {
+        disk.waiting++;
+        await gate;
+      }
+      return nodeDisk.fdatasync(fd);
+    },
+    shut: () => {
+      disk.closed = true;
+      gate = new Promise((r) => (release = r));
+    },
+  };
+  return disk;
+}
+

@@ -5,16 +5,16 @@
  * Node 1 runs in this process; its peers are plain sockets this test holds.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { protocols } from '../machines/index.js';
-import { nodeDisk, type DiskIo } from '../src/runtime/disk-io.js';
+import type { DiskIo } from '../src/runtime/disk-io.js';
 import { FLUSHES_IN_FLIGHT } from '../src/runtime/durable-store.js';
 import { NodeHost } from '../src/runtime/node-host.js';
 import { readTrace, type NodeRecord } from '../src/runtime/trace-log.js';
-import { nodeOneOptions } from './runtime-helpers.js';
+import { gatedDisk, listener, nodeOneOptions } from './runtime-helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'coordkit-wal-host-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -23,50 +23,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(what: string, ok: () => boolean, ms = 5000): Promise<void> {
   for (const deadline = Date.now() + ms; !ok(); await sleep(5)) if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-}
-
-/** A peer that only listens: what node 1 sends it, line by line. */
-async function listener(): Promise<{ server: Server; port: number; lines: string[] }> {
-  const lines: string[] = [];
-  const server = createServer((s) => {
-    let buf = '';
-    s.on('data', (d) => {
-      buf += d;
-      const parts = buf.split('\n');
-      buf = parts.pop()!;
-      lines.push(...parts);
-    });
-    s.on('error', () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as { port: number }).port, lines };
-}
-
-/** The real disk, except that while shut every fdatasync waits for `reopen()`. */
-function gatedDisk(): DiskIo & { closed: boolean; shut: () => void; reopen: () => void; waiting: number } {
-  let release: () => void = () => {};
-  let gate = Promise.resolve();
-  const disk = {
-    ...nodeDisk,
-    closed: false,
-    waiting: 0,
-    reopen: () => {
-      disk.closed = false;
-      release();
-    },
-    fdatasync: async (fd: number) => {
-      if (disk.closed) {
-        disk.waiting++;
-        await gate;
-      }
-      return nodeDisk.fdatasync(fd);
-    },
-    shut: () => {
-      disk.closed = true;
-      gate = new Promise((r) => (release = r));
-    },
-  };
-  return disk;
 }
 
 async function node1(name: string, variant: string, disk?: DiskIo) {

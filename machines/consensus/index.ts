@@ -9,6 +9,17 @@ import type { ConsensusEvent } from './messages.js';
 const verified: ConsensusOptions = { flow: 'paxos', carryAccepted: true, commitQuorum: 'majority' };
 
 /**
+ * What a proposer lets leave while its own acceptance is written: its commit (phase 2a) and the
+ * notes of that step. Paxos allows it: the proposer's term is on disk since phase 1 (its
+ * proposes waited for it), a restarted node runs phase 1 in a new term, and the proposer counts
+ * its own acceptance only in the step that decides, whose notes wait for a flush covering it.
+ * So a value is chosen only with the acceptance on disk, and a crash before the flush leaves a
+ * commit out that its sender no longer holds, which a later term may outbid like any commit
+ * that did not reach a majority. The checker explores that crash (`crash N before its last write reached the disk`).
+ */
+const commitBeforeFlush = { sends: ['commit'], notes: ['proposed', 'accepted'] };
+
+/**
  * The `learner-proposes` bug: the verified machine with the one transition changed, a `decided`
  * that ends a proposer's attempt leading to `proposing` instead of `learned` (written here, not as an option of the machine, so
  * the machine's own `decided` transition stays what its mutants change).
@@ -47,6 +58,16 @@ export const consensusVariants: Variant[] = lazyVariants([
     description: 'The seed\'s propose/promise/commit/ack made safe as Paxos: promises report accepted values, decided on a majority of acks.',
     machine: () => consensusMachine(verified),
     durable: consensusDurable,
+    beforeFlush: commitBeforeFlush,
+  },
+  {
+    name: 'ack-before-flush',
+    description: 'An acceptor acks a commit before its acceptance is on disk: a crash before the flush forgets a vote the proposer counted, and a value decided on it stops being chosen.',
+    breaks: 'a decided value stays chosen',
+    reveal: { faults: ['crash'], params: { proposers: [1] } },
+    machine: () => consensusMachine(verified),
+    durable: consensusDurable,
+    beforeFlush: { sends: [...commitBeforeFlush.sends, 'ack'], notes: commitBeforeFlush.notes },
   },
   {
     name: 'as-drawn',
@@ -272,8 +293,9 @@ export const consensus: Protocol = {
    * 3 nodes, 2 competing proposers (the fewest that can disagree), loss, duplication and
    * reordering, at most 4 messages in flight (both proposers' broadcasts at once), one term per
    * proposer expanded (a retry's first world is checked, not expanded; walks are unbounded):
-   * 203,294 distinct states, a few seconds. Crash/restart is checked in the tests, by
-   * `volatile-acceptor`'s and `restart-idle`'s reveals, and by mutation analysis (mutation.json).
+   * 203,294 distinct states, a few seconds. Crash/restart is checked by two `alsoCheck`
+   * configurations (a crash before a leader's flush included), in the tests, by the reveals of
+   * `volatile-acceptor`, `restart-idle` and `ack-before-flush`, and by mutation analysis (mutation.json).
    */
   defaults: {
     nodes: 3,
@@ -295,6 +317,9 @@ export const consensus: Protocol = {
     // Many decisions: a leader skips phase 1 for its next slot, a rival's phase 1 reports what it accepted in later slots.
     { why: 'two slots: each proposer\'s client proposes twice, no fault', config: { faults: [], params: { slots: 2 } } },
     { why: 'three slots, one proposer leading them all, duplication', config: { faults: ['dup'], params: { proposers: [1], slots: 3 } } },
+    // A leader sends its commit while its own acceptance is written (beforeFlush): a crash may land before that flush.
+    { why: 'a crash, before a flush too: two proposers', config: { faults: ['crash'] } },
+    { why: 'a crash, before a flush too: two slots, one leader skipping phase 1', config: { faults: ['crash'], params: { proposers: [1], slots: 2 } } },
   ],
   params: {
     proposers: { type: 'ints', min: 1, max: 'nodes', description: 'the nodes clients ask to propose' },

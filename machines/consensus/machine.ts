@@ -55,6 +55,9 @@
  * Durable (written before any message that depends on it leaves): promised term, what was
  * accepted per slot, the decisions applied per slot and the client's proposal (slot and value),
  * so a restarted proposer retries. A leader's term is not durable: a restarted node runs phase 1.
+ * The one message that need not wait is the proposer's commit (the variant's `beforeFlush`, see
+ * index.ts): it depends on the term, on disk since phase 1, not on the proposer's own acceptance,
+ * which is counted only by the step that decides, whose effects wait for its flush.
  */
 import { isCounter } from '../../src/bounds.js';
 import { majority } from '../../src/quorum.js';

@@ -102,7 +102,13 @@ function printReport(r: ClusterReport, script: ClusterScript): void {
     const bad = r.properties.violations.find((v) => v.property === name);
     out.push(`  ${bad ? 'VIOLATED' : 'ok      '} ${name}${bad ? (bad.index >= 0 ? ` (after trace record ${bad.index})` : ' (at the end)') : ''}`);
   }
-  for (const u of r.unpersisted) out.push(`note: node ${u.node} was killed between tracing and persisting record ${u.seq}; none of its messages left, so it is treated as not having happened`);
+  for (const u of r.unpersisted) {
+    out.push(
+      u.left
+        ? `note: node ${u.node} was killed between tracing and persisting record ${u.seq}, whose messages may leave before its flush; it restarted from the state before it, with what it sent already out`
+        : `note: node ${u.node} was killed between tracing and persisting record ${u.seq}; none of its messages left, so it is treated as not having happened`,
+    );
+  }
   if (r.divergences.length === 0) out.push('conformance: every node did what the pure machine does with the same events');
   for (const d of r.divergences) out.push(`DIVERGENCE node ${d.node} record ${d.seq}: ${d.what}`);
   out.push(`wrote ${r.traceFile}, ${r.diagramFile}, ${join(r.dir, 'report.json')}`);

@@ -4,7 +4,8 @@
  * what it received. So each node's observations are explained by a search over runs of the pure
  * machine (as TLA+ trace validation does with hidden steps): a received message is handled at
  * once or later, in order per sender; a pending timer may fire whenever the model has it armed;
- * a restart resumes from the durable part of the model's state. A sent message, a note or an
+ * a restart resumes from the durable part of the model's state (or of an earlier one, when the
+ * steps since let nothing leave that waits for a flush). A sent message, a note or an
  * answer must be the next one the explained run produces on that link, to that client, for that
  * request: TCP keeps order, so an earlier one can only be missing if it was lost with a closed
  * connection (or produced while the link was down). The search keeps every distinct explanation
@@ -54,6 +55,12 @@ interface Cfg {
   trail: Trail | null;
   seq: number;
   cost: number;
+  /**
+   * What the disk holds when the newest state may not be on it yet (a step since the last one
+   * that waited for its flush let nothing leave, or only what the variant lets leave early): a
+   * restart may resume from it. Undefined: the disk holds the newest state.
+   */
+  disk?: object | null;
 }
 
 export interface WireDivergence {
@@ -74,6 +81,7 @@ function keyOf(c: Cfg): string {
   return JSON.stringify([
     c.up,
     c.snap ? [flattenValue(c.snap.value), canonical(c.snap.context)] : null,
+    c.disk === undefined ? 0 : canonical(c.disk),
     [...c.timers.keys()].sort(),
     c.queue.map((q) => q.key),
     [...c.out].filter(([, v]) => v.length).map(([k, v]) => [k, v]),
@@ -146,10 +154,27 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
       }
     }
     if (kind === 'client') d.answers.push({ after: rec.after, notes: rec.notes });
+    d.disk = kind === 'init' ? undefined : diskAfter(c, next, rec);
     d.snap = next;
     d.seq = c.seq + 1;
     d.trail = { rec, prev: c.trail };
     return d;
+  };
+
+  /**
+   * What the disk holds after a step (as the host decides when a step waits for its flush):
+   * everything, once a step let something leave that the variant does not let leave early (a
+   * note counts only while a client of the harness listens); else what it held before the first
+   * step since that changed the durable state.
+   */
+  const diskAfter = (c: Cfg, next: AnyMachineSnapshot, rec: NodeRecord): object | null | undefined => {
+    const type = (x: unknown) => (x as { type?: string })?.type ?? '';
+    const early = variant.beforeFlush;
+    const waits = rec.sends.some((x) => !early?.sends?.includes(type(x.msg))) || (c.notes !== null && rec.notes.some((x) => !early?.notes?.includes(type(x))));
+    if (waits || !c.snap) return undefined;
+    if (c.disk !== undefined) return c.disk;
+    const before = variant.durable(c.snap.context);
+    return canonical(before) === canonical(variant.durable(next.context)) ? undefined : before;
   };
 
   /** The configurations one hidden step away: handle the oldest message of a sender, or fire a timer. */
@@ -242,7 +267,9 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
     t = w.time;
     switch (w.kind) {
       case 'start': {
-        beam = prune(beam.map((c) => apply({ ...clone(c), up: true, queue: [], out: new Map(), notes: null, answers: [], timers: new Map() }, 'init', undefined, { restored: c.snap ? variant.durable(c.snap.context) : null })).filter((c): c is Cfg => !!c));
+        // From the newest state, or from what the disk held if the newest may not have reached it.
+        const restarts = beam.flatMap((c) => [c.snap ? variant.durable(c.snap.context) : null, ...(c.disk !== undefined ? [c.disk] : [])].map((restored) => ({ c, restored })));
+        beam = prune(restarts.map(({ c, restored }) => apply({ ...clone(c), up: true, queue: [], out: new Map(), notes: null, answers: [], timers: new Map() }, 'init', undefined, { restored })).filter((c): c is Cfg => !!c));
         if (!beam.length) return ('the machine fails to start from the durable state');
         break;
       }

@@ -13,7 +13,9 @@
  * from the state of an earlier step (the newest whose durable state is the one restored). That is
  * legal only if none of those steps' messages left, so they are reported as `unpersisted`, their
  * sends count as never sent (a receipt of one is a divergence: the host sent before persisting),
- * and the property check ignores them.
+ * and the property check ignores them. The exception is a step whose every message and note is of
+ * a type the variant lets leave before the flush (Variant.beforeFlush): its sends count as sent,
+ * and it stays in the property check, as the model's crash before a flush keeps it.
  */
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { Protocol, Variant } from '../protocol.js';
@@ -36,6 +38,12 @@ const stripFrom = (event: Record<string, unknown>) => {
 export interface Unpersisted {
   node: number;
   seq: number;
+  /**
+   * What it let leave may have left before its flush: every message and note of it is of a type
+   * the variant lets leave early (Variant.beforeFlush). Its sends count as sent, and the step as
+   * taken: the model's crash before a flush keeps what left.
+   */
+  left?: true;
 }
 
 export interface NodeReplay {
@@ -66,7 +74,7 @@ export function replayNode(protocol: Protocol, variant: Variant, n: number, reco
         if (lastRecord === null || (kept === 0 && restored !== startedFrom)) {
           return fail(r, `restarted from ${restored}, but its last traced durable state was ${durableOf(lastContext)}`);
         }
-        for (const t of trail.slice(kept)) unpersisted.push({ node: t.record.node, seq: t.record.seq });
+        for (const t of trail.slice(kept)) unpersisted.push({ node: t.record.node, seq: t.record.seq, ...(leavesEarly(variant, t.record) ? { left: true as const } : {}) });
       }
       trail = [];
       startedFrom = restored;
@@ -125,6 +133,14 @@ export function replayNode(protocol: Protocol, variant: Variant, n: number, reco
 
 const recordKey = (u: Unpersisted) => `${u.node}/${u.seq}`;
 
+/** The step let something leave, all of it of types the variant lets leave before the flush (as the host decides). */
+function leavesEarly(variant: Variant, r: NodeRecord): boolean {
+  const early = variant.beforeFlush;
+  if (!early || (r.sends.length === 0 && r.notes.length === 0)) return false;
+  const type = (x: unknown) => (x as { type?: string })?.type ?? '';
+  return r.sends.every((x) => early.sends?.includes(type(x.msg))) && r.notes.every((x) => early.notes?.includes(type(x)));
+}
+
 /**
  * Every received message was sent by the node it names to this node, and received at most once per
  * send: on each channel, a message is received no more often than its sender's trace sends it.
@@ -134,7 +150,7 @@ const recordKey = (u: Unpersisted) => `${u.node}/${u.seq}`;
  */
 export function checkChannels(merged: readonly TraceRecord[], unpersisted: readonly Unpersisted[] = []): Divergence | null {
   const sent = new Map<string, number>();
-  const neverLeft = new Set(unpersisted.map(recordKey));
+  const neverLeft = new Set(unpersisted.filter((u) => !u.left).map(recordKey));
   for (const r of merged) {
     if (r.kind === 'fault' || neverLeft.has(recordKey(r))) continue;
     for (const s of r.sends) {
@@ -175,8 +191,11 @@ export function checkConformance(protocol: Protocol, variant: Variant, n: number
   return { divergences, unpersisted };
 }
 
-/** The merged trace without the steps that were never persisted (they did not happen). */
+/**
+ * The merged trace without the steps that were never persisted and let nothing leave (they did
+ * not happen); a step whose messages left before its flush stays, as in the model.
+ */
 export function withoutUnpersisted(merged: readonly TraceRecord[], unpersisted: readonly Unpersisted[]): TraceRecord[] {
-  const drop = new Set(unpersisted.map(recordKey));
+  const drop = new Set(unpersisted.filter((u) => !u.left).map(recordKey));
   return merged.filter((r) => r.kind === 'fault' || !drop.has(recordKey(r)));
 }

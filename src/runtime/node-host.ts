@@ -7,7 +7,9 @@
  * executes the effects the machine returned: timers with real `setTimeout` (with the protocol's
  * jitter for named timers) and cancels at once, socket sends, notes and replies once the flush
  * covering the step is on disk (a step with nothing to send and no client to tell waits for no
- * flush: its state rides the next one). No protocol decision is made here (the etcd-io/raft `Ready`
+ * flush: its state rides the next one; a step whose every message and note is of a type the
+ * variant lets leave before its flush, `Variant.beforeFlush`, sends them at once when nothing of
+ * an earlier step still waits, and the checker explores a crash before that flush). No protocol decision is made here (the etcd-io/raft `Ready`
  * discipline: persist, then send). The flush runs off the event loop, so later frames and timers
  * are handled meanwhile; their sends queue behind it in order, and ride the next flush.
  *
@@ -162,6 +164,8 @@ export class NodeHost {
   private readonly random: () => number;
   /** Who holds the protocol's session-held resource, when it declares one. */
   private readonly sessions: ClientSessions<Connection> | null;
+  /** The message and note types the variant lets leave before their step's flush (Variant.beforeFlush); null: none. */
+  private readonly beforeFlush: { sends: Set<string>; notes: Set<string> } | null;
   /** Events processed, frames refused (for tests and metrics). */
   readonly counts = { events: 0, refused: 0 };
 
@@ -185,6 +189,8 @@ export class NodeHost {
     this.clientFrames = new ClientQueue(this.limits.clientFramesPerTurn, this.limits.clientQueuedBytes, (conn, line) => this.onClientLine(conn, line), (conn) => conn.coolingOff);
     const spec = options.protocol.sessions;
     this.sessions = spec ? new ClientSessions<Connection>(spec, { feed: (request) => this.process('client', request), log: this.log }) : null;
+    const early = options.variant.beforeFlush;
+    this.beforeFlush = early ? { sends: new Set(early.sends ?? []), notes: new Set(early.notes ?? []) } : null;
   }
 
   /** The listening port (useful with port 0). */
@@ -320,14 +326,18 @@ export class NodeHost {
     /** Sends wait for the flush; timers are the process's own and start at once. */
     const outgoing: (() => void)[] = [];
     const local: (() => void)[] = [];
+    /** Everything the step lets leave may leave before its flush (Variant.beforeFlush). */
+    let early = this.beforeFlush !== null;
     for (const effect of effectsOf(actions)) {
       switch (effect.kind) {
         case 'send': {
+          early &&= this.beforeFlush!.sends.has((effect.msg as { type: string }).type);
           const targets = effect.to === 'others' ? [...this.links.keys()] : [effect.to];
           for (const to of targets) outgoing.push(this.sendMessage(to, effect.msg, record));
           break;
         }
         case 'note':
+          early &&= this.beforeFlush!.notes.has((effect.note as { type: string }).type);
           record.notes.push(effect.note);
           break;
         case 'timer': {
@@ -362,6 +372,15 @@ export class NodeHost {
     }
     this.counts.events++;
     for (const run of local) run();
+    // What the variant lets leave before the flush leaves now, unless an earlier step's effects
+    // still wait (they go first); the flush starts at once all the same.
+    if (early && this.held.length === 0 && (outgoing.length || record.notes.length) && this.writeTrace()) {
+      for (const run of outgoing) run();
+      for (const note of record.notes) this.toClients({ type: 'note', node: this.id, note });
+      this.store.need(ticket);
+      this.sessions?.observe(record.notes);
+      return record;
+    }
     // Nothing leaves (no send, no client to tell): the state is not waited for, and a kill before
     // its flush is a kill before the step, the event lost with the process.
     if (outgoing.length || (record.notes.length && this.clients.size)) {

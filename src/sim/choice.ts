@@ -10,12 +10,16 @@ export type Choice =
   | { kind: 'timer'; node: NodeId; timer: TimerRef }
   /** `spontaneous`: offered by the protocol's `spontaneous` moves, not counted as a client request. */
   | { kind: 'client'; node: NodeId; event: { type: string }; spontaneous?: true }
-  | { kind: 'crash'; node: NodeId }
+  /** `lost`: before the flush of the node's newest state, which its disk does not hold yet. */
+  | { kind: 'crash'; node: NodeId; lost?: true }
   | { kind: 'restart'; node: NodeId }
   | { kind: 'partition'; sideA: number }
   | { kind: 'heal' };
 
 export type ChoiceKind = Choice['kind'];
+
+/** How a crash before the flush of a node's newest state reads. */
+export const LOST_WRITE = ' before its last write reached the disk';
 
 export function sideNodes(mask: number, n: number): NodeId[] {
   const out: NodeId[] = [];
@@ -40,8 +44,9 @@ export function describeChoice(c: Choice, n: number): string {
     case 'client':
       return `client ${c.node} ${describeMessage(c.event)}`;
     case 'crash':
+      return `crash ${c.node}${c.lost ? LOST_WRITE : ''}`;
     case 'restart':
-      return `${c.kind} ${c.node}`;
+      return `restart ${c.node}`;
     case 'partition':
       return `partition ${describePartition(c.sideA, n)}`;
     case 'heal':

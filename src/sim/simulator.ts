@@ -44,6 +44,11 @@ export class Simulator {
   private readonly allMask: number;
   private readonly ghost: Set<string> | null;
   private readonly duplicating: boolean;
+  /**
+   * What the variant lets leave before the state of the step that emits it is on disk
+   * (Variant.beforeFlush), when a crash can tell: null when it lets nothing, or crashes are off.
+   */
+  private readonly early: { sends: Set<string>; notes: Set<string> } | null;
 
   /**
    * `stableFingerprints`: fingerprints that simulators on different threads agree on, so no
@@ -61,6 +66,8 @@ export class Simulator {
     this.allMask = (1 << this.n) - 1;
     this.duplicating = config.network === 'unordered-duplicating';
     this.ghost = protocol.ghost ? new Set(stepProperties.length ? [...protocol.ghost, STEP_BROKEN] : protocol.ghost) : null;
+    const before = variant.beforeFlush;
+    this.early = this.crashFault && (before?.sends?.length || before?.notes?.length) ? { sends: new Set(before.sends ?? []), notes: new Set(before.notes ?? []) } : null;
     // n! renamings per fingerprint: worth it up to 4 nodes (24), not at 5 (120).
     this.symmetry = !stableFingerprints && config.symmetry && protocol.symmetry && this.n <= MAX_SYMMETRIC_NODES ? new Symmetry(this, protocol.symmetry.idFields) : null;
   }
@@ -172,7 +179,11 @@ export class Simulator {
     if (this.crashFault) {
       for (let id = 1; id <= n; id++) {
         const up = world.nodes[id - 1].local !== null;
-        if (up && used.crashes < config.maxCrashes) out[k++] = { kind: 'crash', node: id };
+        if (up && used.crashes < config.maxCrashes) {
+          out[k++] = { kind: 'crash', node: id };
+          // Its newest state may not be on disk yet: the crash can also land before that flush.
+          if (world.nodes[id - 1].durable !== null) out[k++] = { kind: 'crash', node: id, lost: true };
+        }
         if (!up) out[k++] = { kind: 'restart', node: id };
       }
     }
@@ -246,11 +257,18 @@ export class Simulator {
         break;
       case 'crash': {
         const slot = next.nodes[choice.node - 1];
-        const durable = this.durable(this.variant.durable(slot.local!.context));
+        const durable = choice.lost ? slot.durable! : this.diskOf(slot.local!);
         next.nodes[choice.node - 1] = { local: null, durable, timers: [], clientUsed: slot.clientUsed };
         const channels = this.writableChannels(next);
         for (let from = 1; from <= n; from++) channels[channelIndex(n, from, choice.node)] = [];
         next.used = { ...world.used, crashes: world.used.crashes + 1 };
+        // No crash left: what the disks lag behind can no longer be told apart.
+        if (next.used.crashes >= this.config.maxCrashes) {
+          for (let i = 0; i < n; i++) {
+            const other = next.nodes[i];
+            if (other.local !== null && other.durable !== null) next.nodes[i] = { ...other, durable: null };
+          }
+        }
         break;
       }
       case 'restart': {
@@ -369,10 +387,39 @@ export class Simulator {
           break;
       }
     }
+    const disk = this.early ? this.diskAfter(world, slot, local, effects) : null;
     // A node left as it was keeps its slot: the world's hash then skips it.
-    if (local === slot.local && timers === slot.timers && slot.durable === null) return;
-    world.nodes[id - 1] = { local, durable: null, timers, clientUsed: slot.clientUsed };
+    if (local === slot.local && timers === slot.timers && slot.durable === disk) return;
+    world.nodes[id - 1] = { local, durable: disk, timers, clientUsed: slot.clientUsed };
   }
+
+  /**
+   * What an up node's disk holds after a step, when it may lag behind the node's state: the
+   * durable part of the state before the first step since the last flush that changed it, or
+   * null when the disk holds the newest. A step waits for its flush (the host's rule) when it
+   * lets anything leave that the variant does not let leave early; one that lets only such
+   * things leave, or nothing at all, starts no flush the host waits for, so a crash may still
+   * find the older state on disk (crash choice `lost`). Node restarts and the first step of a
+   * run have nothing before them.
+   */
+  private diskAfter(world: World, slot: NodeSlot, local: LocalState, effects: readonly Effect[]): DurableRef | null {
+    const before = slot.local;
+    if (before === null || world.used.crashes >= this.config.maxCrashes) return null;
+    const early = this.early!;
+    for (const e of effects) {
+      if (e.kind === 'send' ? !early.sends.has((e.msg as { type?: string })?.type ?? '') : e.kind === 'note' && !early.notes.has((e.note as { type?: string })?.type ?? '') && (e.note as { type?: string })?.type !== STEP_BROKEN) return null;
+    }
+    if (slot.durable !== null) return slot.durable;
+    const was = this.diskOf(before);
+    return was === this.diskOf(local) ? null : was;
+  }
+
+  /** The durable part of a node state, interned (memoized per state). */
+  private diskOf(local: LocalState): DurableRef {
+    return (this.disks[local.id] ??= this.durable(this.variant.durable(local.context)));
+  }
+
+  private readonly disks: DurableRef[] = [];
 
   private send(world: World, from: NodeId, to: NodeId, ref: MsgRef, record: StepRecord | null): void {
     record?.sends.push({ from, to, msg: ref.msg });
@@ -553,7 +600,7 @@ export class Simulator {
 
   private hashNode(i: number, local: LocalState | null, durable: DurableRef | null, clientUsed: number, timers: TimerRef[]): void {
     // The common slot (up, no timer, no client request counted) by (node, state) from a table.
-    if (local && clientUsed === 0 && timers.length === 0) {
+    if (local && clientUsed === 0 && timers.length === 0 && durable === null) {
       const table = (this.plainSlots[i] ??= []);
       const at = 3 * local.id;
       while (table.length <= at) table.push(0, 0, 0);
@@ -575,13 +622,17 @@ export class Simulator {
   private readonly plainSlots: number[][] = [];
 
   private hashNodeFully(i: number, local: LocalState | null, durable: DurableRef | null, clientUsed: number, timers: TimerRef[]): void {
-    const buf = this.room(6 + 2 * timers.length);
+    const buf = this.room(8 + 2 * timers.length);
     let k = 0;
     buf[k++] = PART_NODE + i;
     if (local) {
-      buf[k++] = 1;
+      buf[k++] = durable ? 2 : 1;
       buf[k++] = this.stepper.states.hashes[2 * local.id];
       buf[k++] = this.stepper.states.hashes[2 * local.id + 1];
+      if (durable) {
+        buf[k++] = this.durables.hashes[2 * durable.id];
+        buf[k++] = this.durables.hashes[2 * durable.id + 1];
+      }
     } else {
       buf[k++] = 0;
       buf[k++] = this.durables.hashes[2 * durable!.id];
@@ -693,11 +744,12 @@ export class Simulator {
       }
     }
     // The node's slot, unless `apply` would keep it.
-    if (memo.next !== slot.local || counted) {
+    const disk = this.early ? this.diskAfter(world, slot, memo.next, memo.effects) : null;
+    if (memo.next !== slot.local || counted || disk !== slot.durable) {
       this.hashSlot(id - 1, slot);
       hi -= lanes[0];
       lo -= lanes[1];
-      this.hashNode(id - 1, memo.next, null, slot.clientUsed + counted, slot.timers);
+      this.hashNode(id - 1, memo.next, disk, slot.clientUsed + counted, slot.timers);
       hi += lanes[0];
       lo += lanes[1];
     }

@@ -85,7 +85,7 @@ export class Symmetry {
     const inv = this.inverse[p];
     const rename = (id: NodeId) => perm[id - 1];
     const ren = (v: unknown) => renameIds(v, this.fields, rename);
-    const need = 64 + world.history.length + world.channels.reduce((a, c) => a + c.length + 1, 0) + world.nodes.reduce((a, s) => a + s.timers.length + 3, 0);
+    const need = 64 + world.history.length + world.channels.reduce((a, c) => a + c.length + 1, 0) + world.nodes.reduce((a, s) => a + s.timers.length + 4, 0);
     if (this.buf.length < need) this.buf = new Int32Array(need * 2);
     const buf = this.buf;
     let k = 0;
@@ -94,6 +94,9 @@ export class Symmetry {
       if (slot.local) {
         const local = slot.local;
         buf[k++] = this.cached(this.locals, local.id, p, () => sim.stepper.internState(ren(local.value), ren(local.context)).id);
+        // What its disk lags behind with, if anything (never a negative id, unlike a down node's).
+        const d = slot.durable;
+        buf[k++] = d === null ? -1 : this.cached(this.durables, d.id, p, () => sim.durable(ren(d.value)).id);
       } else {
         const d = slot.durable!;
         buf[k++] = -1 - this.cached(this.durables, d.id, p, () => sim.durable(ren(d.value)).id);

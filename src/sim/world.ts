@@ -24,7 +24,7 @@ export interface TimerRef {
   delayMs: number;
 }
 
-/** A durable context kept while a node is down, interned. */
+/** A durable context (kept while a node is down, or on a disk behind its state), interned. */
 export interface DurableRef {
   id: number;
   value: object;
@@ -33,7 +33,11 @@ export interface DurableRef {
 export interface NodeSlot {
   /** The machine state while up; null while crashed. */
   local: LocalState | null;
-  /** What survives a crash (set while down). */
+  /**
+   * While down: what survived the crash. While up: what the disk holds when the node's newest
+   * state may not be on it yet (a step let something leave before its flush, see
+   * Variant.beforeFlush), so a crash may find it; null when the disk holds the newest state.
+   */
   durable: DurableRef | null;
   /** Pending timers, sorted by key. */
   timers: TimerRef[];

@@ -3,7 +3,7 @@
  * faults and state changes are notes, the facts a node noted (elected, decided, ...) are notes
  * beside it.
  */
-import { describeMessage, describePartition } from '../sim/choice.js';
+import { describeMessage, describePartition, LOST_WRITE } from '../sim/choice.js';
 import type { StepRecord } from '../sim/simulator.js';
 
 const safe = (text: string) => text.replace(/[;#]/g, ' ').replace(/\s+/g, ' ').trim();
@@ -32,7 +32,7 @@ export function sequenceDiagram(steps: readonly StepRecord[], n: number, title?:
         break;
       case 'crash':
       case 'restart':
-        lines.push(`    Note over N${c.node}: ${c.kind}`);
+        lines.push(`    Note over N${c.node}: ${c.kind}${c.kind === 'crash' && c.lost ? LOST_WRITE : ''}`);
         break;
       case 'partition':
         lines.push(`    Note over N1,N${n}: partition ${describePartition(c.sideA, n)}`);

@@ -5,6 +5,7 @@
  */
 import { describeMessage } from '../describe-message.js';
 import type { Trace, TraceStep } from './trace.js';
+import { LOST_WRITE } from '../sim/choice.js';
 
 /** Text Mermaid accepts inside a message or note: no `;` or `#` (entity syntax), one line. */
 export const mermaidText = (text: string) => text.replace(/[;#]/g, ' ').replace(/\s+/g, ' ').trim();
@@ -42,7 +43,7 @@ function stepLines(s: TraceStep, n: number): string[] {
       break;
     case 'crash':
     case 'restart':
-      out.push(`Note over N${s.node}: ${t}${s.kind}`);
+      out.push(`Note over N${s.node}: ${t}${s.kind}${s.lost ? LOST_WRITE : ''}`);
       break;
     case 'partition':
       out.push(`Note over N1,N${n}: ${t}partition {${s.sides![0].join(',')}} | {${s.sides![1].join(',')}}`);

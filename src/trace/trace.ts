@@ -27,6 +27,8 @@ export interface TraceStep {
   event?: Record<string, unknown>;
   /** partition: the two sides. */
   sides?: [NodeId[], NodeId[]];
+  /** crash: before the flush of the node's newest state, which it restarts without. */
+  lost?: true;
   /** The node's state before and after. */
   before?: string;
   after?: string;
@@ -83,6 +85,9 @@ export function traceStep(r: StepRecord, n: number, atMs?: number): TraceStep {
       step.event = c.event;
       break;
     case 'crash':
+      step.node = c.node;
+      if (c.lost) step.lost = true;
+      break;
     case 'restart':
       step.node = c.node;
       break;
