@@ -70,6 +70,7 @@ describe('bad protocols and contradictory arguments', () => {
   const machine = `import { setup } from 'xstate';\nconst machine = setup({}).createMachine({});\n`;
   const noDefault = module('no-default.mjs', `${machine}export default { name: 'x', description: 'd', variants: [{ name: 'a', description: 'd', machine, durable: () => ({}) }], properties: [{ name: 'p', kind: 'always', holds: () => true }], defaults: {} };\n`);
   const badBreaks = module('bad-breaks.mjs', `${machine}export default { name: 'x', description: 'd', defaultVariant: 'a', variants: [{ name: 'a', description: 'd', breaks: 'nope', machine, durable: () => ({}) }], properties: [{ name: 'p', kind: 'always', holds: () => true }], defaults: {} };\n`);
+  const badEarly = module('bad-early.mjs', `${machine}export default { name: 'x', description: 'd', defaultVariant: 'a', variants: [{ name: 'a', description: 'd', machine, durable: () => ({}), beforeFlush: { sends: 'ack' } }], properties: [{ name: 'p', kind: 'always', holds: () => true }], defaults: {} };\n`);
   const idle = module('idle.mjs', `${machine}export default { name: 'idle', description: 'd', defaultVariant: 'a', variants: [{ name: 'a', description: 'd', machine, durable: () => ({}) }], properties: [{ name: 'p', kind: 'always', holds: () => true }], defaults: {}, clients: () => [] };\n`);
   const notTs = module('broken.ts', 'export default { name: ;\n');
   const badConfig = module('coordkit.config.js', 'export default { protocol: "./x.js" };\n');
@@ -80,6 +81,7 @@ describe('bad protocols and contradictory arguments', () => {
     [['list', '--protocol', noDefault], /is missing 'defaultVariant'/],
     [['cluster', '--protocol', noDefault], /is missing 'defaultVariant'/],
     [['check', '--protocol', badBreaks], /variant a breaks 'nope', which is not one of its properties/],
+    [['check', '--protocol', badEarly], /variants\[0\] \(a\): 'beforeFlush' must be \{ sends\?: \[message types\], notes\?: \[note types\] \}/],
     [['cluster', '--protocol', idle], /idle ships no cluster script and enables no client request in its initial state: give --script FILE/],
     [['check', '--protocol', notTs], /cannot load --protocol .*broken\.ts: .*compile it with `npx tsc` and give the \.js file/],
     [['check', 'mutex', '--protocol', TPC_JS], /give a primitive name or --protocol FILE, not both \('mutex' and --protocol/],

@@ -205,6 +205,9 @@ export function protocolProblem(p: unknown): string | undefined {
     if (!isObj(v.machine) || typeof v.machine.transition !== 'function') return `${at} (${v.name}): 'machine' must be an XState machine`;
     if (typeof v.durable !== 'function') return `${at} (${v.name}) is missing 'durable' (a function picking what survives a crash)`;
     if (v.reveal !== undefined && !isObj(v.reveal)) return `${at} (${v.name}): 'reveal' must be a configuration object`;
+    const early = v.beforeFlush;
+    const names = (x: unknown) => x === undefined || (Array.isArray(x) && x.every((t) => typeof t === 'string' && t));
+    if (early !== undefined && !(isObj(early) && names(early.sends) && names(early.notes))) return `${at} (${v.name}): 'beforeFlush' must be { sends?: [message types], notes?: [note types] }`;
   }
   const variants = p.variants.map((v: { name: string }) => v.name);
   if (duplicate(variants)) return `two variants are named '${duplicate(variants)}'`;
