@@ -92,6 +92,13 @@ describe('a send before its flush, under a real host', () => {
       n.disk.reopen();
       await waitFor('the decision, after the flush', () => n.received('decided').every((c) => c === 1) && n.notes.includes('decision'));
       traced = n.records();
+      // The leader's next proposal runs phase 2 only: its commit, its notes and the answer to
+      // the request all leave with the flush shut.
+      n.disk.shut();
+      const reply = await n.client.request({ type: 'client.propose', value: 'w' }, 5000);
+      expect(reply).toMatchObject({ type: 'reply', state: 'committing' });
+      await waitFor('the second commits', () => n.received('commit').every((c) => c === 2));
+      expect(n.disk.waiting).toBeGreaterThan(0);
     } finally {
       await n.stop();
     }

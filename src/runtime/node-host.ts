@@ -160,6 +160,8 @@ export class NodeHost {
   private traceScheduled = false;
   /** Effects waiting for their flush, in step order. */
   private readonly held: Held[] = [];
+  /** The last step whose messages and notes left before its flush: the answer to its request may too. */
+  private leftEarly: NodeRecord | null = null;
   private readonly log: (line: string) => void;
   private readonly random: () => number;
   /** Who holds the protocol's session-held resource, when it declares one. */
@@ -379,6 +381,7 @@ export class NodeHost {
       for (const note of record.notes) this.toClients({ type: 'note', node: this.id, note });
       this.store.need(ticket);
       this.sessions?.observe(record.notes);
+      this.leftEarly = record;
       return record;
     }
     // Nothing leaves (no send, no client to tell): the state is not waited for, and a kill before
@@ -730,12 +733,15 @@ export class NodeHost {
     if (!record && this.halted) return;
     if (!record) return this.write(conn, { type: 'error', id: frame.id, reason: `the machine failed on ${frame.request.type}` });
     this.sessions?.settle(conn, frame.request, record.before !== record.after);
-    // The answer tells the client what the step did: it waits for the step's flush too.
-    this.hold(this.store.submitted, () => {
+    // The answer tells the client what the step did: it waits for the step's flush too, unless
+    // what the step did left before it (its notes say as much as the answer).
+    const answer = () => {
       const refused = record.notes.find((n) => this.options.protocol.refusals?.includes(n.type));
       if (refused) return this.write(conn, { type: 'error', id: frame.id, reason: `${frame.request.type} refused: ${describeMessage(refused)}`, note: refused });
       this.write(conn, { type: 'reply', id: frame.id, node: this.id, state: record.after, notes: record.notes });
-    });
+    };
+    if (this.leftEarly === record) answer();
+    else this.hold(this.store.submitted, answer);
   }
 
   private onAdmin(conn: Connection, frame: AdminFrame): void {
