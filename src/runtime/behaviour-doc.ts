@@ -10,7 +10,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { AnyStateMachine } from 'xstate';
-import type { Protocol } from '../protocol.js';
+import type { Protocol, Variant } from '../protocol.js';
 import { stateDiagram } from '../trace/state-diagram.js';
 
 /** What the source says of one named guard or action. */
@@ -106,6 +106,16 @@ function withHelpers(body: string, helperText: Map<string, string>): string {
 }
 
 /** What an action's body visibly does. */
+/** What the variant lets leave before its step's state is on disk (Variant.beforeFlush), as a paragraph. */
+function earlyLines(variant: Variant): string[] {
+  const sends = variant.beforeFlush?.sends ?? [];
+  const notes = variant.beforeFlush?.notes ?? [];
+  if (!sends.length && !notes.length) return [];
+  const list = (xs: readonly string[]) => xs.map((x) => `\`${x}\``).join(', ');
+  const what = [sends.length ? `messages ${list(sends)}` : '', notes.length ? `notes ${list(notes)}` : ''].filter(Boolean).join(' and ');
+  return ['', `One exception: a step whose every message and note is among ${what} may send them before its state is on stable storage. A crash before that write completes restarts the node from the state before the step, with those messages already out; the model checks that this is safe.`];
+}
+
 function effects(body: string, durable: string[]) {
   const sends = all(/send\([^{]*\{\s*type:\s*'([\w.]+)'/g, body);
   const notes = all(/note\(\{\s*type:\s*'([\w.]+)'/g, body);
@@ -175,6 +185,7 @@ export function behaviourDoc(protocol: Protocol, sourceDir: string, label: strin
     durable.length
       ? `\`${durable.join('`, `')}\`: written to stable storage after a step changes them and **before** any message of that step is sent; a restarted node resumes from them (every other field starts afresh).`
       : 'None: a restarted node starts afresh.',
+    ...earlyLines(variant),
     '',
     '## State diagram',
     '',
