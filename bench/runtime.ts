@@ -4,7 +4,7 @@
  * durable append), coordkit's real node processes over mutual TLS, and etcd when an `etcd`
  * binary is installed (skipped with one line otherwise). Progress on stderr, the table on stdout.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -40,6 +40,7 @@ async function main(): Promise<number> {
     }
     const quick = !!values.quick;
     out = values.out;
+    if (out !== undefined && existsSync(out) && readdirSync(out).length) throw new Error(`--out ${out}: not empty (the bench writes its clusters and certificates there): give a new or empty folder`);
     skipEtcd = !!values['no-etcd'];
     const only = values.only === undefined ? undefined : new Set(values.only.split(',').map((p) => p.trim()));
     const unknown = only && [...only].find((p) => !(BENCH_PARTS as readonly string[]).includes(p));
