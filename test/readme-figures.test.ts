@@ -23,13 +23,18 @@ function check(...args: string[]): { states: number; violations: { invariant: st
 }
 
 describe('README figures', () => {
-  it.each(['as-drawn', 'forget-accepted', 'volatile-acceptor', 'minority-commit', 'learner-proposes', 'silent-after-decision', 'tell-own-value'])('consensus %s: states and counterexample length in the table', (variant) => {
+  it.each(['as-drawn', 'forget-accepted', 'volatile-acceptor', 'ack-before-flush', 'minority-commit', 'learner-proposes', 'silent-after-decision', 'tell-own-value'])('consensus %s: states and counterexample length in the table', (variant) => {
     const row = new RegExp(`^\\| \`${variant}\` +\\|[^|]+\\| \`([^\`]+)\`, (\\d+) steps?[^|]*\\| +([\\d,]+) \\|$`, 'm').exec(readme);
     expect(row, `a table row for ${variant}`).not.toBeNull();
     const [, invariant, steps, states] = row!;
     const json = check('consensus', '--variant', variant);
     expect(json.states).toBe(Number(states.replace(/,/g, '')));
     expect(json.violations[0]).toMatchObject({ invariant, steps: Number(steps) });
+  });
+
+  it("consensus: the crash configurations, a crash before a leader's flush included", () => {
+    expect(check('consensus', '--faults', 'crash').states).toBe(quoted(/with two proposers \(([\d,]+) states\) and with a leader skipping phase 1/));
+    expect(check('consensus', '--faults', 'crash', '--param', 'proposers=1', '--param', 'slots=2').states).toBe(quoted(/with a leader skipping phase 1 over two slots \(([\d,]+)\)/));
   });
 
   it('election: the default model with symmetry reduction', () => {
