@@ -118,8 +118,9 @@ interface Hot {
  * small crash budget, which a crash at a quiet moment spends for nothing; so in a buggify run
  * only buggify crashes, drops and duplicates. The run's integers decide, so a seed replays
  * exactly; the profile's rate (1/2 to 1/16 of the moments after a durable write, half that after
- * a send alone) varies where the first fault lands from run to run. Muted kinds do not apply:
- * buggify picks from every enabled choice.
+ * a send alone) varies where the first fault lands from run to run. After a step that let its
+ * messages leave before its flush (Variant.beforeFlush), half of those crashes land before that
+ * flush. Muted kinds do not apply: buggify picks from every enabled choice.
  */
 function buggify(enabled: Choice[], profile: number, index: number, hot: Hot | null): Choice | undefined {
   const roll = index >>> 12;
@@ -127,6 +128,9 @@ function buggify(enabled: Choice[], profile: number, index: number, hot: Hot | n
   const at = (pool: Choice[]) => (pool.length ? pool[(index >>> 2) % pool.length] : undefined);
   if (hot && roll < (hot.wrote ? rate : rate >> 1 || 1)) {
     const node = hot.node;
+    // A crash before the flush of what it let leave early, if it may come: the likeliest of all to bite.
+    const lost = hot.wrote ? enabled.find((c) => c.kind === 'crash' && c.node === node && c.lost) : undefined;
+    if (lost && roll & 1) return lost;
     const injected = at(enabled.filter((c) => (c.kind === 'crash' && c.node === node) || ((c.kind === 'drop' || c.kind === 'duplicate') && c.from === node)));
     if (injected) return injected;
   }
