@@ -23,6 +23,7 @@ function variantLabel(report: CheckReport): string {
   const diff: string[] = [];
   if (config.nodes !== base.nodes) diff.push(`${config.nodes} nodes`);
   if (config.maxRound !== base.maxRound) diff.push(`round ≤ ${config.maxRound}`);
+  if (canonical([...config.faults].sort()) !== canonical([...base.faults].sort())) diff.push(config.faults.length ? `faults ${config.faults.join(',')}` : 'no fault');
   for (const [k, v] of Object.entries(config.params)) if (canonical(v) !== canonical(base.params[k])) diff.push(`${k} ${Array.isArray(v) ? v.join(',') : String(v)}`);
   return diff.length ? `${config.variant} (${diff.join(', ')})` : config.variant;
 }
