@@ -32,6 +32,15 @@ async function waitFor(what: string, ok: () => boolean, ms = 5000): Promise<void
   for (const deadline = Date.now() + ms; !ok(); await sleep(5)) if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
 }
 
+/** A socket of this test that says hello to node 1 as node 2 (plain TCP: the hello is all there is). */
+async function asNodeTwo(address: { host: string; port: number }): Promise<Socket> {
+  const two: Socket = connect(address);
+  await new Promise<void>((r) => two.once('connect', () => r()));
+  two.on('error', () => {});
+  two.write(frame({ type: 'hello', cluster: 'early', version: 1, node: 2 }));
+  return two;
+}
+
 /** Node 1 with a gated disk, a client, and node 2 speaking to it over a socket of this test. */
 async function leader(name: string, variant: Variant) {
   const disk = gatedDisk();
@@ -41,10 +50,7 @@ async function leader(name: string, variant: Variant) {
   const address = { host: '127.0.0.1', port: host.port };
   const notes: string[] = [];
   const client = await NodeClient.open(address, 'early', 'test', 5000, undefined, { onNote: (f) => notes.push((f.note as { type: string }).type) });
-  const two: Socket = connect(address);
-  await new Promise<void>((r) => two.once('connect', () => r()));
-  two.on('error', () => {});
-  two.write(frame({ type: 'hello', cluster: 'early', version: 1, node: 2 }));
+  const two = await asNodeTwo(address);
   const fromTwo = (msg: object) => two.write(frame({ type: 'peer', from: 2, to: 1, msg }));
   const received = (type: string) => peers.map((p) => p.lines.map((l) => JSON.parse(l)).filter((f) => f.type === 'peer' && f.msg.type === type).length);
   const stop = async () => {
@@ -162,10 +168,7 @@ describe('a send before its flush, stressed', () => {
     const address = { host: '127.0.0.1', port: host.port };
     const client = await NodeClient.open(address, 'early', 'stress', 5000);
     // Node 2 answers every propose with a promise and every commit with an ack, as an acceptor with nothing accepted would.
-    const two: Socket = connect(address);
-    await new Promise<void>((r) => two.once('connect', () => r()));
-    two.on('error', () => {});
-    two.write(frame({ type: 'hello', cluster: 'early', version: 1, node: 2 }));
+    const two = await asNodeTwo(address);
     let answered = 0;
     const answer = setInterval(() => {
       const lines = peers[0].lines;

@@ -18,6 +18,7 @@
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { Protocol, Variant } from '../protocol.js';
 import { canonical } from '../canonical.js';
+import { allEarly, earlyTypes } from '../before-flush.js';
 import { effectsOf, flattenValue } from '../machine-effects.js';
 import type { NodeRecord } from '../runtime/trace-log.js';
 import type { Msg, WireRecord } from './wire-record.js';
@@ -167,10 +168,9 @@ function replayOne(protocol: Protocol, variant: Variant, n: number, id: number, 
    * note counts only while a client of the harness listens); else what it held before the first
    * step since that changed the durable state.
    */
+  const early = earlyTypes(variant);
   const diskAfter = (c: Cfg, next: AnyMachineSnapshot, rec: NodeRecord): object | null | undefined => {
-    const type = (x: unknown) => (x as { type?: string })?.type ?? '';
-    const early = variant.beforeFlush;
-    const waits = rec.sends.some((x) => !early?.sends?.includes(type(x.msg))) || (c.notes !== null && rec.notes.some((x) => !early?.notes?.includes(type(x))));
+    const waits = !allEarly(early, rec.sends.map((x) => x.msg), c.notes !== null ? rec.notes : []);
     if (waits || !c.snap) return undefined;
     if (c.disk !== undefined) return c.disk;
     const before = variant.durable(c.snap.context);

@@ -20,6 +20,7 @@
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { Protocol, Variant } from '../protocol.js';
 import { canonical } from '../canonical.js';
+import { allEarly, earlyTypes } from '../before-flush.js';
 import { effectsOf, flattenValue, type Effect } from '../machine-effects.js';
 import type { NodeRecord, TraceRecord } from './trace-log.js';
 
@@ -134,12 +135,8 @@ export function replayNode(protocol: Protocol, variant: Variant, n: number, reco
 const recordKey = (u: Unpersisted) => `${u.node}/${u.seq}`;
 
 /** The step let something leave, all of it of types the variant lets leave before the flush (as the host decides). */
-function leavesEarly(variant: Variant, r: NodeRecord): boolean {
-  const early = variant.beforeFlush;
-  if (!early || (r.sends.length === 0 && r.notes.length === 0)) return false;
-  const type = (x: unknown) => (x as { type?: string })?.type ?? '';
-  return r.sends.every((x) => early.sends?.includes(type(x.msg))) && r.notes.every((x) => early.notes?.includes(type(x)));
-}
+const leavesEarly = (variant: Variant, r: NodeRecord): boolean =>
+  (r.sends.length > 0 || r.notes.length > 0) && allEarly(earlyTypes(variant), r.sends.map((x) => x.msg), r.notes);
 
 /**
  * Every received message was sent by the node it names to this node, and received at most once per

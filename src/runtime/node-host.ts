@@ -41,6 +41,7 @@ import { effectsOf, flattenValue } from '../machine-effects.js';
 import { ClientSessions } from './client-sessions.js';
 import { machineStepper, type Step } from './machine-stepper.js';
 import { DiskFault, type DiskIo } from './disk-io.js';
+import { earlyTypes, notesEarly, sendsEarly, type EarlyTypes } from '../before-flush.js';
 import { DurableStore, type StoreOptions } from './durable-store.js';
 import { encodeFrame, LineSplitter, writeInTick } from './framing.js';
 import { PeerLink, type Address } from './peer-link.js';
@@ -167,7 +168,7 @@ export class NodeHost {
   /** Who holds the protocol's session-held resource, when it declares one. */
   private readonly sessions: ClientSessions<Connection> | null;
   /** The message and note types the variant lets leave before their step's flush (Variant.beforeFlush); null: none. */
-  private readonly beforeFlush: { sends: Set<string>; notes: Set<string> } | null;
+  private readonly beforeFlush: EarlyTypes | null;
   /** Events processed, frames refused (for tests and metrics). */
   readonly counts = { events: 0, refused: 0 };
 
@@ -191,8 +192,7 @@ export class NodeHost {
     this.clientFrames = new ClientQueue(this.limits.clientFramesPerTurn, this.limits.clientQueuedBytes, (conn, line) => this.onClientLine(conn, line), (conn) => conn.coolingOff);
     const spec = options.protocol.sessions;
     this.sessions = spec ? new ClientSessions<Connection>(spec, { feed: (request) => this.process('client', request), log: this.log }) : null;
-    const early = options.variant.beforeFlush;
-    this.beforeFlush = early ? { sends: new Set(early.sends ?? []), notes: new Set(early.notes ?? []) } : null;
+    this.beforeFlush = earlyTypes(options.variant);
   }
 
   /** The listening port (useful with port 0). */
@@ -333,13 +333,13 @@ export class NodeHost {
     for (const effect of effectsOf(actions)) {
       switch (effect.kind) {
         case 'send': {
-          early &&= this.beforeFlush!.sends.has((effect.msg as { type: string }).type);
+          early &&= sendsEarly(this.beforeFlush!, effect.msg);
           const targets = effect.to === 'others' ? [...this.links.keys()] : [effect.to];
           for (const to of targets) outgoing.push(this.sendMessage(to, effect.msg, record));
           break;
         }
         case 'note':
-          early &&= this.beforeFlush!.notes.has((effect.note as { type: string }).type);
+          early &&= notesEarly(this.beforeFlush!, effect.note);
           record.notes.push(effect.note);
           break;
         case 'timer': {
@@ -374,24 +374,19 @@ export class NodeHost {
     }
     this.counts.events++;
     for (const run of local) run();
-    // What the variant lets leave before the flush leaves now, unless an earlier step's effects
-    // still wait (they go first); the flush starts at once all the same.
-    if (early && this.held.length === 0 && (outgoing.length || record.notes.length) && this.writeTrace()) {
+    const leave = () => {
       for (const run of outgoing) run();
       for (const note of record.notes) this.toClients({ type: 'note', node: this.id, note });
+    };
+    if (early && this.held.length === 0 && (outgoing.length || record.notes.length) && this.writeTrace()) {
+      // What the variant lets leave before the flush leaves now, unless an earlier step's effects
+      // still wait (they go first); the flush starts at once all the same.
+      leave();
       this.store.need(ticket);
-      this.sessions?.observe(record.notes);
       this.leftEarly = record;
-      return record;
-    }
-    // Nothing leaves (no send, no client to tell): the state is not waited for, and a kill before
-    // its flush is a kill before the step, the event lost with the process.
-    if (outgoing.length || (record.notes.length && this.clients.size)) {
-      this.hold(ticket, () => {
-        for (const run of outgoing) run();
-        for (const note of record.notes) this.toClients({ type: 'note', node: this.id, note });
-      });
-    }
+    } else if (outgoing.length || (record.notes.length && this.clients.size)) this.hold(ticket, leave);
+    // Else nothing leaves (no send, no client to tell): the state is not waited for, and a kill
+    // before its flush is a kill before the step, the event lost with the process.
     // The sessions follow the machine step by step, as they do a request's step (settle): seen
     // only after the flush, a release would reach them after a later step gave the lock an owner.
     this.sessions?.observe(record.notes);

@@ -13,6 +13,7 @@ import { Symmetry } from './symmetry.js';
 import { NodeStepper, type Effect, type LocalState } from './node-step.js';
 import { channelIndex, connected, inFlightCount, type DurableRef, type MsgRef, type NodeSlot, type TimerRef, type World } from './world.js';
 import { STEP_BROKEN } from '../step-property.js';
+import { earlyTypes, notesEarly, sendsEarly, type EarlyTypes } from '../before-flush.js';
 
 /** What one step did, for traces and counterexamples. */
 export interface StepRecord {
@@ -48,7 +49,7 @@ export class Simulator {
    * What the variant lets leave before the state of the step that emits it is on disk
    * (Variant.beforeFlush), when a crash can tell: null when it lets nothing, or crashes are off.
    */
-  private readonly early: { sends: Set<string>; notes: Set<string> } | null;
+  private readonly early: EarlyTypes | null;
 
   /**
    * `stableFingerprints`: fingerprints that simulators on different threads agree on, so no
@@ -66,8 +67,7 @@ export class Simulator {
     this.allMask = (1 << this.n) - 1;
     this.duplicating = config.network === 'unordered-duplicating';
     this.ghost = protocol.ghost ? new Set(stepProperties.length ? [...protocol.ghost, STEP_BROKEN] : protocol.ghost) : null;
-    const before = variant.beforeFlush;
-    this.early = this.crashFault && (before?.sends?.length || before?.notes?.length) ? { sends: new Set(before.sends ?? []), notes: new Set(before.notes ?? []) } : null;
+    this.early = this.crashFault ? earlyTypes(variant) : null;
     // n! renamings per fingerprint: worth it up to 4 nodes (24), not at 5 (120).
     this.symmetry = !stableFingerprints && config.symmetry && protocol.symmetry && this.n <= MAX_SYMMETRIC_NODES ? new Symmetry(this, protocol.symmetry.idFields) : null;
   }
@@ -407,7 +407,7 @@ export class Simulator {
     if (before === null || world.used.crashes >= this.config.maxCrashes) return null;
     const early = this.early!;
     for (const e of effects) {
-      if (e.kind === 'send' ? !early.sends.has((e.msg as { type?: string })?.type ?? '') : e.kind === 'note' && !early.notes.has((e.note as { type?: string })?.type ?? '') && (e.note as { type?: string })?.type !== STEP_BROKEN) return null;
+      if (e.kind === 'send' ? !sendsEarly(early, e.msg) : e.kind === 'note' && !notesEarly(early, e.note) && (e.note as { type?: string })?.type !== STEP_BROKEN) return null;
     }
     if (slot.durable !== null) return slot.durable;
     const was = this.diskOf(before);
