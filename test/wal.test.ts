@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeDisk, type DiskIo } from '../src/runtime/disk-io.js';
-import { CorruptStateError, DurableStore, IDLE_FLUSH_MS, readStoredState } from '../src/runtime/durable-store.js';
-import { crc32, encodeRecord, HEADER_BYTES, scanLog } from '../src/runtime/wal-format.js';
+import { CorruptStateError, DurableStore, IDLE_FLUSH_MS, readStoredState, RECORDS_PER_SEGMENT } from '../src/runtime/durable-store.js';
+import { crc32, crc32Table, encodeRecord, HEADER_BYTES, scanLog } from '../src/runtime/wal-format.js';
 
 const root = mkdtempSync(join(tmpdir(), 'coordkit-wal-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -42,9 +42,15 @@ const durableAt = (store: DurableStore, ticket: number) =>
 const record = (s: string) => encodeRecord(Buffer.from(s));
 
 describe('record format', () => {
-  it('CRC-32 is the standard one', () => {
-    expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
-    expect(crc32(Buffer.alloc(0))).toBe(0);
+  it('CRC-32 is the standard one, zlib\'s and the table\'s alike', () => {
+    for (const crc of [crc32, crc32Table]) {
+      expect(crc(Buffer.from('123456789'))).toBe(0xcbf43926);
+      expect(crc(Buffer.alloc(0))).toBe(0);
+    }
+    for (let i = 0; i < 50; i++) {
+      const bytes = Buffer.from(Array.from({ length: 1 + i * 37 }, (_, k) => (k * 131 + i * 7) & 0xff));
+      expect(crc32(bytes)).toBe(crc32Table(bytes));
+    }
   });
 
   it('reads every record of a clean log', () => {
@@ -240,5 +246,100 @@ describe('the durable store', () => {
     await durableAt(store, store.save({ term: 41 }));
     await store.close();
     expect(new DurableStore(dir, 'p', 1).load()).toEqual({ term: 41 });
+  });
+
+  /** Every record's payload in a folder's one segment, parsed. */
+  const payloads = (dir: string) => {
+    const [segment] = readdirSync(dir).filter((f) => f.startsWith('wal-'));
+    return scanLog(readFileSync(join(dir, segment))).records.map((r) => JSON.parse(r.toString('utf8')));
+  };
+
+  it('after the first record, a record holds what changed: a growing list costs what grew, and a restart replays it back', async () => {
+    const dir = freshDir();
+    const store = new DurableStore(dir, 'p', 1);
+    store.load();
+    const log: string[] = [];
+    for (let slot = 1; slot <= 300; slot++) {
+      log.push(`value-${slot}`);
+      await durableAt(store, store.save({ term: 1 + Math.floor(slot / 100), log: [...log], proposal: slot % 7 ? null : { slot } }));
+    }
+    await store.close();
+    const records = payloads(dir);
+    expect(records).toHaveLength(300);
+    expect(records[0]).toMatchObject({ primitive: 'p', node: 1, durable: { term: 1, log: ['value-1'] } });
+    expect(records.slice(1).every((r) => r.delta && !r.durable)).toBe(true);
+    // The last record is a few dozen bytes, the state it makes over 3 KB.
+    const last = JSON.stringify(records.at(-1));
+    expect(last.length).toBeLessThan(200);
+    expect(JSON.stringify({ log }).length).toBeGreaterThan(3000);
+    const want = { term: 4, log, proposal: null };
+    expect(new DurableStore(dir, 'p', 1).load()).toEqual(want);
+    expect(readStoredState(dir)?.durable).toEqual(want);
+  });
+
+  it('a state whose keys changed is written whole, mid-segment, and replayed from there', async () => {
+    const dir = freshDir();
+    const store = new DurableStore(dir, 'p', 1);
+    store.load();
+    await durableAt(store, store.save({ term: 1, list: ['a'.repeat(40)] }));
+    await durableAt(store, store.save({ term: 1, list: ['a'.repeat(40), 'b'] }));
+    await durableAt(store, store.save({ term: 2, list: ['a'.repeat(40), 'b'], votedFor: 3 }));
+    await durableAt(store, store.save({ term: 2, list: ['a'.repeat(40), 'b', 'c'], votedFor: 3 }));
+    await store.close();
+    expect(payloads(dir).map((r) => (r.durable ? 'whole' : 'delta'))).toEqual(['whole', 'delta', 'whole', 'delta']);
+    expect(new DurableStore(dir, 'p', 1).load()).toEqual({ term: 2, list: ['a'.repeat(40), 'b', 'c'], votedFor: 3 });
+  });
+
+  it(`a segment takes at most RECORDS_PER_SEGMENT (${RECORDS_PER_SEGMENT}) records: the next starts with the state whole, so a restart replays a bounded number`, async () => {
+    const dir = freshDir();
+    const store = new DurableStore(dir, 'p', 1);
+    store.load();
+    for (let term = 1; term <= RECORDS_PER_SEGMENT + 10; term++) await durableAt(store, store.save({ term, list: Array.from({ length: term % 50 }, (_, i) => i) }));
+    expect(store.compactions).toBe(1);
+    await store.close();
+    const records = payloads(dir);
+    expect(records).toHaveLength(10);
+    expect(records[0].durable).toBeDefined();
+    const n = RECORDS_PER_SEGMENT + 10;
+    expect(new DurableStore(dir, 'p', 1).load()).toEqual({ term: n, list: Array.from({ length: n % 50 }, (_, i) => i) });
+  });
+
+  it('a torn delta is cut and the state before it stands; a delta with nothing whole before it, or one that does not fit, is corruption', async () => {
+    const dir = freshDir();
+    const store = new DurableStore(dir, 'p', 1);
+    store.load();
+    await durableAt(store, store.save({ list: ['x'.repeat(40)] }));
+    await durableAt(store, store.save({ list: ['x'.repeat(40), 'y'] }));
+    await store.close();
+    const file = join(dir, 'wal-000001.log');
+    const good = readFileSync(file);
+    const delta = (d: object) => record(JSON.stringify({ primitive: 'p', node: 1, delta: d }));
+    appendFileSync(file, delta({ splice: { list: [45, ',"z"]'] } }).subarray(0, 20));
+    expect(new DurableStore(dir, 'p', 1).load()).toEqual({ list: ['x'.repeat(40), 'y'] });
+    const cases: [Buffer, RegExp][] = [
+      [Buffer.concat([delta({ set: { list: [] } }), good]), /record 1: a delta with no whole state before it$/],
+      [Buffer.concat([good, delta({ splice: { list: [9999, ']'] } })]), /record 3: a delta splices field list the state before it cannot take$/],
+      [Buffer.concat([good, delta({ set: { other: 1 } })]), /record 3: a delta sets field other, which the state before it does not have$/],
+      [Buffer.concat([good, delta({ splice: { list: [3, '}'] } })]), /its records make no JSON state/],
+      [Buffer.concat([good, record(JSON.stringify({ primitive: 'p', node: 2, delta: {} }))]), /record 3: p node 2 after p node 1$/],
+    ];
+    for (const [data, message] of cases) {
+      writeFileSync(file, data);
+      expect(() => new DurableStore(dir, 'p', 1).load()).toThrow(CorruptStateError);
+      expect(() => new DurableStore(dir, 'p', 1).load()).toThrow(message);
+      expect(() => readStoredState(dir)).toThrow(message);
+      expect(readFileSync(file)).toEqual(data);
+    }
+  });
+
+  it('texts the caller serialized already are used as given (the trace\'s, for the same step)', async () => {
+    const dir = freshDir();
+    const store = new DurableStore(dir, 'p', 1);
+    store.load();
+    const list = [1, 2, 3];
+    // A text that differs from the value shows which one was written.
+    await durableAt(store, store.save({ term: 1, list }, 'now', (v) => (v === list ? '[1,2,3,4]' : undefined)));
+    await store.close();
+    expect(new DurableStore(dir, 'p', 1).load()).toEqual({ term: 1, list: [1, 2, 3, 4] });
   });
 });

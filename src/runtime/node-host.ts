@@ -169,6 +169,8 @@ export class NodeHost {
   private readonly sessions: ClientSessions<Connection> | null;
   /** The message and note types the variant lets leave before their step's flush (Variant.beforeFlush); null: none. */
   private readonly beforeFlush: EarlyTypes | null;
+  /** The texts of the step's context fields the trace serialized already, for the log's record of the same step. */
+  private readonly textOf = (value: unknown) => this.trace.textOf(value);
   /** Events processed, frames refused (for tests and metrics). */
   readonly counts = { events: 0, refused: 0 };
 
@@ -365,7 +367,7 @@ export class NodeHost {
       this.traceLater();
       // A step that left the context as it was (an ack, a heartbeat) saves nothing new.
       // Saved lazily: a flush starts when something waits for it (hold), or a little later.
-      ticket = context === this.savedContext ? this.store.submitted : this.store.save(this.options.variant.durable(context), 'lazily');
+      ticket = context === this.savedContext ? this.store.submitted : this.store.save(this.options.variant.durable(context), 'lazily', this.textOf);
       this.savedContext = context;
     } catch (err) {
       if (!(err instanceof DiskFault)) throw err;

@@ -22,7 +22,7 @@ type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Below this many shared characters a changed field is written whole. */
-const LEAST_SHARED = 32;
+export const LEAST_SHARED = 32;
 
 /** How many characters `a` and `b` begin with in common (halving: a few native comparisons, not one per character). */
 export function sharedPrefix(a: string, b: string): number {
@@ -39,6 +39,19 @@ export function sharedPrefix(a: string, b: string): number {
 export class ContextEncoder {
   /** The last context's keys and each field's JSON text. */
   private last: { keys: string; fields: Map<string, string> } | null = null;
+  /** The last context encoded, whose fields' texts `textOf` gives. */
+  private context: Plain | null = null;
+
+  /**
+   * The JSON text of `value` when it is a field of the context encoded last (by reference), as
+   * computed then: the caller that writes the same step's state (the write-ahead log) need not
+   * serialize it again. Valid only until the machine runs again.
+   */
+  textOf(value: unknown): string | undefined {
+    if (!this.context || !this.last || typeof value !== 'object' || value === null) return undefined;
+    for (const [k, text] of this.last.fields) if (this.context[k] === value) return text;
+    return undefined;
+  }
 
   /**
    * The context as a record field: `{ context }` whole, or `{ contextDelta }` against the context
@@ -47,6 +60,7 @@ export class ContextEncoder {
   encode(context: unknown, whole: boolean): { context: unknown } | { contextDelta: ContextDelta } {
     if (!isPlain(context)) {
       this.last = null;
+      this.context = null;
       return { context };
     }
     // A field set to undefined is not in the JSON: it counts as absent, so setting or clearing it changes the keys.
@@ -56,6 +70,7 @@ export class ContextEncoder {
     const before = this.last;
     const keyList = keys.join('\u0000');
     this.last = { keys: keyList, fields };
+    this.context = context;
     if (whole || !before || before.keys !== keyList) return { context };
     const delta: ContextDelta = {};
     for (const k of keys) {

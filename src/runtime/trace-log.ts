@@ -93,6 +93,11 @@ export class TraceWriter {
     this.pending += JSON.stringify({ ...rest, ...this.contexts.encode(context, record.kind === 'init') }) + '\n';
   }
 
+  /** The JSON text of a field of the context buffered last, as `buffer` computed it (ContextEncoder.textOf). */
+  textOf(value: unknown): string | undefined {
+    return this.contexts.textOf(value);
+  }
+
   /** Whether records wait for `flush`. */
   get buffered(): boolean {
     return this.pending !== '';

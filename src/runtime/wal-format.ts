@@ -6,6 +6,7 @@
  * at the next start. A bad record with intact-looking data after it is not something a crash
  * makes (see scanLog); the log is corrupt and the node must not guess what it had promised.
  */
+import * as zlib from 'node:zlib';
 
 export const HEADER_BYTES = 8;
 /** Far above any durable context; a larger length is garbage, not a record. */
@@ -21,12 +22,15 @@ const TABLE = (() => {
   return t;
 })();
 
-/** CRC-32 (IEEE 802.3, as zlib and gzip compute it). */
-export function crc32(bytes: Uint8Array): number {
+/** The table-driven CRC-32, for a Node without zlib's (before 20.15). */
+export function crc32Table(bytes: Uint8Array): number {
   let c = 0xffffffff;
   for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
+
+/** CRC-32 (IEEE 802.3, as zlib and gzip compute it): zlib's native one where Node has it. */
+export const crc32: (bytes: Uint8Array) => number = (zlib as { crc32?: (bytes: Uint8Array) => number }).crc32 ?? crc32Table;
 
 /** One record, header included. */
 export function encodeRecord(payload: Uint8Array): Buffer {
