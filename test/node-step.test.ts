@@ -5,7 +5,7 @@
  * node states reachable with the primitive's sample events.
  */
 import { describe, expect, it } from 'vitest';
-import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import { assign, initialTransition, setup, transition, type AnyMachineSnapshot } from 'xstate';
 import { protocols } from '../machines/index.js';
 import { createModel } from '../src/check/model.js';
 import { effectsOf } from '../src/machine-effects.js';
@@ -41,5 +41,35 @@ describe('node step', () => {
       }
     }
     expect(compared).toBeGreaterThan(events.length);
+  });
+});
+
+describe('a machine that edits its context in place', () => {
+  // Replacing the list is what every machine of the kit does; pushing onto it edits the context
+  // a node (and the checker) already recorded, so both freeze contexts and the edit fails.
+  const machine = (inPlace: boolean) =>
+    setup({ types: { context: {} as { id: number; log: string[] }, input: {} as { id: number } } }).createMachine({
+      id: inPlace ? 'edits-in-place' : 'replaces',
+      context: ({ input }) => ({ id: input.id, log: [] }),
+      on: {
+        add: {
+          actions: assign({
+            log: ({ context }) => {
+              if (!inPlace) return [...context.log, 'x'];
+              context.log.push('x');
+              return context.log;
+            },
+          }),
+        },
+      },
+    });
+
+  it('fails on the step that edits, naming the machine; the same machine replacing its list steps on', () => {
+    const editing = new NodeStepper(machine(true));
+    const start = editing.init({ id: 1, n: 1 }).next;
+    expect(() => editing.step(start, { type: 'add' }, 'add')).toThrow(/^machine edits-in-place threw on add: .*\(it edited its context in place: a machine must replace its context, never edit it; contexts are frozen\)$/);
+    const replacing = new NodeStepper(machine(false));
+    const one = replacing.step(replacing.init({ id: 1, n: 1 }).next, { type: 'add' }, 'add').next;
+    expect(replacing.step(one, { type: 'add' }, 'add').next.context).toEqual({ id: 1, log: ['x', 'x'] });
   });
 });

@@ -18,6 +18,7 @@ import { nodeDisk, type DiskIo } from '../src/runtime/disk-io.js';
 import { NodeHost } from '../src/runtime/node-host.js';
 import type { NodeRecord } from '../src/runtime/trace-log.js';
 import { HEADER_BYTES } from '../src/runtime/wal-format.js';
+import { applyContextDelta } from '../src/runtime/trace-context.js';
 import { nodeOneOptions } from './runtime-helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'coordkit-batching-'));
@@ -52,7 +53,11 @@ function watchedDisk() {
       if (path.endsWith('trace.ndjson')) {
         disk.traceWrites++;
         for (const line of bytes.toString('utf8').split('\n').filter(Boolean)) disk.tracedAcks += (JSON.parse(line) as NodeRecord).sends.filter((x) => x.msg.type === 'leader_ack' && !x.lost).length;
-      } else if (/wal-\d+\.log$/.test(path)) disk.logged.push(JSON.parse(bytes.subarray(HEADER_BYTES).toString('utf8')).durable);
+      } else if (/wal-\d+\.log$/.test(path)) {
+        // A record holds the whole state or what changed since the record before it.
+        const record = JSON.parse(bytes.subarray(HEADER_BYTES).toString('utf8'));
+        disk.logged.push(record.durable ?? applyContextDelta(disk.logged.at(-1), record.delta));
+      }
       return n;
     },
     async fdatasync(fd: number): Promise<void> {
@@ -69,7 +74,7 @@ type Durable = { currentTerm: number; data: { version: number } };
 
 /**
  * Whether `state` or a later one is on disk: a flush writes only the newest state saved (a
- * record is the whole context), and the term and version of an election node only grow.
+ * record makes the whole context), and the term and version of an election node only grow.
  */
 const covered = (synced: Durable[], state: Durable) =>
   synced.some((d) => d.currentTerm > state.currentTerm || (d.currentTerm === state.currentTerm && d.data.version >= state.data.version));

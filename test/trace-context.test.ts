@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freezeNew } from '../src/freeze-new.js';
 import { applyContextDelta, ContextEncoder, sharedPrefix } from '../src/runtime/trace-context.js';
 import { readTrace, TraceWriter, type NodeRecord } from '../src/runtime/trace-log.js';
 
@@ -73,6 +74,60 @@ describe('contexts in the trace', () => {
       }),
       { numRuns: 150, seed: 17 },
     );
+  });
+
+  it('frozen contexts, replaced and never edited (as the host keeps them): read back as written, each field\'s text as JSON.stringify gives it', () => {
+    const item = fc.oneof(fc.string({ maxLength: 20 }), fc.record({ slot: fc.nat(30), value: fc.string({ maxLength: 20 }), gone: fc.constant(undefined) }), fc.constant(null));
+    const edit = fc.oneof(
+      fc.record({ push: item }),
+      fc.record({ at: fc.nat(30), value: item }),
+      fc.record({ term: fc.nat(5) }),
+      fc.record({ drop: fc.nat(3) }),
+      fc.record({ same: fc.constant(true) }),
+      fc.record({ copy: fc.constant(true) }),
+    );
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 10 }), fc.array(edit, { minLength: 1, maxLength: 30 }), (start, edits) => {
+        const file = join(mkdtempSync(join(root, 'f-')), 'trace.ndjson');
+        const w = new TraceWriter(file, undefined, { frozen: true });
+        let context: { term: number; log: unknown[]; note: { n: number } } = { term: 0, log: [...start], note: { n: 1 } };
+        const written: unknown[] = [];
+        const write = (kind: NodeRecord['kind']) => {
+          freezeNew(context);
+          w.buffer(record(written.length, context, kind));
+          written.push(asJson(context));
+          for (const [k, v] of Object.entries(context)) if (typeof v === 'object') expect(w.textOf(v), k).toBe(JSON.stringify(v));
+        };
+        write('init');
+        for (const e of edits) {
+          // Each step makes a new context and new lists, keeping the items it did not change (the same objects).
+          if ('push' in e) context = { ...context, log: [...context.log, e.push] };
+          else if ('at' in e) context = { ...context, log: context.log.map((v, i) => (i === e.at % Math.max(1, context.log.length) ? e.value : v)) };
+          else if ('term' in e) context = { ...context, term: e.term, note: { n: e.term } };
+          else if ('drop' in e) context = { ...context, log: context.log.slice(0, Math.max(0, context.log.length - e.drop)) };
+          else if ('copy' in e) context = { ...context, log: [...context.log] };
+          write('peer');
+        }
+        w.flush();
+        w.close();
+        expect((readTrace(file) as NodeRecord[]).map((r) => r.context)).toEqual(written);
+      }),
+      { numRuns: 200, seed: 18 },
+    );
+  });
+
+  it('a frozen context cannot be edited in place: what the host freezes throws on an edit, what the step before froze stays shared', () => {
+    const log = ['a'];
+    const c = { log, inner: { n: 1 } };
+    freezeNew(c);
+    expect(() => (c.log as string[]).push('b')).toThrow(TypeError);
+    expect(() => {
+      (c.inner as { n: number }).n = 2;
+    }).toThrow(TypeError);
+    const next = { ...c, term: 2 };
+    expect(Object.isFrozen(next)).toBe(false);
+    freezeNew(next);
+    expect(Object.isFrozen(next) && next.log === log).toBe(true);
   });
 
   it('a list changed in place, and a field cleared, are traced as they are', () => {

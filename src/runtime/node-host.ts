@@ -48,6 +48,7 @@ import { PeerLink, type Address } from './peer-link.js';
 import { ClientQueue } from './client-queue.js';
 import { DEFAULT_LIMITS, RateLimitedLog, TokenBucket, type Limits } from './limits.js';
 import { nextSeq, TraceWriter, truncateTornTail, type NodeRecord } from './trace-log.js';
+import { freezeNew, thrownWhy } from '../freeze-new.js';
 import { traceNow } from './trace-clock.js';
 import { adminName, clientName, identityOf, nodeName, provenName, shareServerContext, type TlsCredentials } from './tls.js';
 import { FrameValidator } from './validator.js';
@@ -227,7 +228,7 @@ export class NodeHost {
     const torn = truncateTornTail(this.traceFile, this.options.disk);
     if (torn) this.log(`${this.traceFile}:${torn.line}: truncated a torn last record (${torn.bytes} bytes, a write that did not finish)`);
     this.seq = nextSeq(this.traceFile);
-    this.trace = new TraceWriter(this.traceFile, this.options.disk);
+    this.trace = new TraceWriter(this.traceFile, this.options.disk, { frozen: true });
     const input = { id: this.id, n: this.n, restored };
     this.step = machineStepper(this.options.variant.machine, input);
     const [snapshot, actions] = this.step.initial();
@@ -297,7 +298,7 @@ export class NodeHost {
     try {
       [next, actions] = this.step(this.snapshot, event);
     } catch (err) {
-      this.log(`machine threw on ${event.type}: ${(err as Error).message}; event ignored`);
+      this.log(`machine threw on ${event.type}: ${thrownWhy(err)}; event ignored`);
       return null;
     }
     if (next.status === 'error') {
@@ -311,6 +312,10 @@ export class NodeHost {
   /** Traces, persists, then executes the effects of the step that led to the current snapshot; null when a disk fault halted the node. */
   private apply(kind: NodeRecord['kind'], event: { type: string } | undefined, timer: string | undefined, actions: readonly unknown[], extra: { restored?: object | null; before?: string }): NodeRecord | null {
     const context = this.snapshot.context;
+    // What the step made is frozen with the rest: the machine replaces its context, never edits
+    // it (a machine that edits it throws, and the event is ignored), so the trace and the log
+    // may take a field that is the same object as before for the same text.
+    freezeNew(context);
     const record: NodeRecord = {
       node: this.id,
       seq: this.seq++,

@@ -7,9 +7,13 @@
  * that is not a plain object, or one whose keys changed) or `contextDelta`: `set`, top-level
  * fields whose value changed, whole; `splice`, `[from, tail]` for a field whose JSON text begins
  * as it did: its text is the first `from` characters of the previous text, then `tail` (a list
- * that grew at its end costs what grew). Fields are compared by their JSON text, never by
- * reference, so a machine that changes its context in place is traced right too. `readTrace`
- * (trace-log.ts) puts the whole context back.
+ * that grew at its end costs what grew). `readTrace` (trace-log.ts) puts the whole context back.
+ *
+ * By default every field is serialized and compared by its JSON text, so a context changed in
+ * place is traced right too. A node's host freezes each context instead (`freezeNew`: what a
+ * step made; the rest was frozen before), so a field that is the same object as before is not
+ * serialized again, and a list that keeps the previous list's items (the same objects) costs
+ * the text of its new items only: a consensus node's per-step work no longer grows with its log.
  */
 
 export interface ContextDelta {
@@ -36,11 +40,37 @@ export function sharedPrefix(a: string, b: string): number {
   return lo;
 }
 
+/** A field as the encoder last wrote it: its value, its JSON text and, for a list, where each item's text ends. */
+interface FieldText {
+  value: unknown;
+  text: string;
+  ends?: number[];
+}
+
+/** A list's text item by item, with where each item ends. */
+function listText(list: readonly unknown[]): FieldText {
+  let text = '[';
+  const ends: number[] = [];
+  for (let i = 0; i < list.length; i++) {
+    text += (i ? ',' : '') + (JSON.stringify(list[i]) ?? 'null');
+    ends.push(text.length);
+  }
+  return { value: list, text: text + ']', ends };
+}
+
 export class ContextEncoder {
   /** The last context's keys and each field's JSON text. */
-  private last: { keys: string; fields: Map<string, string> } | null = null;
+  private last: { keys: string; fields: Map<string, FieldText> } | null = null;
   /** The last context encoded, whose fields' texts `textOf` gives. */
   private context: Plain | null = null;
+
+  /**
+   * `frozen`: every context is frozen (freezeNew) before it is encoded, so a field that is the
+   * same object as before has the same text, and a list that keeps the items of the one before
+   * (the same objects) costs the text of its new items only: a growing list costs what grew.
+   * Without it every field is serialized and compared by text, whatever the machine did in place.
+   */
+  constructor(private readonly frozen = false) {}
 
   /**
    * The JSON text of `value` when it is a field of the context encoded last (by reference), as
@@ -49,8 +79,26 @@ export class ContextEncoder {
    */
   textOf(value: unknown): string | undefined {
     if (!this.context || !this.last || typeof value !== 'object' || value === null) return undefined;
-    for (const [k, text] of this.last.fields) if (this.context[k] === value) return text;
+    for (const [k, field] of this.last.fields) if (this.context[k] === value) return field.text;
     return undefined;
+  }
+
+  private field(value: unknown, before: FieldText | undefined): FieldText {
+    if (!this.frozen) return { value, text: JSON.stringify(value) ?? 'null' };
+    if (before && before.value === value) return before;
+    if (!Array.isArray(value)) return { value, text: JSON.stringify(value) ?? 'null' };
+    const was = before?.value;
+    if (!Array.isArray(was) || !before!.ends) return listText(value);
+    let kept = 0;
+    while (kept < was.length && kept < value.length && was[kept] === value[kept]) kept++;
+    if (kept === 0) return listText(value);
+    const ends = before!.ends.slice(0, kept);
+    let text = before!.text.slice(0, ends[kept - 1]);
+    for (let i = kept; i < value.length; i++) {
+      text += ',' + (JSON.stringify(value[i]) ?? 'null');
+      ends.push(text.length);
+    }
+    return { value, text: text + ']', ends };
   }
 
   /**
@@ -65,17 +113,17 @@ export class ContextEncoder {
     }
     // A field set to undefined is not in the JSON: it counts as absent, so setting or clearing it changes the keys.
     const keys = Object.keys(context).filter((k) => context[k] !== undefined);
-    const fields = new Map<string, string>();
-    for (const k of keys) fields.set(k, JSON.stringify(context[k]) ?? 'null');
     const before = this.last;
+    const fields = new Map<string, FieldText>();
+    for (const k of keys) fields.set(k, this.field(context[k], before?.fields.get(k)));
     const keyList = keys.join('\u0000');
     this.last = { keys: keyList, fields };
     this.context = context;
     if (whole || !before || before.keys !== keyList) return { context };
     const delta: ContextDelta = {};
     for (const k of keys) {
-      const now = fields.get(k)!;
-      const was = before.fields.get(k)!;
+      const now = fields.get(k)!.text;
+      const was = before.fields.get(k)!.text;
       if (now === was) continue;
       const from = sharedPrefix(was, now);
       if (from >= LEAST_SHARED) (delta.splice ??= {})[k] = [from, now.slice(from)];

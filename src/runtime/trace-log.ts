@@ -69,11 +69,15 @@ export class TraceWriter {
   private pending = '';
   private failed: DiskFault | null = null;
   /** A node record's context is written as what changed since the record before it (trace-context.ts). */
-  private readonly contexts = new ContextEncoder();
+  private readonly contexts: ContextEncoder;
 
-  /** Throws a `DiskFault` when the file cannot be opened for appending. */
-  constructor(readonly file: string, private readonly io: DiskIo = nodeDisk) {
+  /**
+   * Throws a `DiskFault` when the file cannot be opened for appending. `frozen`: every context
+   * it is given is frozen (freezeNew, as the host does), which lets it compare fields by reference.
+   */
+  constructor(readonly file: string, private readonly io: DiskIo = nodeDisk, options: { frozen?: boolean } = {}) {
     this.fd = diskCall('open', file, () => io.openSync(file, 'a'));
+    this.contexts = new ContextEncoder(options.frozen);
   }
 
   /** Writes what was buffered, then the record. Throws a `DiskFault` when the write fails, possibly leaving part of the line written. */

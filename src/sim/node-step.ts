@@ -17,6 +17,7 @@ import { STEP_BROKEN } from '../step-property.js';
 import { canonical } from '../canonical.js';
 import { inertScope } from '../inert-scope.js';
 import { Interner } from './interner.js';
+import { freezeNew, thrownWhy } from '../freeze-new.js';
 
 /** A node's machine state, interned: equal states share one object and one id. */
 export interface LocalState {
@@ -64,7 +65,11 @@ export class NodeStepper {
     const state = flattenValue(value);
     const key = state + '\u0001' + canonical(context);
     const candidate: LocalState = { id: this.states.size, state, value, context };
-    return this.states.values[this.states.id(key, candidate)];
+    const interned = this.states.values[this.states.id(key, candidate)];
+    // Frozen as a node host freezes it (trace-context.ts): a machine that edits its context in
+    // place fails here, on the step that does it, as it would fail in a node.
+    if (interned === candidate) freezeNew(context);
+    return interned;
   }
 
   private check(snapshot: any, what: string): void {
@@ -116,7 +121,12 @@ export class NodeStepper {
   run(local: LocalState, event: { type: string }, eventId: number): NodeStepResult {
     const snapshot = this.machine.resolveState({ value: local.value, context: local.context });
     this.collected = [];
-    const next = this.machine.transition(snapshot, event, this.scope);
+    let next;
+    try {
+      next = this.machine.transition(snapshot, event, this.scope);
+    } catch (err) {
+      throw new Error(`machine ${this.machine.id} threw on ${event.type}: ${thrownWhy(err)}`);
+    }
     const actions = this.collected as Parameters<typeof effectsOf>[0];
     this.check(next, event.type);
     const result = { next: this.internState(next.value, next.context), effects: effectsOf(actions) };
