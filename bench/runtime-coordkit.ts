@@ -10,7 +10,7 @@ import { LOCAL_CLIENT, LocalCluster, localCertNames } from '../src/runtime/local
 import { NodeClient } from '../src/runtime/node-client.js';
 import { packageRoot } from '../src/runtime/package-root.js';
 import { clientName, loadCredentials } from '../src/runtime/tls.js';
-import { cpuPerWrite, latency, measuredLoad, percentile, perSecond, processCpuMs, since, sleep, until, warmUp, WARMUP_SECONDS, type MeasuredLoad, type Row } from './runtime-stats.js';
+import { BURST_CYCLES, cpuPerWrite, latency, measuredLoad, paced, percentile, perSecond, processCpuMs, settling, since, sleep, until, warmUp, WARMUP_REQUEST_SECONDS, WARMUP_SECONDS, type MeasuredLoad, type Row } from './runtime-stats.js';
 
 export interface CoordkitBench {
   dir: string;
@@ -91,12 +91,14 @@ async function decide(client: NodeClient, value: string): Promise<number | null>
 
 /**
  * Consensus decisions at node 1 of fresh 3-node clusters: the first (phase 1 and phase 2, each
- * flushed) in each cluster, then, after WARMUP_REQUESTS untimed ones, the next ones at the same
+ * flushed) in each cluster, then, after WARMUP_REQUEST_SECONDS of untimed ones, the next ones at the same
  * node, the warm leader, which runs phase 2 only (one round trip and its flushes).
  */
-async function consensusDecisions(b: CoordkitBench): Promise<{ first: number[]; warm: number[] }> {
+async function consensusDecisions(b: CoordkitBench): Promise<{ first: number[]; warm: number[]; settled: number[] }> {
   const first: number[] = [];
   const warm: number[] = [];
+  /** The first cluster's decisions while it warms up. */
+  let settled: number[] = [];
   const clusters = Math.max(5, Math.round(b.samples / 20));
   for (let i = 0; i < clusters; i++) {
     const c = await start(b, 'consensus', 3, `consensus-${i}`);
@@ -106,11 +108,14 @@ async function consensusDecisions(b: CoordkitBench): Promise<{ first: number[]; 
       const ms = await decide(client, `v${i}`);
       if (ms === null) throw new Error('consensus: no first decision');
       first.push(ms);
-      await warmUp(async (k) => {
-        if ((await decide(client, `v${i}-warm-${k}`)) === null) throw new Error('consensus: no decision at the warm leader');
+      const warming = await warmUp(async (k) => {
+        const ms = await decide(client, `v${i}-warm-${k}`);
+        if (ms === null) throw new Error('consensus: no decision at the warm leader');
+        return ms;
       });
+      if (i === 0) settled = warming;
       for (let k = 0; k < Math.ceil(b.samples / clusters); k++) {
-        const next = await decide(client, `v${i}-${k + 2}`);
+        const next = await paced(() => decide(client, `v${i}-${k + 2}`));
         if (next === null) throw new Error('consensus: no decision at the warm leader');
         warm.push(next);
       }
@@ -119,11 +124,11 @@ async function consensusDecisions(b: CoordkitBench): Promise<{ first: number[]; 
       await c.stop();
     }
   }
-  return { first, warm };
+  return { first, warm, settled };
 }
 
 /** Decisions a cluster takes before the long-log figure is timed. */
-const LONG_LOG = 500;
+const LONG_LOG = 3000;
 
 /**
  * The warm leader's decisions after LONG_LOG of them: a consensus node keeps every decided slot
@@ -166,11 +171,13 @@ async function mutexFigures(b: CoordkitBench): Promise<Row[]> {
       await a.request({ type: 'client.release' }, 10_000);
       return ms;
     };
-    await warmUp(cycle);
+    const warming = await warmUp(cycle);
     const enter: number[] = [];
+    for (let i = 0; i < b.samples; i++) enter.push(await paced(cycle));
+    await sleep(200);
     const cycleStart = performance.now();
-    for (let i = 0; i < b.samples; i++) enter.push(await cycle());
-    const cycles = perSecond(b.samples, since(cycleStart));
+    for (let i = 0; i < BURST_CYCLES; i++) await cycle();
+    const cycles = perSecond(BURST_CYCLES, since(cycleStart));
     const handoff: number[] = [];
     for (let i = 0; i < Math.max(20, b.samples / 4); i++) {
       const aIn = noted(a, 'enter', notesOf(a, 'enter'));
@@ -189,8 +196,9 @@ async function mutexFigures(b: CoordkitBench): Promise<Row[]> {
     other.close();
     return [
       { key: 'enter', figure: 'mutex acquire → enter, uncontended', coordkit: latency(enter) },
+      { key: 'enter-warmup', figure: `mutex acquire → enter while a fresh cluster warms up (its first ${WARMUP_REQUEST_SECONDS} s)`, coordkit: settling(warming) },
       { key: 'handoff', figure: 'mutex handoff (release → enter on another node)', coordkit: latency(handoff) },
-      { key: 'cycles', figure: 'mutex acquire/release cycles per second, 1 client', coordkit: cycles },
+      { key: 'cycles', figure: `mutex acquire/release cycles per second, 1 client (${BURST_CYCLES} back to back)`, coordkit: cycles },
     ];
   } finally {
     await c.stop();
@@ -443,11 +451,12 @@ export async function coordkitRows(b: CoordkitBench): Promise<Row[]> {
   const rows: Row[] = [];
   if (wanted(b, 'consensus')) {
     await part(b, 'consensus decisions (fresh 3-node clusters, then their warm leader)', rows, 'consensus', 'coordkit', async () => {
-      const { first, warm } = await consensusDecisions(b);
+      const { first, warm, settled } = await consensusDecisions(b);
       const long = await consensusLongLog(b);
       return [
         { key: 'consensus', figure: 'consensus `client.propose` → `decision`, warm leader (phase 2 only, 3 nodes)', coordkit: latency(warm) },
         { key: 'consensus-first', figure: 'consensus `client.propose` → `decision`, first decision of a fresh cluster (3 nodes)', coordkit: latency(first) },
+        { key: 'consensus-warmup', figure: `consensus \`client.propose\` → \`decision\` at a fresh cluster's leader while it warms up (its first ${WARMUP_REQUEST_SECONDS} s)`, coordkit: settling(settled) },
         { key: 'consensus-long', figure: `consensus \`client.propose\` → \`decision\`, warm leader after ${LONG_LOG} decisions (every slot stays in a node's context)`, coordkit: `${latency(long.ms)}; node 1's trace then ${(long.traceBytes / 2 ** 20).toFixed(1)} MiB` },
       ];
     });

@@ -71,18 +71,63 @@ export function table(rows: readonly Row[]): string {
 export const WARMUP_SECONDS = 2;
 
 /**
- * Requests of the kind a latency figure times that are made, untimed, just before it, for
+ * Seconds of requests of the kind a latency figure times that run, untimed, just before it, for
  * coordkit and etcd alike: the figure is a warm process's (code paths compiled, connections
- * open), as a service's after it has run a while. The 12 consensus decisions after a fresh
- * cluster's first had a p50 1.15-1.27x that of the 40 after them (three clusters of 3 nodes, a
- * quiet 2-core machine).
+ * open), as a service's after it has run a while. V8 compiles a node's hot paths only after some
+ * thousand steps: a mutex acquire's p50, in windows of 250 cycles from a fresh cluster's first,
+ * went 1.80, 1.53, 1.19, 0.91, 0.90, 0.74 ms and stayed near 0.7 (two runs alike, one cycle at
+ * most every PACE_MS, a quiet 2-core machine); 20 untimed requests, the warm-up before this one,
+ * left every latency figure in the first window.
  */
-export const WARMUP_REQUESTS = 20;
+export const WARMUP_REQUEST_SECONDS = 3;
 
-/** Runs `request` WARMUP_REQUESTS times, one after another, untimed. */
-export async function warmUp(request: (i: number) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < WARMUP_REQUESTS; i++) await request(i);
+/**
+ * A timed (or warm-up) request starts at most once every this many ms, so one client stays
+ * under a node's default rate of 1,000 requests/s (limits.ts) when each is two requests (a mutex
+ * acquire and release); etcd's are paced the same.
+ */
+export const PACE_MS = 2.5;
+
+/** Runs `request`, then waits out what is left of PACE_MS since it started; its result. */
+export async function paced<T>(request: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  const out = await request();
+  // A timer may fire up to a millisecond early (libuv counts whole ones): wait again until due.
+  for (let left = PACE_MS - since(t0); left > 0; left = PACE_MS - since(t0)) await sleep(Math.ceil(left));
+  return out;
 }
+
+/**
+ * Runs `request` for WARMUP_REQUEST_SECONDS, one after another and paced, untimed by the figure
+ * it precedes; what each one that returned a number (its own timing) returned, in order.
+ */
+export async function warmUp(request: (i: number) => Promise<unknown>): Promise<number[]> {
+  const stopAt = performance.now() + WARMUP_REQUEST_SECONDS * 1000;
+  const ms: number[] = [];
+  let i = 0;
+  while (performance.now() < stopAt) {
+    const out = await paced(() => request(i++));
+    if (typeof out === 'number') ms.push(out);
+  }
+  return ms;
+}
+
+/** Requests per window of `settling`. */
+export const WINDOW = 250;
+
+/** How a latency settles while a process warms up: the p50 of each whole WINDOW of `ms`, in order. */
+export function settling(ms: readonly number[]): string {
+  const p50s: string[] = [];
+  for (let at = 0; at + WINDOW <= ms.length; at += WINDOW) p50s.push(percentile(ms.slice(at, at + WINDOW), 50).toFixed(2));
+  return p50s.length ? `${p50s.join(', ')} ms (p50 of each ${WINDOW})` : `fewer than ${WINDOW} requests`;
+}
+
+/**
+ * Cycles a cycles-per-second figure runs back to back (after a pause that refills the client's
+ * allowance): 200 requests, within what a node's default rate limit allows one client at up to
+ * 1,000 cycles/s (its burst of 100 and 1,000 more per second).
+ */
+export const BURST_CYCLES = 100;
 
 /** CPU of a process so far, every thread's (Linux /proc, in ns), in ms; NaN once it is gone. */
 export function processCpuMs(pid: number): number {

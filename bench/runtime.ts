@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { BENCH_PARTS, coordkitRows, part, wanted, type CoordkitBench } from './runtime-coordkit.js';
 import { etcdRows, etcdVersion } from './runtime-etcd.js';
 import { appendSyncs, atomicReplaces, tcpRoundTrips } from './runtime-floor.js';
-import { latency, table, WARMUP_REQUESTS, type Row } from './runtime-stats.js';
+import { latency, PACE_MS, table, WARMUP_REQUEST_SECONDS, type Row } from './runtime-stats.js';
 
 const USAGE = `npm run bench:runtime -- [--quick] [--only ${BENCH_PARTS.join(',')} (some of them)] [--no-etcd] [--stability-seconds S (default 60)] [--trials N (failover trials, default 20)] [--samples N (latency samples, default 200)] [--against DIR (another built checkout: its node startup measured in the same rounds)] [--out DIR]`;
 
@@ -73,7 +73,7 @@ async function main(): Promise<number> {
   const version = skipEtcd ? null : etcdVersion();
   if (version) await part(bench, 'etcd', rows, 'etcd', 'etcd', () => etcdRows(bench));
   else process.stderr.write(`bench:runtime: etcd skipped: ${skipEtcd ? (bench.only && !bench.only.has('etcd') ? 'not in --only' : '--no-etcd') : 'no `etcd` binary on PATH (Debian: apt-get install etcd-server)'}\n`);
-  process.stdout.write(`\nruntime bench, ${Math.round((Date.now() - started) / 1000)} s, load average ${loadAtStart} at the start and ${loadavg()[0].toFixed(1)} at the end, ${bench.samples} samples per latency (each after ${WARMUP_REQUESTS} untimed requests of its kind), ${bench.failoverTrials} failover trials${version ? `, ${version}` : ', without etcd'}\n\n${table(rows)}\n`);
+  process.stdout.write(`\nruntime bench, ${Math.round((Date.now() - started) / 1000)} s, load average ${loadAtStart} at the start and ${loadavg()[0].toFixed(1)} at the end, ${bench.samples} samples per latency (one at most every ${PACE_MS} ms, after ${WARMUP_REQUEST_SECONDS} s of untimed requests of its kind), ${bench.failoverTrials} failover trials${version ? `, ${version}` : ', without etcd'}\n\n${table(rows)}\n`);
   if (!out) rmSync(bench.dir, { recursive: true, force: true });
   return 0;
 }
