@@ -36,7 +36,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeQuietly, diskCall, diskCallAsync, DiskFault, nodeDisk, writeAll, type DiskIo } from './disk-io.js';
 import { encodeRecord, scanLog } from './wal-format.js';
-import { LEAST_SHARED, sharedPrefix } from './trace-context.js';
+import { spliced, spliceFrom } from './trace-context.js';
 
 /** What each record holds. */
 export interface StoredState {
@@ -107,8 +107,8 @@ function deltaText(base: Fields, now: Fields): string | null {
     const was = base.texts.get(k)!;
     const text = now.texts.get(k)!;
     if (was === text) continue;
-    const from = sharedPrefix(was, text);
-    if (from >= LEAST_SHARED) splice.push(`${JSON.stringify(k)}:[${from},${JSON.stringify(text.slice(from))}]`);
+    const from = spliceFrom(was, text);
+    if (from !== null) splice.push(`${JSON.stringify(k)}:[${from},${JSON.stringify(text.slice(from))}]`);
     else set.push(`${JSON.stringify(k)}:${text}`);
   }
   return `{"set":{${set.join(',')}},"splice":{${splice.join(',')}}}`;
@@ -147,9 +147,9 @@ function replay(records: Buffer[], where: string): { stored: StoredState; fields
     }
     for (const [k, cut] of splice) {
       const was = texts.get(k);
-      const [from, tail] = Array.isArray(cut) ? cut : [];
-      if (was === undefined || !Number.isInteger(from) || from < 0 || from > was.length || typeof tail !== 'string') throw corrupt(i, `a delta splices field ${k} the state before it cannot take`);
-      texts.set(k, was.slice(0, from) + tail);
+      const text = was === undefined ? null : spliced(was, cut);
+      if (text === null) throw corrupt(i, `a delta splices field ${k} the state before it cannot take`);
+      texts.set(k, text);
     }
     fields = { keys: fields.keys, texts };
   });

@@ -26,7 +26,7 @@ type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Below this many shared characters a changed field is written whole. */
-export const LEAST_SHARED = 32;
+const LEAST_SHARED = 32;
 
 /** How many characters `a` and `b` begin with in common (halving: a few native comparisons, not one per character). */
 export function sharedPrefix(a: string, b: string): number {
@@ -38,6 +38,21 @@ export function sharedPrefix(a: string, b: string): number {
     else hi = mid - 1;
   }
   return lo;
+}
+
+/**
+ * How much of `was` a changed field's text `now` keeps at its start, for a splice `[from, tail]`;
+ * null when it keeps too little and is written whole. The trace and the write-ahead log decide so.
+ */
+export function spliceFrom(was: string, now: string): number | null {
+  const from = sharedPrefix(was, now);
+  return from >= LEAST_SHARED ? from : null;
+}
+
+/** The text a splice `[from, tail]` makes of `was`; null when it does not fit it. */
+export function spliced(was: string, splice: unknown): string | null {
+  const [from, tail] = Array.isArray(splice) ? splice : [];
+  return Number.isInteger(from) && from >= 0 && from <= was.length && typeof tail === 'string' ? was.slice(0, from) + tail : null;
 }
 
 /** A field as the encoder last wrote it: its value, its JSON text and, for a list, where each item's text ends. */
@@ -125,8 +140,8 @@ export class ContextEncoder {
       const now = fields.get(k)!.text;
       const was = before.fields.get(k)!.text;
       if (now === was) continue;
-      const from = sharedPrefix(was, now);
-      if (from >= LEAST_SHARED) (delta.splice ??= {})[k] = [from, now.slice(from)];
+      const from = spliceFrom(was, now);
+      if (from !== null) (delta.splice ??= {})[k] = [from, now.slice(from)];
       else (delta.set ??= {})[k] = context[k];
     }
     return { contextDelta: delta };
@@ -141,10 +156,10 @@ export function applyContextDelta(base: unknown, delta: ContextDelta): Plain {
   for (const [k, v] of Object.entries(delta.set ?? {})) out[k] = v;
   for (const [k, splice] of Object.entries(delta.splice ?? {})) {
     const was = JSON.stringify(base[k]);
-    const [from, tail] = Array.isArray(splice) ? splice : [];
-    if (was === undefined || !Number.isInteger(from) || from < 0 || from > was.length || typeof tail !== 'string') throw new Error(`a context delta splices field ${k} the context before it cannot take`);
+    const text = was === undefined ? null : spliced(was, splice);
+    if (text === null) throw new Error(`a context delta splices field ${k} the context before it cannot take`);
     try {
-      out[k] = JSON.parse(was.slice(0, from) + tail);
+      out[k] = JSON.parse(text);
     } catch {
       throw new Error(`a context delta splices field ${k} into text that is not JSON`);
     }
